@@ -1,0 +1,27 @@
+"""The few exceptions the engine raises. The library raises; only the CLI and UI turn them into messages."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: every message says what happened and how to fix it."""
+
+
+class ConfigError(RagError):
+    """A setting is missing or wrong (a key, a URL, a model path)."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with another embedding model; mixing vectors would give garbage."""
+
+
+class StoreUnavailableError(RagError):
+    """The Chroma server cannot be reached."""
+
+
+class BackendError(RagError):
+    """The language model backend failed (server down, timeout, bad key, corrupt model)."""
+
+
+class FileRejected(RagError):
+    """One input file cannot be ingested; the reason goes into the ingestion report."""

@@ -1,0 +1,88 @@
+"""One typed settings object, read from ``RAG_*`` environment variables (and a ``.env`` file).
+
+Built when the application starts and passed down; never built at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LlmBackend = Literal["local", "openai", "extractive"]
+EmbedBackend = Literal["minilm", "openai"]
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "news-rag"
+
+
+def _default_model_dir() -> Path:
+    return Path.home() / ".cache" / "news-rag" / "models"
+
+
+class Settings(BaseSettings):
+    """Every knob of news-rag. Environment: ``RAG_<FIELD>`` (e.g. ``RAG_TOP_K=6``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    # Where things live
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index and BM25 files.")
+    model_dir: Path = Field(default_factory=_default_model_dir, description="Assembled GGUF cache.")
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server.")
+    collection: str = Field("news", pattern=r"^[a-zA-Z0-9._-]{3,512}$")
+
+    # Ingestion
+    chunk_size: int = Field(128, ge=32, le=2048, description="Tokens per chunk.")
+    chunk_overlap: int = Field(16, ge=0, le=512, description="Tokens shared by neighbouring chunks.")
+    max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped with a reason.")
+
+    # Embeddings
+    embed_backend: EmbedBackend = "minilm"
+    embed_batch_size: int = Field(64, ge=1, le=2048)
+    openai_embed_model: str = "text-embedding-3-small"
+
+    # Retrieval
+    top_k: int = Field(4, ge=1, le=50, description="Passages given to the answerer.")
+    candidates: int = Field(20, ge=1, le=500, description="Passages each retriever proposes before fusion.")
+
+    # Generation
+    llm: LlmBackend = "local"
+    local_model: Path | None = Field(None, description="Any GGUF file; default: the bundled Qwen2.5 1.5B.")
+    local_threads: int = Field(0, ge=0, description="0 = all cores.")
+    local_context: int = Field(4096, ge=512)
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = Field(None, description="Any OpenAI-compatible server (vLLM, Ollama, ...).")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    request_timeout: float = Field(60.0, gt=0)
+    max_answer_tokens: int = Field(200, ge=16, le=4096)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, overlap: int, info) -> int:  # type: ignore[no-untyped-def]
+        size = info.data.get("chunk_size", 128)
+        if overlap >= size:
+            raise ValueError(f"chunk_overlap ({overlap}) must be smaller than chunk_size ({size})")
+        return overlap
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def redacted(self) -> dict[str, object]:
+        """Effective settings for display, with secrets masked."""
+        shown: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr) or name.endswith("api_key"):
+                secret = getattr(self, name)
+                shown[name] = "****" + secret.get_secret_value()[-4:] if secret else None
+            elif isinstance(value, Path):
+                shown[name] = str(value)
+            else:
+                shown[name] = value
+        return shown

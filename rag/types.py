@@ -1,0 +1,107 @@
+"""Plain data types shared by every layer. They import nothing from the project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article, ready to be chunked. ``text`` is what offsets refer to."""
+
+    doc_id: str
+    text: str
+    source: str  # absolute path (plus "#key" for one line of a .jsonl file)
+    source_name: str  # file name shown to people
+    title: str
+    sha256: str  # of the cleaned text: decides whether re-ingestion is needed
+    publisher: str = ""
+    byline: str = ""
+    url: str = ""
+    published: int | None = None  # epoch seconds, so Chroma can range-filter it
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with the article facts a citation needs."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    score: float  # fused rank score: higher is better, comparable only within one result list
+    title: str = ""
+    source: str = ""
+    source_name: str = ""
+    publisher: str = ""
+    published: int | None = None
+    dense_score: float | None = None  # cosine similarity to the question, None when dense missed it
+    keyword_score: float | None = None  # BM25 score, None when the keyword search missed it
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What one ``[n]`` marker in an answer points at: a real passage of a real article."""
+
+    n: int
+    doc_id: str
+    source: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    publisher: str = ""
+
+
+@dataclass
+class Answer:
+    """An answer with its evidence. ``refused`` means the articles did not hold the answer."""
+
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    backend: str = ""
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    error: str = ""  # set when generation failed but retrieval still produced sources
+    question: str = ""  # the question answered (a follow-up rewritten to stand alone)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed article as listed by ``documents()``."""
+
+    doc_id: str
+    title: str
+    source: str
+    source_name: str
+    chunks: int
+    sha256: str
+    ingested_at: int
+    publisher: str = ""
+    published: int | None = None
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion run did, per outcome; printed by ``rag ingest --json``."""
+
+    added: list[str] = field(default_factory=list)  # doc_ids
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.updated)
