@@ -1,0 +1,466 @@
+"""Cleaning keeps every sentence of the article body and drops page furniture around it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from rag.cleaning import CleanedArticle, clean_html, clean_markdown, clean_text
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+DATA = Path(__file__).resolve().parent / "data" / "cleaning"
+
+
+def _seed(prefix: str) -> str:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def _paragraphs(article: CleanedArticle) -> list[str]:
+    return article.text.split("\n\n")
+
+
+def _assert_gone(article: CleanedArticle, junk: list[str]) -> None:
+    paragraphs = _paragraphs(article)
+    for line in junk:
+        assert line not in paragraphs, line
+        if len(line) > 15:
+            assert line not in article.text, line
+
+
+def _assert_kept(article: CleanedArticle, body: list[str]) -> None:
+    for paragraph in body:
+        assert paragraph in article.text, paragraph
+
+
+# Per seed, chosen by hand: the body's line range (1-based, inclusive) in the seed file, the
+# lines inside that range that are not body (or may go either way), the headline, the
+# publisher (None: not asserted) and the junk lines that must be gone.
+SEED_CASES = {
+    "000": dict(
+        body=(12, 26),
+        not_body=[],
+        title="Zelensky to Trump: Come to Ukraine and Help 'End the War'",
+        publisher="International Business Times",
+        byline="Matias Civita",
+        junk=[
+            "Get all your news in one place.", "100’s of premium titles.", "One app.", "Start reading",
+            "International Business Times", "World", "Matias Civita", "Sign up to read this article",
+            "Read news from 100’s of titles, curated specifically for you.", "Already a member? Sign in here",
+            "Related Stories", "Top stories on inkl right now",
+            "One subscription that gives you access to news from hundreds of sites", "Our Picks",
+            "Fourteen days free", "Download the app", "One app. One membership.", "100+ trusted global sources.",
+        ],
+    ),
+    "001": dict(
+        body=(7, 43),
+        not_body=["NATO membership"],  # a section heading: allowed either way
+        title="Zelensky wants to ‘work directly’ with Trump on ending Ukraine’s war with Russia",
+        publisher="cnn.com",
+        byline="",
+        junk=["Latest News", "Pinterest LinkedIn Tumblr", "This post appeared first on cnn.com"],
+    ),
+    "002": dict(
+        body=(3, 23),
+        not_body=[],
+        title="Trump Advocates for Ukraine Ceasefire Following Meeting with Zelensky",
+        publisher=None,
+        byline="",
+        junk=["This website uses cookies to improve your experience.", "We'll assume you're ok with this",
+              "Accept Read More"],
+    ),
+    "003": dict(
+        body=(2, 9),
+        not_body=[],
+        title="Donald Trump urged an immediate ceasefire and the start of negotiations between Ukraine and "
+        "Russia to end the ongoing war",
+        publisher=None,
+        byline="",
+        junk=[],
+    ),
+    "004": dict(
+        body=(2, 17),
+        not_body=[
+            "- list 1 of 3Russia-Ukraine war: List of key events, day 1,436",
+            "- list 2 of 3Russia to pause bombing Kyiv during extreme winter conditions, says Trump",
+            "- list 3 of 3Zelenskyy seeks 50,000 Russian ‘losses’ a month to win the Ukraine war",
+            "end of list",
+            "Advertisement",
+        ],
+        title="Ukrainian President Zelenskyy invites Putin to Kyiv for talks",
+        publisher=None,
+        byline="",
+        junk=[
+            "list 1 of 3", "list 2 of 3", "list 3 of 3", "end of list", "Advertisement", "Related News",
+            "‘Finger on the trigger’: Iran warns of quick retaliation after US threats",
+            "Voters in Portugal electing new president, could be far-right winner",
+            "Remains of last Israeli captive in Gaza retrieved, says Israel",
+        ],
+    ),
+}
+
+# Hand-picked paragraphs, written out so the test reads on its own: first and last body
+# paragraphs, short ones, quote-only ones and credit lines.
+KEY_PARAGRAPHS = {
+    "000": [
+        "While answering questions from reporters, Ukrainian President Volodymyr Zelensky suggested that U.S. "
+        "President Donald Trump should come to Ukraine as an indication of reaching an end to the war with Russia.",
+        "Prior to the meeting, Russian Foreign Minister Sergei Lavrov publicly accused Ukraine of deploying 91 "
+        "long-range drones targeting Russian President Vladimir Putin's home on Sunday night.",
+        "Though he also indicated that U.S. intelligence agencies would investigate whether any evidence existed "
+        "to support Russia's allegations.",
+    ],
+    "001": [
+        "Ukrainian President Volodymyr Zelensky says he wants to work “directly” with US President-elect Donald "
+        "Trump and is open to his ideas, highlighting Kyiv’s eagerness to keep its most important ally onside as "
+        "Russia intensifies its attacks.",
+        "Kellogg favors a ceasefire and peace talks between Moscow and Kyiv, which would include security "
+        "guarantees for Ukraine to protect against future Russian invasions.",
+        "He admitted that he was afraid Ukraine might lose the war, and particularly the independence of its "
+        "people. “If we will be alone, we will lose,” he said.",
+        "Maria Kostenko contributed to this report.",
+    ],
+    "002": [
+        "US President-elect Donald Trump has called for an immediate ceasefire and negotiations between Ukraine "
+        "and Russia to end “the madness,” leading Ukrainian President Volodymr Zelensky to assert that there can "
+        "be no peace without guarantees.",
+        "He vowed to work towards a negotiated resolution of the conflict, though specific details have yet to be "
+        "disclosed.",
+        "“To ensure that Ukrainians no longer face losses, we must secure the reliability of peace and not ignore "
+        "the issue of occupation.”",
+        "“The conflict cannot simply conclude with a piece of paper and some signatures. A ceasefire without "
+        "guarantees can be reignited at any moment, as Putin has demonstrated before.”",
+        "Mr. Zelensky reported that 43,000 soldiers have been killed and around 370,000 wounded during the war.",
+    ],
+    "003": [
+        "Peskov said that Zelenskyy has banned contact with the Russian leadership through a special decree, "
+        "which would have to be revoked if talks were to proceed.",
+        "For a peace deal, Ukraine must not join the NATO and Russia should be left fully in control of four "
+        "Ukrainian regions his troops partially control at the moment for a peace deal to be done.",
+    ],
+    "004": [
+        "Ukraine’s President Volodymyr Zelenskyy has invited Russian President Vladimir Putin to Kyiv for talks, "
+        "“if he dares”.",
+        "He noted that it was “very important for us that everyone we agreed with be present at the meeting”.",
+        "However, several sticking points remain, including Russia’s demand for Ukrainian forces to withdraw from "
+        "about one-fifth of the Donetsk region, and the potential deployment of international peacekeepers in "
+        "Ukraine after the war.",
+    ],
+}
+
+
+@pytest.mark.parametrize("seed", sorted(SEED_CASES))
+def test_seed_keeps_every_body_line(seed: str) -> None:
+    case = SEED_CASES[seed]
+    article = clean_text(_seed(seed))
+    first, last = case["body"]
+    lines = _seed(seed).splitlines()[first - 1 : last]
+    body = [line.strip() for line in lines if line.strip() and line.strip() not in case["not_body"]]
+    assert body, "the hand-picked range must hold body lines"
+    _assert_kept(article, body)
+    _assert_kept(article, KEY_PARAGRAPHS[seed])
+
+
+@pytest.mark.parametrize("seed", sorted(SEED_CASES))
+def test_seed_drops_boilerplate(seed: str) -> None:
+    article = clean_text(_seed(seed))
+    _assert_gone(article, SEED_CASES[seed]["junk"])
+    for line in SEED_CASES[seed]["junk"]:
+        if line in _seed(seed).splitlines():
+            assert line in article.removed_lines
+
+
+@pytest.mark.parametrize("seed", sorted(SEED_CASES))
+def test_seed_metadata(seed: str) -> None:
+    case = SEED_CASES[seed]
+    article = clean_text(_seed(seed))
+    assert article.title == case["title"]
+    assert _paragraphs(article)[0] == case["title"], "the headline stays as the first paragraph"
+    if case["publisher"] is not None:
+        assert article.publisher == case["publisher"]
+    assert article.byline == case["byline"]
+    assert article.published == ""
+
+
+@pytest.mark.parametrize("seed", sorted(SEED_CASES))
+def test_seed_output_is_normalised(seed: str) -> None:
+    text = clean_text(_seed(seed)).text
+    assert "\n\n\n" not in text
+    assert all(line == line.strip() for line in text.split("\n"))
+    assert all(paragraph for paragraph in _paragraphs(clean_text(_seed(seed))))
+    assert clean_text(text).text == text, "cleaning is idempotent"
+
+
+HAND_MADE_BODY = [
+    "River town opens its first solar cooperative",
+    "More than 200 households in the river town of Elden have joined a new solar cooperative, which began "
+    "selling power to the regional grid on Monday.",
+    "The cooperative raised its starting capital from members, who each bought a share worth 250 euros, and "
+    "from a small grant from the regional government.",
+    "“People wanted a say in where their electricity comes from,” said chair Tomas Berg. “Now they have one.”",
+    "Local bakers, who had complained about energy bills for years, said the cooperative could save them enough "
+    "to keep selling cookies at last year’s prices, while several members said they had cancelled their "
+    "subscription to a rival green tariff, and one said she would subscribe to the cooperative’s monthly report.",
+    "Regulators fined a rival supplier last year for placing cookies without consent.",
+    "Berg said a second array would be built on the school roof next spring.",
+]
+
+# An article that is not from the seeds, with other wordings of the same kinds of page furniture.
+HAND_MADE = "\n".join(
+    [
+        "Skip to content",
+        "Business",
+        HAND_MADE_BODY[0],
+        "By Priya Natarajan",
+        "Published 3 March 2025, 09:15",
+        "Share this article: Facebook Twitter Email",
+        "",
+        HAND_MADE_BODY[1],
+        "",
+        HAND_MADE_BODY[2],
+        "",
+        "ADVERTISEMENT",
+        "",
+        HAND_MADE_BODY[3],
+        "",
+        HAND_MADE_BODY[4],
+        "",
+        HAND_MADE_BODY[5],
+        "",
+        "Subscribe to our newsletter",
+        "Get the week’s best stories delivered to your inbox.",
+        "",
+        HAND_MADE_BODY[6],
+        "",
+        'We use cookies to give you the best experience on our site. By clicking "Got it" you agree to our use of '
+        "cookies. Got it",
+        "You may also like",
+        "Wind farm approved despite local protests",
+        "Five things to know about heat pumps",
+        "More from Elden Gazette",
+        "Council election date set",
+    ]
+)
+
+HAND_MADE_JUNK = [
+    "Skip to content", "Business", "By Priya Natarajan", "Published 3 March 2025, 09:15",
+    "Share this article: Facebook Twitter Email", "ADVERTISEMENT", "Subscribe to our newsletter",
+    "Get the week’s best stories delivered to your inbox.", "We use cookies", "You may also like",
+    "Wind farm approved despite local protests", "Five things to know about heat pumps", "More from Elden Gazette",
+    "Council election date set",
+]
+
+
+def test_hand_made_article_keeps_body_and_drops_junk() -> None:
+    article = clean_text(HAND_MADE)
+    assert _paragraphs(article) == HAND_MADE_BODY
+    _assert_gone(article, HAND_MADE_JUNK)
+    assert article.title == "River town opens its first solar cooperative"
+    assert article.byline == "Priya Natarajan"
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "Advertisement",
+        "SPONSORED CONTENT",
+        "Story continues below advertisement",
+        "Share on: WhatsApp | Telegram | Copy link",
+        "Follow us on Instagram",
+        "Read more: Mayor resigns after budget row",
+        "Sign in to continue reading this story",
+        "Already have an account? Log in",
+        "Download our free app for breaking alerts",
+        "This content is only available to subscribers.",
+        "By continuing to browse this site you agree to our use of cookies.",
+        "Our site uses cookies to analyse traffic. Manage settings or accept all.",
+        "Recommended for you",
+        "Most read",
+        "Tags: energy, climate, local",
+        "Photo: Jane Roe/Agency",
+        "© 2025 Elden Gazette. All rights reserved.",
+    ],
+)
+def test_general_boilerplate_lines_are_dropped_mid_article(junk: str) -> None:
+    first = "The council approved the new budget on Tuesday after a long debate that lasted well into the night."
+    second = "Opposition members said they would keep pressing for lower fees at the harbour and in the old town."
+    article = clean_text(f"Council approves the harbour budget\n\n{first}\n\n{junk}\n\n{second}\n")
+    assert _paragraphs(article) == ["Council approves the harbour budget", first, second]
+    assert junk in article.removed_lines
+
+
+def test_related_list_in_the_middle_goes_and_the_body_after_it_stays() -> None:
+    first = "The council approved the new budget on Tuesday after a long debate that lasted well into the night."
+    second = "Opposition members said they would keep pressing for lower fees at the harbour and in the old town."
+    raw = "\n".join(["Council approves harbour budget", first, "Related coverage:", "Harbour fees to double",
+                     "Ferry operator files for bankruptcy", second, "It takes effect in May."])
+    assert _paragraphs(clean_text(raw)) == ["Council approves harbour budget", first, second, "It takes effect in May."]
+
+
+def test_repeated_headline_is_still_the_title() -> None:
+    headline = "Ferry strike ends after three weeks of talks"
+    body = "Ferry crews returned to work on Monday after unions and operators agreed a new pay deal late on Sunday."
+    article = clean_text(f"{headline}\n{headline}\n{body}")
+    assert article.title == headline
+    assert _paragraphs(article) == [headline, body]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The bakery sold out of cookies by noon, and the owner said she would subscribe to a second delivery.",
+        "Share prices fell sharply after the company said it would stop using third-party cookies.",
+        "Readers who sign up before March will get the printed guide, the publisher said in a statement.",
+        "“You should accept the cookie policy only if you understand it,” the regulator told a committee "
+        "of lawmakers on Thursday, adding that most people never read the settings.",
+        "Related talks are expected in Geneva next week.",
+        "Copyright lawyers said the ruling would be appealed.",
+        "Photographers said the new rules were unclear.",
+        "He declined to comment.",
+        "(Reporting by Jane Roe; editing by John Doe)",
+    ],
+)
+def test_body_sentences_with_boilerplate_words_survive(sentence: str) -> None:
+    first = "The city council approved the plan on Tuesday after a debate that lasted well into the night."
+    article = clean_text(f"Plan approved after long debate\n\n{first}\n\n{sentence}\n\nIt takes effect in May.\n")
+    assert sentence in _paragraphs(article)
+
+
+def test_hard_wrapped_text_is_joined_into_paragraphs() -> None:
+    raw = (
+        "Storm closes mountain pass\n\n"
+        "Heavy snow closed the main mountain pass on Sunday, stranding dozens of\n"
+        "drivers overnight, according to the regional police.\n\n"
+        "Crews expect to reopen the road by Tuesday, weather permitting, and\n"
+        "urged drivers to use the valley route in the meantime.\n"
+    )
+    article = clean_text(raw)
+    assert _paragraphs(article) == [
+        "Storm closes mountain pass",
+        "Heavy snow closed the main mountain pass on Sunday, stranding dozens of drivers overnight, according to "
+        "the regional police.",
+        "Crews expect to reopen the road by Tuesday, weather permitting, and urged drivers to use the valley route "
+        "in the meantime.",
+    ]
+
+
+def test_whitespace_and_unicode_are_normalised() -> None:
+    raw = (
+        "Cafe\u0301 owners   protest new rules  \r\n\r\n\r\n\r\nOwners of the city’s cafe\u0301s said on Monday  "
+        "that the\u00a0new rules were “unworkable” and would cost jobs across town.   \r\n"
+    )
+    article = clean_text(raw)
+    assert article.text == (
+        "Café owners protest new rules\n\nOwners of the city’s cafés said on Monday that the new rules were "
+        "“unworkable” and would cost jobs across town."
+    )
+    assert article.title == "Café owners protest new rules"
+
+
+def test_html_article_keeps_body_drops_chrome_and_reads_metadata() -> None:
+    article = clean_html((DATA / "article.html").read_text(encoding="utf-8"))
+    assert article.title == "Harbour city votes to ban cruise ships from old port"
+    assert article.publisher == "The Coastal Ledger"
+    assert article.byline == "Elena Marquez"
+    assert article.published == "2024-05-14T08:30:00+00:00"
+    assert _paragraphs(article) == [
+        "Harbour city votes to ban cruise ships from old port",
+        "The city council voted 9 to 4 on Tuesday night to ban large cruise ships from mooring in the old port, "
+        "ending a decade-long fight between residents and the tourism industry.",
+        "Ships carrying more than 1,000 passengers will have to use the new terminal across the bay from 2026, "
+        "according to the motion passed after a five-hour debate.",
+        "Residents divided",
+        "“We have waited for this moment for ten years,” said Marta Ruiz, who leads the residents’ association. "
+        "“The old town can breathe again.”",
+        "Shop owners were less enthusiastic. Some cafés near the quay said cruise passengers account for half of "
+        "their summer sales, and one baker joked that tourists came for the harbour but stayed for the cookies.",
+        "Readers who subscribe to the council’s bulletin will be told when the new terminal opens, officials said.",
+        "The port authority has 30 days to appeal.",
+    ]
+    for junk in ["News", "Subscribe for $1 a week", "We value your privacy", "Facebook", "Advertisement",
+                 "loadAd", "Photo: Ledger", "Get the Morning Ledger", "Sign up for our free newsletter",
+                 "Related stories", "Tourism numbers hit record high", "You may also like", "Ten beaches",
+                 "All rights reserved", "Cookie settings", "enable JavaScript", "analytics", "dataLayer",
+                 "font-family", "By Elena Marquez", "14 May 2024"]:
+        assert junk not in article.text, junk
+
+
+def test_html_falls_back_to_title_tag_and_time_element() -> None:
+    page = """<html><head><title>Dam repairs finished early – Valley Post</title></head><body>
+    <div class="subscriber-content post-body">
+      <p>Engineers finished repairing the old dam three weeks ahead of schedule, the water board said on Friday.</p>
+      <p>Fishing is allowed again from <time datetime="2023-09-01">1 September</time>.</p>
+      <p>Read <a href="/report">the water board's full report on the repairs</a> here.</p>
+      <ul><li><a href="/x">Flood defences upgraded</a></li><li><a href="/y">Reservoir levels rise</a></li></ul>
+    </div>
+    <div id="comments"><p>Great news for the valley, said nobody important in the comment section today.</p></div>
+    </body></html>"""
+    article = clean_html(page)
+    assert article.title == "Dam repairs finished early"
+    assert article.published == "2023-09-01T00:00:00"
+    assert _paragraphs(article) == [
+        "Dam repairs finished early",
+        "Engineers finished repairing the old dam three weeks ahead of schedule, the water board said on Friday.",
+        "Fishing is allowed again from 1 September.",
+        "Read the water board's full report on the repairs here.",
+    ]
+    assert "Flood defences upgraded" in article.removed_lines, "a block of links is a link list"
+
+
+MARKDOWN = """# Lighthouse keeper retires after 40 years
+
+![The lighthouse at dusk](https://example.com/img/lighthouse.jpg)
+
+*By Sam Okafor*
+
+After **four decades** on the rock, keeper [Ana Lind](https://example.com/people/ana) switched off the
+lamp for the last time on Sunday, handing the light over to an automatic system.
+
+## A life at sea
+
+She said the _quiet_ was what she would miss most, and that the gulls had become `her only colleagues`
+over the long winters.
+
+> “I never once felt alone out there,” she said.
+
+Related:
+
+- [Coast guard budget cut](https://example.com/a)
+- [Storm season starts early](https://example.com/b)
+
+[ref]: https://example.com/ref
+"""
+
+
+def test_markdown_markup_is_stripped_and_text_kept() -> None:
+    article = clean_markdown(MARKDOWN)
+    assert article.title == "Lighthouse keeper retires after 40 years"
+    assert article.byline == "Sam Okafor"
+    assert _paragraphs(article) == [
+        "Lighthouse keeper retires after 40 years",
+        "After four decades on the rock, keeper Ana Lind switched off the lamp for the last time on Sunday, "
+        "handing the light over to an automatic system.",
+        "A life at sea",
+        "She said the quiet was what she would miss most, and that the gulls had become her only colleagues over "
+        "the long winters.",
+        "“I never once felt alone out there,” she said.",
+    ]
+    for junk in ["https://", "![", "](", "#", "**", "Coast guard budget cut", "Related"]:
+        assert junk not in article.text, junk
+
+
+@pytest.mark.parametrize("clean", [clean_text, clean_markdown, clean_html])
+@pytest.mark.parametrize("raw", ["", "   ", "\n\n\t \n", "\r\n"])
+def test_empty_input_gives_empty_article(clean, raw: str) -> None:
+    article = clean(raw)
+    assert article.text == ""
+    assert article.title == ""
+
+
+def test_cleaned_article_is_frozen() -> None:
+    article = clean_text("Headline of a short story\n\nA body sentence that is long enough to count as prose here.")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        article.text = "x"  # type: ignore[misc]

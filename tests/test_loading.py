@@ -1,0 +1,125 @@
+"""Reading files: every bad input is a clear reason, never a crash, and text is never silently dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.errors import FileRejected
+from rag.loading import decode_bytes, doc_id_for, find_files, load_file, parse_date
+
+LIMIT = 1_000_000
+
+
+def test_plain_text_article_gets_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("Flood waters recede in Valencia\n\nResidents returned home on Monday after the river fell.\n")
+    [article] = load_file(path, LIMIT)
+    assert article.title == "Flood waters recede in Valencia"
+    assert "Residents returned home on Monday" in article.text
+    assert article.source_name == "story.txt"
+    assert article.doc_id == doc_id_for(str(path.resolve()))
+    assert len(article.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b"   \n\n  \t\n", "empty"),
+        ("binary.txt", bytes(range(256)) * 20, "binary"),
+        ("image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 100, "binary"),
+    ],
+)
+def test_bad_files_are_rejected_with_a_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(FileRejected, match=reason):
+        load_file(path, LIMIT)
+
+
+def test_too_large_file_names_the_setting_to_change(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    path.write_text("A sentence about the news. " * 50_000)
+    with pytest.raises(FileRejected, match="RAG_MAX_FILE_MB"):
+        load_file(path, max_bytes=100_000)
+
+
+def test_unreadable_path_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "folder.txt"
+    path.mkdir()
+    with pytest.raises(FileRejected, match="cannot read"):
+        load_file(path, LIMIT)
+
+
+def test_cyrillic_legacy_encoding_is_detected(tmp_path: Path) -> None:
+    text = ("Президент Украины Владимир Зеленский пригласил Владимира Путина в Киев для переговоров. "
+            "Он сказал журналистам в пятницу, что готов к любому формату встречи.")
+    path = tmp_path / "cyrillic.txt"
+    path.write_bytes(text.encode("cp1251"))
+    [article] = load_file(path, LIMIT)
+    assert "Зеленский пригласил" in article.text
+
+
+def test_mis_encoded_text_is_decoded_not_dropped(tmp_path: Path) -> None:
+    text = "Café owners in Zürich said the “new rules” cost them 5 000 € a year.\n\nThe council disagreed."
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(text.encode("cp1252"))
+    [article] = load_file(path, LIMIT)
+    assert "Café owners in Zürich" in article.text
+    assert "“new rules”" in article.text
+
+
+def test_utf8_bom_is_not_part_of_the_title() -> None:
+    assert decode_bytes("\ufeffHeadline\n\nBody.".encode("utf-8")).startswith("Headline")
+
+
+def test_jsonl_yields_one_article_per_line_with_fields(tmp_path: Path) -> None:
+    lines = [
+        {"id": "a1", "title": "Port strike ends", "text": "Dock workers ended a ten-day strike on Friday.",
+         "url": "https://example.org/a1", "published": "2024-12-09T10:00:00Z", "source": "Example Wire"},
+        {"id": "a2", "content": "Snow closed the mountain pass for two days.", "date": "Mon, 09 Dec 2024 08:00:00 GMT"},
+    ]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
+    first, second = load_file(path, LIMIT)
+    assert first.title == "Port strike ends"
+    assert first.publisher == "Example Wire"
+    assert first.published == 1733738400
+    assert first.url == "https://example.org/a1"
+    assert second.published == 1733731200
+    assert first.doc_id != second.doc_id
+    assert first.source.endswith("feed.jsonl#a1")
+
+
+def test_jsonl_without_text_is_rejected_with_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"title": "no body"}\nnot json\n')
+    with pytest.raises(FileRejected, match="line 1.*line 2"):
+        load_file(path, LIMIT)
+
+
+def test_find_files_walks_folders_and_reports_unsupported(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.md").write_text("# Deep\n\nText.")
+    (tmp_path / "a" / "top.html").write_text("<p>Text.</p>")
+    (tmp_path / "a" / ".hidden").mkdir()
+    (tmp_path / "a" / ".hidden" / "x.txt").write_text("hidden")
+    (tmp_path / "a" / "notes.pdf").write_bytes(b"%PDF")
+    found, rejected = find_files([tmp_path / "a", tmp_path / "photo.jpg", tmp_path / "missing"])
+    assert sorted(p.name for p in found) == ["deep.md", "top.html"]
+    assert [(p.name, "no such file" in r) for p, r in rejected] == [("photo.jpg", True), ("missing", True)]
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")
+    _, rejected = find_files([tmp_path / "photo.jpg"])
+    assert "unsupported file type '.jpg'" in rejected[0][1]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2024-12-07", 1733529600), ("2024-12-07T12:00:00+01:00", 1733569200), (1733529600, 1733529600),
+     ("Sat, 07 Dec 2024 00:00:00 GMT", 1733529600), ("yesterday", None), ("", None), (None, None)],
+)
+def test_parse_date(value: object, expected: int | None) -> None:
+    assert parse_date(value) == expected
