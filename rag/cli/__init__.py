@@ -1,0 +1,50 @@
+"""The ``rag`` command. Thin: it parses options, calls ``NewsRAG`` and prints; errors become messages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+app = typer.Typer(
+    help="Question answering over news articles, with cited sources. Offline by default.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    data_dir: Annotated[Optional[Path], typer.Option(
+        "--data-dir", help="Where the index lives [env: RAG_DATA_DIR; default ~/.local/share/news-rag].",
+        show_default=False)] = None,
+) -> None:
+    overrides = {"data_dir": data_dir} if data_dir else {}
+    ctx.obj = Settings(**overrides)
+
+
+def settings_of(ctx: typer.Context, **overrides: object) -> Settings:
+    """The global settings with per-command overrides (only those actually given)."""
+    base: Settings = ctx.obj
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return base.model_copy(update=given) if given else base
+
+
+def main() -> None:
+    """Entry point: a ``RagError`` is a message and exit code 1, never a traceback."""
+    from rag.cli import index  # noqa: F401  (registers the commands)
+
+    try:
+        app()
+    except RagError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)

@@ -1,0 +1,112 @@
+"""``rag ingest | search | documents | remove | config``: building and inspecting the index."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag import NewsRAG, SearchFilters
+from rag.cli import app, settings_of
+from rag.loading import parse_date
+
+console = Console()
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl), walked recursively.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Clean, chunk, embed and index articles. Unchanged files are skipped; changed ones replaced."""
+    engine = NewsRAG(settings_of(ctx))
+    with Progress(TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
+                  disable=as_json) as bar:
+        task = bar.add_task("", total=None)
+        report = engine.ingest(paths, progress=lambda done, total, name: bar.update(
+            task, completed=done, total=total, description=name))
+    if as_json:
+        print(json.dumps({**asdict(report), "counts": _counts(report)}, indent=2))
+        return
+    counts = _counts(report)
+    console.print(f"added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
+                  f"skipped {counts['skipped']}; {report.chunks_embedded} chunks embedded "
+                  f"in {report.seconds:.1f} s")
+    if not report.changed_anything and not report.skipped:
+        console.print("nothing changed: the index already holds these articles")
+    for skipped in report.skipped:
+        console.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+
+
+def _counts(report) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {"added": len(report.added), "updated": len(report.updated), "unchanged": len(report.unchanged),
+            "skipped": len(report.skipped)}
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="How many passages.")] = 5,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these file names.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Published on/after (ISO date).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Published before (ISO date).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
+) -> None:
+    """Find the passages that best match a query (dense + keyword search, fused)."""
+    filters = SearchFilters(sources=tuple(source or ()), published_from=parse_date(since),
+                            published_to=parse_date(until))
+    hits = NewsRAG(settings_of(ctx)).search(query, k, filters)
+    if as_json:
+        print(json.dumps([asdict(hit) for hit in hits], indent=2))
+        return
+    if not hits:
+        console.print("no matching passages")
+    for rank, hit in enumerate(hits, start=1):
+        console.print(f"[bold]{rank}. {hit.title}[/] [dim]({hit.source_name}, chars {hit.start}-{hit.end})[/]")
+        console.print(f"   {hit.text}\n", highlight=False)
+
+
+@app.command()
+def documents(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the indexed articles."""
+    docs = NewsRAG(settings_of(ctx)).documents()
+    if as_json:
+        print(json.dumps([asdict(doc) for doc in docs], indent=2))
+        return
+    table = Table("doc_id", "title", "source", "chunks", "published")
+    for doc in docs:
+        published = datetime.fromtimestamp(doc.published, timezone.utc).date().isoformat() if doc.published else ""
+        table.add_row(doc.doc_id, doc.title, doc.source_name, str(doc.chunks), published)
+    console.print(table)
+    console.print(f"{len(docs)} articles")
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    doc_id: Annotated[str, typer.Argument(help="The doc_id shown by `rag documents`.")],
+) -> None:
+    """Delete an article and its passages from the index."""
+    if not NewsRAG(settings_of(ctx)).remove(doc_id):
+        console.print(f"[red]no article with doc_id {doc_id}[/] (see `rag documents`)")
+        raise typer.Exit(1)
+    console.print(f"removed {doc_id}")
+
+
+@app.command()
+def config(ctx: typer.Context) -> None:
+    """Print the effective settings (environment + defaults), secrets masked."""
+    print(json.dumps(settings_of(ctx).redacted(), indent=2, default=str))

@@ -1,0 +1,171 @@
+"""``NewsRAG``: the one object the CLI, the UI, the eval suite and Python users talk to."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+
+from llama_index.core import Settings as LlamaSettings
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import MockLLM
+
+from rag.answering import CitedQueryEngine
+from rag.chunking import make_splitter
+from rag.context import embedding_scorer
+from rag.conversation import standalone_question
+from rag.errors import RagError
+from rag.embedding import build_embed_model, embed_model_id, embed_texts
+from rag.generation import ChatClient, Message, build_chat_client
+from rag.ingest import Progress, ingest_paths
+from rag.keyword import KeywordIndex
+from rag.retrieval import HybridRetriever, SearchFilters
+from rag.settings import Settings
+from rag.store import ChromaStore, connect
+from rag.types import Answer, DocumentInfo, Hit, IngestReport
+
+
+class NewsRAG:
+    """Index news articles and answer questions about them with cited sources.
+
+    Everything heavy (embedding model, Chroma client, language model) is created on first use, so
+    constructing one is cheap and ``rag config`` works even when a server is down.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._lock = threading.RLock()  # ingestion and the keyword index are not re-entrant
+
+    # --- components, created on first use ----------------------------------------------------------
+    @cached_property
+    def embed_model(self) -> BaseEmbedding:
+        model = build_embed_model(self.settings)
+        # Nothing may fall back to llama-index's OpenAI defaults (a network call, or a key error).
+        LlamaSettings.embed_model = model
+        LlamaSettings.llm = MockLLM()
+        return model
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        return ChromaStore(connect(self.settings), self.settings.collection, embed_model_id(self.embed_model))
+
+    @cached_property
+    def keyword(self) -> KeywordIndex:
+        return KeywordIndex(Path(self.settings.data_dir) / "bm25" / self.settings.collection)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(self.store, self.keyword, self.embed_model, self.settings.candidates)
+
+    # --- indexing ------------------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IngestReport:
+        """Add or update articles from files and folders; unchanged ones cost nothing."""
+        splitter = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
+        with self._lock:
+            report = ingest_paths([Path(p) for p in paths], self.store, self.embed_model, splitter,
+                                  self.settings.max_file_bytes, progress)
+            if report.changed_anything or self.keyword.chunks != self.store.count_chunks():
+                self.keyword.rebuild(self.store.iter_nodes())
+        return report
+
+    def remove(self, doc_id: str) -> bool:
+        """Delete an article; False when it was not indexed."""
+        with self._lock:
+            removed = self.store.remove(doc_id)
+            if removed:
+                self.keyword.rebuild(self.store.iter_nodes())
+        return removed
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.store.documents()
+
+    # --- retrieval -----------------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query``: dense and keyword search fused."""
+        self._refresh_keyword_index()
+        return self.retriever.retrieve(query, k or self.settings.top_k, filters)
+
+    def _refresh_keyword_index(self) -> None:
+        """Load the persisted BM25 index once; rebuild only if the store changed under us."""
+        with self._lock:
+            if self.keyword.chunks < 0:
+                self.keyword.load()
+            if self.keyword.chunks != self.store.count_chunks():
+                self.keyword.rebuild(self.store.iter_nodes())
+
+    # --- answering -----------------------------------------------------------------------------------
+    @cached_property
+    def chat_client(self) -> ChatClient | None:
+        """The language model of ``RAG_LLM`` (None for ``extractive``); the local one loads here."""
+        return None if self.settings.llm == "extractive" else build_chat_client(self.settings)
+
+    def query_engine(self, filters: SearchFilters | None = None) -> CitedQueryEngine:
+        """A llama-index query engine over this index that answers with checked citations."""
+        return CitedQueryEngine(
+            retrieve_hits=lambda question: self.search(question, filters=filters),
+            scorer=embedding_scorer(lambda texts: embed_texts(self.embed_model, texts)),
+            chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
+            temperature=self.settings.temperature,
+        )
+
+    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+        """Answer with cited sources, or refuse when the articles do not hold the answer."""
+        return self._final(self.stream(question, filters))
+
+    def stream(self, question: str, filters: SearchFilters | None = None) -> Iterator[str | Answer]:
+        """Yield text deltas as the model writes, then the final checked ``Answer``."""
+        for item in self._engine_or_error(filters).stream(question):
+            if isinstance(item, Answer):
+                item.question = question
+            yield item
+
+    def chat(self, history: Sequence[Message], message: str, filters: SearchFilters | None = None) -> Answer:
+        """Answer a follow-up in the context of ``history`` ([{"role", "content"}, ...])."""
+        return self._final(self.stream_chat(history, message, filters))
+
+    def stream_chat(self, history: Sequence[Message], message: str,
+                    filters: SearchFilters | None = None) -> Iterator[str | Answer]:
+        """``chat`` with streaming: the follow-up is rewritten to stand alone, then answered."""
+        chat = self._chat_client_or_none()
+        question = standalone_question(history, message, chat)
+        yield from self.stream(question, filters)
+
+    def configure(self, **changes: object) -> None:
+        """Change settings at run time (the UI's settings tab); the model is reloaded only if needed."""
+        self.settings = self.settings.model_copy(update=changes)
+        if {"llm", "local_model", "openai_model", "openai_base_url", "openai_api_key"} & set(changes):
+            self.__dict__.pop("chat_client", None)
+
+    def _chat_client_or_none(self) -> ChatClient | None:
+        try:
+            return self.chat_client
+        except RagError:
+            return None  # reported by the answer step, with the sources
+
+    def _engine_or_error(self, filters: SearchFilters | None) -> CitedQueryEngine | _FailedBackend:
+        try:
+            return self.query_engine(filters)
+        except RagError as exc:  # no model: still show what retrieval found
+            return _FailedBackend(self, exc, filters)
+
+    @staticmethod
+    def _final(items: Iterator[str | Answer]) -> Answer:
+        answer = None
+        for item in items:
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None, "stream ended without an Answer"
+        return answer
+
+
+class _FailedBackend:
+    """Stands in for the query engine when the model cannot start: the answer carries the error and
+    the retrieved passages, so a missing key or model still shows the user what was found."""
+
+    def __init__(self, engine: NewsRAG, error: RagError, filters: SearchFilters | None) -> None:
+        self.engine, self.error, self.filters = engine, error, filters
+
+    def stream(self, question: str) -> Iterator[Answer]:
+        hits = self.engine.search(question, filters=self.filters)
+        yield Answer(text="", refused=False, hits=hits, backend=self.engine.settings.llm, error=str(self.error))

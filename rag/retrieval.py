@@ -1,0 +1,97 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 lists fused by reciprocal rank, duplicates collapsed."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from llama_index.core import VectorStoreIndex
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import NodeWithScore
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+)
+
+from rag.fusion import collapse_near_duplicates, reciprocal_rank_fusion
+from rag.keyword import KeywordIndex
+from rag.store import ChromaStore
+from rag.types import Hit
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict a search to some source files and/or a publication window (epoch seconds)."""
+
+    sources: tuple[str, ...] = ()  # file names, as shown in citations
+    published_from: int | None = None  # inclusive
+    published_to: int | None = None  # exclusive
+
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        conditions: list[MetadataFilter] = []
+        if self.sources:
+            conditions.append(MetadataFilter(key="source_name", value=list(self.sources), operator=FilterOperator.IN))
+        if self.published_from is not None:
+            conditions.append(MetadataFilter(key="published", value=self.published_from, operator=FilterOperator.GTE))
+        if self.published_to is not None:
+            conditions.append(MetadataFilter(key="published", value=self.published_to, operator=FilterOperator.LT))
+        return MetadataFilters(filters=conditions, condition=FilterCondition.AND) if conditions else None
+
+
+class HybridRetriever:
+    """Dense + keyword search over one index. Each list proposes ``candidates``; RRF decides."""
+
+    def __init__(self, store: ChromaStore, keyword: KeywordIndex, embed_model: BaseEmbedding,
+                 candidates: int = 20) -> None:
+        self.store = store
+        self.keyword = keyword
+        self.candidates = candidates
+        self._index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embed_model)
+
+    def dense(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
+        retriever = self._index.as_retriever(similarity_top_k=k, filters=filters)
+        return retriever.retrieve(query)
+
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
+        if not query.strip():
+            return []
+        metadata_filters = filters.to_metadata_filters() if filters else None
+        dense = self.dense(query, self.candidates, metadata_filters)
+        sparse = self.keyword.search(query, self.candidates, metadata_filters)
+        return fuse(dense, sparse, k)
+
+
+def fuse(dense: list[NodeWithScore], sparse: list[NodeWithScore], k: int) -> list[Hit]:
+    """RRF over the two lists, then the top ``k`` distinct passages as ``Hit``s."""
+    by_id = {hit.node.node_id: hit for hit in sparse} | {hit.node.node_id: hit for hit in dense}
+    dense_scores = {hit.node.node_id: hit.score for hit in dense}
+    sparse_scores = {hit.node.node_id: hit.score for hit in sparse}
+    fused = reciprocal_rank_fusion([[h.node.node_id for h in dense], [h.node.node_id for h in sparse]])
+    hits = [to_hit(by_id[node_id], score, dense_scores.get(node_id), sparse_scores.get(node_id))
+            for node_id, score in fused]
+    return collapse_near_duplicates(hits, lambda hit: hit.text)[:k]
+
+
+def to_hit(result: NodeWithScore, score: float, dense_score: float | None,
+           keyword_score: float | None) -> Hit:
+    node = result.node
+    meta = node.metadata
+    start = node.start_char_idx or 0  # type: ignore[attr-defined]
+    text = node.get_content()
+    return Hit(
+        chunk_id=node.node_id, doc_id=node.ref_doc_id or str(meta.get("doc_id", "")), text=text,
+        start=start, end=node.end_char_idx or start + len(text),  # type: ignore[attr-defined]
+        score=score, title=str(meta.get("title", "")), source=str(meta.get("source", "")),
+        source_name=str(meta.get("source_name", "")), publisher=str(meta.get("publisher", "")),
+        published=int(meta["published"]) if meta.get("published") not in (None, "") else None,
+        dense_score=_cosine(dense_score), keyword_score=keyword_score,
+    )
+
+
+def _cosine(similarity: float | None) -> float | None:
+    """The Chroma adapter reports exp(-distance); with cosine space that is exp(cos - 1)."""
+    if similarity is None or similarity <= 0:
+        return None
+    return 1.0 + math.log(similarity)

@@ -1,0 +1,158 @@
+"""Chroma, embedded on disk or a ``chroma run`` server: chunk vectors plus a small article registry.
+
+Two collections per index:
+- ``<name>``: one record per chunk, written through llama-index's ``ChromaVectorStore`` so its retriever
+  can read them back;
+- ``<name>-articles``: one record per article, written LAST when an article is stored. An article is
+  indexed only when its registry record exists with the same content hash, which makes every ingestion
+  step safe to kill: the next run sees the missing or stale record and redoes that article.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from rag.errors import IndexMismatchError, StoreUnavailableError
+from rag.settings import Settings
+from rag.types import Article, DocumentInfo
+
+_REGISTRY_SUFFIX = "-articles"
+# Chroma stores no record without a vector; the registry's records need none, so they all get this one.
+_NO_VECTOR = [0.0]
+_PAGE = 2000
+
+
+def connect(settings: Settings) -> chromadb.api.ClientAPI:
+    """An embedded client under the data dir, or an HTTP client when ``RAG_CHROMA_URL`` is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if not settings.chroma_url:
+        path = Path(settings.data_dir) / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    url = urlparse(settings.chroma_url)
+    if not url.hostname:
+        raise StoreUnavailableError(f"RAG_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
+    try:
+        client = chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
+                                     settings=chroma_settings)
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises several types (ValueError, httpx errors) for "not there"
+        raise StoreUnavailableError(
+            f"Cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}). Start one with "
+            f"`chroma run --path DIR --host {url.hostname} --port {url.port or 8000}`, "
+            "or unset RAG_CHROMA_URL to use the embedded store."
+        ) from exc
+    return client
+
+
+class ChromaStore:
+    """The chunk collection and its article registry, guarded against mixing embedding models."""
+
+    def __init__(self, client: chromadb.api.ClientAPI, name: str, embed_id: str) -> None:
+        self.client = client
+        self.name = name
+        self.embed_id = embed_id
+        self.chunks = client.get_or_create_collection(
+            name, metadata={"embed_model": embed_id, "hnsw:space": "cosine"}
+        )
+        recorded = (self.chunks.metadata or {}).get("embed_model")
+        if recorded != embed_id:
+            raise IndexMismatchError(
+                f"The index '{name}' was built with the embedding model {recorded!r}, not {embed_id!r}. "
+                "Vectors of two models cannot be mixed: use the original RAG_EMBED_BACKEND, or another "
+                "RAG_COLLECTION / RAG_DATA_DIR for the new model and ingest again."
+            )
+        self.registry = client.get_or_create_collection(name + _REGISTRY_SUFFIX)
+        self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
+        self.max_batch = max(1, min(client.get_max_batch_size(), 5000))
+
+    # --- articles -------------------------------------------------------------------------------
+    def stored_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Content hash of each article already completely stored."""
+        found: dict[str, str] = {}
+        for begin in range(0, len(doc_ids), self.max_batch):
+            page = self.registry.get(ids=list(doc_ids[begin:begin + self.max_batch]), include=["metadatas"])
+            for doc_id, meta in zip(page["ids"], page["metadatas"] or []):
+                found[doc_id] = str((meta or {}).get("sha256", ""))
+        return found
+
+    def write_articles(self, batch: Sequence[tuple[Article, Sequence[BaseNode]]]) -> None:
+        """Replace these articles' chunks in few round trips.
+
+        The registry records are written last, so a kill at any point leaves the articles 'not stored'
+        and the next run writes them again (chunk ids are deterministic, stale ones are deleted first).
+        """
+        if not batch:
+            return
+        ids = [article.doc_id for article, _ in batch]
+        self.registry.delete(ids=ids)
+        self.chunks.delete(where={"doc_id": {"$in": ids}})
+        all_nodes = [node for _, article_nodes in batch for node in article_nodes]
+        for begin in range(0, len(all_nodes), self.max_batch):
+            self.vector_store.add(all_nodes[begin:begin + self.max_batch])
+        self.registry.upsert(
+            ids=ids, embeddings=[_NO_VECTOR] * len(ids),
+            metadatas=[_registry_record(article, len(nodes)) for article, nodes in batch],
+        )
+
+    def remove(self, doc_id: str) -> bool:
+        """Delete an article and its chunks; False when no such article was indexed."""
+        known = bool(self.registry.get(ids=[doc_id])["ids"])
+        self.registry.delete(ids=[doc_id])
+        self.chunks.delete(where={"doc_id": doc_id})
+        return known
+
+    def documents(self) -> list[DocumentInfo]:
+        infos = []
+        for ids, metas in self._pages(self.registry, include=["metadatas"]):
+            infos.extend(_document_info(doc_id, meta or {}) for doc_id, meta in zip(ids, metas))
+        return sorted(infos, key=lambda d: (d.source_name, d.title))
+
+    # --- chunks ---------------------------------------------------------------------------------
+    def count_chunks(self) -> int:
+        return self.chunks.count()
+
+    def iter_nodes(self) -> Iterator[TextNode]:
+        """Every stored chunk as a llama-index node (for building the keyword index)."""
+        for ids, metas, texts in self._pages(self.chunks, include=["metadatas", "documents"]):
+            for meta, text in zip(metas, texts):
+                yield metadata_dict_to_node(meta, text=text)
+
+    def _pages(self, collection, include: list[str]) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+        offset = 0
+        while True:
+            page = collection.get(limit=_PAGE, offset=offset, include=include)
+            if not page["ids"]:
+                return
+            yield (page["ids"], *(page[key] for key in include))
+            offset += len(page["ids"])
+
+
+def _registry_record(article: Article, chunks: int) -> dict[str, str | int]:
+    record: dict[str, str | int] = {
+        "title": article.title, "source": article.source, "source_name": article.source_name,
+        "publisher": article.publisher, "sha256": article.sha256, "chunks": chunks,
+        "ingested_at": int(time.time()),
+    }
+    if article.published is not None:
+        record["published"] = article.published
+    return record
+
+
+def _document_info(doc_id: str, meta: dict) -> DocumentInfo:  # type: ignore[type-arg]
+    return DocumentInfo(
+        doc_id=doc_id, title=str(meta.get("title", "")), source=str(meta.get("source", "")),
+        source_name=str(meta.get("source_name", "")), chunks=int(meta.get("chunks", 0)),
+        sha256=str(meta.get("sha256", "")), ingested_at=int(meta.get("ingested_at", 0)),
+        publisher=str(meta.get("publisher", "")),
+        published=int(meta["published"]) if "published" in meta else None,
+    )

@@ -1,0 +1,116 @@
+"""Shared fixtures: isolated state per test, a network guard, a real `chroma run` server, a seeded index."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+
+# The local model (1.1 GB assembled) is shared by every test run on this machine, like a user's cache.
+os.environ.setdefault("RAG_MODEL_DIR", str(Path.home() / ".cache" / "news-rag" / "models"))
+
+
+def _is_loopback(host: object) -> bool:
+    if not isinstance(host, str):
+        return False
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that opens a connection to a non-loopback address: everything here is offline."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):  # type: ignore[index]
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+
+    def guarded_connect(sock: socket.socket, address: object) -> None:
+        check(sock, address)
+        return real_connect(sock, address)
+
+    def guarded_connect_ex(sock: socket.socket, address: object) -> int:
+        check(sock, address)
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own index; nothing leaks from the user's ~/.local/share/news-rag."""
+    data_dir = tmp_path / "rag-data"
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("RAG_LLM", raising=False)
+    return data_dir
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:  # type: ignore[type-arg]
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on a free loopback port; yields its URL."""
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+    log = open(path / "server.log", "wb")
+    process = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1",
+                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One embedded index of the bundled seeds, shared by read-only tests."""
+    from rag import NewsRAG, Settings
+
+    engine = NewsRAG(Settings(data_dir=tmp_path_factory.mktemp("seeded"), llm="extractive"))
+    report = engine.ingest([SEEDS])
+    assert len(report.added) == 5
+    return engine

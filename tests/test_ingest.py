@@ -1,0 +1,165 @@
+"""Ingestion into a real Chroma (embedded and `chroma run`) and search over it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag import IndexMismatchError, NewsRAG, SearchFilters, Settings, StoreUnavailableError
+from tests.conftest import SEEDS
+
+# One question per seed, phrased the way a reader would ask, with the file that answers it.
+SEED_QUESTIONS = [
+    ("How many long-range drones did Lavrov say were aimed at Putin's residence?", "000_34d3f0eff26b4d81.txt"),
+    ("How much has the US government contributed to Ukraine's war effort?", "001_c788a5a7159858c4.txt"),
+    ("How many Ukrainian soldiers did Zelensky say were killed and wounded?", "002_550375792c07ea32.txt"),
+    ("What did the Kremlin spokesman say about the Istanbul agreements?", "003_9b3973fa7ae56da0.txt"),
+    ("Where would Zelenskyy refuse to meet Putin?", "004_7414adf89f3dbfff.txt"),
+]
+
+
+def engine_for(data_dir: Path, chroma_url: str | None = None, **settings: object) -> NewsRAG:
+    return NewsRAG(Settings(data_dir=data_dir, chroma_url=chroma_url, **settings))
+
+
+@pytest.fixture(params=["embedded", "server"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> NewsRAG:
+    """A fresh engine on embedded Chroma, and the same on a `chroma run` server."""
+    if request.param == "embedded":
+        return engine_for(tmp_path / "data")
+    url = request.getfixturevalue("chroma_server")
+    return engine_for(tmp_path / "data", url, collection=f"t{abs(hash(tmp_path)) % 10**8}")
+
+
+def test_seeds_ingest_and_search_finds_each_article(engine: NewsRAG) -> None:
+    report = engine.ingest([SEEDS])
+    assert len(report.added) == 5 and not report.skipped
+    assert report.chunks_embedded == sum(doc.chunks for doc in engine.documents())
+    for question, expected in SEED_QUESTIONS:
+        hits = engine.search(question, k=3)
+        assert hits[0].source_name == expected, (question, [h.source_name for h in hits])
+        assert engine.documents()  # listing works while searching
+
+
+def test_hit_offsets_point_into_the_cleaned_article(seeded_engine: NewsRAG) -> None:
+    from rag.loading import load_file
+
+    hits = seeded_engine.search("Notre-Dame reopening in Paris", k=5)
+    articles = {a.doc_id: a for path in SEEDS.glob("*.txt") for a in load_file(path, 10**7)}
+    for hit in hits:
+        assert articles[hit.doc_id].text[hit.start:hit.end] == hit.text
+
+
+def test_reingesting_unchanged_files_embeds_nothing(tmp_path: Path) -> None:
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([SEEDS])
+    before = engine.store.count_chunks()
+    again = engine.ingest([SEEDS])
+    assert (len(again.added), len(again.updated), len(again.unchanged)) == (0, 0, 5)
+    assert again.chunks_embedded == 0
+    assert engine.store.count_chunks() == before
+
+
+def test_changed_file_replaces_its_chunks(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([folder])
+    target = folder / "004_7414adf89f3dbfff.txt"
+    target.write_text("Lighthouse keeper retires\n\nThe last lighthouse keeper of Port Elin retired on Monday "
+                      "after forty-one years, handing the keys to the maritime museum.\n")
+    report = engine.ingest([folder])
+    assert len(report.updated) == 1 and len(report.unchanged) == 4
+    docs = {doc.source_name: doc for doc in engine.documents()}
+    assert docs[target.name].title == "Lighthouse keeper retires"
+    assert engine.store.count_chunks() == sum(doc.chunks for doc in docs.values())
+    # No stale passage of the old version survives, in either retriever.
+    hits = engine.search("Zelenskyy invites Putin to Kyiv if he dares", k=10)
+    assert all("if he dares" not in hit.text for hit in hits)
+    assert engine.search("lighthouse keeper retired", k=1)[0].source_name == target.name
+
+
+def test_remove_deletes_an_article_everywhere(tmp_path: Path) -> None:
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([SEEDS])
+    doomed = next(doc for doc in engine.documents() if doc.source_name.startswith("001"))
+    assert engine.remove(doomed.doc_id)
+    assert doomed.doc_id not in {doc.doc_id for doc in engine.documents()}
+    hits = engine.search("$64.1 billion contributed to Ukraine's war effort", k=10)
+    assert all(hit.doc_id != doomed.doc_id for hit in hits)
+    assert not engine.remove(doomed.doc_id)
+    # A fresh process sees the same thing (persisted BM25 and Chroma agree).
+    reopened = engine_for(tmp_path / "data")
+    assert all(h.doc_id != doomed.doc_id for h in reopened.search("$64.1 billion Ukraine war effort", k=10))
+
+
+def test_bad_files_are_skipped_and_the_rest_is_indexed(tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    shutil.copytree(SEEDS, folder)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.md").write_bytes(b"\x00\x01\x02" * 1000)
+    (folder / "huge.txt").write_text("Long story. " * 200_000)
+    (folder / "latin1.txt").write_bytes("Résumé of the Genève talks\n\nDélégués met à Genève.".encode("latin-1"))
+    engine = engine_for(tmp_path / "data", max_file_mb=1)
+    report = engine.ingest([folder])
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(reasons) == {"empty.txt", "binary.md", "huge.txt"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.md"] and "MB" in reasons["huge.txt"]
+    assert len(report.added) == 6  # the five seeds and the latin-1 file
+    assert any("Genève" in doc.title for doc in engine.documents())
+
+
+def test_filters_restrict_sources_and_dates(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        '{"id": "old", "title": "Harbour reopens", "text": "The harbour reopened after storm repairs.", "published": "2023-01-10"}\n'
+        '{"id": "new", "title": "Harbour closes", "text": "The harbour closed again for storm repairs.", "published": "2025-03-02"}\n'
+    )
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([feed, SEEDS])
+    recent = engine.search("harbour storm repairs", k=5, filters=SearchFilters(published_from=1704067200))
+    assert [hit.title for hit in recent] == ["Harbour closes"]
+    only_seed = engine.search("harbour", k=5, filters=SearchFilters(sources=("003_9b3973fa7ae56da0.txt",)))
+    assert {hit.source_name for hit in only_seed} <= {"003_9b3973fa7ae56da0.txt"}
+
+
+def test_store_writes_more_than_one_chroma_batch(tmp_path: Path) -> None:
+    """Chroma refuses more than 5,461 records per call; 6,000 chunks must still land."""
+    import numpy as np
+    from llama_index.core.schema import TextNode
+
+    from rag.chunking import article_metadata
+    from rag.types import Article
+
+    engine = engine_for(tmp_path / "data")
+    store = engine.store
+    rng = np.random.default_rng(0)
+    articles = []
+    for a in range(12):
+        article = Article(doc_id=f"doc{a}", text="x", source=f"/s/{a}", source_name=f"{a}.txt", title=f"t{a}",
+                          sha256=f"{a}")
+        nodes = [TextNode(id_=f"doc{a}:{i}", text=f"passage {i}", metadata={**article_metadata(article), "position": i},
+                          embedding=rng.standard_normal(384).tolist()) for i in range(500)]
+        articles.append((article, nodes))
+    store.write_articles(articles)
+    assert store.count_chunks() == 6000
+    assert len(store.documents()) == 12
+
+
+def test_opening_an_index_with_another_embedding_model_is_refused(tmp_path: Path) -> None:
+    from rag.store import ChromaStore, connect
+
+    settings = Settings(data_dir=tmp_path / "data")
+    ChromaStore(connect(settings), "news", "MiniLMEmbedding:a")
+    with pytest.raises(IndexMismatchError, match="RAG_EMBED_BACKEND"):
+        ChromaStore(connect(settings), "news", "OpenAIEmbedding:text-embedding-3-small")
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    engine = engine_for(tmp_path / "data", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(StoreUnavailableError, match="chroma run"):
+        engine.documents()
