@@ -1,0 +1,102 @@
+"""Citation markers: parse ``[n]``, keep only those whose source supports the sentence, renumber.
+
+A small model cites the wrong source now and then, or a number that does not exist. Each sentence's
+markers are checked against the passages (``support_score``): a marker whose passage does not back
+the sentence is moved to the passage that does, or dropped; invented numbers are always dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.context import Source
+from rag.text import split_sentences, support_score
+from rag.types import Citation
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+MIN_SUPPORT = 0.5  # share of a sentence's content words its cited passage must contain
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer, without its markers."""
+
+    text: str
+    markers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CitedAnswer:
+    text: str
+    citations: list[Citation]
+    invalid_markers: int  # markers that pointed at no source or at a passage that does not support
+    supported_claims: int
+    claims: int
+
+
+def split_claims(answer: str) -> list[Claim]:
+    """Sentences of an answer with the markers each one carries."""
+    claims = []
+    for span in split_sentences(answer):
+        markers = tuple(int(m) for m in MARKER.findall(span.text))
+        text = MARKER.sub("", span.text).strip()
+        if text:
+            claims.append(Claim(text, markers))
+    return claims
+
+
+def cite(answer: str, sources: Sequence[Source], min_support: float = MIN_SUPPORT) -> CitedAnswer:
+    """Validate and renumber markers; the result's ``[n]`` index ``citations`` (1-based, in order)."""
+    by_number = {source.n: source for source in sources}
+    renumber: dict[int, int] = {}
+    citations: list[Citation] = []
+    invalid = supported = 0
+    sentences: list[str] = []
+    claims = split_claims(answer)
+    for claim in claims:
+        keep = [n for n in dict.fromkeys(claim.markers)
+                if n in by_number and support_score(claim.text, by_number[n].text) >= min_support]
+        invalid += len(set(claim.markers)) - len(keep)
+        if not keep:
+            best = _best_source(claim.text, sources, min_support)
+            keep = [best.n] if best else []
+        if keep:
+            supported += 1
+        for n in keep:
+            if n not in renumber:
+                renumber[n] = len(renumber) + 1
+                citations.append(_citation(renumber[n], by_number[n], claim.text))
+        sentences.append(_with_markers(claim.text, [renumber[n] for n in keep]))
+    return CitedAnswer(" ".join(sentences), citations, invalid, supported, len(claims))
+
+
+def _best_source(claim: str, sources: Sequence[Source], min_support: float) -> Source | None:
+    scored = [(support_score(claim, s.text), s) for s in sources]
+    score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+    return best if score >= min_support else None
+
+
+def _with_markers(sentence: str, numbers: list[int]) -> str:
+    """'He left.' + [1, 2] -> 'He left [1][2].' (markers inside the sentence, before its full stop)."""
+    if not numbers:
+        return sentence
+    marks = "".join(f"[{n}]" for n in numbers)
+    match = re.search(r"[.!?…]+[\"'”’)]*$", sentence)
+    if match:
+        return f"{sentence[:match.start()].rstrip()} {marks}{sentence[match.start():]}"
+    return f"{sentence} {marks}"
+
+
+def _citation(n: int, source: Source, claim: str) -> Citation:
+    """The citation quotes the source sentence that best backs the claim (what the UI highlights)."""
+    spans = split_sentences(source.text) or []
+    best = max(spans, key=lambda s: support_score(claim, s.text), default=None)
+    if best is None:
+        quote, start, end = source.text, source.start, source.end
+    else:
+        quote, start, end = best.text, source.start + best.start, source.start + best.end
+    hit = source.hit
+    return Citation(n=n, doc_id=hit.doc_id, source=hit.source_name, title=hit.title, quote=quote,
+                    start=start, end=end, publisher=hit.publisher)

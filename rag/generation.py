@@ -1,0 +1,126 @@
+"""Chat generation through the ``openai`` client: OpenAI, any OpenAI-compatible server, or the local model.
+
+The local model is served by xllamacpp on a loopback port (``local_model.py``), so all three go
+through this one code path. Every failure becomes a ``BackendError`` naming the setting to fix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from rag.errors import BackendError, ConfigError
+from rag.settings import Settings
+
+Message = dict[str, str]
+
+
+@dataclass
+class Usage:
+    """Filled in while a stream runs: what the prompt cost and when the first token came."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    first_token_seconds: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatClient:
+    """One model behind an OpenAI-compatible endpoint."""
+
+    def __init__(self, backend: str, model: str, base_url: str | None, api_key: str, timeout: float) -> None:
+        self.backend = backend
+        self.model = model
+        self.base_url = base_url
+        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
+
+    def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
+               usage: Usage | None = None, stop: list[str] | None = None) -> Iterator[str]:
+        """Yield text deltas; ``usage`` is updated as the stream goes."""
+        usage = usage if usage is not None else Usage()
+        started = time.perf_counter()
+        with self._errors():
+            stream = self._client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
+                stream=True, stream_options={"include_usage": True}, stop=stop,
+            )
+            for chunk in stream:
+                if chunk.usage:
+                    usage.prompt_tokens = chunk.usage.prompt_tokens
+                    usage.completion_tokens = chunk.usage.completion_tokens
+                for choice in chunk.choices:
+                    delta = choice.delta.content or ""
+                    if delta:
+                        if usage.first_token_seconds is None:
+                            usage.first_token_seconds = time.perf_counter() - started
+                        yield delta
+
+    def complete(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
+                 **extra: Any) -> Any:
+        """One non-streamed completion (the judge uses ``logprobs``/``top_logprobs`` through ``extra``)."""
+        with self._errors():
+            return self._client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]
+                temperature=temperature, **extra,
+            )
+
+    def _errors(self):  # type: ignore[no-untyped-def]
+        return _translate_errors(self)
+
+
+class _translate_errors:
+    """Turn the openai client's exceptions into messages that say which setting to fix."""
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or not isinstance(exc, openai.OpenAIError):
+            return False
+        where = self.client.base_url or "api.openai.com"
+        c = self.client
+        if isinstance(exc, openai.AuthenticationError):
+            message = f"{where} rejected the API key (401). Set OPENAI_API_KEY to a valid key."
+        elif isinstance(exc, openai.APITimeoutError):
+            message = f"{where} did not answer in time. Raise RAG_REQUEST_TIMEOUT or check the server's load."
+        elif isinstance(exc, openai.APIConnectionError):
+            message = (f"Cannot connect to {where}. Check that the server is running and RAG_OPENAI_BASE_URL "
+                       "is right (e.g. http://127.0.0.1:8000/v1).")
+        elif isinstance(exc, openai.NotFoundError):
+            message = f"{where} has no model {c.model!r}. Set RAG_OPENAI_MODEL to a model it serves."
+        elif isinstance(exc, openai.RateLimitError):
+            message = f"{where} refused the request: rate limit or quota exceeded (429). Try again later."
+        elif isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower():
+            raise ContextOverflow(str(exc)) from exc
+        else:
+            message = f"{where} failed: {exc}"
+        raise BackendError(f"The {c.backend} backend failed. {message}") from exc
+
+
+class ContextOverflow(BackendError):
+    """The prompt did not fit the model's context window; the caller retries with fewer sources."""
+
+
+def build_chat_client(settings: Settings) -> ChatClient:
+    """The client for ``RAG_LLM``: the bundled local model (started on demand) or an OpenAI-compatible server."""
+    if settings.llm == "local":
+        from rag.local_model import ensure_model, shared_server
+
+        path = ensure_model(settings.model_dir, settings.local_model)
+        server = shared_server(path, settings.local_threads, settings.local_context)
+        return ChatClient("local", server.model_name, server.base_url, "local", settings.request_timeout)
+    if settings.llm == "openai":
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+        if not key and not settings.openai_base_url:
+            raise ConfigError("RAG_LLM=openai needs an API key: set OPENAI_API_KEY, or set RAG_OPENAI_BASE_URL "
+                              "to an OpenAI-compatible server that needs none (vLLM, Ollama, llama.cpp).")
+        return ChatClient("openai", settings.openai_model, settings.openai_base_url, key or "unused",
+                          settings.request_timeout)
+    raise ConfigError(f"RAG_LLM={settings.llm!r} has no chat model (choose local or openai)")

@@ -1,0 +1,108 @@
+"""Pure text helpers shared by context building, citation checking, extractive answers and the judges."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import Stemmer  # PyStemmer, already used by the BM25 retriever
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a text with its character offsets in that text."""
+
+    text: str
+    start: int
+    end: int
+
+
+# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets and [n] markers) before
+# white space, or at a line break.
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|\n+""")
+# "U.S." or "Mr." before a space is not the end of a sentence (merging two sentences is harmless,
+# cutting one in half is not).
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){1,3}$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Sen|Rep|Gov|No|vs|etc)\.$")
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentences with offsets; line breaks always end one (headlines, list items)."""
+    spans: list[Span] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if "\n" not in match.group() and _ABBREVIATION.search(text[start:end]) and end < len(text):
+            continue
+        _append_span(spans, text, start, end)
+        start = end
+    _append_span(spans, text, start, len(text))
+    return spans
+
+
+def _append_span(spans: list[Span], text: str, start: int, end: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return
+    offset = start + piece.index(stripped)
+    spans.append(Span(stripped, offset, offset + len(stripped)))
+
+
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:['’][a-z]+)?|\d+(?:[.,]\d+)*")
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having
+he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+nor not of off on once only or other our ours ourselves out over own same she should so some such than
+that the their theirs them themselves then there these they this those through to too under until up very
+was we were what when where which while who whom why will with would you your yours yourself yourselves
+said says say told tell according also would could one two mr mrs ms
+""".split())
+
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def normalise_word(word: str) -> str:
+    """Lower-case Snowball stem without possessive, so 'Ukraine's'/'talks'/'meeting' match 'Ukraine'/'talk'/'meet'."""
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    return _STEMMER.stemWord(word)
+
+
+def content_words(text: str) -> set[str]:
+    """The words that carry meaning: no stop words, no citation markers, numbers kept."""
+    text = re.sub(r"\[\d+\]", " ", text)
+    words = {normalise_word(w) for w in _WORD.findall(text)}
+    return {w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written without separators ('400,000' -> '400000'); a claim's numbers must be sourced."""
+    text = re.sub(r"\[\d+\]", " ", text)
+    return {re.sub(r"[,\s]", "", n).rstrip(".") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
+
+
+def support_score(claim: str, passage: str) -> float:
+    """Share of the claim's content words found in the passage; 0 when a number is not in it.
+
+    A cheap, model-free test of whether a passage can back a sentence: used to drop or move citation
+    markers that point at the wrong passage, and as the lexical baseline judge.
+    """
+    claim_words = content_words(claim)
+    if not claim_words:
+        return 0.0
+    passage_words = content_words(passage)
+    if not numbers(claim) <= numbers(passage) | _spelled_numbers(passage):
+        return 0.0
+    return len(claim_words & passage_words) / len(claim_words)
+
+
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                 "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "hundred": "100",
+                 "thousand": "1000", "million": "1000000"}
+
+
+def _spelled_numbers(text: str) -> set[str]:
+    return {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
