@@ -21,13 +21,15 @@ from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
 from rag.extractive import extract_answer
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.types import Answer, Hit
+from rag.text import coverage, names
+from rag.types import Answer, Citation, Hit
 
 Retrieve = Callable[[str], list[Hit]]
 REFUSAL_TEXT = "I could not find the answer to that in the indexed articles."
 # What small models write instead of the exact NOT FOUND sentinel.
 _REFUSAL = re.compile(r"\bnot\s+found\b|\b(?:sources?|articles?|context)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
                       r"(?:contain|mention|say|state|provide|include)|\bno (?:information|mention)\b", re.I)
+MIN_QUESTION_COVERAGE = 0.5
 MIN_RELEVANCE = 0.30  # best sentence score below which retrieval found nothing on topic (see extractive)
 
 
@@ -113,15 +115,28 @@ class CitedQueryEngine(CustomQueryEngine):
                                   "prompt_tokens": usage.prompt_tokens}
         if not raw.strip() or looks_like_refusal(raw):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
-        checked = cite(raw, sources)
+        checked = cite(raw, sources, question)
         if not checked.citations:  # nothing the model said is backed by a source: do not pass it on
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
+        if not on_topic(question, checked.citations, sources):
+            return Answer(text=REFUSAL_TEXT, refused=True, **common)
         return Answer(text=checked.text, refused=False, citations=checked.citations, **common)
+
+
+def on_topic(question: str, citations: Sequence[Citation], sources: Sequence[Source]) -> bool:
+    """The cited passages must name at least half of what the question names.
+
+    A small model asked about the EU's aid happily reports the US figure with a correct citation;
+    the passage it cites never mentions the EU, which is what this catches.
+    """
+    cited = {c.doc_id for c in citations}
+    text = " ".join(s.text for s in sources if s.hit.doc_id in cited)
+    return coverage(names(question), text) >= MIN_QUESTION_COVERAGE
 
 
 def render_user_prompt(question: str, sources: Sequence[Source]) -> str:
     blocks = "\n\n".join(
         prompts.SOURCE_BLOCK.format(n=s.n, header=prompts.source_header(s.hit.title, s.hit.publisher), text=s.text)
-        for s in sources
+        for s in reversed(sources)
     )
     return prompts.ANSWER_USER.format(sources=blocks, question=question.strip())

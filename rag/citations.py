@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import combinations
 from dataclasses import dataclass
 
 from rag.context import Source
@@ -47,8 +48,11 @@ def split_claims(answer: str) -> list[Claim]:
     return claims
 
 
-def cite(answer: str, sources: Sequence[Source], min_support: float = MIN_SUPPORT) -> CitedAnswer:
-    """Validate and renumber markers; the result's ``[n]`` index ``citations`` (1-based, in order)."""
+def cite(answer: str, sources: Sequence[Source], question: str = "", min_support: float = MIN_SUPPORT) -> CitedAnswer:
+    """Validate and renumber markers; the result's ``[n]`` index ``citations`` (1-based, in order).
+
+    Words of the ``question`` that a sentence repeats need no support (see ``support_score``).
+    """
     by_number = {source.n: source for source in sources}
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
@@ -57,11 +61,10 @@ def cite(answer: str, sources: Sequence[Source], min_support: float = MIN_SUPPOR
     claims = split_claims(answer)
     for claim in claims:
         keep = [n for n in dict.fromkeys(claim.markers)
-                if n in by_number and support_score(claim.text, by_number[n].text) >= min_support]
+                if n in by_number and support_score(claim.text, by_number[n].text, question) >= min_support]
         invalid += len(set(claim.markers)) - len(keep)
         if not keep:
-            best = _best_source(claim.text, sources, min_support)
-            keep = [best.n] if best else []
+            keep = [source.n for source in _best_sources(claim.text, sources, question, min_support)]
         if keep:
             supported += 1
         for n in keep:
@@ -72,10 +75,16 @@ def cite(answer: str, sources: Sequence[Source], min_support: float = MIN_SUPPOR
     return CitedAnswer(" ".join(sentences), citations, invalid, supported, len(claims))
 
 
-def _best_source(claim: str, sources: Sequence[Source], min_support: float) -> Source | None:
-    scored = [(support_score(claim, s.text), s) for s in sources]
-    score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
-    return best if score >= min_support else None
+def _best_sources(claim: str, sources: Sequence[Source], question: str, min_support: float) -> list[Source]:
+    """The one source that backs the claim best, or else the pair that backs it together
+    (models merge two passages into one sentence), or nothing."""
+    ranked = sorted(sources, key=lambda s: -support_score(claim, s.text, question))
+    if ranked and support_score(claim, ranked[0].text, question) >= min_support:
+        return ranked[:1]
+    for first, second in combinations(ranked[:4], 2):
+        if support_score(claim, f"{first.text}\n{second.text}", question) >= min_support:
+            return sorted([first, second], key=lambda s: s.n)
+    return []
 
 
 def _with_markers(sentence: str, numbers: list[int]) -> str:

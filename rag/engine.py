@@ -20,7 +20,7 @@ from rag.embedding import build_embed_model, embed_model_id, embed_texts
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
 from rag.keyword import KeywordIndex
-from rag.retrieval import HybridRetriever, SearchFilters
+from rag.retrieval import HybridRetriever, SearchFilters, SearchMode
 from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
@@ -81,10 +81,11 @@ class NewsRAG:
         return self.store.documents()
 
     # --- retrieval -----------------------------------------------------------------------------------
-    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
-        """The ``k`` best passages for ``query``: dense and keyword search fused."""
+    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
+               mode: SearchMode = "hybrid") -> list[Hit]:
+        """The ``k`` best passages for ``query``: dense and keyword search fused (or one of them)."""
         self._refresh_keyword_index()
-        return self.retriever.retrieve(query, k or self.settings.top_k, filters)
+        return self.retriever.retrieve(query, k or self.settings.top_k, filters, mode)
 
     def _refresh_keyword_index(self) -> None:
         """Load the persisted BM25 index once; rebuild only if the store changed under us."""

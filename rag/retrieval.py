@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -19,6 +20,10 @@ from rag.fusion import collapse_near_duplicates, reciprocal_rank_fusion
 from rag.keyword import KeywordIndex
 from rag.store import ChromaStore
 from rag.types import Hit
+
+
+SearchMode = Literal["hybrid", "dense", "keyword"]
+SEARCH_MODES: tuple[str, ...] = ("hybrid", "dense", "keyword")
 
 
 @dataclass(frozen=True)
@@ -54,12 +59,17 @@ class HybridRetriever:
         retriever = self._index.as_retriever(similarity_top_k=k, filters=filters)
         return retriever.retrieve(query)
 
-    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Hit]:
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
+                 mode: SearchMode = "hybrid") -> list[Hit]:
+        """``hybrid`` fuses both lists; ``dense`` and ``keyword`` use one (for comparison and debugging)."""
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
         if not query.strip():
             return []
         metadata_filters = filters.to_metadata_filters() if filters else None
-        dense = self.dense(query, self.candidates, metadata_filters)
-        sparse = self.keyword.search(query, self.candidates, metadata_filters)
+        pool = max(self.candidates, k)
+        dense = self.dense(query, pool, metadata_filters) if mode != "keyword" else []
+        sparse = self.keyword.search(query, pool, metadata_filters) if mode != "dense" else []
         return fuse(dense, sparse, k)
 
 

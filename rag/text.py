@@ -84,19 +84,53 @@ def numbers(text: str) -> set[str]:
     return {re.sub(r"[,\s]", "", n).rstrip(".") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
 
 
-def support_score(claim: str, passage: str) -> float:
-    """Share of the claim's content words found in the passage; 0 when a number is not in it.
+def names(text: str) -> set[str]:
+    """Capitalised words that are not stop words or short acronyms: the people, places and bodies."""
+    text = re.sub(r"\[\d+\]", " ", text)
+    found = set()
+    for word in _WORD.findall(text):
+        if not word[0].isupper() or (len(word) <= 3 and word.isupper()):
+            continue  # US, UK, EU-like acronyms are written too many ways to demand
+        if word.lower() not in STOPWORDS:
+            found.add(normalise_word(word))
+    return found
+
+
+def _name_in(name: str, words: set[str]) -> bool:
+    """Tolerates transliteration variants (Zelensky/Zelenskyy) through a shared 5+ letter prefix."""
+    if name in words:
+        return True
+    stem = name[:max(5, len(name) - 2)]
+    return len(name) >= 5 and any(word.startswith(stem) for word in words)
+
+
+def support_score(claim: str, passage: str, given: str = "") -> float:
+    """Share of the claim's content words found in the passage; 0 when a number or a name is not in it.
 
     A cheap, model-free test of whether a passage can back a sentence: used to drop or move citation
-    markers that point at the wrong passage, and as the lexical baseline judge.
+    markers that point at the wrong passage, to refuse answers nothing backs, and as the lexical
+    baseline judge. Names and numbers are where small models invent things, so they are mandatory.
+    ``given`` is text the claim may repeat without support (the question it answers): answers restate
+    the question's words, and those are no evidence either way.
     """
-    claim_words = content_words(claim)
+    given_words = content_words(given)
+    claim_words = content_words(claim) - given_words
     if not claim_words:
         return 0.0
     passage_words = content_words(passage)
-    if not numbers(claim) <= numbers(passage) | _spelled_numbers(passage):
+    if not numbers(claim) - numbers(given) <= numbers(passage) | _spelled_numbers(passage):
+        return 0.0
+    if not all(_name_in(name, passage_words) for name in names(claim) - names(given)):
         return 0.0
     return len(claim_words & passage_words) / len(claim_words)
+
+
+def coverage(wanted: set[str], text: str) -> float:
+    """Share of ``wanted`` names found in ``text`` (1.0 when nothing is wanted)."""
+    if not wanted:
+        return 1.0
+    words = content_words(text)
+    return sum(_name_in(name, words) for name in wanted) / len(wanted)
 
 
 _NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",

@@ -41,7 +41,9 @@ def settings_of(ctx: typer.Context, **overrides: object) -> Settings:
 
 def main() -> None:
     """Entry point: a ``RagError`` is a message and exit code 1, never a traceback."""
-    from rag.cli import index  # noqa: F401  (registers the commands)
+    # Importing a module registers its commands. ui/eval/bench import their packages lazily, inside
+    # the command, so `rag ingest` never pays for Gradio and the engine never depends on them.
+    from rag.cli import answer, bench_cmd, eval_cmd, index, ui_cmd  # noqa: F401
 
     try:
         app()

@@ -1,0 +1,111 @@
+"""``rag ask`` and ``rag chat``: answers with numbered sources, streamed as they are written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.text import Text
+
+from rag import Answer, NewsRAG
+from rag.cli import app, settings_of
+from rag.settings import LlmBackend
+
+console = Console()
+LlmOption = Annotated[Optional[LlmBackend], typer.Option(
+    "--llm", help="Answer with: local (bundled model), openai (or any OpenAI-compatible server), extractive "
+                  "(no model). Env: RAG_LLM.", show_default=False)]
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="A question about the indexed articles.")],
+    llm: LlmOption = None,
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", min=1, max=20, help="Passages to read.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of streaming.")] = False,
+) -> None:
+    """Answer a question with cited sources, or say the articles do not hold the answer."""
+    engine = NewsRAG(settings_of(ctx, llm=llm, top_k=k))
+    if as_json:
+        answer = engine.ask(question)
+        print(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
+    else:
+        answer = show_streamed(engine.stream(question))
+    if answer.error:
+        raise typer.Exit(1)
+
+
+@app.command()
+def chat(ctx: typer.Context, llm: LlmOption = None) -> None:
+    """Interactive chat in the terminal; follow-up questions use the conversation. Empty line quits."""
+    engine = NewsRAG(settings_of(ctx, llm=llm))
+    history: list[dict[str, str]] = []
+    console.print(f"[dim]news-rag chat ({engine.settings.llm}); empty line or Ctrl-D to quit[/]")
+    while True:
+        try:
+            message = console.input("[bold cyan]you>[/] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not message or message in {"exit", "quit"}:
+            break
+        answer = show_streamed(engine.stream_chat(history, message))
+        history += [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
+
+
+def show_streamed(items: Iterator[str | Answer]) -> Answer:
+    """Show the model's words as they come, then replace them with the checked answer and its sources."""
+    streamed = ""
+    answer: Answer | None = None
+    with Live(Text("searching the articles…", style="dim"), console=console, transient=True) as live:
+        for item in items:
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                streamed += item
+                live.update(Text(streamed))
+    assert answer is not None
+    console.print(render_answer(answer))
+    return answer
+
+
+def render_answer(answer: Answer) -> Group:
+    parts: list[Text] = []
+    if answer.error:
+        parts.append(Text(f"error: {answer.error}", style="bold red"))
+    elif answer.refused:
+        parts.append(Text(answer.text, style="yellow"))
+    else:
+        parts.append(Text(answer.text))
+    if answer.citations:
+        parts.append(Text("\nSources", style="bold"))
+        for c in answer.citations:
+            parts.append(Text(f"[{c.n}] {c.title} — {c.source}", style="cyan"))
+            parts.append(Text(f"    “{c.quote}”", style="dim"))
+    elif answer.hits:
+        parts.append(Text("\nClosest articles" if not answer.error else "\nRetrieved passages", style="bold"))
+        for title, source in dict.fromkeys((h.title, h.source_name) for h in answer.hits):
+            parts.append(Text(f"- {title} — {source}", style="cyan"))
+    timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in answer.timings.items())
+    parts.append(Text(f"\n{answer.backend} · {answer.model} · {timing}", style="dim"))
+    return Group(*parts)
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    """The stable JSON shape of ``rag ask --json``."""
+    return {
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
+                       "start": c.start, "end": c.end} for c in answer.citations],
+        "backend": answer.backend,
+        "model": answer.model,
+        "timings": answer.timings,
+        "prompt_tokens": answer.prompt_tokens,
+        "error": answer.error or None,
+        "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title} for h in answer.hits],
+    }
