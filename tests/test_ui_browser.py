@@ -1,0 +1,241 @@
+"""The UI in a real headless Chromium (Debian's package) driven by Playwright, against the app served in-process.
+
+Every page load records its requests: none may leave 127.0.0.1 (no fonts, scripts or analytics from
+outside). Screenshots of every test go to test-artifacts/; the streaming test also writes docs/ui.png for
+the README. Answers come from the `extractive` backend, except in that test of token streaming, which
+uses the bundled local model (the only backend here that streams words).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from pydantic import SecretStr
+
+from rag import NewsRAG, Settings
+from tests.conftest import REPO, SEEDS, free_port
+from ui import build_app, launch
+from ui.launcher import seed_if_empty
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO / "test-artifacts"
+README_SCREENSHOT = REPO / "docs" / "ui.png"
+FUNDING_QUESTION = "How much has the US government contributed to Ukraine's war effort?"
+ANSWER_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, NewsRAG]]:
+    """The app on a free loopback port, over a fresh index seeded as on a first start."""
+    engine = NewsRAG(Settings(data_dir=tmp_path_factory.mktemp("ui-browser"), llm="extractive"))
+    seed_if_empty(engine, SEEDS, say=lambda _: None)
+    app = build_app(engine)
+    url = launch(app, port=free_port(), block=False)
+    yield url, engine
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}; `.ci/run` installs it "
+                    "(apt-get install -y chromium chromium-driver). Never `playwright install`.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, served: tuple[str, NewsRAG], request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh session on the app; afterwards a screenshot, and a check that nothing left 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    tab = context.new_page()
+    requested: list[str] = []
+    tab.on("request", lambda req: requested.append(req.url))
+    tab.goto(served[0], wait_until="load")
+    tab.wait_for_selector("#question textarea")
+    yield tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    outside = sorted({url for url in requested if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                      and urlsplit(url).hostname != "127.0.0.1"})
+    assert not outside, f"the page fetched from outside 127.0.0.1: {outside}"
+
+
+def ask(page: Page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+
+
+def last_answer(page: Page) -> Locator:
+    return page.locator("#chat [data-testid=bot]").last
+
+
+def test_cited_answer_links_to_its_highlighted_source(page: Page) -> None:
+    ask(page, FUNDING_QUESTION)
+    citation = page.locator('#chat a[href="#src-1"]').first
+    citation.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    answer = last_answer(page).inner_text()
+    assert "64.1 billion" in answer and "extractive" in answer  # the answer, and who answered
+
+    citation.click()
+    quote = page.locator("#sources details#src-1[open] mark")
+    quote.wait_for(state="visible")
+    assert "64.1 billion" in quote.inner_text()
+    assert page.locator("#sources details#src-1 summary").inner_text().strip()  # the article's title
+
+
+def test_refusal_offers_the_closest_articles(page: Page) -> None:
+    ask(page, "Who won the 1998 World Cup final?")
+    page.locator("#chat :text('Not in the articles')").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator("#sources h3").inner_text() == "Closest articles"
+    assert page.locator("#sources details.source").count() >= 1
+
+
+def test_example_questions_come_from_the_indexed_titles(page: Page, served: tuple[str, NewsRAG]) -> None:
+    titles = [doc.title for doc in served[1].documents()]
+    example = page.locator("#chat button", has_text="What do the articles say about").first
+    assert any(title[:30] in example.inner_text() for title in titles)
+    example.click()
+    page.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_upload_is_listed_answerable_and_removable(page: Page, served: tuple[str, NewsRAG], tmp_path: Path) -> None:
+    url, engine = served
+    article = tmp_path / "lunar rover.md"
+    article.write_text("# Lunar rover finds water ice near the south pole\n\nBy Test Wire\n\nA small lunar rover "
+                       "operated by the Example Space Agency found water ice in a crater near the Moon's south "
+                       "pole on Tuesday, the agency said. The ice lies about 40 centimetres below the surface.\n")
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#upload input[type=file]", str(article))
+    page.locator("#library-table", has_text="Lunar rover finds water ice").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "Added 1" in page.locator("#library-status").inner_text()
+    assert (Path(engine.settings.data_dir) / "uploads" / "lunar_rover.md").is_file()
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Where did the lunar rover find water ice?")
+    page.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "south pole" in last_answer(page).inner_text()
+    assert "Lunar rover finds water ice" in page.locator("#sources").inner_text()  # cited: the new article
+
+    page.get_by_role("tab", name="Library").click()
+    page.click("#remove-pick input")
+    page.get_by_role("option", name="Lunar rover finds water ice").click()
+    page.click("#remove")
+    page.locator("#library-status", has_text="Removed").wait_for()
+    assert "Lunar rover" not in page.locator("#library-table").inner_text()
+    assert all("Lunar rover" not in doc.title for doc in engine.documents())
+
+
+def test_backend_error_is_a_chat_message_and_settings_apply_at_once(page: Page, served: tuple[str, NewsRAG]) -> None:
+    engine = served[1]
+    try:
+        choose_backend(page, "openai")  # no API key anywhere in this test's environment
+        ask(page, FUNDING_QUESTION)
+        page.locator("#chat :text('Could not generate an answer')").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert "API key" in last_answer(page).inner_text()
+        assert page.locator("#sources h3").inner_text() == "Retrieved passages"
+
+        page.get_by_role("tab", name="Settings").click()
+        page.locator("#show-scores input").check()
+        choose_backend(page, "extractive")
+        ask(page, FUNDING_QUESTION)  # the app is still running, and now answers
+        page.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert "retrieval scores: fused" in page.locator("#sources").inner_text()
+    finally:
+        engine.configure(llm="extractive")
+
+
+def test_slow_backend_shows_progress_and_can_be_stopped(page: Page, served: tuple[str, NewsRAG],
+                                                        hung_server: str) -> None:
+    engine = served[1]
+    engine.configure(llm="openai", openai_base_url=hung_server, openai_api_key=SecretStr("unused"))
+    try:
+        ask(page, FUNDING_QUESTION)
+        page.locator("#chat [data-testid=bot]", has_text="Generating with openai… 2 s").wait_for()  # it ticks
+        page.locator("#question button", has_text="Stop").click()
+        page.locator("#chat [data-testid=bot]", has_text="Stopped before the answer was finished").wait_for()
+        page.locator("#question button", has_text="Ask").wait_for()
+    finally:
+        engine.configure(llm="extractive", openai_base_url=None, openai_api_key=None)
+
+
+@pytest.fixture
+def hung_server() -> Iterator[str]:
+    """An OpenAI-compatible base URL whose server accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept_and_hold() -> None:
+        try:
+            while True:
+                held.append(listener.accept()[0])
+        except OSError:  # the listener was closed: the test is over
+            pass
+
+    threading.Thread(target=accept_and_hold, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+def choose_backend(page: Page, backend: str) -> None:
+    page.get_by_role("tab", name="Settings").click()
+    page.get_by_label(backend, exact=True).check()
+    page.click("#apply-settings")
+    page.locator("#settings-status", has_text=f"Answering with {backend}").wait_for()
+    page.get_by_role("tab", name="Chat").click()
+
+
+@pytest.mark.slow
+def test_local_model_streams_words_before_the_checked_answer(page: Page, served: tuple[str, NewsRAG]) -> None:
+    """Settings switch to the local model at run time; its words appear as they are written."""
+    engine = served[1]
+    page.get_by_role("tab", name="Settings").click()
+    page.locator("#top-k input[type=number]").fill("1")  # one passage: the shortest prompt
+    page.locator("#top-k input[type=number]").press("Enter")
+    try:
+        choose_backend(page, "local")
+        assert engine.settings.llm == "local" and engine.settings.top_k == 1
+        ask(page, FUNDING_QUESTION)
+        states = watch_answer(page, until="prompt tokens", seconds=240)
+    finally:
+        engine.configure(llm="extractive", top_k=4)
+    assert any("Searching the articles" in s or "Generating" in s for s in states[:3]), states[:3]
+    partial = [s for s in states if "▌" in s]
+    assert len(partial) >= 2, f"expected the answer to grow word by word, saw {states}"
+    final = states[-1]
+    assert "▌" not in final and "qwen" in final and "[1]" in final
+    page.locator("#chat a[href='#src-1']").first.click()
+    page.locator("#sources details#src-1[open] mark").wait_for(state="visible")
+    README_SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(README_SCREENSHOT))  # the README's picture: a model's cited answer, source open
+
+
+def watch_answer(page: Page, until: str, seconds: float) -> list[str]:
+    """Every distinct text the last answer shows, polled every 50 ms, until ``until`` appears."""
+    states: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        bots = page.locator("#chat [data-testid=bot]")
+        text = bots.last.inner_text() if bots.count() else ""
+        if text and (not states or states[-1] != text):
+            states.append(text)
+        if until in text:
+            return states
+        time.sleep(0.05)
+    raise AssertionError(f"no final answer within {seconds} s; saw {states[-3:]}")

@@ -1,0 +1,257 @@
+"""The Gradio app: a chat with a sources panel, the article library, and run-time settings.
+
+``build_app(engine)`` lays out the page and wires events to ``Handlers``; ``launch(app, ...)`` serves it
+with the offline theme (system fonts, nothing fetched from outside 127.0.0.1), the page script and
+the upload limit, which Gradio 6 takes in ``launch()`` rather than in ``Blocks()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from rag import Answer, DocumentInfo, NewsRAG, RagError
+from ui import render
+from ui.assets import CSS, PAGE_JS
+from ui.chat import flatten_history, stream_reply
+from ui.library import UPLOAD_TYPES, take_uploads, upload_dir
+from ui.settings_form import BACKEND_HELP, BACKENDS, requested_changes, settings_summary
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events; only `ask` is the public API
+ANSWERING: dict[str, Any] = {"concurrency_id": "answer"}  # chat and API share the model: one answer at a time
+SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue",
+        "Liberation Sans", "Arial", "sans-serif"]
+MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with system fonts: no font file is downloaded, from anywhere."""
+    return gr.themes.Default(primary_hue="indigo", font=SANS, font_mono=MONO)
+
+
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
+           max_file_mb: float = 20.0, block: bool = True) -> str:
+    """Serve the app; returns its local URL (when ``block`` is False, the server runs in a thread)."""
+    _, url, _ = app.queue(default_concurrency_limit=1).launch(
+        server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, share=False,
+        inbrowser=False, show_error=True, ssr_mode=False, max_file_size=f"{max_file_mb:g}mb", quiet=True,
+        footer_links=["api"], theme=theme(), css=CSS,
+        head=f"<script>{PAGE_JS}</script>")
+    return str(url)
+
+
+def build_app(engine: NewsRAG) -> gr.Blocks:
+    """The whole page for one engine (shared by every browser tab; settings changes apply to all)."""
+    handlers = Handlers(engine)
+    with gr.Blocks(title="news-rag", analytics_enabled=False) as app:
+        gr.Markdown("## news-rag\nAsk questions about the indexed news articles. Every claim cites "
+                    "its source; click a **[n]** to see the quoted passage.", elem_id="header")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                chat = _chat_tab(handlers)
+            with gr.Tab("Library", id="library") as library_tab:
+                library = _library_tab(handlers, chat["chatbot"])
+            with gr.Tab("Settings", id="settings"):
+                _settings_tab(handlers, chat)
+        library_tab.select(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
+        app.load(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
+        gr.api(handlers.ask, api_name="ask", **ANSWERING)
+    return app
+
+
+def _chat_tab(handlers: Handlers) -> dict[str, Any]:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(elem_id="chat", height=520, label="Chat", show_label=False, buttons=["copy"],
+                                 examples=examples_of(handlers.engine.documents()), sanitize_html=True,
+                                 placeholder="**Ask about the news.** Answers cite the articles they come from.")
+            question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False,
+                                  elem_id="question", submit_btn="Ask", stop_btn=False, autofocus=True)
+            new_chat = gr.Button("New chat", size="sm", variant="secondary", elem_id="new-chat")
+        with gr.Column(scale=2, elem_id="sources-column"):
+            sources = gr.HTML(render.sources_html(None), elem_id="sources")
+    pending = gr.State("")  # the question being answered (the textbox is cleared at once)
+    answers = gr.State([])  # per chat message: its Answer (None for questions), to re-show its sources
+    turns = gr.State([])  # the conversation as plain text, for follow-up questions
+    show_scores = gr.Checkbox(False, render=False, label="Show retrieval scores in the sources panel",
+                              elem_id="show-scores")
+    answer_io = dict(fn=handlers.respond, inputs=[pending, chatbot, answers, turns, show_scores],
+                     outputs=[chatbot, answers, turns, sources], **PRIVATE, **ANSWERING)
+    runs = []
+    for taken in (question.submit(handlers.take_question, question, [question, pending], queue=False, **PRIVATE),
+                  chatbot.example_select(handlers.take_example, None, [question, pending], queue=False, **PRIVATE)):
+        answering = taken.then(**answer_io)
+        answering.then(handlers.idle, None, question, queue=False, **PRIVATE)
+        runs.append(answering)
+    question.stop(handlers.stop, [chatbot, answers], [question, chatbot], cancels=runs, queue=False, **PRIVATE)
+    chatbot.select(handlers.sources_of, [answers, show_scores], sources, queue=False, **PRIVATE)
+    for clear in (new_chat.click, chatbot.clear):
+        clear(handlers.new_chat, None, [chatbot, answers, turns, sources], queue=False, **PRIVATE)
+    return {"chatbot": chatbot, "sources": sources, "answers": answers, "show_scores": show_scores}
+
+
+def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
+    gr.Markdown("Indexed articles. Add files (" + " ".join(UPLOAD_TYPES) + f", up to "
+                f"{handlers.engine.settings.max_file_mb:g} MB each): they are cleaned, chunked and indexed.")
+    table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table",
+                         column_widths=["40%", "14%", "18%", "8%", "10%", "10%"], show_search="search")
+    with gr.Row():
+        files = gr.File(label="Add articles", file_count="multiple", file_types=list(UPLOAD_TYPES),
+                        elem_id="upload", scale=3)
+        with gr.Column(scale=2):
+            picked = gr.Dropdown(label="Article to remove", choices=[], elem_id="remove-pick")
+            remove = gr.Button("Remove article", variant="stop", elem_id="remove")
+    status = gr.Markdown(elem_id="library-status")
+    refresh_outputs = [table, picked, chatbot]
+    files.upload(handlers.upload, files, [files, status, *refresh_outputs], **PRIVATE)
+    remove.click(handlers.remove, picked, [status, *refresh_outputs], **PRIVATE)
+    return {"refresh_outputs": refresh_outputs}
+
+
+def _settings_tab(handlers: Handlers, chat: dict[str, Any]) -> None:
+    current = handlers.engine.settings
+    backend = gr.Radio(list(BACKENDS), value=current.llm, label="Answer backend", info=BACKEND_HELP[current.llm],
+                       elem_id="backend")
+    with gr.Group(visible=current.llm == "openai") as openai_group:
+        openai_model = gr.Textbox(current.openai_model, label="Model name")
+        base_url = gr.Textbox(current.openai_base_url or "", label="Base URL (blank: api.openai.com)",
+                              placeholder="http://127.0.0.1:11434/v1")
+        api_key = gr.Textbox("", type="password", label="API key (blank: keep the current one)")
+    with gr.Group(visible=current.llm == "local") as local_group:
+        local_model = gr.Textbox(str(current.local_model or ""), label="GGUF model file (blank: bundled Qwen2.5 1.5B)")
+    top_k = gr.Slider(1, 20, value=current.top_k, step=1, label="Passages to read (top-k)", elem_id="top-k")
+    chat["show_scores"].render()
+    apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
+    summary = gr.Markdown(settings_summary(current), elem_id="settings-status")
+    gr.Markdown("<small>Settings apply to everyone using this server, from the next question on.</small>")
+    backend.change(handlers.backend_form, backend, [backend, openai_group, local_group], queue=False, **PRIVATE)
+    apply.click(handlers.apply, [backend, openai_model, base_url, api_key, local_model, top_k], [summary, api_key],
+                **PRIVATE)
+    chat["show_scores"].change(handlers.last_sources, [chat["answers"], chat["show_scores"]], chat["sources"],
+                               queue=False, **PRIVATE)
+
+
+def examples_of(docs: list[DocumentInfo]) -> list[dict[str, str]]:
+    """Example questions as the chat's empty-state buttons."""
+    return [{"text": question} for question in render.example_questions(docs)]
+
+
+class Handlers:
+    """Event handlers: each one calls the engine and hands the result to ``render``."""
+
+    def __init__(self, engine: NewsRAG) -> None:
+        self.engine = engine
+
+    # --- chat --------------------------------------------------------------------------------------
+    def take_question(self, message: str) -> tuple[Any, str]:
+        """Clear the box and switch its button to Stop while the answer is written."""
+        return gr.Textbox(value="", submit_btn=False, stop_btn="Stop"), message
+
+    def take_example(self, event: gr.SelectData) -> tuple[Any, str]:
+        value = event.value
+        return self.take_question(value.get("text", "") if isinstance(value, dict) else str(value))
+
+    def idle(self) -> Any:
+        return gr.Textbox(submit_btn="Ask", stop_btn=False)
+
+    def stop(self, chat: list[dict[str, Any]], answers: list[Answer | None]) -> tuple[Any, Any]:
+        """Stopped mid-answer: the unchecked words are not kept, only a note that it was stopped."""
+        if chat and answers and len(chat) == len(answers) and answers[-1] is None and chat[-1]["role"] == "assistant":
+            chat = [*chat[:-1], {"role": "assistant", "content": render.STOPPED}]
+        return self.idle(), chat
+
+    def respond(self, message: str, chat: list[dict[str, Any]], answers: list[Answer | None],
+                turns: list[dict[str, str]], show_scores: bool) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer into the chat; the final checked answer replaces the streamed words."""
+        message = (message or "").strip()
+        if not message:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        answers = [*answers, None, None]
+        for reply in stream_reply(self.engine, turns, message):
+            chat[-1] = {"role": "assistant", "content": reply.markdown}
+            if reply.answer is None:
+                yield chat, answers, turns, gr.skip()
+                continue
+            answers[-1] = reply.answer
+            if not reply.answer.error:
+                turns = [*turns, {"role": "user", "content": message},
+                         {"role": "assistant", "content": reply.answer.text}]
+            yield chat, answers, turns, render.sources_html(reply.answer, show_scores)
+
+    def sources_of(self, answers: list[Answer | None], show_scores: bool, event: gr.SelectData) -> Any:
+        """Clicking an earlier answer shows its sources again."""
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        if not isinstance(index, int) or not 0 <= index < len(answers) or answers[index] is None:
+            return gr.skip()
+        return render.sources_html(answers[index], show_scores)
+
+    def last_sources(self, answers: list[Answer | None], show_scores: bool) -> Any:
+        latest = next((a for a in reversed(answers) if a is not None), None)
+        return render.sources_html(latest, show_scores) if latest else gr.skip()
+
+    def new_chat(self) -> tuple[list[Any], list[Any], list[Any], str]:
+        return [], [], [], render.sources_html(None)
+
+    # --- API ---------------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
+        """Answer a question about the indexed articles, in the context of an optional chat history
+        ([{"role": "user"|"assistant", "content": "..."}]). Returns the answer text (citations as [n])
+        and a JSON object: refused, citations (n, title, publisher, source, quote, ...), closest
+        articles on a refusal, backend, model, timings, error."""
+        try:
+            answer = self.engine.chat(flatten_history(history), question)
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+        return answer.text, render.answer_payload(answer)
+
+    # --- library -----------------------------------------------------------------------------------
+    def library(self) -> tuple[Any, Any, Any]:
+        """Fresh table, remove choices and example questions after the library changed."""
+        docs = self.engine.documents()
+        return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(docs), value=None),
+                gr.Chatbot(examples=examples_of(docs)))
+
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        """Check and copy the uploads, index them with a progress bar, report what happened."""
+        settings = self.engine.settings
+        intake = take_uploads(files or [], upload_dir(settings.data_dir), settings.max_file_bytes)
+        report = None
+        try:
+            if intake.accepted:
+                progress(0, desc="Reading the files…")
+                report = self.engine.ingest(intake.accepted, progress=lambda done, total, name: progress(
+                    (done, total), desc=f"Indexing {name}"))
+            summary = render.ingest_summary(report, intake.rejected)
+        except RagError as exc:
+            summary = f"Could not index the files: {exc}"
+        return None, summary, *self.library()
+
+    def remove(self, doc_id: str | None) -> tuple[Any, ...]:
+        if not doc_id:
+            return "Pick an article to remove first.", *self.library()
+        title = next((d.title for d in self.engine.documents() if d.doc_id == doc_id), doc_id)
+        try:
+            removed = self.engine.remove(doc_id)
+            summary = f"Removed **{title}**." if removed else f"**{title}** was not in the index any more."
+        except RagError as exc:
+            summary = f"Could not remove **{title}**: {exc}"
+        return summary, *self.library()
+
+    # --- settings ----------------------------------------------------------------------------------
+    def backend_form(self, backend: str) -> tuple[Any, Any, Any]:
+        return (gr.Radio(info=BACKEND_HELP.get(backend, "")), gr.Group(visible=backend == "openai"),
+                gr.Group(visible=backend == "local"))
+
+    def apply(self, backend: str, openai_model: str, base_url: str, api_key: str, local_model: str,
+              top_k: float) -> tuple[str, str]:
+        """Apply at once (no restart); a bad model or key shows up as a message on the next answer."""
+        changes = requested_changes(self.engine.settings, backend, openai_model, base_url, api_key,
+                                    local_model, top_k)
+        if changes:
+            self.engine.configure(**changes)
+        prefix = "Applied. " if changes else "No change. "
+        return prefix + settings_summary(self.engine.settings), ""

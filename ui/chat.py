@@ -1,0 +1,119 @@
+"""The chat turn: run ``NewsRAG.stream_chat`` and turn its output into successive chat messages.
+
+The engine yields nothing until the model writes its first word (retrieval, model loading and prompt
+reading happen before that), so the engine runs in a worker thread and the reply shows a ticking
+status meanwhile: a slow backend never looks like a frozen screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from contextlib import closing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rag import Answer, NewsRAG, RagError
+from ui import render
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 0.5  # how often the status line is refreshed while nothing new arrives
+SEARCH_PHASE_SECONDS = 1.0  # retrieval takes well under this; after it, the backend is generating
+
+Turn = dict[str, str]  # {"role": "user" | "assistant", "content": plain text}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One state of the reply being written; ``answer`` is set on the last one only."""
+
+    markdown: str
+    answer: Answer | None = None
+
+
+class _Done:
+    """Marks the end of the worker's output."""
+
+
+def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str) -> Iterator[Reply]:
+    """Progress states, then the model's words as they come, then the checked answer (or the error)."""
+    items: queue.Queue[object] = queue.Queue()
+    stop = threading.Event()
+    threading.Thread(target=_produce, args=(engine, list(history), message, items, stop), daemon=True).start()
+    started, partial = time.monotonic(), ""
+    shown = render.status_markdown(_status(engine, 0.0, ""))
+    yield Reply(shown)
+    try:
+        while True:
+            try:
+                item = items.get(timeout=TICK_SECONDS)
+            except queue.Empty:
+                item = None
+            if isinstance(item, Answer):
+                yield Reply(render.answer_markdown(item), item)
+                return
+            if isinstance(item, BaseException):
+                yield Reply(render.error_markdown(_message(item)))
+                return
+            if isinstance(item, _Done):
+                yield Reply(render.error_markdown("The engine stopped without an answer."))
+                return
+            if isinstance(item, str):
+                partial += item
+            markdown = render.status_markdown(_status(engine, time.monotonic() - started, partial), partial)
+            if markdown != shown:
+                shown = markdown
+                yield Reply(markdown)
+    finally:
+        stop.set()  # the user left or pressed stop: the worker stops pulling from the model
+
+
+def _produce(engine: NewsRAG, history: list[Turn], message: str, items: queue.Queue[object],
+             stop: threading.Event) -> None:
+    """Worker thread: forward the engine's stream into ``items``."""
+    try:
+        with closing(engine.stream_chat(history, message)) as stream:  # closing ends a model request early
+            for item in stream:
+                if stop.is_set():
+                    return
+                items.put(item)
+    except Exception as exc:  # noqa: BLE001  shown in the chat; the app keeps running
+        if not isinstance(exc, RagError):
+            log.exception("answering failed")
+        items.put(exc)
+    finally:
+        items.put(_Done())
+
+
+def _status(engine: NewsRAG, elapsed: float, partial: str) -> str:
+    backend = engine.settings.llm
+    if partial:
+        return f"Generating with {backend}… {elapsed:.0f} s"
+    if elapsed < SEARCH_PHASE_SECONDS or backend == "extractive":
+        return "Searching the articles…"
+    return f"Generating with {backend}… {elapsed:.0f} s"
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, RagError):
+        return str(exc)
+    return f"Unexpected error ({type(exc).__name__}: {exc}). The app is still running; try again."
+
+
+def flatten_history(history: Sequence[dict[str, Any]] | None) -> list[Turn]:
+    """Gradio 6 messages (content as a string or as ``[{"type": "text", "text": ...}]``) -> plain turns."""
+    turns: list[Turn] = []
+    for message in history or []:
+        role, content = message.get("role"), message.get("content")
+        if role not in ("user", "assistant"):
+            continue
+        if isinstance(content, list):
+            content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+        elif isinstance(content, dict):
+            content = content.get("text", "")
+        if isinstance(content, str) and content.strip():
+            turns.append({"role": role, "content": content.strip()})
+    return turns

@@ -1,0 +1,88 @@
+"""Starting the UI: who may connect, first-start seeding, then serving. Shared by ``rag ui`` and ``python -m ui``."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import rag
+from rag import ConfigError, IngestReport, NewsRAG, Settings
+
+AUTH_ENV = "RAG_UI_AUTH"
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def is_loopback(host: str) -> bool:
+    """True when only this machine can connect to ``host``."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def parse_auth(value: str) -> tuple[str, str]:
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ConfigError(f"--auth / {AUTH_ENV} must look like user:password (got {value!r})")
+    return user, password
+
+
+def resolve_auth(host: str, auth: str | None, no_auth: bool) -> tuple[tuple[str, str] | None, str]:
+    """The login to require, and a sentence saying who can reach the app.
+
+    Loopback needs no login. Any other address needs ``--auth`` (or ``RAG_UI_AUTH``), unless the user
+    explicitly takes the risk with ``--no-auth``.
+    """
+    if auth and no_auth:
+        raise ConfigError(f"--auth (or {AUTH_ENV}) and --no-auth exclude each other: pick one")
+    credentials = parse_auth(auth) if auth else None
+    if credentials:
+        return credentials, f"login required (user '{credentials[0]}')"
+    if is_loopback(host):
+        return None, "loopback only: reachable from this machine, no login"
+    if no_auth:
+        return None, f"WARNING: listening on {host} WITHOUT authentication (--no-auth): anyone who can reach " \
+                     "this machine can use the app and change its library"
+    raise ConfigError(f"refusing to listen on {host} without authentication: pass --auth user:password "
+                      f"(or set {AUTH_ENV}), or --no-auth to accept the risk; the default host 127.0.0.1 "
+                      "needs neither")
+
+
+def default_seed_dir() -> Path:
+    """The bundled example articles: ``seeds/`` next to the ``rag`` package (a source checkout)."""
+    return Path(rag.__file__).resolve().parent.parent / "seeds"
+
+
+def seed_if_empty(engine: NewsRAG, seed_dir: Path | None,
+                  say: Callable[[str], None] = print) -> IngestReport | None:
+    """Index the seed articles on first start, so a new user has something to ask about."""
+    if engine.documents():
+        return None
+    if seed_dir is None or not Path(seed_dir).is_dir():
+        say(f"the index is empty and there is no seed folder ({seed_dir}); add articles in the Library tab")
+        return None
+    say(f"the index is empty: indexing the example articles in {seed_dir} …")
+    report = engine.ingest([seed_dir])
+    say(f"indexed {len(report.added)} articles ({report.chunks_embedded} passages) in {report.seconds:.1f} s")
+    return report
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+          no_auth: bool = False, seed_dir: Path | None = None, block: bool = True,
+          say: Callable[[str], None] = print) -> str:
+    """Check access, seed an empty index, build and launch the app; returns its URL."""
+    credentials, access = resolve_auth(host, auth or os.environ.get(AUTH_ENV) or None, no_auth)
+    engine = NewsRAG(settings)
+    seed_if_empty(engine, seed_dir if seed_dir is not None else default_seed_dir(), say)
+    from ui.app import build_app, launch  # Gradio loads only once the checks above passed
+
+    app = build_app(engine)
+    say(f"news-rag UI on http://{host}:{port} ({access}); answers by {settings.llm}; index in {settings.data_dir}")
+    try:
+        return launch(app, host=host, port=port, auth=credentials, max_file_mb=settings.max_file_mb, block=block)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc}); choose another --port or --host") from exc

@@ -1,0 +1,201 @@
+"""What the chat and the sources panel show, as pure functions of the engine's types (no Gradio here).
+
+The engine has already checked, renumbered and de-duplicated the citations; this module only formats.
+Everything taken from articles or models is HTML-escaped before it is put into markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rag import Answer, Citation, DocumentInfo, Hit, IngestReport
+
+_MARKER = re.compile(r"\[(\d+)\]")
+SNIPPET_CHARS = 320  # a closest-article preview: enough to judge relevance, short enough to scan
+# Unchecked model words are not kept when the user stops an answer: only checked answers stay in the chat.
+STOPPED = "<span class='status'>Stopped before the answer was finished and checked.</span>"
+
+
+# --- chat messages -----------------------------------------------------------------------------------
+def link_citations(text: str) -> str:
+    """Turn each ``[n]`` into a link to entry n of the sources panel (the page script opens it)."""
+    return _MARKER.sub(lambda m: f"[[{m.group(1)}]](#src-{m.group(1)})", text)
+
+
+def status_markdown(status: str, partial: str = "") -> str:
+    """A reply still being written: the words so far (raw model text), or what the app is doing."""
+    if partial.strip():
+        return f"{partial}▌\n\n<small class='status'>{html.escape(status)}</small>"
+    return f"<span class='status'>{html.escape(status)}</span>"
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The final chat message: checked answer, refusal or error, then which backend answered."""
+    if answer.error:
+        body = (f"**Could not generate an answer.** {answer.error}\n\n"
+                "The passages that retrieval found are listed under *Sources*.")
+    elif answer.refused:
+        body = f"**Not in the articles.** {answer.text}"
+        if answer.hits:
+            body += "\n\nThe closest articles are listed under *Sources*."
+    else:
+        body = link_citations(answer.text)
+    return f"{body}\n\n<small class='meta'>{html.escape(meta_line(answer))}</small>"
+
+
+def error_markdown(message: str) -> str:
+    """An exception that stopped the answer (e.g. the index server is down), readable in the chat."""
+    return f"**Could not answer.** {message}"
+
+
+def meta_line(answer: Answer) -> str:
+    """Which backend and model answered, and how long each step took."""
+    model = "no model" if answer.model == "none" else answer.model
+    parts = [part for part in (answer.backend, model) if part]
+    parts += [f"{name.replace('_', ' ')} {seconds:.2f} s" for name, seconds in answer.timings.items()]
+    if answer.prompt_tokens:
+        parts.append(f"{answer.prompt_tokens} prompt tokens")
+    return " · ".join(parts)
+
+
+# --- sources panel -----------------------------------------------------------------------------------
+def sources_html(answer: Answer | None, show_scores: bool = False) -> str:
+    """The sources panel: cited passages (quote highlighted in its context), or the closest articles."""
+    if answer is None:
+        return _panel("Sources", "<p class='empty'>Ask a question: the articles an answer cites appear here, "
+                                 "with the quoted passage highlighted.</p>")
+    if answer.citations:
+        single = len(answer.citations) == 1  # one source: open it at once
+        entries = [_citation_entry(c, covering_hit(c, answer.hits), show_scores, opened=single)
+                   for c in answer.citations]
+        return _panel("Sources", "".join(entries))
+    title = "Retrieved passages" if answer.error else "Closest articles"
+    if not answer.hits:
+        return _panel(title, "<p class='empty'>No article matched.</p>")
+    closest = best_per_article(answer.hits)
+    return _panel(title, "".join(_hit_entry(rank, hit, show_scores) for rank, hit in enumerate(closest, 1)))
+
+
+def covering_hit(citation: Citation, hits: Sequence[Hit]) -> Hit | None:
+    """The retrieved passage the quote was taken from, to show the quote in its context."""
+    return next((h for h in hits if h.doc_id == citation.doc_id and h.start <= citation.start
+                 and citation.end <= h.end), None)
+
+
+def best_per_article(hits: Iterable[Hit]) -> list[Hit]:
+    """One hit per article, best first (hits arrive best first)."""
+    return list({hit.doc_id: hit for hit in reversed(list(hits))}.values())[::-1]
+
+
+def highlighted_quote(citation: Citation, hit: Hit | None) -> str:
+    """The passage with the quote in ``<mark>``; the bare quote when its context is not at hand."""
+    quote = f"<mark>{html.escape(citation.quote)}</mark>"
+    if hit is None:
+        return quote
+    start = citation.start - hit.start
+    if hit.text[start:start + len(citation.quote)] != citation.quote:
+        start = hit.text.find(citation.quote)
+        if start < 0:
+            return quote
+    before, after = hit.text[:start], hit.text[start + len(citation.quote):]
+    return f"{html.escape(before)}{quote}{html.escape(after)}"
+
+
+def _citation_entry(citation: Citation, hit: Hit | None, show_scores: bool, opened: bool) -> str:
+    scores = _scores(hit) if show_scores and hit else ""
+    heading = _heading(citation.title, citation.publisher, citation.source)
+    return (f"<details class='source' id='src-{citation.n}'{' open' if opened else ''}>"
+            f"<summary><span class='n'>{citation.n}</span> {heading}</summary>"
+            f"<blockquote>{highlighted_quote(citation, hit)}</blockquote>{scores}</details>")
+
+
+def _hit_entry(rank: int, hit: Hit, show_scores: bool) -> str:
+    text = hit.text if len(hit.text) <= SNIPPET_CHARS else hit.text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    scores = _scores(hit) if show_scores else ""
+    return (f"<details class='source closest' id='src-{rank}'><summary><span class='n'>{rank}</span> "
+            f"{_heading(hit.title, hit.publisher, hit.source_name)}</summary>"
+            f"<blockquote>{html.escape(text)}</blockquote>{scores}</details>")
+
+
+def _heading(title: str, publisher: str, source: str) -> str:
+    byline = " · ".join(html.escape(part) for part in (publisher, source) if part)
+    return f"<b>{html.escape(title or source)}</b><br><span class='byline'>{byline}</span>"
+
+
+def _scores(hit: Hit) -> str:
+    parts = [f"fused {hit.score:.4f}"]
+    if hit.dense_score is not None:
+        parts.append(f"dense {hit.dense_score:.3f}")
+    if hit.keyword_score is not None:
+        parts.append(f"keyword {hit.keyword_score:.2f}")
+    return f"<div class='scores'>retrieval scores: {' · '.join(parts)}</div>"
+
+
+def _panel(title: str, body: str) -> str:
+    return f"<div class='sources'><h3>{html.escape(title)}</h3>{body}</div>"
+
+
+# --- API payload -------------------------------------------------------------------------------------
+def answer_payload(answer: Answer) -> dict[str, object]:
+    """The JSON the ``ask`` API endpoint returns next to the answer text."""
+    return {
+        "refused": answer.refused,
+        "citations": [asdict(c) for c in answer.citations],
+        "closest": [{"doc_id": h.doc_id, "title": h.title, "source": h.source_name, "publisher": h.publisher}
+                    for h in best_per_article(answer.hits)] if not answer.citations else [],
+        "backend": answer.backend,
+        "model": answer.model,
+        "timings": answer.timings,
+        "question": answer.question,
+        "error": answer.error or None,
+    }
+
+
+# --- library -----------------------------------------------------------------------------------------
+LIBRARY_HEADERS = ["Title", "Publisher", "Source", "Chunks", "Published", "Added"]
+EXAMPLE_TITLE_CHARS = 80
+
+
+def document_rows(docs: Sequence[DocumentInfo]) -> list[list[object]]:
+    """Rows of the library table, newest first."""
+    return [[d.title, d.publisher, d.source_name, d.chunks, _date(d.published), _date(d.ingested_at)]
+            for d in sorted(docs, key=lambda d: (-d.ingested_at, d.title))]
+
+
+def document_choices(docs: Sequence[DocumentInfo]) -> list[tuple[str, str]]:
+    """(label, doc_id) pairs for the remove picker; the file name tells same-titled articles apart."""
+    return [(f"{d.title} — {d.source_name}", d.doc_id) for d in sorted(docs, key=lambda d: d.title.lower())]
+
+
+def example_questions(docs: Sequence[DocumentInfo], limit: int = 4) -> list[str]:
+    """Questions about the indexed articles (their titles), offered on an empty chat."""
+    recent = sorted(docs, key=lambda d: (-(d.published or d.ingested_at), d.title))
+    titles = list(dict.fromkeys(_short(d.title) for d in recent if d.title.strip()))
+    return [f"What do the articles say about “{title}”?" for title in titles[:limit]]
+
+
+def ingest_summary(report: IngestReport | None, rejected: Sequence[tuple[str, str]]) -> str:
+    """What an upload did: counts, then every refused or skipped file with its reason."""
+    lines: list[str] = []
+    if report is not None:
+        lines.append(f"Added {len(report.added)}, updated {len(report.updated)}, unchanged "
+                     f"{len(report.unchanged)} ({report.chunks_embedded} passages indexed in {report.seconds:.1f} s).")
+    problems = [*rejected, *((Path(s.path).name, s.reason) for s in (report.skipped if report else []))]
+    lines += [f"Skipped **{html.escape(name)}**: {html.escape(reason)}" for name, reason in problems]
+    return "\n\n".join(lines) or "Nothing to add."
+
+
+def _short(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) <= EXAMPLE_TITLE_CHARS:
+        return title
+    return title[:EXAMPLE_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _date(epoch: int | None) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).date().isoformat() if epoch else ""
