@@ -2,7 +2,8 @@
 
 A small model cites the wrong source now and then, or a number that does not exist. Each sentence's
 markers are checked against the passages (``support_score``): a marker whose passage does not back
-the sentence is moved to the passage that does, or dropped; invented numbers are always dropped.
+the sentence is moved to the passage that does, or dropped; invented numbers are always dropped;
+a sentence that no passage backs is left out of the answer.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def cite(answer: str, sources: Sequence[Source], question: str = "", min_support
         invalid += len(set(claim.markers)) - len(keep)
         if not keep:
             keep = [source.n for source in _best_sources(claim.text, sources, question, min_support)]
-        if keep:
-            supported += 1
+        if not keep:
+            continue  # a sentence no passage backs is not passed on: every claim must carry a source
+        supported += 1
         for n in keep:
             if n not in renumber:
                 renumber[n] = len(renumber) + 1

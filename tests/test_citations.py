@@ -45,10 +45,27 @@ def test_invented_marker_number_is_dropped() -> None:
     assert checked.invalid_markers == 1
 
 
-def test_unsupported_sentence_gets_no_citation() -> None:
+def test_unsupported_sentence_is_left_out() -> None:
     checked = cite("The port of Brest closed on Monday [1]. Three ships sank in Lorient [1].", sources())
-    assert checked.text == "The port of Brest closed on Monday [1]. Three ships sank in Lorient."
+    assert checked.text == "The port of Brest closed on Monday [1]."
     assert checked.supported_claims == 1 and checked.claims == 2
+
+
+def test_words_of_the_question_need_no_support() -> None:
+    question = "Why did the port of Brest close last week?"
+    checked = cite("The port of Brest closed last week because winds reached 140 km/h.", sources(), question)
+    assert checked.text.endswith("140 km/h [1].")
+
+
+def test_answer_about_something_the_cited_article_never_names_is_off_topic() -> None:
+    from rag.answering import on_topic
+
+    question = "Why did the port of Calais close?"
+    checked = cite("The port of Calais closed because winds reached 140 km/h.", sources(), question)
+    assert checked.citations  # every word is 'given' or in the Brest passage...
+    assert not on_topic(question, checked.citations, sources())  # ...but Brest's article never names Calais
+    brest = "Why did the port of Brest close?"
+    assert on_topic(brest, cite("It closed because winds reached 140 km/h.", sources(), brest).citations, sources())
 
 
 def test_wrong_number_is_not_supported() -> None:

@@ -25,7 +25,7 @@ err_console = Console(stderr=True)
 def _global_options(
     ctx: typer.Context,
     data_dir: Annotated[Optional[Path], typer.Option(
-        "--data-dir", help="Where the index lives [env: RAG_DATA_DIR; default ~/.local/share/news-rag].",
+        "--data-dir", help="Where the index lives. Env: RAG_DATA_DIR; default ~/.local/share/news-rag.",
         show_default=False)] = None,
 ) -> None:
     overrides = {"data_dir": data_dir} if data_dir else {}

@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from rag import Answer, NewsRAG
+from rag import Answer, NewsRAG, RagError
 from rag.cli import app, settings_of
 from rag.settings import LlmBackend
 
@@ -31,6 +31,7 @@ def ask(
 ) -> None:
     """Answer a question with cited sources, or say the articles do not hold the answer."""
     engine = NewsRAG(settings_of(ctx, llm=llm, top_k=k))
+    require_articles(engine)
     if as_json:
         answer = engine.ask(question)
         print(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
@@ -44,6 +45,7 @@ def ask(
 def chat(ctx: typer.Context, llm: LlmOption = None) -> None:
     """Interactive chat in the terminal; follow-up questions use the conversation. Empty line quits."""
     engine = NewsRAG(settings_of(ctx, llm=llm))
+    require_articles(engine)
     history: list[dict[str, str]] = []
     console.print(f"[dim]news-rag chat ({engine.settings.llm}); empty line or Ctrl-D to quit[/]")
     while True:
@@ -55,6 +57,14 @@ def chat(ctx: typer.Context, llm: LlmOption = None) -> None:
             break
         answer = show_streamed(engine.stream_chat(history, message))
         history += [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
+
+
+def require_articles(engine: NewsRAG) -> None:
+    """An empty index would refuse every question; say what to do instead."""
+    if engine.store.count_chunks() == 0:
+        location = engine.settings.chroma_url or engine.settings.data_dir
+        raise RagError(f"The index at {location} holds no articles yet. Index some first, e.g. "
+                       "`rag ingest seeds/` (the bundled examples) or `rag ingest path/to/articles/`.")
 
 
 def show_streamed(items: Iterator[str | Answer]) -> Answer:
@@ -90,8 +100,9 @@ def render_answer(answer: Answer) -> Group:
         parts.append(Text("\nClosest articles" if not answer.error else "\nRetrieved passages", style="bold"))
         for title, source in dict.fromkeys((h.title, h.source_name) for h in answer.hits):
             parts.append(Text(f"- {title} — {source}", style="cyan"))
-    timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in answer.timings.items())
-    parts.append(Text(f"\n{answer.backend} · {answer.model} · {timing}", style="dim"))
+    if answer.timings:
+        timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in answer.timings.items())
+        parts.append(Text(f"\n{answer.backend} · {answer.model} · {timing}", style="dim"))
     return Group(*parts)
 
 
