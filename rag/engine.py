@@ -15,8 +15,8 @@ from rag.answering import CitedQueryEngine
 from rag.chunking import make_splitter
 from rag.context import embedding_scorer
 from rag.conversation import standalone_question
-from rag.errors import RagError
 from rag.embedding import build_embed_model, embed_model_id, embed_texts
+from rag.errors import RagError
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
 from rag.keyword import KeywordIndex

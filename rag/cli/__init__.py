@@ -9,7 +9,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from rag.errors import RagError
+from pydantic import ValidationError
+
+from rag.errors import ConfigError, RagError
 from rag.settings import Settings
 
 app = typer.Typer(
@@ -29,7 +31,16 @@ def _global_options(
         show_default=False)] = None,
 ) -> None:
     overrides = {"data_dir": data_dir} if data_dir else {}
-    ctx.obj = Settings(**overrides)
+    try:
+        ctx.obj = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_invalid_settings(exc)) from exc
+
+
+def describe_invalid_settings(exc: ValidationError) -> str:
+    """'RAG_TOP_K: Input should be a valid integer' rather than a pydantic traceback."""
+    problems = [f"RAG_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}" for error in exc.errors()]
+    return "invalid settings: " + "; ".join(problems)
 
 
 def settings_of(ctx: typer.Context, **overrides: object) -> Settings:

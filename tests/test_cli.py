@@ -1,0 +1,79 @@
+"""The `rag` command as a user runs it: a real process, real files, JSON they can script against."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, SEEDS
+
+
+def rag(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), "RAG_DATA_DIR": str(data_dir), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, env=full_env,
+                          timeout=300)
+
+
+def test_ingest_search_documents_remove_round_trip(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (tmp_path / "empty.txt").write_text("")
+    first = rag("ingest", str(SEEDS), str(tmp_path / "empty.txt"), "--json", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["counts"] == {"added": 5, "updated": 0, "unchanged": 0, "skipped": 1}
+    assert report["skipped"][0]["reason"] == "file is empty" and report["chunks_embedded"] > 5
+
+    again = json.loads(rag("ingest", str(SEEDS), "--json", data_dir=data).stdout)
+    assert again["counts"]["unchanged"] == 5 and again["chunks_embedded"] == 0
+
+    hits = json.loads(rag("search", "Notre-Dame reopening", "-k", "2", "--json", data_dir=data).stdout)
+    assert len(hits) == 2 and hits[0]["source_name"] in {"002_550375792c07ea32.txt", "003_9b3973fa7ae56da0.txt"}
+
+    docs = json.loads(rag("documents", "--json", data_dir=data).stdout)
+    assert len(docs) == 5
+    target = docs[0]["doc_id"]
+    removed = rag("remove", target, data_dir=data)
+    assert removed.returncode == 0 and target in removed.stdout
+    assert len(json.loads(rag("documents", "--json", data_dir=data).stdout)) == 4
+    missing = rag("remove", target, data_dir=data)
+    assert missing.returncode == 1 and "no article" in missing.stdout
+
+
+def test_ask_json_has_the_documented_shape(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    rag("ingest", str(SEEDS), data_dir=data)
+    result = rag("ask", "How many drones did Lavrov say targeted Putin's home?", "--llm", "extractive", "--json",
+                 data_dir=data)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert {"answer", "refused", "citations", "backend", "timings"} <= set(answer)
+    assert "91" in answer["answer"] and answer["backend"] == "extractive" and not answer["refused"]
+    assert {"n", "doc_id", "source", "title", "quote"} <= set(answer["citations"][0])
+
+
+def test_ask_on_an_empty_index_says_how_to_fill_it(tmp_path: Path) -> None:
+    result = rag("ask", "anything?", "--llm", "extractive", data_dir=tmp_path / "empty")
+    assert result.returncode == 1
+    assert "rag ingest" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_masks_secrets_and_reads_the_environment(tmp_path: Path) -> None:
+    result = rag("config", data_dir=tmp_path, env={"OPENAI_API_KEY": "sk-secret-value-1234", "RAG_TOP_K": "7"})
+    settings = json.loads(result.stdout)
+    assert settings["openai_api_key"] == "****1234" and "sk-secret-value" not in result.stdout
+    assert settings["top_k"] == 7 and settings["data_dir"] == str(tmp_path)
+
+
+def test_bad_setting_is_a_readable_error(tmp_path: Path) -> None:
+    result = rag("config", data_dir=tmp_path, env={"RAG_TOP_K": "lots"})
+    assert result.returncode == 1
+    assert "RAG_TOP_K" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = rag("--help", data_dir=tmp_path)
+    for command in ("ingest", "search", "ask", "chat", "documents", "remove", "config", "ui", "eval", "bench"):
+        assert command in result.stdout
