@@ -99,7 +99,8 @@ class CitedQueryEngine(CustomQueryEngine):
             messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                         {"role": "user", "content": render_user_prompt(question, sources)}]
             try:
-                yield from self.chat.stream(messages, self.max_tokens, self.temperature, usage)
+                yield from self.chat.stream(messages, self.max_tokens, self.temperature, usage,
+                                            stop=prompts.ANSWER_STOP)
                 return
             except ContextOverflow:
                 if len(sources) <= 1 or usage.first_token_seconds is not None:
@@ -124,14 +125,20 @@ class CitedQueryEngine(CustomQueryEngine):
 
 
 def on_topic(question: str, citations: Sequence[Citation], sources: Sequence[Source]) -> bool:
-    """The cited passages must name at least half of what the question names.
+    """Every name in the question occurs in what was retrieved, and the cited passages hold at least
+    half of them.
 
-    A small model asked about the EU's aid happily reports the US figure with a correct citation;
-    the passage it cites never mentions the EU, which is what this catches.
+    A small model asked what Biden said, or about the EU's aid, happily reports what Zelensky said or
+    the US figure, with a correct citation; the passages never mention Biden or the EU, which is what
+    this catches.
     """
+    wanted = names(question)
+    retrieved = " ".join(s.hit.text for s in sources)
+    if coverage(wanted, retrieved) < 1.0:
+        return False
     cited = {c.doc_id for c in citations}
     text = " ".join(s.text for s in sources if s.hit.doc_id in cited)
-    return coverage(names(question), text) >= MIN_QUESTION_COVERAGE
+    return coverage(wanted, text) >= MIN_QUESTION_COVERAGE
 
 
 def render_user_prompt(question: str, sources: Sequence[Source]) -> str:

@@ -17,6 +17,9 @@ ANSWER_USER = """Sources:
 
 Question: {question}"""
 
+# Small models sometimes go on to invent the next question; the answer ends there.
+ANSWER_STOP = ["\nQuestion:", "\nSources:"]
+
 SOURCE_BLOCK = """[{n}] {header}
 {text}"""
 

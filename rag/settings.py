@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
     request_timeout: float = Field(60.0, gt=0)
-    max_answer_tokens: int = Field(200, ge=16, le=4096)
+    max_answer_tokens: int = Field(120, ge=16, le=4096, description="One or two sentences need ~60.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
 
     @field_validator("chunk_overlap")

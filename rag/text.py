@@ -91,8 +91,9 @@ def names(text: str) -> set[str]:
     for word in _WORD.findall(text):
         if not word[0].isupper() or (len(word) <= 3 and word.isupper()):
             continue  # US, UK, EU-like acronyms are written too many ways to demand
-        if word.lower() not in STOPWORDS:
-            found.add(normalise_word(word))
+        stem = normalise_word(word)
+        if word.lower() not in STOPWORDS and stem not in STOPWORDS:  # "Willing" stems to "will"
+            found.add(stem)
     return found
 
 
@@ -110,17 +111,18 @@ def support_score(claim: str, passage: str, given: str = "") -> float:
     A cheap, model-free test of whether a passage can back a sentence: used to drop or move citation
     markers that point at the wrong passage, to refuse answers nothing backs, and as the lexical
     baseline judge. Names and numbers are where small models invent things, so they are mandatory.
-    ``given`` is text the claim may repeat without support (the question it answers): answers restate
-    the question's words, and those are no evidence either way.
+    ``given`` is text whose words the claim may repeat without support (the question it answers):
+    answers restate the question, and those words are no evidence either way. Names and numbers are
+    never excused: "met in Paris on January 6" needs Paris in the passage even when the question says it.
     """
     given_words = content_words(given)
     claim_words = content_words(claim) - given_words
     if not claim_words:
         return 0.0
     passage_words = content_words(passage)
-    if not numbers(claim) - numbers(given) <= numbers(passage) | _spelled_numbers(passage):
+    if not numbers(claim) <= numbers(passage) | _spelled_numbers(passage):
         return 0.0
-    if not all(_name_in(name, passage_words) for name in names(claim) - names(given)):
+    if not all(_name_in(name, passage_words) for name in names(claim)):
         return 0.0
     return len(claim_words & passage_words) / len(claim_words)
 

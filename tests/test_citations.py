@@ -55,15 +55,18 @@ def test_words_of_the_question_need_no_support() -> None:
     question = "Why did the port of Brest close last week?"
     checked = cite("The port of Brest closed last week because winds reached 140 km/h.", sources(), question)
     assert checked.text.endswith("140 km/h [1].")
+    # A name is never excused, even when the question says it.
+    assert not cite("The port of Calais closed last week.", sources(), "Why did the port of Calais close?").citations
 
 
 def test_answer_about_something_the_cited_article_never_names_is_off_topic() -> None:
     from rag.answering import on_topic
 
     question = "Why did the port of Calais close?"
-    checked = cite("The port of Calais closed because winds reached 140 km/h.", sources(), question)
-    assert checked.citations  # every word is 'given' or in the Brest passage...
-    assert not on_topic(question, checked.citations, sources())  # ...but Brest's article never names Calais
+    assert not cite("The port of Calais closed because winds reached 140 km/h.", sources(), question).citations
+    checked = cite("It closed because winds reached 140 km/h.", sources(), question)
+    assert checked.citations  # the sentence alone is backed by the Brest passage...
+    assert not on_topic(question, checked.citations, sources())  # ...but no retrieved article names Calais
     brest = "Why did the port of Brest close?"
     assert on_topic(brest, cite("It closed because winds reached 140 km/h.", sources(), brest).citations, sources())
 
