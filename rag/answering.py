@@ -46,6 +46,7 @@ class CitedQueryEngine(CustomQueryEngine):
     max_tokens: int = 200
     temperature: float = 0.0
     context_chars: int = 1400
+    context_tokens: int | None = None  # the model's window when known (local): trim before sending
 
     # --- llama-index interface -------------------------------------------------------------------
     def custom_query(self, query_str: str) -> Response:
@@ -95,6 +96,7 @@ class CitedQueryEngine(CustomQueryEngine):
 
     def _generate(self, question: str, sources: list[Source], usage: Usage) -> Iterator[str]:
         """Stream from the model; if the prompt overflows its context, drop the weakest source and retry."""
+        sources = self._fit_window(question, sources)
         while True:
             messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                         {"role": "user", "content": render_user_prompt(question, sources)}]
@@ -106,6 +108,15 @@ class CitedQueryEngine(CustomQueryEngine):
                 if len(sources) <= 1 or usage.first_token_seconds is not None:
                     raise
                 sources = sources[:-1]
+
+    def _fit_window(self, question: str, sources: list[Source]) -> list[Source]:
+        """Keep the best sources whose prompt leaves room for the answer in a known context window."""
+        if self.context_tokens is None:
+            return sources
+        budget = self.context_tokens - self.max_tokens
+        while len(sources) > 1 and estimate_tokens(prompts.ANSWER_SYSTEM + render_user_prompt(question, sources)) > budget:
+            sources = sources[:-1]
+        return sources
 
     def _finish(self, question: str, raw: str, sources: list[Source], hits: list[Hit],
                 timings: dict[str, float], started: float, usage: Usage) -> Answer:
@@ -139,6 +150,11 @@ def on_topic(question: str, citations: Sequence[Citation], sources: Sequence[Sou
     cited = {c.doc_id for c in citations}
     text = " ".join(s.text for s in sources if s.hit.doc_id in cited)
     return coverage(wanted, text) >= MIN_QUESTION_COVERAGE
+
+
+def estimate_tokens(text: str) -> int:
+    """~3 characters a token for English news with this model's tokenizer; errs on the long side."""
+    return len(text) // 3 + 16
 
 
 def render_user_prompt(question: str, sources: Sequence[Source]) -> str:

@@ -108,6 +108,7 @@ class NewsRAG:
             scorer=embedding_scorer(lambda texts: embed_texts(self.embed_model, texts)),
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature,
+            context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
         )
 
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
