@@ -3,19 +3,27 @@
 Unchanged articles (same content hash already stored) cost one registry lookup and no embedding.
 Articles are written in groups; each group's registry records go last (see ``store.py``), so a
 killed run leaves every article either fully stored or 'not stored', and the next run finishes.
+
+Embedding is nearly all the work, so it never waits for the rest: a background thread embeds one
+group while this thread loads and chunks the next and writes the previous one (onnxruntime and the
+HTTP clients release the GIL). Groups are still written in order, one at a time.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import MetadataMode, TextNode
 
 from rag.chunking import chunk_article
+from rag.embedding import embed_documents
 from rag.errors import FileRejected
 from rag.loading import find_files, load_file
 from rag.store import ChromaStore
@@ -24,6 +32,7 @@ from rag.types import Article, IngestReport, SkippedFile
 # (files done, files total, current file name)
 Progress = Callable[[int, int, str], None]
 GROUP_CHUNKS = 512  # chunks embedded and written together: big enough to batch, small enough to lose little
+Group = list[tuple[Article, list[TextNode]]]
 
 
 def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmbedding,
@@ -33,24 +42,29 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     report = IngestReport()
     files, rejected = find_files([Path(p) for p in paths])
     report.skipped.extend(SkippedFile(str(path), reason) for path, reason in rejected)
-    pending: list[tuple[Article, list[TextNode]]] = []
+    pending: Group = []
+    pending_chunks = 0
     seen: set[str] = set()
-    for done, (path, articles) in enumerate(_load_all(files, max_bytes, report), start=1):
-        fresh = [a for a in articles if a.doc_id not in seen]
-        seen.update(a.doc_id for a in fresh)
-        stored = store.stored_hashes([a.doc_id for a in fresh])
-        for article in fresh:
-            if stored.get(article.doc_id) == article.sha256:
-                report.unchanged.append(article.doc_id)
-                continue
-            (report.updated if article.doc_id in stored else report.added).append(article.doc_id)
-            pending.append((article, chunk_article(article, splitter)))
-        if sum(len(nodes) for _, nodes in pending) >= GROUP_CHUNKS:
-            report.chunks_embedded += _embed_and_write(pending, store, embed_model)
-            pending = []
-        if progress:
-            progress(done, len(files), path.name)
-    report.chunks_embedded += _embed_and_write(pending, store, embed_model)
+    with _Writer(store, embed_model) as writer:
+        for done, (path, articles) in enumerate(_load_all(files, max_bytes, report), start=1):
+            fresh = [a for a in articles if a.doc_id not in seen]
+            seen.update(a.doc_id for a in fresh)
+            stored = store.stored_hashes([a.doc_id for a in fresh])
+            for article in fresh:
+                if stored.get(article.doc_id) == article.sha256:
+                    report.unchanged.append(article.doc_id)
+                    continue
+                (report.updated if article.doc_id in stored else report.added).append(article.doc_id)
+                nodes = chunk_article(article, splitter)
+                pending.append((article, nodes))
+                pending_chunks += len(nodes)
+            if pending_chunks >= GROUP_CHUNKS:
+                writer.submit(pending)
+                pending, pending_chunks = [], 0
+            if progress:
+                progress(done, len(files), path.name)
+        writer.submit(pending)
+    report.chunks_embedded = writer.chunks_written
     report.seconds = time.perf_counter() - started
     return report
 
@@ -64,14 +78,55 @@ def _load_all(files: list[Path], max_bytes: int, report: IngestReport) -> Iterat
             yield path, []
 
 
-def _embed_and_write(batch: list[tuple[Article, list[TextNode]]], store: ChromaStore,
-                     embed_model: BaseEmbedding) -> int:
-    nodes = [node for _, article_nodes in batch for node in article_nodes]
+class _Writer:
+    """Embeds groups on one background thread and writes them, in order, from the caller's thread.
+
+    At most one group is being embedded and one waits to be written, so memory stays at ~2 groups.
+    Leaving the ``with`` block writes everything submitted; an error (embedding or store) is raised
+    there, and groups after the failed one are neither embedded nor written.
+    """
+
+    def __init__(self, store: ChromaStore, embed_model: BaseEmbedding) -> None:
+        self.store = store
+        self.embed_model = embed_model
+        self.chunks_written = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-embed")
+        self._in_flight: deque[tuple[Group, Future[np.ndarray | None]]] = deque()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> None:
+        try:
+            if exc is None:
+                self._write_ready(keep=0)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, group: Group) -> None:
+        """Start embedding ``group``; meanwhile write the group before it (if its vectors are ready)."""
+        if not group:
+            return
+        self._in_flight.append((group, self._pool.submit(_embed_group, group, self.embed_model)))
+        self._write_ready(keep=1)
+
+    def _write_ready(self, keep: int) -> None:
+        while len(self._in_flight) > keep:
+            group, vectors = self._in_flight.popleft()
+            self.chunks_written += _write(group, vectors.result(), self.store)
+
+
+def _embed_group(group: Group, embed_model: BaseEmbedding) -> np.ndarray | None:
+    nodes = [node for _, article_nodes in group for node in article_nodes]
     if not nodes:
-        store.write_articles(batch)  # articles whose text produced no chunk still get a record
-        return 0
-    texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
-    for node, vector in zip(nodes, embed_model.get_text_embedding_batch(texts)):
-        node.embedding = vector
-    store.write_articles(batch)
+        return None
+    return embed_documents(embed_model, [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes])
+
+
+def _write(group: Group, vectors: np.ndarray | None, store: ChromaStore) -> int:
+    nodes = [node for _, article_nodes in group for node in article_nodes]
+    if vectors is not None:
+        for node, vector in zip(nodes, vectors.tolist()):
+            node.embedding = vector
+    store.write_articles(group)  # articles whose text produced no chunk still get a record
     return len(nodes)
