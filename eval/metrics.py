@@ -1,0 +1,292 @@
+"""Metric arithmetic, pure: no I/O, no model. One function per metric, each testable on hand-made cases.
+
+Per-item metrics return ``None`` when they do not apply (citation recall of a question without gold
+sources, faithfulness of a refusal); aggregation averages what applies and says over how many items.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+
+
+class MetricInputError(ValueError):
+    """A metric was given an empty or missing input; the message names the field."""
+
+
+def require(value: object, field: str) -> None:
+    """Reject a missing or empty input, naming it (ragas-style): a silent 0 would look like a result."""
+    if value is None or (isinstance(value, (str, list, tuple, set, frozenset, dict)) and not value):
+        raise MetricInputError(f"missing or empty input: {field}")
+
+
+# --- correctness -------------------------------------------------------------------------------------
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
+
+
+def normalise(text: str) -> str:
+    """Lower case, typographic quotes and dashes made plain, white space collapsed."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def mentions(text: str, alternative: str) -> bool:
+    """``alternative`` occurs in ``text`` starting at a word boundary; a number must not run on.
+
+    Suffixes are allowed ("ceasefire" matches "ceasefires") but "400" does not match "4000", "1400" or
+    "1,400,000".
+    """
+    wanted = normalise(alternative)
+    if not wanted:
+        return False
+    starts = r"(?<![a-z0-9])" + (r"(?<![0-9][.,])" if wanted[0].isdigit() else "")
+    pattern = starts + re.escape(wanted) + (r"(?![0-9]|[.,][0-9])" if wanted[-1].isdigit() else "")
+    return re.search(pattern, normalise(text)) is not None
+
+
+def must_recall(answer: str, must: Sequence[str]) -> float:
+    """Share of the ``must`` items the answer mentions; an item is ``a|b|c`` (any alternative counts)."""
+    require(must, "must")
+    found = sum(any(mentions(answer, alt) for alt in item.split("|")) for item in must)
+    return found / len(must)
+
+
+# --- citations and retrieval -------------------------------------------------------------------------
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def markers(text: str) -> list[int]:
+    """The ``[n]`` numbers in a text, in order."""
+    return [int(n) for n in _MARKER.findall(text)]
+
+
+def strip_markers(text: str) -> str:
+    """The text without its ``[n]`` markers (a claim is judged on its words only)."""
+    return re.sub(r"\s*\[\d+\]", "", text).strip()
+
+
+def invalid_markers(text: str, citation_numbers: Iterable[int]) -> int:
+    """Markers that point at no citation of the answer."""
+    valid = set(citation_numbers)
+    return sum(n not in valid for n in markers(text))
+
+
+def citation_precision(cited: Iterable[str], gold: Iterable[str]) -> float | None:
+    """Share of the cited source files that are gold; None when nothing is cited."""
+    cited_set = set(cited)
+    if not cited_set:
+        return None
+    return len(cited_set & set(gold)) / len(cited_set)
+
+
+def citation_recall(cited: Iterable[str], gold: Iterable[str]) -> float | None:
+    """Share of the gold source files that are cited; None when the question has no gold sources."""
+    gold_set = set(gold)
+    if not gold_set:
+        return None
+    return len(gold_set & set(cited)) / len(gold_set)
+
+
+def retrieval_hit(retrieved: Sequence[str], gold: Iterable[str]) -> float | None:
+    """1.0 if any gold source file is among the retrieved passages' files; None without gold sources."""
+    gold_set = set(gold)
+    if not gold_set:
+        return None
+    return 1.0 if gold_set & set(retrieved) else 0.0
+
+
+def reciprocal_rank(retrieved: Sequence[str], gold: Iterable[str]) -> float | None:
+    """1 / rank of the first passage from a gold file (0 if none); None without gold sources."""
+    gold_set = set(gold)
+    if not gold_set:
+        return None
+    for rank, source in enumerate(retrieved, start=1):
+        if source in gold_set:
+            return 1.0 / rank
+    return 0.0
+
+
+# --- faithfulness ------------------------------------------------------------------------------------
+
+
+def faithfulness(verdicts: Sequence[bool | None]) -> float | None:
+    """Supported / judged claims. Unjudged claims (None) count neither way; None when nothing was judged."""
+    judged = [v for v in verdicts if v is not None]
+    if not judged:
+        return None
+    return sum(judged) / len(judged)
+
+
+# --- binary classification (the judge on HaluEval) --------------------------------------------------
+
+
+def accuracy(labels: Sequence[bool], predictions: Sequence[bool | None]) -> float:
+    """Share predicted right; an unjudged prediction (None) counts as wrong."""
+    _same_length(labels, predictions)
+    return sum(p is not None and p == y for y, p in zip(labels, predictions)) / len(labels)
+
+
+def balanced_accuracy(labels: Sequence[bool], predictions: Sequence[bool | None]) -> float:
+    """Mean of the accuracy on positives and on negatives, so a judge that always says Yes scores 0.5."""
+    _same_length(labels, predictions)
+    rates = []
+    for cls in (True, False):
+        picked = [p for y, p in zip(labels, predictions) if y is cls]
+        if picked:
+            rates.append(sum(p is cls for p in picked) / len(picked))
+    return sum(rates) / len(rates)
+
+
+def roc_auc(labels: Sequence[bool], scores: Sequence[float | None]) -> float | None:
+    """Probability that a random positive scores above a random negative (ties count half).
+
+    Rank-based (Mann-Whitney U) with average ranks for ties; items without a score are left out.
+    None when only one class remains.
+    """
+    _same_length(labels, scores)
+    pairs = [(s, y) for y, s in zip(labels, scores) if s is not None]
+    positives = sum(y for _, y in pairs)
+    negatives = len(pairs) - positives
+    if not positives or not negatives:
+        return None
+    ranks = _average_ranks([s for s, _ in pairs])
+    rank_sum = sum(rank for rank, (_, y) in zip(ranks, pairs) if y)
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def _average_ranks(values: Sequence[float]) -> list[float]:
+    """1-based ranks, ties sharing the mean of the ranks they span."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for position in range(start, end + 1):
+            ranks[order[position]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
+def _same_length(labels: Sequence[object], other: Sequence[object]) -> None:
+    require(labels, "labels")
+    if len(labels) != len(other):
+        raise MetricInputError(f"labels ({len(labels)}) and predictions ({len(other)}) differ in length")
+
+
+# --- aggregation -------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile (``q`` in 0..100), as numpy's default; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Mean of the values that apply (not None); None when none does."""
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def mean_of(rows: Sequence[Mapping[str, object]], key: str) -> float | None:
+    return mean(_number(row.get(key)) for row in rows)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+# --- the summary of a run ----------------------------------------------------------------------------
+
+# summary key -> (per-item key, which items: "answerable" | "unanswerable" | "all", how: "mean" | "sum")
+_AGGREGATES: dict[str, tuple[str, str, str]] = {
+    "correct": ("correct", "answerable", "mean"),
+    "must_recall": ("must_recall", "answerable", "mean"),
+    "reference_agreement": ("reference_agreement", "answerable", "mean"),
+    "faithfulness_cited": ("faithfulness_cited", "all", "mean"),
+    "faithfulness_retrieved": ("faithfulness_retrieved", "all", "mean"),
+    "citation_precision": ("citation_precision", "answerable", "mean"),
+    "citation_recall": ("citation_recall", "answerable", "mean"),
+    "retrieval_hit_rate": ("retrieval_hit", "answerable", "mean"),
+    "retrieval_mrr": ("reciprocal_rank", "answerable", "mean"),
+    "refusal_rate": ("refused", "unanswerable", "mean"),
+    "false_refusal_rate": ("refused", "answerable", "mean"),
+    "claims": ("claims", "all", "sum"),
+    "unsupported_claims": ("unsupported_claims", "all", "sum"),
+    "unjudged_claims": ("unjudged_claims", "all", "sum"),
+    "invalid_markers": ("invalid_markers", "all", "sum"),
+    "errors": ("error", "all", "sum"),
+    "prompt_tokens_mean": ("prompt_tokens", "all", "mean"),
+}
+_LATENCIES = {"latency_total": "latency_total", "latency_first_token": "latency_first_token"}
+SUMMARY_METRICS: tuple[str, ...] = (
+    *_AGGREGATES, *(f"{name}_{q}" for name in _LATENCIES for q in ("p50", "p95")), "items", "answerable",
+    "unanswerable",
+)
+
+
+def summarize(rows: Sequence[Mapping[str, object]]) -> dict[str, float | int | None]:
+    """Aggregate per-item metric rows (each with an ``answerable`` flag) into the run's summary.
+
+    Rates are means over the items they apply to (None when none does); counts are sums; latencies are
+    p50/p95 over the items that have them.
+    """
+    require(rows, "rows")
+    subsets = {"all": list(rows), "answerable": [r for r in rows if r.get("answerable")],
+               "unanswerable": [r for r in rows if not r.get("answerable")]}
+    summary: dict[str, float | int | None] = {
+        "items": len(rows), "answerable": len(subsets["answerable"]), "unanswerable": len(subsets["unanswerable"]),
+    }
+    for name, (key, subset, how) in _AGGREGATES.items():
+        if how == "sum":
+            summary[name] = int(sum(_number(r.get(key)) or 0 for r in subsets[subset]))
+        else:
+            summary[name] = mean_of(subsets[subset], key)
+    for name, key in _LATENCIES.items():
+        values = [v for v in (_number(r.get(key)) for r in rows) if v is not None]
+        summary[f"{name}_p50"] = percentile(values, 50)
+        summary[f"{name}_p95"] = percentile(values, 95)
+    return summary
+
+
+# --- thresholds (the CI gate) ------------------------------------------------------------------------
+
+
+def parse_threshold(text: str) -> tuple[str, float]:
+    """``"faithfulness_cited=0.8"`` -> ``("faithfulness_cited", 0.8)``; unknown names list the valid ones."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep:
+        raise MetricInputError(f"threshold {text!r} is not METRIC=VALUE")
+    if name not in SUMMARY_METRICS:
+        raise MetricInputError(f"unknown metric {name!r} in threshold; choose one of {', '.join(SUMMARY_METRICS)}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise MetricInputError(f"threshold {text!r}: {value!r} is not a number") from None
+
+
+def threshold_failures(summary: Mapping[str, object], minimums: Mapping[str, float],
+                       maximums: Mapping[str, float]) -> list[str]:
+    """One message per broken threshold; a metric that was not measured (None) breaks its threshold."""
+    failures = []
+    for bound, limits in (("min", minimums), ("max", maximums)):
+        for name, limit in limits.items():
+            value = _number(summary.get(name))
+            if value is None:
+                failures.append(f"{name} was not measured (threshold {bound} {limit:g})")
+            elif (value < limit) if bound == "min" else (value > limit):
+                failures.append(f"{name} = {value:.3g} is {'below' if bound == 'min' else 'above'} {limit:g}")
+    return failures

@@ -1,0 +1,221 @@
+"""Run a dataset through ``NewsRAG`` and score every answer.
+
+Per item: ask (or chat, when the item carries a ``history``), split the answer into claims, judge each
+claim against the passages it cites and, as a second number, against everything retrieved; score
+correctness (``must`` items, and the judge against the reference answer), citations, retrieval, refusal
+and latency. Scoring is in ``score_item`` (engine-free); ``run_eval`` drives the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rag import Answer, NewsRAG, split_sentences
+
+from eval import metrics
+from eval.dataset import EvalItem
+from eval.judges import Judge, Verdict
+from eval.prompts import CLAIM, REFERENCE, reference_evidence
+
+Progress = Callable[[int, int, str], None]
+NOT_CITED = "the claim cites no passage"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer without its ``[n]`` markers, and the markers it carried."""
+
+    text: str
+    markers: tuple[int, ...]
+
+
+@dataclass
+class ClaimResult:
+    text: str
+    markers: list[int]
+    cited: Verdict  # against the passages its markers point at
+    retrieved: Verdict  # against all retrieved passages
+
+
+@dataclass
+class ItemResult:
+    """One line of ``results.jsonl``."""
+
+    id: str
+    question: str
+    unanswerable: bool
+    answer: str
+    refused: bool
+    error: str
+    citations: list[dict[str, Any]]
+    retrieved: list[str]  # source file of each retrieved passage, in rank order
+    claims: list[ClaimResult]
+    unsupported_claims: list[str]
+    reference_verdict: Verdict | None
+    metrics: dict[str, float | bool | int | None]
+    timings: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    model: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EvalRun:
+    results: list[ItemResult]
+    summary: dict[str, Any]
+
+
+# --- claims and evidence (pure) ----------------------------------------------------------------------
+
+
+def split_claims(text: str) -> list[Claim]:
+    """The answer's sentences (rag's splitter), markers removed and kept aside."""
+    claims = []
+    for span in split_sentences(text):
+        clean = " ".join(metrics.strip_markers(span.text).split())
+        if clean:
+            claims.append(Claim(clean, tuple(metrics.markers(span.text))))
+    return claims
+
+
+def cited_passages(answer: Answer, numbers: Sequence[int]) -> list[str]:
+    """The retrieved passages the markers point at: each citation's quote lies inside one hit.
+
+    Falls back to the citation's quote when no hit contains it (the quote is verbatim article text).
+    """
+    passages: list[str] = []
+    for citation in answer.citations:
+        if citation.n not in numbers:
+            continue
+        hit = next((h for h in answer.hits if h.doc_id == citation.doc_id
+                    and h.start <= citation.start and citation.end <= h.end), None)
+        passage = hit.text if hit else citation.quote
+        if passage not in passages:
+            passages.append(passage)
+    return passages
+
+
+def join_passages(passages: Sequence[str]) -> str:
+    return "\n\n".join(passages)
+
+
+# --- scoring one item --------------------------------------------------------------------------------
+
+
+def judge_claims(answer: Answer, judge: Judge) -> list[ClaimResult]:
+    """Each claim against its cited passages and against all retrieved passages (a refusal has none).
+
+    All cited checks run first, then all retrieved ones: consecutive checks against the same evidence
+    let the local server's prompt cache skip re-reading it.
+    """
+    if answer.refused or answer.error or not answer.text.strip():
+        return []
+    claims = split_claims(answer.text)
+    cited = [_judge_cited(claim, answer, judge) for claim in claims]
+    everything = join_passages([hit.text for hit in answer.hits])
+    retrieved = [judge.judge(claim.text, everything) for claim in claims]
+    return [ClaimResult(claim.text, list(claim.markers), c, r) for claim, c, r in zip(claims, cited, retrieved)]
+
+
+def _judge_cited(claim: Claim, answer: Answer, judge: Judge) -> Verdict:
+    passages = cited_passages(answer, claim.markers)
+    return judge.judge(claim.text, join_passages(passages)) if passages else Verdict(False, 0.0, NOT_CITED)
+
+
+def judge_reference(item: EvalItem, answer: Answer, judge: Judge) -> Verdict | None:
+    """Does the answer agree with the reference answer? None when there is nothing to compare, or the
+    judge cannot grade references (the lexical one: ``must_recall`` is the model-free correctness)."""
+    if item.unanswerable or not item.answer or not judge.grades_references:
+        return None
+    if answer.refused or answer.error:
+        return Verdict(False, 0.0, "no answer given")
+    return judge.with_prompt(REFERENCE).judge(metrics.strip_markers(answer.text),
+                                              reference_evidence(item.question, item.answer))
+
+
+def item_metrics(item: EvalItem, answer: Answer, claims: Sequence[ClaimResult],
+                 reference: Verdict | None) -> dict[str, float | bool | int | None]:
+    """The per-item numbers that ``metrics.summarize`` aggregates."""
+    cited_files = [c.source for c in answer.citations]
+    retrieved = [hit.source_name for hit in answer.hits]
+    answerable = not item.unanswerable
+    must = _must_recall(item, answer)
+    return {
+        "answerable": answerable,
+        "refused": answer.refused,
+        "error": bool(answer.error),
+        "must_recall": must,
+        "correct": None if must is None else must == 1.0,
+        "reference_agreement": None if reference is None or reference.supported is None else reference.supported,
+        "faithfulness_cited": metrics.faithfulness([c.cited.supported for c in claims]),
+        "faithfulness_retrieved": metrics.faithfulness([c.retrieved.supported for c in claims]),
+        "claims": len(claims),
+        "unsupported_claims": sum(c.cited.supported is False for c in claims),
+        "unjudged_claims": sum(c.cited.supported is None for c in claims)
+        + sum(c.retrieved.supported is None for c in claims),
+        "citation_precision": metrics.citation_precision(cited_files, item.sources) if answerable else None,
+        "citation_recall": metrics.citation_recall(cited_files, item.sources) if answerable else None,
+        "invalid_markers": metrics.invalid_markers(answer.text, [c.n for c in answer.citations]),
+        "retrieval_hit": metrics.retrieval_hit(retrieved, item.sources),
+        "reciprocal_rank": metrics.reciprocal_rank(retrieved, item.sources),
+        "latency_total": answer.timings.get("total"),
+        "latency_first_token": answer.timings.get("first_token"),
+        "prompt_tokens": answer.prompt_tokens,
+    }
+
+
+def _must_recall(item: EvalItem, answer: Answer) -> float | None:
+    """None when the item has no ``must`` items (or is unanswerable); a refusal found none of them."""
+    if item.unanswerable or not item.must:
+        return None
+    return 0.0 if answer.refused else metrics.must_recall(answer.text, item.must)
+
+
+def score_item(item: EvalItem, answer: Answer, judge: Judge) -> ItemResult:
+    """Everything measured about one answer (no engine needed: tests build the ``Answer`` by hand)."""
+    claim_judge = judge.with_prompt(CLAIM)
+    claims = judge_claims(answer, claim_judge)
+    reference = judge_reference(item, answer, judge)
+    return ItemResult(
+        id=item.id, question=item.question, unanswerable=item.unanswerable, answer=answer.text,
+        refused=answer.refused, error=answer.error,
+        citations=[{"n": c.n, "source": c.source, "title": c.title, "quote": c.quote} for c in answer.citations],
+        retrieved=[hit.source_name for hit in answer.hits],
+        claims=claims,
+        unsupported_claims=[c.text for c in claims if c.cited.supported is False],
+        reference_verdict=reference,
+        metrics=item_metrics(item, answer, claims, reference),
+        timings=dict(answer.timings), prompt_tokens=answer.prompt_tokens, model=answer.model,
+    )
+
+
+# --- running a dataset -------------------------------------------------------------------------------
+
+
+def answer_item(engine: NewsRAG, item: EvalItem) -> Answer:
+    """A follow-up (with ``history``) goes through ``chat``, which rewrites it to stand alone."""
+    if item.history:
+        return engine.chat(list(item.history), item.question)
+    return engine.ask(item.question)
+
+
+def run_eval(items: Sequence[EvalItem], engine: NewsRAG, judge: Judge,
+             progress: Progress | None = None) -> EvalRun:
+    """Answer and score every item; the summary carries the aggregate metrics and the run's settings."""
+    started = time.perf_counter()
+    results = []
+    for done, item in enumerate(items, start=1):
+        results.append(score_item(item, answer_item(engine, item), judge))
+        if progress:
+            progress(done, len(items), item.id)
+    summary = {
+        "metrics": metrics.summarize([r.metrics for r in results]),
+        "run": {"items": len(items), "llm": engine.settings.llm, "judge": judge.name,
+                "seconds": round(time.perf_counter() - started, 1)},
+    }
+    return EvalRun(results, summary)
