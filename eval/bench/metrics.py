@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) with linear interpolation, like ``numpy.percentile``; None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+from eval.metrics import percentile  # one implementation for the eval report and the benchmarks
 
 
 def latency_summary(seconds: Sequence[float]) -> dict[str, float | int | None]:
