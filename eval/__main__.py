@@ -5,5 +5,5 @@ import sys
 from rag.cli import main
 
 if __name__ == "__main__":
-    sys.argv = ["rag", "eval", *sys.argv[1:]]
+    sys.argv[1:1] = ["eval"]  # argv[0] stays: click names the program "python -m eval"
     main()
