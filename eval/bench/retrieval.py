@@ -51,39 +51,54 @@ def run(n: int, work: Path, questions: int = 500, tune: int = 500) -> dict[str, 
                      "candidates": engine.settings.candidates, "depth": DEPTH},
         "test": score_all(searches, test_set),
         "tune": score_all(searches, tune_set) if tune_set else {},
-        "fusion_sweep_on_tune": fusion_sweep(engine, tune_set) if tune_set else [],
+        "fusion": fusion_study(engine, tune_set, test_set) if tune_set else {},
     }
     return result
 
 
-def fusion_sweep(engine, questions: Sequence[Question], depth: int = 50) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    """On the tuning questions only: how recall would change with other fusion settings.
+FusionSetting = tuple[int, float, int]  # (candidates per list, dense weight, RRF constant)
+SHIPPED: FusionSetting = (20, 1.0, 60)
 
-    The dense and BM25 lists are fetched once, then fused offline with reciprocal rank fusion (as
-    ``rag/fusion.py`` does) for several candidate counts, dense weights and RRF constants. The
-    shipped setting is candidates=20, weight=1, k=60.
+
+def fusion_study(engine, tune: Sequence[Question], test: Sequence[Question]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Would other fusion settings do better? Chosen on the tuning questions, checked once on the test ones.
+
+    The dense and BM25 lists are fetched once per question, then fused offline with reciprocal rank
+    fusion (as ``rag/fusion.py`` does, without its near-duplicate collapsing) for several candidate
+    counts, dense weights and RRF constants. The shipped setting is candidates=20, weight=1, k=60.
     """
+    tune_lists = _ranked_lists(engine, tune)
+    sweep = [{"candidates": c, "dense_weight": w, "rrf_k": k, **_fused_quality(tune_lists, (c, w, k))}
+             for c in (10, 20, 50) for w in (0.5, 1.0, 2.0) for k in (10, 60)]
+    best = max(sweep, key=lambda row: (row["recall@5"], row["mrr"]))
+    chosen: FusionSetting = (int(best["candidates"]), float(best["dense_weight"]), int(best["rrf_k"]))
+    test_lists = _ranked_lists(engine, test)
+    return {"sweep_on_tune": sweep,
+            "best_on_tune": {"candidates": chosen[0], "dense_weight": chosen[1], "rrf_k": chosen[2]},
+            "best_on_test": _fused_quality(test_lists, chosen), "shipped_on_test": _fused_quality(test_lists, SHIPPED)}
+
+
+def _ranked_lists(engine, questions: Sequence[Question], depth: int = 50) -> list[tuple]:  # type: ignore[no-untyped-def, type-arg]
     lists = []
     for question in questions:
         dense = [(h.chunk_id, passage_of(h.source)) for h in engine.search(question.question, k=depth, mode="dense")]
         sparse = [(h.chunk_id, passage_of(h.source))
                   for h in engine.search(question.question, k=depth, mode="keyword")]
         lists.append((dense, sparse, question.gold))
-    rows: list[dict[str, object]] = []
-    for candidates in (10, 20, 50):
-        for weight in (0.5, 1.0, 2.0):
-            for rrf_k in (10, 60):
-                ranks = []
-                for dense, sparse, gold in lists:
-                    scores: dict[str, list] = {}  # type: ignore[type-arg]
-                    for w, ranking in ((weight, dense[:candidates]), (1.0, sparse[:candidates])):
-                        for rank, (chunk, passage) in enumerate(ranking, start=1):
-                            scores.setdefault(chunk, [0.0, passage])[0] += w / (rrf_k + rank)
-                    fused = [passage for _, (score, passage) in sorted(scores.items(), key=lambda kv: -kv[1][0])]
-                    ranks.append(first_relevant_rank(fused[:DEPTH], gold))
-                rows.append({"candidates": candidates, "dense_weight": weight, "rrf_k": rrf_k,
-                             **ranking_quality(ranks)})
-    return rows
+    return lists
+
+
+def _fused_quality(lists: list[tuple], setting: FusionSetting) -> dict[str, float]:  # type: ignore[type-arg]
+    candidates, weight, rrf_k = setting
+    ranks = []
+    for dense, sparse, gold in lists:
+        scores: dict[str, list] = {}  # type: ignore[type-arg]
+        for w, ranking in ((weight, dense[:candidates]), (1.0, sparse[:candidates])):
+            for rank, (chunk, passage) in enumerate(ranking, start=1):
+                scores.setdefault(chunk, [0.0, passage])[0] += w / (rrf_k + rank)
+        fused = [passage for _, (score, passage) in sorted(scores.items(), key=lambda kv: -kv[1][0])]
+        ranks.append(first_relevant_rank(fused[:DEPTH], gold))
+    return ranking_quality(ranks)
 
 
 def score_all(searches: dict[str, Search], questions: Sequence[Question]) -> dict[str, object]:

@@ -73,14 +73,16 @@ def retrieval_bench(
     questions: Annotated[int, typer.Option(min=1, help="Test questions (random sample).")] = 500,
     tune: Annotated[int, typer.Option(min=0, help="Disjoint tuning questions, reported apart.")] = 500,
     queries: Annotated[int, typer.Option(min=1, help="Queries for the latency part.")] = 200,
-    latency: Annotated[bool, typer.Option(help="Also time searches on the CNN index, embedded and server.")] = True,
+    quality: Annotated[bool, typer.Option(help="Score the retrievers on HotpotQA.")] = True,
+    latency: Annotated[bool, typer.Option(help="Time searches on the CNN index, embedded and server.")] = True,
 ) -> None:
     """Recall@k/MRR of BM25, dense, hybrid and plain llama-index; search latency embedded vs server."""
     from eval.bench import latency as latency_bench
     from eval.bench import retrieval
 
     folder = _work(ctx, work)
-    _store(out, "retrieval", retrieval.run(n, folder, questions=questions, tune=tune))
+    if quality:
+        _store(out, "retrieval", retrieval.run(n, folder, questions=questions, tune=tune))
     if latency:
         _store(out, "latency", latency_bench.run(n, folder, queries=queries))
 
