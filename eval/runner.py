@@ -216,6 +216,7 @@ def run_eval(items: Sequence[EvalItem], engine: NewsRAG, judge: Judge,
     summary = {
         "metrics": metrics.summarize([r.metrics for r in results]),
         "run": {"items": len(items), "llm": engine.settings.llm, "judge": judge.name,
+                "judge_threshold": judge.with_prompt(CLAIM).threshold,
                 "seconds": round(time.perf_counter() - started, 1)},
     }
     return EvalRun(results, summary)
