@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from llama_index.core.base.response.schema import Response
@@ -42,6 +42,7 @@ class CitedQueryEngine(CustomQueryEngine):
 
     retrieve_hits: Any  # Retrieve
     scorer: Any  # SentenceScorer
+    article_texts: Any = None  # Callable[[Sequence[str]], Mapping[str, str]] | None: doc_id -> stored text
     chat: Any = None  # ChatClient | None; None = extractive
     max_tokens: int = 200
     temperature: float = 0.0
@@ -127,29 +128,32 @@ class CitedQueryEngine(CustomQueryEngine):
                                   "prompt_tokens": usage.prompt_tokens}
         if not raw.strip() or looks_like_refusal(raw):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
-        checked = cite(raw, sources, question)
+        articles = self.article_texts([s.hit.doc_id for s in sources]) if self.article_texts else {}
+        checked = cite(raw, sources, question, articles=articles)
         if not checked.citations:  # nothing the model said is backed by a source: do not pass it on
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
-        if not on_topic(question, checked.citations, sources):
+        if not on_topic(question, checked.citations, sources, articles):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         return Answer(text=checked.text, refused=False, citations=checked.citations, **common)
 
 
-def on_topic(question: str, citations: Sequence[Citation], sources: Sequence[Source]) -> bool:
-    """Every name in the question occurs in what was retrieved, and the cited passages hold at least
+def on_topic(question: str, citations: Sequence[Citation], sources: Sequence[Source],
+             articles: Mapping[str, str] | None = None) -> bool:
+    """Every name in the question occurs in the retrieved articles, and the cited ones hold at least
     half of them.
 
     A small model asked what Biden said, or about the EU's aid, happily reports what Zelensky said or
-    the US figure, with a correct citation; the passages never mention Biden or the EU, which is what
-    this catches.
+    the US figure, with a correct citation; the articles never mention Biden or the EU, which is what
+    this catches. Whole articles are read when known (``articles``: doc_id -> text), else the passages.
     """
+    def text_of(source: Source) -> str:
+        return (articles or {}).get(source.hit.doc_id) or source.hit.text
+
     wanted = names(question)
-    retrieved = " ".join(s.hit.text for s in sources)
-    if coverage(wanted, retrieved) < 1.0:
+    if coverage(wanted, " ".join(text_of(s) for s in sources)) < 1.0:
         return False
     cited = {c.doc_id for c in citations}
-    text = " ".join(s.text for s in sources if s.hit.doc_id in cited)
-    return coverage(wanted, text) >= MIN_QUESTION_COVERAGE
+    return coverage(wanted, " ".join(text_of(s) for s in sources if s.hit.doc_id in cited)) >= MIN_QUESTION_COVERAGE
 
 
 def estimate_tokens(text: str) -> int:

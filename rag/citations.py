@@ -9,12 +9,12 @@ a sentence that no passage backs is left out of the answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 from dataclasses import dataclass
 
 from rag.context import Source
-from rag.text import split_sentences, support_score
+from rag.text import content_words, coverage, names, numbers, split_sentences, spelled_numbers, support_score
 from rag.types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -49,11 +49,14 @@ def split_claims(answer: str) -> list[Claim]:
     return claims
 
 
-def cite(answer: str, sources: Sequence[Source], question: str = "", min_support: float = MIN_SUPPORT) -> CitedAnswer:
+def cite(answer: str, sources: Sequence[Source], question: str = "", min_support: float = MIN_SUPPORT,
+         articles: Mapping[str, str] | None = None) -> CitedAnswer:
     """Validate and renumber markers; the result's ``[n]`` index ``citations`` (1-based, in order).
 
-    Words of the ``question`` that a sentence repeats need no support (see ``support_score``).
+    Words of the ``question`` that a sentence repeats need no support, and the names it asks about may
+    be found anywhere in a source's article (``articles``: doc_id -> text; see ``support_score``).
     """
+    check = _Checker(question, articles or {}, min_support)
     by_number = {source.n: source for source in sources}
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
@@ -61,11 +64,10 @@ def cite(answer: str, sources: Sequence[Source], question: str = "", min_support
     sentences: list[str] = []
     claims = split_claims(answer)
     for claim in claims:
-        keep = [n for n in dict.fromkeys(claim.markers)
-                if n in by_number and support_score(claim.text, by_number[n].text, question) >= min_support]
+        keep = [n for n in dict.fromkeys(claim.markers) if n in by_number and check.backs(claim.text, by_number[n])]
         invalid += len(set(claim.markers)) - len(keep)
         if not keep:
-            keep = [source.n for source in _best_sources(claim.text, sources, question, min_support)]
+            keep = [source.n for source in check.best_sources(claim.text, sources)]
         if not keep:
             continue  # a sentence no passage backs is not passed on: every claim must carry a source
         supported += 1
@@ -77,24 +79,57 @@ def cite(answer: str, sources: Sequence[Source], question: str = "", min_support
     return CitedAnswer(" ".join(sentences), citations, invalid, supported, len(claims))
 
 
-def _best_sources(claim: str, sources: Sequence[Source], question: str, min_support: float) -> list[Source]:
-    """The one source that backs the claim best, or else the pair that backs it together
-    (models merge two passages into one sentence), or nothing."""
-    ranked = sorted(sources, key=lambda s: -support_score(claim, s.text, question))
-    if ranked and support_score(claim, ranked[0].text, question) >= min_support:
-        return ranked[:1]
-    for first, second in combinations(ranked[:4], 2):
-        if support_score(claim, f"{first.text}\n{second.text}", question) >= min_support:
-            return sorted([first, second], key=lambda s: s.n)
-    return []
+@dataclass(frozen=True)
+class _Checker:
+    """Does a source (or two) back a claim, for one question over one set of articles."""
+
+    question: str
+    articles: Mapping[str, str]
+    min_support: float
+
+    def score(self, claim: str, *sources: Source) -> float:
+        passage = "\n".join(source.text for source in sources)
+        background = "\n".join(self.articles.get(source.hit.doc_id, "") for source in sources)
+        return support_score(claim, passage, self.question, background)
+
+    def backs(self, claim: str, *sources: Source) -> bool:
+        return self.score(claim, *sources) >= self.min_support
+
+    def best_sources(self, claim: str, sources: Sequence[Source]) -> list[Source]:
+        """The one source that backs the claim best, or else the pair that backs it together
+        (models merge two passages into one sentence), or nothing."""
+        ranked = sorted(sources, key=lambda s: -self.score(claim, s))
+        if ranked and self.backs(claim, ranked[0]):
+            return ranked[:1]
+        for first, second in combinations(ranked[:4], 2):
+            if self.backs(claim, first, second) and self.numbers_anchored(claim, (first, second)):
+                return sorted([first, second], key=lambda s: s.n)
+        return []
+
+    def numbers_anchored(self, claim: str, pair: Sequence[Source]) -> bool:
+        """Each number of a claim backed by two passages comes from one whose article names what the
+        question asks about.
+
+        Two passages together can back a sentence neither holds: "they met in Paris on January 6"
+        from one article's Paris meeting and another's January 6 summit in France. A number is the fact
+        a question asks for, so it must sit in a passage about the question's subject, not just anywhere.
+        """
+        subject = names(self.question) & names(claim)
+        for number in numbers(claim):
+            if not any(number in numbers(s.text) | spelled_numbers(s.text)
+                       and coverage(subject, f"{s.text}\n{self.articles.get(s.hit.doc_id, '')}") == 1.0
+                       for s in pair):
+                return False
+        return True
 
 
 def _with_markers(sentence: str, numbers: list[int]) -> str:
-    """'He left.' + [1, 2] -> 'He left [1][2].' (markers inside the sentence, before its full stop)."""
+    """'He left.' + [1, 2] -> 'He left [1][2].' (markers inside the sentence, before its full stop);
+    after a closing quote they follow the whole sentence, never inside someone's words."""
     if not numbers:
         return sentence
     marks = "".join(f"[{n}]" for n in numbers)
-    match = re.search(r"[.!?…]+[\"'”’)]*$", sentence)
+    match = re.search(r"[.!?…]+$", sentence)
     if match:
         return f"{sentence[:match.start()].rstrip()} {marks}{sentence[match.start():]}"
     return f"{sentence} {marks}"
@@ -103,7 +138,11 @@ def _with_markers(sentence: str, numbers: list[int]) -> str:
 def _citation(n: int, source: Source, claim: str) -> Citation:
     """The citation quotes the source sentence that best backs the claim (what the UI highlights)."""
     spans = split_sentences(source.text) or []
-    best = max(spans, key=lambda s: support_score(claim, s.text), default=None)
+    # The name rule of support_score zeroes every sentence when the claim's names are spread over
+    # several: the shared words then decide, or the quote would be the excerpt's first sentence.
+    claim_words = content_words(claim)
+    best = max(spans, key=lambda s: (support_score(claim, s.text), len(claim_words & content_words(s.text))),
+               default=None)
     if best is None:
         quote, start, end = source.text, source.start, source.end
     else:

@@ -80,12 +80,14 @@ def _best_window(hit: Hit, spans: list[Span], scores: Sequence[float], window: i
                  budget: int) -> tuple[str, int, int, float]:
     best = max(range(len(spans)), key=lambda i: scores[i])
     first, last = best, best
-    # Grow around the best sentence while the excerpt stays within budget.
+    # Grow around the best sentence while the excerpt stays within budget, the more relevant
+    # neighbour first: "The meeting took place at the Elysee Palace" after "...met in Paris" matters
+    # more than the sentence before it when the budget holds only one of them.
     for _ in range(window):
-        if first > 0 and spans[last].end - spans[first - 1].start <= budget:
-            first -= 1
-        if last + 1 < len(spans) and spans[last + 1].end - spans[first].start <= budget:
-            last += 1
+        neighbours = [i for i in (first - 1, last + 1) if 0 <= i < len(spans)]
+        for i in sorted(neighbours, key=lambda i: -scores[i]):
+            if spans[max(last, i)].end - spans[min(first, i)].start <= budget:
+                first, last = min(first, i), max(last, i)
     local_start, local_end = spans[first].start, spans[last].end
     text = hit.text[local_start:local_end]
     return text, hit.start + local_start, hit.start + local_end, scores[best]

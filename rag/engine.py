@@ -106,6 +106,7 @@ class NewsRAG:
         return CitedQueryEngine(
             retrieve_hits=lambda question: self.search(question, filters=filters),
             scorer=embedding_scorer(lambda texts: embed_texts(self.embed_model, texts)),
+            article_texts=self.store.article_texts,
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature,
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,

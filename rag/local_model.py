@@ -464,6 +464,9 @@ class LocalModelServer:
         params.n_parallel = cfg.parallel
         params.cpuparams.n_threads = cfg.threads or -1  # -1: xllamacpp resolves to the number of cores
         params.cpuparams_batch.n_threads = cfg.threads or -1
+        # Measured here (2 cores, 1.5B Q4_K_M): llama.cpp's automatic flash attention on the CPU costs
+        # ~13% of generation speed (34 vs 39 tokens/s) and nothing on prompts of a few hundred tokens.
+        _set_if_supported(params, "flash_attn_type", 0)
         params.cache_prompt = True  # reuse the KV of a shared prefix (system prompt) between requests
         _set_if_supported(params, "cache_ram_mib", _PROMPT_CACHE_MIB)  # keep other prompts' KV in RAM too
         _set_if_supported(params, "ui", False)  # no web UI on the port

@@ -127,6 +127,18 @@ class ChromaStore:
             for meta, text in zip(metas, texts):
                 yield metadata_dict_to_node(meta, text=text)
 
+    def article_texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The stored text of these articles (their chunks in order; overlaps repeat a few words)."""
+        if not doc_ids:
+            return {}
+        page = self.chunks.get(where={"doc_id": {"$in": list(dict.fromkeys(doc_ids))}},
+                               include=["metadatas", "documents"])
+        pieces: dict[str, list[tuple[int, str]]] = {}
+        for meta, text in zip(page["metadatas"] or [], page["documents"] or []):
+            meta = meta or {}
+            pieces.setdefault(str(meta.get("doc_id", "")), []).append((int(meta.get("position", 0) or 0), text or ""))
+        return {doc_id: "\n".join(text for _, text in sorted(parts)) for doc_id, parts in pieces.items()}
+
     def _pages(self, collection, include: list[str]) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
         offset = 0
         while True:

@@ -101,29 +101,38 @@ def _name_in(name: str, words: set[str]) -> bool:
     """Tolerates transliteration variants (Zelensky/Zelenskyy) through a shared 5+ letter prefix."""
     if name in words:
         return True
+    if len(name) < 5 or not name.isalpha():
+        return False
     stem = name[:max(5, len(name) - 2)]
-    return len(name) >= 5 and any(word.startswith(stem) for word in words)
+    return any(word.startswith(stem) for word in words)
 
 
-def support_score(claim: str, passage: str, given: str = "") -> float:
+def support_score(claim: str, passage: str, given: str = "", background: str = "") -> float:
     """Share of the claim's content words found in the passage; 0 when a number or a name is not in it.
 
     A cheap, model-free test of whether a passage can back a sentence: used to drop or move citation
     markers that point at the wrong passage, to refuse answers nothing backs, and as the lexical
     baseline judge. Names and numbers are where small models invent things, so they are mandatory.
     ``given`` is text whose words the claim may repeat without support (the question it answers):
-    answers restate the question, and those words are no evidence either way. Names and numbers are
-    never excused: "met in Paris on January 6" needs Paris in the passage even when the question says it.
+    answers restate the question, and those words are no evidence either way. The names the question
+    asks about may instead be found in ``background`` (the passage's whole article): "According to the
+    Kremlin, ..." is backed by a passage quoting the Kremlin's spokesman in an article naming the
+    Kremlin elsewhere. The answer's own names and numbers must be in the passage itself.
     """
     given_words = content_words(given)
-    claim_words = content_words(claim) - given_words
+    # "Ukraine" answers nothing when the question asked which Ukrainian city: variants of a question
+    # word are as given as the word itself. A claim that adds nothing to its question backs nothing.
+    claim_words = {word for word in content_words(claim) if not _name_in(word, given_words)}
     if not claim_words:
         return 0.0
     passage_words = content_words(passage)
-    if not numbers(claim) <= numbers(passage) | _spelled_numbers(passage):
+    if not numbers(claim) <= numbers(passage) | spelled_numbers(passage):
         return 0.0
-    if not all(_name_in(name, passage_words) for name in names(claim)):
-        return 0.0
+    asked = names(given)
+    around = passage_words | content_words(background) if background else passage_words
+    for name in names(claim):
+        if not _name_in(name, around if _name_in(name, asked) else passage_words):
+            return 0.0
     return len(claim_words & passage_words) / len(claim_words)
 
 
@@ -140,5 +149,5 @@ _NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                  "thousand": "1000", "million": "1000000"}
 
 
-def _spelled_numbers(text: str) -> set[str]:
+def spelled_numbers(text: str) -> set[str]:
     return {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}

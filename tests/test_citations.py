@@ -71,6 +71,31 @@ def test_answer_about_something_the_cited_article_never_names_is_off_topic() -> 
     assert on_topic(brest, cite("It closed because winds reached 140 km/h.", sources(), brest).citations, sources())
 
 
+def test_two_passages_cannot_stitch_a_date_onto_another_event() -> None:
+    summit = "Zelensky said advisers would meet in Ukraine on Saturday, followed by a leaders' summit in France on January 6."
+    meeting = "Trump met Zelensky in Paris, their first face-to-face discussion since the election."
+    stitched = [_source(1, "summit.txt", summit), _source(2, "paris.txt", meeting)]
+    question = "On what exact date did Trump and Zelensky meet in Paris?"
+    assert not cite("Trump and Zelensky met in Paris on January 6.", stitched, question).citations
+    # Two passages may still back one sentence together when each fact sits with its subject.
+    both = cite("Trump met Zelensky in Paris, and a leaders' summit follows in France on January 6.", stitched,
+                "What meetings are planned?")
+    assert [c.source for c in both.citations] == ["summit.txt", "paris.txt"]
+
+
+def test_an_answer_that_only_restates_the_question_is_not_an_answer() -> None:
+    passage = _source(1, "summit.txt", "National security advisers of the coalition would meet in Ukraine on Saturday.")
+    question = "In which Ukrainian city will the coalition's national security advisers meet?"
+    assert not cite("The national security advisers will meet in Ukraine [1].", [passage], question).citations
+    assert cite("They will meet on Saturday [1].", [passage], question).citations
+
+
+def _source(n: int, name: str, text: str) -> Source:
+    hit = Hit(chunk_id=f"{name}:0", doc_id=name, text=text, start=0, end=len(text), score=1.0,
+              title=name.removesuffix(".txt").title(), source_name=name)
+    return Source(n, hit, text, 0, len(text), 1.0)
+
+
 def test_wrong_number_is_not_supported() -> None:
     assert support_score("Winds reached 160 km/h in Brest", PASSAGES["brest.txt"]) == 0.0
     assert support_score("Winds reached 140 km/h in Brest", PASSAGES["brest.txt"]) == 1.0
@@ -96,3 +121,44 @@ def test_sentence_offsets_are_exact() -> None:
     assert [s.text for s in spans] == ["Mr. Trump met Mr. Zelensky in Paris.", "The U.S. gave $64.1 billion.",
                                        "Headline without stop", "Last one!"]
     assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+def test_quote_is_the_sentence_that_backs_the_claim_when_names_are_spread_over_sentences() -> None:
+    text = ("Advisers would meet in Ukraine on Saturday. Zelensky spoke on Tuesday. "
+            "He met Trump at his Mar-a-Lago club in Florida days earlier.")
+    checked = cite("Zelensky met Trump at his Mar-a-Lago club in Florida [1].", [_source(1, "a.txt", text)])
+    assert checked.citations[0].quote == "He met Trump at his Mar-a-Lago club in Florida days earlier."
+
+
+def test_names_the_question_asks_about_may_be_elsewhere_in_the_article_but_the_answers_may_not() -> None:
+    passage = "Peskov said that Zelenskyy has banned contact with the Russian leadership through a special decree."
+    article = f"The Kremlin spokesman, Dmitry Peskov, answered questions. {passage}"
+    source = _source(1, "kremlin.txt", passage)
+    question = "According to the Kremlin, what would Zelenskyy have to revoke?"
+    claim = "According to the Kremlin, Zelenskyy would have to revoke a special decree banning contact [1]."
+    assert not cite(claim, [source], question).citations  # the passage alone never names the Kremlin
+    assert cite(claim, [source], question, articles={"kremlin.txt": article}).citations
+    # The answer's own names still have to be in the quoted passage.
+    invented = "According to the Kremlin, Zelenskyy would have to revoke a decree signed in Minsk [1]."
+    assert not cite(invented, [source], question, articles={"kremlin.txt": article + " Minsk."}).citations
+
+
+def test_excerpt_grows_towards_the_more_relevant_neighbour() -> None:
+    from rag.context import build_sources
+
+    text = ("Trump urged an immediate ceasefire and the start of negotiations to end the war, calling it madness. "
+            "His remarks came after he met Zelenskyy in Paris, their first face-to-face discussion. "
+            "The meeting took place at the Elysee Palace in the presence of Macron.")
+    hit = Hit(chunk_id="p:0", doc_id="p", text=text, start=0, end=len(text), score=1.0, title="P", source_name="p")
+
+    def scorer(question: str, sentences: list[str]) -> list[float]:
+        return [0.2, 0.9, 0.6]  # the middle sentence is best; the Elysee one is the better neighbour
+
+    (source,) = build_sources("Where did they meet in Paris?", [hit], scorer, budget_chars=240)
+    assert source.text.startswith("His remarks") and source.text.endswith("presence of Macron.")
+
+
+def test_marker_never_lands_inside_a_quotation() -> None:
+    quoted = _source(1, "q.txt", 'Putin called Trump an "intelligent and experienced" politician capable of finding "solutions."')
+    checked = cite('Putin called Trump an "intelligent and experienced" politician capable of finding "solutions."', [quoted])
+    assert checked.text.endswith('"solutions." [1]')
