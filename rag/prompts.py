@@ -32,7 +32,14 @@ Last message: {message}
 
 Standalone question:"""
 
+HEADER_TITLE_WORDS = 10  # enough to tell two articles apart; every prompt token costs ~12 ms on a CPU
+
 
 def source_header(title: str, publisher: str) -> str:
-    """'Title (Publisher)': lets the model tell two articles about the same event apart."""
+    """'Title (Publisher)': lets the model tell two articles about the same event apart.
+
+    Long headlines are cut to their first words: on the seeds that saves ~10 prompt tokens a question."""
+    words = title.split()
+    if len(words) > HEADER_TITLE_WORDS:
+        title = " ".join(words[:HEADER_TITLE_WORDS]) + "…"
     return f"{title} ({publisher})" if publisher and publisher.lower() not in title.lower() else title

@@ -84,13 +84,29 @@ def numbers(text: str) -> set[str]:
     return {re.sub(r"[,\s]", "", n).rstrip(".") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
 
 
+# Words capitalised only because a sentence starts with them ("Apart from Ukraine, which...?"):
+# not names, so a question or claim opening with one must not demand it of the articles.
+SENTENCE_OPENERS = frozenset("""
+apart aside besides beyond according regarding concerning following given despite since among across
+along amid amidst toward towards within without upon onto per via unlike like including excluding except
+name list tell describe explain compare summarise summarize give show identify briefly overall please
+meanwhile however moreover still yet although though whereas earlier later finally first second third
+last next previously recently currently today yesterday tomorrow now then also even just only instead
+whose what's who's where's how's many much several another every either neither nobody none something
+""".split())
+_SENTENCE_START = re.compile(r"""(?:^|[.!?:;\n])["'“‘(\s]*$""")
+
+
 def names(text: str) -> set[str]:
     """Capitalised words that are not stop words or short acronyms: the people, places and bodies."""
     text = re.sub(r"\[\d+\]", " ", text)
     found = set()
-    for word in _WORD.findall(text):
+    for match in _WORD.finditer(text):
+        word = match.group()
         if not word[0].isupper() or (len(word) <= 3 and word.isupper()):
             continue  # US, UK, EU-like acronyms are written too many ways to demand
+        if word.lower() in SENTENCE_OPENERS and _SENTENCE_START.search(text[max(0, match.start() - 4):match.start()]):
+            continue
         stem = normalise_word(word)
         if word.lower() not in STOPWORDS and stem not in STOPWORDS:  # "Willing" stems to "will"
             found.add(stem)

@@ -71,6 +71,17 @@ def test_answer_about_something_the_cited_article_never_names_is_off_topic() -> 
     assert on_topic(brest, cite("It closed because winds reached 140 km/h.", sources(), brest).citations, sources())
 
 
+def test_a_word_capitalised_only_because_it_opens_the_question_is_not_a_name() -> None:
+    from rag.answering import on_topic
+    from rag.text import names
+
+    question = "Apart from the mayor, who reported winds in Brest? According to whom did ferries stop?"
+    assert names(question) == {"brest"}
+    checked = cite("The mayor said winds reached 140 km/h in Brest.", sources(), question)
+    assert on_topic(question, checked.citations, sources())  # no article need mention "Apart"
+    assert "zelenski" in names("Zelensky met Trump. Apart from that, Lavrov spoke.")  # real names still count
+
+
 def test_two_passages_cannot_stitch_a_date_onto_another_event() -> None:
     summit = "Zelensky said advisers would meet in Ukraine on Saturday, followed by a leaders' summit in France on January 6."
     meeting = "Trump met Zelensky in Paris, their first face-to-face discussion since the election."
@@ -162,3 +173,4 @@ def test_marker_never_lands_inside_a_quotation() -> None:
     quoted = _source(1, "q.txt", 'Putin called Trump an "intelligent and experienced" politician capable of finding "solutions."')
     checked = cite('Putin called Trump an "intelligent and experienced" politician capable of finding "solutions."', [quoted])
     assert checked.text.endswith('"solutions." [1]')
+
