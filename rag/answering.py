@@ -72,6 +72,7 @@ class CitedQueryEngine(CustomQueryEngine):
         hits = self.retrieve_hits(question)
         timings["retrieve"] = time.perf_counter() - started
         sources = build_sources(question, hits, self.scorer, self.context_chars)
+        timings["context"] = time.perf_counter() - started - timings["retrieve"]
         if not sources or max(s.relevance for s in sources) < MIN_RELEVANCE:
             yield self._finish(question, "", sources, hits, timings, started, Usage())
             return

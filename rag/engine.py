@@ -108,7 +108,7 @@ class NewsRAG:
             scorer=embedding_scorer(lambda texts: embed_texts(self.embed_model, texts)),
             article_texts=self.store.article_texts,
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
-            temperature=self.settings.temperature,
+            temperature=self.settings.temperature, context_chars=self.settings.context_chars,
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
         )
 
