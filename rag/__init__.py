@@ -24,7 +24,7 @@ from rag.errors import (  # noqa: E402
 )
 from rag.generation import ChatClient, build_chat_client  # noqa: E402
 from rag.retrieval import SEARCH_MODES, SearchFilters  # noqa: E402
-from rag.text import split_sentences, support_score  # noqa: E402
+from rag.text import split_sentences, support_score, word_coverage  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Answer, Article, Citation, DocumentInfo, Hit, IngestReport, SkippedFile  # noqa: E402
 
@@ -32,4 +32,5 @@ __all__ = [
     "SEARCH_MODES", "Answer", "Article", "BackendError", "ChatClient", "Citation", "ConfigError", "DocumentInfo",
     "FileRejected", "Hit", "IndexMismatchError", "IngestReport", "NewsRAG", "RagError", "SearchFilters",
     "Settings", "SkippedFile", "StoreUnavailableError", "build_chat_client", "split_sentences", "support_score",
+    "word_coverage",
 ]

@@ -152,6 +152,17 @@ def support_score(claim: str, passage: str, given: str = "", background: str = "
     return len(claim_words & passage_words) / len(claim_words)
 
 
+def word_coverage(text: str, evidence: str) -> float:
+    """Share of the text's content words that occur in the evidence (1.0 for a text without any).
+
+    Unlike ``support_score`` no single missing name or number vetoes the text: used on long texts
+    (a summary against its article), where a paraphrased name in one sentence is common in faithful
+    texts and a run of words the evidence never uses is the sign of invented content.
+    """
+    words = content_words(text)
+    return len(words & content_words(evidence)) / len(words) if words else 1.0
+
+
 def coverage(wanted: set[str], text: str) -> float:
     """Share of ``wanted`` names found in ``text`` (1.0 when nothing is wanted)."""
     if not wanted:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.citations import cite, split_claims
 from rag.context import Source
-from rag.text import split_sentences, support_score
+from rag.text import split_sentences, support_score, word_coverage
 from rag.types import Hit
 
 PASSAGES = {
@@ -174,3 +174,13 @@ def test_marker_never_lands_inside_a_quotation() -> None:
     checked = cite('Putin called Trump an "intelligent and experienced" politician capable of finding "solutions."', [quoted])
     assert checked.text.endswith('"solutions." [1]')
 
+
+def test_word_coverage_counts_shared_content_words_without_a_name_veto() -> None:
+    passage = PASSAGES["brest.txt"]
+    assert word_coverage("The port of Brest closed on Monday", passage) == 1.0
+    # One unknown name lowers the share; support_score would reject the whole sentence for it.
+    partial = word_coverage("The port of Brest closed on Monday, Jean Dupont said", passage)
+    assert 0.5 < partial < 1.0 and support_score("The port of Brest closed on Monday, Jean Dupont said",
+                                                 passage) == 0.0
+    assert word_coverage("Fishermen protested", passage) == 0.0
+    assert word_coverage("", passage) == 1.0  # nothing claimed, nothing unsupported

@@ -143,6 +143,28 @@ def test_long_evidence_is_cut_to_fit_the_context() -> None:
 # --- lexical judge and combining -------------------------------------------------------------------
 
 
+# --- the coverage screen of long texts -------------------------------------------------------------
+
+PORT = ("The port of Brest closed on Monday after winds reached 140 km/h, the mayor said. "
+        "Ferries to Plymouth were cancelled until Wednesday.")
+
+
+def test_a_summary_with_words_the_article_never_uses_is_unfaithful_without_a_model_call() -> None:
+    client = ScriptedClient()  # no replies scripted: any model call would fail the test
+    invented = "Fishermen protested outside the town hall, demanding compensation for their lost catch."
+    verdict = ModelJudge(client, CLAIM).screen(invented, PORT)  # type: ignore[arg-type]
+    assert verdict is not None and verdict.supported is False and client.requests == []
+    assert verdict.p_supported is not None and verdict.p_supported < CLAIM.threshold  # ranks below any "Yes"
+
+
+def test_a_summary_in_the_article_s_words_goes_on_to_the_model() -> None:
+    judge = ModelJudge(ScriptedClient(), CLAIM)  # type: ignore[arg-type]
+    assert judge.screen("Winds of 140 km/h closed the port of Brest; ferries to Plymouth were cancelled.",
+                        PORT) is None
+    assert ModelJudge(ScriptedClient(), ANSWER).screen("Totally unrelated words", PORT) is None  # no floor set
+    assert LexicalJudge().screen("Totally unrelated words", PORT) is None
+
+
 def test_lexical_judge() -> None:
     judge = LexicalJudge()
     evidence = "Allie Goertz wrote a song about Milhouse, named after Richard Nixon."

@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 import rag.cli.eval_cmd  # noqa: F401  (registers `rag eval`)
 from rag import RagError, Settings
 from rag.cli import app
+from rag.embedding import build_embed_model
 
 from eval import halueval
+from eval.evidence import SentenceFocus
 from eval.judges import LexicalJudge, build_judge
 
 REPO = Path(__file__).resolve().parent.parent
@@ -93,7 +95,7 @@ def test_halueval_sample_with_the_lexical_judge_via_the_cli(tmp_path: Path) -> N
     assert saved["n"] == 8 and len(saved["cases"]) == 8 and saved["unjudged"] == 0
     assert 0 <= saved["accuracy"] <= 1
     table = rag_eval("halueval-table", "--results", str(tmp_path), "--write", str(tmp_path / "H.md"))
-    assert "| lexical | qa | test | 8 | 0.50 |" in table.output  # type: ignore[attr-defined]
+    assert "| lexical | qa | answer vs knowledge | test | 8 | 0.50 |" in table.output  # type: ignore[attr-defined]
     assert "62.6%" in (tmp_path / "H.md").read_text()  # the reference figures sit beside ours
 
 
@@ -130,6 +132,18 @@ def test_halueval_sample_with_the_real_local_judge() -> None:
     assert report.unjudged == 0
     assert all(0.0 <= case.p_supported <= 1.0 for case in report.cases)  # type: ignore[operator]
     assert report.accuracy >= 0.5
+
+
+@pytest.mark.slow
+def test_halueval_summaries_with_the_real_local_judge_are_screened_then_judged_by_sentence() -> None:
+    focus = SentenceFocus(build_embed_model(Settings()), k=3)
+    report = halueval.run_halueval(build_judge("local", Settings(llm="local")), "summarization", n=4, seed=5,
+                                   split="dev", focus=focus)
+    assert report.method == "coverage screen, then sentences vs 3 closest" and report.unjudged == 0
+    for case in report.cases:
+        screened = case.calls == 0
+        assert case.supported is False if screened else case.calls == case.claims  # one call per sentence
+        assert 0.0 <= case.p_supported <= 1.0  # type: ignore[operator]
 
 
 # --- config ----------------------------------------------------------------------------------------
