@@ -1,13 +1,15 @@
 """The UI in a real headless Chromium (Debian's package) driven by Playwright, against the app served in-process.
 
 Every page load records its requests: none may leave 127.0.0.1 (no fonts, scripts or analytics from
-outside). Screenshots of every test go to test-artifacts/; the streaming test also writes docs/ui.png for
-the README. Answers come from the `extractive` backend, except in that test of token streaming, which
+outside). Screenshots of every test go to test-artifacts/; the streaming test's picture of a cited
+answer goes there as ui.png, and replaces the README's docs/ui.png only when NEWS_RAG_UPDATE_SCREENSHOT=1
+(a test run must not leave the work tree changed). Answers come from the `extractive` backend, except in that test of token streaming, which
 uses the bundled local model (the only backend here that streams words).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -225,8 +227,9 @@ def test_local_model_streams_words_before_the_checked_answer(page: Page, served:
     assert "▌" not in final and "qwen" in final and "[1]" in final
     page.locator("#chat a[href='#src-1']").first.click()
     page.locator("#sources details#src-1[open] mark").wait_for(state="visible")
-    README_SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(README_SCREENSHOT))  # the README's picture: a model's cited answer, source open
+    picture = README_SCREENSHOT if os.environ.get("NEWS_RAG_UPDATE_SCREENSHOT") == "1" else ARTIFACTS / "ui.png"
+    picture.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(picture))  # the README's picture: a model's cited answer, source open
 
 
 def watch_answer(page: Page, until: str, seconds: float) -> list[str]:
