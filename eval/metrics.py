@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
+from rag.citations import MARKER
+
 
 class MetricInputError(ValueError):
     """A metric was given an empty or missing input; the message names the field."""
@@ -56,23 +58,15 @@ def must_recall(answer: str, must: Sequence[str]) -> float:
 
 # --- citations and retrieval -------------------------------------------------------------------------
 
-_MARKER = re.compile(r"\[(\d+)\]")
-
-
-def markers(text: str) -> list[int]:
-    """The ``[n]`` numbers in a text, in order."""
-    return [int(n) for n in _MARKER.findall(text)]
-
-
 def strip_markers(text: str) -> str:
     """The text without its ``[n]`` markers (a claim is judged on its words only)."""
-    return re.sub(r"\s*\[\d+\]", "", text).strip()
+    return MARKER.sub("", text).strip()
 
 
-def invalid_markers(text: str, citation_numbers: Iterable[int]) -> int:
-    """Markers that point at no citation of the answer."""
-    valid = set(citation_numbers)
-    return sum(n not in valid for n in markers(text))
+def gold_cited(cited: Iterable[str], gold: Iterable[str]) -> bool | None:
+    """Does the answer cite at least one gold source file? None when the question has no gold sources."""
+    gold_set = set(gold)
+    return bool(gold_set & set(cited)) if gold_set else None
 
 
 def citation_precision(cited: Iterable[str], gold: Iterable[str]) -> float | None:
@@ -226,7 +220,9 @@ _AGGREGATES: dict[str, tuple[str, str, str]] = {
     "claims": ("claims", "all", "sum"),
     "unsupported_claims": ("unsupported_claims", "all", "sum"),
     "unjudged_claims": ("unjudged_claims", "all", "sum"),
+    "correct_with_gold_citation": ("gold_cited", "answerable", "mean"),
     "invalid_markers": ("invalid_markers", "all", "sum"),
+    "invented_markers": ("invented_markers", "all", "sum"),
     "errors": ("error", "all", "sum"),
     "prompt_tokens_mean": ("prompt_tokens", "all", "mean"),
 }

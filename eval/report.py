@@ -29,7 +29,8 @@ RATES: tuple[tuple[str, str], ...] = (
     ("refusal_rate", "unanswerable questions refused (higher is better)"),
     ("false_refusal_rate", "answerable questions refused (lower is better)"),
 )
-OTHERS: tuple[str, ...] = ("claims", "unsupported_claims", "unjudged_claims", "invalid_markers", "errors",
+OTHERS: tuple[str, ...] = ("claims", "unsupported_claims", "unjudged_claims", "invalid_markers", "invented_markers",
+                           "errors",
                            "latency_total_p50", "latency_total_p95", "latency_first_token_p50",
                            "latency_first_token_p95", "prompt_tokens_mean")
 

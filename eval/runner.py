@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag import Answer, NewsRAG, split_sentences
+from rag import Answer, NewsRAG
+from rag.citations import Claim, split_claims  # the same sentences and markers the citation check saw
 
 from eval import metrics
 from eval.dataset import EvalItem
@@ -22,14 +23,6 @@ from eval.prompts import CLAIM, REFERENCE, reference_evidence
 
 Progress = Callable[[int, int, str], None]
 NOT_CITED = "the claim cites no passage"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One sentence of an answer without its ``[n]`` markers, and the markers it carried."""
-
-    text: str
-    markers: tuple[int, ...]
 
 
 @dataclass
@@ -71,16 +64,6 @@ class EvalRun:
 
 
 # --- claims and evidence (pure) ----------------------------------------------------------------------
-
-
-def split_claims(text: str) -> list[Claim]:
-    """The answer's sentences (rag's splitter), markers removed and kept aside."""
-    claims = []
-    for span in split_sentences(text):
-        clean = " ".join(metrics.strip_markers(span.text).split())
-        if clean:
-            claims.append(Claim(clean, tuple(metrics.markers(span.text))))
-    return claims
 
 
 def cited_passages(answer: Answer, numbers: Sequence[int]) -> list[str]:
@@ -160,7 +143,9 @@ def item_metrics(item: EvalItem, answer: Answer, claims: Sequence[ClaimResult],
         + sum(c.retrieved.supported is None for c in claims),
         "citation_precision": metrics.citation_precision(cited_files, item.sources) if answerable else None,
         "citation_recall": metrics.citation_recall(cited_files, item.sources) if answerable else None,
-        "invalid_markers": metrics.invalid_markers(answer.text, [c.n for c in answer.citations]),
+        "gold_cited": metrics.gold_cited(cited_files, item.sources) if must == 1.0 else None,
+        "invalid_markers": answer.invalid_markers,
+        "invented_markers": answer.invented_markers,
         "retrieval_hit": metrics.retrieval_hit(retrieved, item.sources),
         "reciprocal_rank": metrics.reciprocal_rank(retrieved, item.sources),
         "latency_total": answer.timings.get("total"),

@@ -131,6 +131,7 @@ class CitedQueryEngine(CustomQueryEngine):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         articles = self.article_texts([s.hit.doc_id for s in sources]) if self.article_texts else {}
         checked = cite(raw, sources, question, articles=articles)
+        common.update(invalid_markers=checked.invalid_markers, invented_markers=checked.invented_markers)
         if not checked.citations:  # nothing the model said is backed by a source: do not pass it on
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         if not on_topic(question, checked.citations, sources, articles):

@@ -34,6 +34,7 @@ class CitedAnswer:
     text: str
     citations: list[Citation]
     invalid_markers: int  # markers that pointed at no source or at a passage that does not support
+    invented_markers: int  # of those, markers that pointed at no source at all (numbers the model made up)
     supported_claims: int
     claims: int
 
@@ -60,12 +61,13 @@ def cite(answer: str, sources: Sequence[Source], question: str = "", min_support
     by_number = {source.n: source for source in sources}
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
-    invalid = supported = 0
+    invalid = invented = supported = 0
     sentences: list[str] = []
     claims = split_claims(answer)
     for claim in claims:
         keep = [n for n in dict.fromkeys(claim.markers) if n in by_number and check.backs(claim.text, by_number[n])]
         invalid += len(set(claim.markers)) - len(keep)
+        invented += len(set(claim.markers) - by_number.keys())
         if not keep:
             keep = [source.n for source in check.best_sources(claim.text, sources)]
         if not keep:
@@ -76,7 +78,7 @@ def cite(answer: str, sources: Sequence[Source], question: str = "", min_support
                 renumber[n] = len(renumber) + 1
                 citations.append(_citation(renumber[n], by_number[n], claim.text))
         sentences.append(_with_markers(claim.text, [renumber[n] for n in keep]))
-    return CitedAnswer(" ".join(sentences), citations, invalid, supported, len(claims))
+    return CitedAnswer(" ".join(sentences), citations, invalid, invented, supported, len(claims))
 
 
 @dataclass(frozen=True)

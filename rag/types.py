@@ -68,6 +68,9 @@ class Answer:
     prompt_tokens: int = 0
     error: str = ""  # set when generation failed but retrieval still produced sources
     question: str = ""  # the question answered (a follow-up rewritten to stand alone)
+    # What the model wrote before the citation check corrected it (counted for evaluation):
+    invalid_markers: int = 0  # [n] pointing at no source or at one that does not back its sentence
+    invented_markers: int = 0  # of those, [n] pointing at no source at all
 
 
 @dataclass(frozen=True)

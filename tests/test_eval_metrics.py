@@ -13,7 +13,7 @@ from rag import Answer, Citation, Hit
 from eval import metrics
 from eval.dataset import DatasetError, load_dataset, select
 from eval.judges import LexicalJudge
-from eval.runner import NOT_CITED, score_item, split_claims
+from eval.runner import NOT_CITED, score_item
 from eval.dataset import EvalItem
 
 # --- must items ------------------------------------------------------------------------------------
@@ -63,8 +63,10 @@ def test_retrieval_hit_and_reciprocal_rank() -> None:
     assert metrics.retrieval_hit(retrieved, []) is None
 
 
-def test_invalid_markers_and_stripping() -> None:
-    assert metrics.invalid_markers("A [1]. B [3][1].", [1, 2]) == 1
+def test_gold_citation_and_stripping() -> None:
+    assert metrics.gold_cited(["a.txt", "b.txt"], ["b.txt"]) is True
+    assert metrics.gold_cited(["a.txt"], ["b.txt"]) is False
+    assert metrics.gold_cited(["a.txt"], []) is None  # nothing to compare with
     assert metrics.strip_markers("He left [1][2].") == "He left."
 
 
@@ -164,6 +166,24 @@ def test_a_supported_answer_scores_full_marks() -> None:
     m = score_item(ITEM, answer, LexicalJudge()).metrics
     assert (m["correct"], m["faithfulness_cited"], m["citation_precision"], m["citation_recall"]) == (True, 1.0, 1.0, 1.0)
     assert (m["retrieval_hit"], m["reciprocal_rank"], m["invalid_markers"]) == (1.0, 1.0, 0)
+    assert m["gold_cited"] is True
+
+
+def test_markers_the_model_invented_are_counted_though_the_answer_no_longer_shows_them() -> None:
+    # The citation check removed a [7] (no such source) and moved a [2] (it did not back its sentence).
+    answer = Answer("Zelensky met Trump at his club in Palm Beach, Florida [1].", False,
+                    [_citation(1, HITS[0], "Zelensky met Trump at his club in Palm Beach, Florida on Sunday.")], HITS,
+                    invalid_markers=2, invented_markers=1)
+    m = score_item(ITEM, answer, LexicalJudge()).metrics
+    assert (m["invalid_markers"], m["invented_markers"]) == (2, 1)
+    assert metrics.summarize([m, m])["invented_markers"] == 2
+
+
+def test_a_correct_answer_citing_only_another_article_misses_the_gold_citation() -> None:
+    answer = Answer("Zelensky met Trump at his club in Palm Beach [1].", False, [_citation(1, HITS[1], OTHER)], HITS)
+    m = score_item(ITEM, answer, LexicalJudge()).metrics
+    assert m["correct"] is True and m["gold_cited"] is False
+    assert metrics.summarize([m])["correct_with_gold_citation"] == 0.0
 
 
 def test_a_hallucinated_claim_is_listed_as_unsupported() -> None:
@@ -201,12 +221,6 @@ def test_a_refusal() -> None:
     unanswerable = score_item(EvalItem("q2", "Who won?", unanswerable=True), refusal, LexicalJudge()).metrics
     assert unanswerable["correct"] is None and unanswerable["citation_recall"] is None
     assert metrics.summarize([answerable, unanswerable])["refusal_rate"] == 1.0
-
-
-def test_split_claims_keeps_markers_aside() -> None:
-    claims = split_claims("Talks were held in Istanbul [1]. Later in Abu Dhabi [2][3].")
-    assert [(c.text, c.markers) for c in claims] == [("Talks were held in Istanbul.", (1,)),
-                                                    ("Later in Abu Dhabi.", (2, 3))]
 
 
 # --- datasets --------------------------------------------------------------------------------------

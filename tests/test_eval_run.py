@@ -36,20 +36,26 @@ def rag_eval(*args: str) -> object:
     return runner.invoke(app, ["eval", *args])
 
 
-def test_eval_run_writes_every_output(tmp_path: Path, index_dir: Path) -> None:
+def test_eval_run_writes_every_output_and_the_extractive_answerer_keeps_its_quality(tmp_path: Path,
+                                                                                   index_dir: Path) -> None:
     out = tmp_path / "out"
-    result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "lexical", "--max-items", "6",
+    result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "lexical",
                       "--out", str(out), "--index-dir", str(index_dir))
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert len(lines) == 6
+    assert len(lines) == 36
     for line in lines:
         assert {"id", "answer", "refused", "citations", "claims", "unsupported_claims", "metrics"} <= set(line)
         assert all(set(c) >= {"n", "source", "quote"} for c in line["citations"])
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["metrics"]["items"] == 6
     assert summary["run"]["missing_gold_sources"] == []  # the config's corpus holds the gold files
-    assert summary["metrics"]["retrieval_hit_rate"] > 0.5
+    # Extractive answers and the lexical judge are deterministic: floors a regression in retrieval,
+    # sentence choice or citation checking would break (measured 2026-12-01: correct 0.76, faithful 1.0,
+    # hit rate 1.0, no false refusals, 3/7 unanswerable refused, every correct answer citing a gold file).
+    m = summary["metrics"]
+    assert m["items"] == 36 and m["correct"] >= 0.7 and m["faithfulness_cited"] >= 0.95
+    assert m["retrieval_hit_rate"] >= 0.95 and m["false_refusal_rate"] <= 0.05 and m["refusal_rate"] >= 0.4
+    assert m["correct_with_gold_citation"] >= 0.9 and m["invented_markers"] == 0
     assert "## Metrics" in (out / "report.md").read_text()
     with Image.open(out / "chart.png") as chart:
         assert chart.format == "PNG" and chart.width > 400
