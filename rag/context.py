@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.text import Span, content_words, split_sentences
+from rag.text import Span, split_sentences, word_coverage
 from rag.types import Hit
 
 # Scores every sentence against the question: higher is more relevant.
@@ -31,12 +31,6 @@ class Source:
     relevance: float  # best sentence score within the excerpt
 
 
-def lexical_overlap(question: str, sentence: str) -> float:
-    """Share of the question's content words present in the sentence."""
-    wanted = content_words(question)
-    return len(wanted & content_words(sentence)) / len(wanted) if wanted else 0.0
-
-
 def embedding_scorer(embed: Callable[[list[str]], np.ndarray]) -> SentenceScorer:
     """Cosine similarity of normalised embeddings plus half the lexical overlap (names and numbers)."""
 
@@ -45,7 +39,8 @@ def embedding_scorer(embed: Callable[[list[str]], np.ndarray]) -> SentenceScorer
             return []
         vectors = embed([question, *sentences])
         cosines = vectors[1:] @ vectors[0]
-        return [float(c) + 0.5 * lexical_overlap(question, s) for c, s in zip(cosines, sentences)]
+        # A question without content words adds the same 0.5 to every sentence: the order is the cosines'.
+        return [float(c) + 0.5 * word_coverage(question, s) for c, s in zip(cosines, sentences)]
 
     return score
 
