@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LlmBackend = Literal["local", "openai", "extractive"]
@@ -64,9 +64,12 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(120, ge=16, le=4096, description="One or two sentences need ~60.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
 
+    # The web UI
+    ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")
+
     @field_validator("chunk_overlap")
     @classmethod
-    def _overlap_below_size(cls, overlap: int, info) -> int:  # type: ignore[no-untyped-def]
+    def _overlap_below_size(cls, overlap: int, info: ValidationInfo) -> int:
         size = info.data.get("chunk_size", 128)
         if overlap >= size:
             raise ValueError(f"chunk_overlap ({overlap}) must be smaller than chunk_size ({size})")
@@ -82,7 +85,9 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr) or name.endswith("api_key"):
                 secret = getattr(self, name)
-                shown[name] = "****" + secret.get_secret_value()[-4:] if secret else None
+                # An API key's last four characters tell keys apart; a password shows nothing.
+                tail = secret.get_secret_value()[-4:] if secret and name.endswith("api_key") else ""
+                shown[name] = "****" + tail if secret else None
             elif isinstance(value, Path):
                 shown[name] = str(value)
             else:

@@ -61,9 +61,11 @@ def test_ask_on_an_empty_index_says_how_to_fill_it(tmp_path: Path) -> None:
 
 
 def test_config_masks_secrets_and_reads_the_environment(tmp_path: Path) -> None:
-    result = rag("config", data_dir=tmp_path, env={"OPENAI_API_KEY": "sk-secret-value-1234", "RAG_TOP_K": "7"})
+    result = rag("config", data_dir=tmp_path, env={"OPENAI_API_KEY": "sk-secret-value-1234", "RAG_TOP_K": "7",
+                                                   "RAG_UI_AUTH": "editor:hunter22"})
     settings = json.loads(result.stdout)
     assert settings["openai_api_key"] == "****1234" and "sk-secret-value" not in result.stdout
+    assert settings["ui_auth"] == "****" and "hunter" not in result.stdout and "r22" not in result.stdout
     assert settings["top_k"] == 7 and settings["data_dir"] == str(tmp_path)
 
 
