@@ -86,7 +86,13 @@ class _translate_errors:
             return False
         where = self.client.base_url or "api.openai.com"
         c = self.client
-        if isinstance(exc, openai.AuthenticationError):
+        if c.backend == "local" and isinstance(exc, (openai.APIConnectionError, openai.APITimeoutError,
+                                                     openai.NotFoundError)):
+            # The bundled model's loopback server: the OpenAI settings are not the user's to fix here.
+            message = (f"the bundled model's server at {where} did not answer ({type(exc).__name__}). Run the "
+                       "command again; if it keeps failing, raise RAG_REQUEST_TIMEOUT, lower RAG_LOCAL_CONTEXT, "
+                       "or use RAG_LLM=extractive.")
+        elif isinstance(exc, openai.AuthenticationError):
             message = f"{where} rejected the API key (401). Set OPENAI_API_KEY to a valid key."
         elif isinstance(exc, openai.APITimeoutError):
             message = f"{where} did not answer in time. Raise RAG_REQUEST_TIMEOUT or check the server's load."

@@ -55,6 +55,17 @@ def test_server_down_names_the_base_url_setting(tmp_path: Path) -> None:
     assert answer.hits
 
 
+def test_local_server_gone_does_not_blame_the_openai_settings() -> None:
+    from rag import BackendError, ChatClient
+
+    url = f"http://127.0.0.1:{free_port()}/v1"  # the bundled model's loopback server, here already stopped
+    client = ChatClient("local", "qwen", url, "local", 5)
+    with pytest.raises(BackendError) as caught:
+        client.complete([{"role": "user", "content": "hi"}], max_tokens=4)
+    assert "bundled model" in str(caught.value) and "RAG_LLM=extractive" in str(caught.value)
+    assert "RAG_OPENAI" not in str(caught.value)
+
+
 class _Rejecting(BaseHTTPRequestHandler):
     """What api.openai.com answers to a wrong key (a fault we cannot cause against the real service)."""
 
