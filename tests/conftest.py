@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from rag import Settings
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 
@@ -58,10 +60,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test gets its own index; nothing leaks from the user's ~/.local/share/news-rag."""
     data_dir = tmp_path / "rag-data"
+    # The user's own settings (environment or a .env file) must not change what a test sees; only the
+    # model cache stays where it is (assembling the model again would cost a minute per test run).
+    for name in list(os.environ):
+        if (name.startswith("RAG_") and name != "RAG_MODEL_DIR") or name.startswith("OPENAI_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
     monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("RAG_LLM", raising=False)
     return data_dir
 
 

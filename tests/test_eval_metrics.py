@@ -233,8 +233,9 @@ def test_the_seeds_dataset_loads() -> None:
     assert len(items) == 36
     assert sum(item.unanswerable for item in items) == 7
     assert all(item.history for item in items if item.id in {"s27", "s28", "s29"})
-    assert [i.id for i in select(items, 5, seed=1)] == [i.id for i in select(items, 5, seed=1)]
-    assert len(select(items, 5, seed=1)) == 5
+    first, again, other = (select(items, 5, seed=s) for s in (1, 1, 2))
+    assert first == again and first != other and len(first) == 5  # a seed names one sample
+    assert [i.id for i in first] == sorted(i.id for i in first)  # kept in dataset order
 
 
 @pytest.mark.parametrize(("line", "message"), [
