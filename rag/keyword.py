@@ -14,9 +14,13 @@ import logging
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
+
+if TYPE_CHECKING:
+    from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
 
 _STAMP = "news_rag_stamp.json"
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
@@ -87,7 +91,7 @@ class KeywordIndex:
         return [hit for hit in retriever.retrieve(query) if hit.score and hit.score > 0]
 
 
-def _build_retriever(nodes: Iterable[TextNode]):  # type: ignore[no-untyped-def]
+def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
     """``BM25Retriever.from_defaults(nodes=...)`` without holding every node in memory.
 
     llama-index needs the whole node list (it walks it twice); at 80,000 chunks those objects cost

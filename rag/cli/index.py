@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rag import NewsRAG, SearchFilters
+from rag import IngestReport, NewsRAG, SearchFilters
 from rag.cli import app, settings_of
 from rag.loading import parse_date
 
@@ -47,7 +47,7 @@ def ingest(
         console.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
 
 
-def _counts(report) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts(report: IngestReport) -> dict[str, int]:
     return {"added": len(report.added), "updated": len(report.updated), "unchanged": len(report.unchanged),
             "skipped": len(report.skipped)}
 
