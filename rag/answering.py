@@ -25,6 +25,7 @@ from rag.text import coverage, names
 from rag.types import Answer, Citation, Hit
 
 Retrieve = Callable[[str], list[Hit]]
+ArticleTexts = Callable[[Sequence[str]], Mapping[str, str]]
 REFUSAL_TEXT = "I could not find the answer to that in the indexed articles."
 # What small models write instead of the exact NOT FOUND sentinel.
 _REFUSAL = re.compile(r"\bnot\s+found\b|\b(?:sources?|articles?|context)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
@@ -40,10 +41,10 @@ def looks_like_refusal(text: str) -> bool:
 class CitedQueryEngine(CustomQueryEngine):
     """Question -> ``Answer`` whose every ``[n]`` points at a passage that supports its sentence."""
 
-    retrieve_hits: Any  # Retrieve
-    scorer: Any  # SentenceScorer
-    article_texts: Any = None  # Callable[[Sequence[str]], Mapping[str, str]] | None: doc_id -> stored text
-    chat: Any = None  # ChatClient | None; None = extractive
+    retrieve_hits: Retrieve
+    scorer: SentenceScorer
+    article_texts: ArticleTexts | None = None  # doc_id -> stored text, to check names against whole articles
+    chat: ChatClient | None = None  # None = extractive
     max_tokens: int = 200
     temperature: float = 0.0
     context_chars: int = 1400
