@@ -24,6 +24,7 @@ RATES: tuple[tuple[str, str], ...] = (
     ("faithfulness_retrieved", "claims supported by some retrieved passage"),
     ("citation_precision", "cited files that are gold sources"),
     ("citation_recall", "gold sources cited"),
+    ("correct_with_gold_citation", "correct answers that cite a gold source"),
     ("retrieval_hit_rate", "questions with a gold source retrieved"),
     ("retrieval_mrr", "mean reciprocal rank of the first gold passage"),
     ("refusal_rate", "unanswerable questions refused (higher is better)"),
@@ -145,7 +146,9 @@ def draw_chart(metrics: Mapping[str, Any], title: str,
         if isinstance(value, (int, float)):
             draw.rectangle([(_LABEL_W, y + 6), (_LABEL_W + span * max(0.0, min(1.0, value)), y + _ROW - 6)],
                            fill=_BAR)
-        draw.text((_LABEL_W + span + 8, y + 8), _fmt(value), fill=_TEXT, font=font)
+        # "not measured" in words: the bundled font has no glyph for the report's en dash
+        shown = _fmt(value) if value is not None else "n/a"
+        draw.text((_LABEL_W + span + 8, y + 8), shown, fill=_TEXT, font=font)
         _draw_thresholds(draw, name, value, thresholds, _LABEL_W, span, y)
     return image
 
