@@ -48,6 +48,7 @@ class CitedQueryEngine(CustomQueryEngine):
     max_tokens: int = 200
     temperature: float = 0.0
     context_chars: int = 1400
+    relevance_margin: float | None = None  # leave out excerpts this far below the best (None: keep all)
     context_tokens: int | None = None  # the model's window when known (local): trim before sending
 
     # --- llama-index interface -------------------------------------------------------------------
@@ -72,7 +73,7 @@ class CitedQueryEngine(CustomQueryEngine):
         started = time.perf_counter()
         hits = self.retrieve_hits(question)
         timings["retrieve"] = time.perf_counter() - started
-        sources = build_sources(question, hits, self.scorer, self.context_chars)
+        sources = build_sources(question, hits, self.scorer, self.context_chars, margin=self.relevance_margin)
         timings["context"] = time.perf_counter() - started - timings["retrieve"]
         if not sources or max(s.relevance for s in sources) < MIN_RELEVANCE:
             yield self._finish(question, "", sources, hits, timings, started, Usage())

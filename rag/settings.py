@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(4, ge=1, le=50, description="Passages given to the answerer.")
     candidates: int = Field(20, ge=1, le=500, description="Passages each retriever proposes before fusion.")
+    relevance_margin: float = Field(0.3, ge=0.0, le=5.0,
+                                    description="Excerpts scoring this far below the best one are left out "
+                                                "(0: keep all top_k).")
     context_chars: int = Field(1400, ge=200, le=50_000,
                                description="Excerpt characters sent to the model: on a CPU, prompt length is latency.")
 

@@ -169,6 +169,22 @@ def test_excerpt_grows_towards_the_more_relevant_neighbour() -> None:
     assert source.text.startswith("His remarks") and source.text.endswith("presence of Macron.")
 
 
+def test_excerpts_far_less_relevant_than_the_best_are_left_out_and_the_rest_renumbered() -> None:
+    from rag.context import build_sources
+
+    texts = ["Markets were calm on Monday.", "Talks were held in Istanbul in 2022.", "Later talks took place in Abu Dhabi."]
+    hits = [Hit(chunk_id=f"h{i}", doc_id=f"d{i}", text=t, start=0, end=len(t), score=1.0, title="T",
+                source_name=f"d{i}.txt") for i, t in enumerate(texts)]
+    relevance = {texts[0]: 0.2, texts[1]: 0.9, texts[2]: 0.7}
+
+    def scorer(question: str, sentences: list[str]) -> list[float]:
+        return [relevance[s] for s in sentences]
+
+    kept = build_sources("Where were talks held?", hits, scorer, margin=0.3)
+    assert [(s.n, s.hit.chunk_id) for s in kept] == [(1, "h1"), (2, "h2")]  # 0.2 is 0.7 below the best
+    assert len(build_sources("Where were talks held?", hits, scorer)) == 3  # no margin: every hit
+
+
 def test_marker_never_lands_inside_a_quotation() -> None:
     quoted = _source(1, "q.txt", 'Putin called Trump an "intelligent and experienced" politician capable of finding "solutions."')
     checked = cite('Putin called Trump an "intelligent and experienced" politician capable of finding "solutions."', [quoted])
