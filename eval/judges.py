@@ -111,7 +111,7 @@ class ModelJudge:
         share = word_coverage(text, evidence)
         if floor <= 0 or share >= floor:
             return None
-        return Verdict(False, self.threshold * share / floor, error="", raw=f"word coverage {share:.2f} < {floor}")
+        return Verdict(False, self.threshold * share / floor, raw=f"word coverage {share:.2f} < {floor}")
 
     def judge(self, claim: str, evidence: str) -> Verdict:
         started = time.perf_counter()

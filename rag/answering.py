@@ -48,7 +48,7 @@ class CitedQueryEngine(CustomQueryEngine):
     max_tokens: int = 200
     temperature: float = 0.0
     context_chars: int = 1400
-    relevance_margin: float | None = None  # leave out excerpts this far below the best (None: keep all)
+    relevance_margin: float = 0.0  # leave out excerpts this far below the best (0: keep all)
     context_tokens: int | None = None  # the model's window when known (local): trim before sending
 
     # --- llama-index interface -------------------------------------------------------------------

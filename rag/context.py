@@ -46,12 +46,12 @@ def embedding_scorer(embed: Callable[[list[str]], np.ndarray]) -> SentenceScorer
 
 
 def build_sources(question: str, hits: Sequence[Hit], scorer: SentenceScorer,
-                  budget_chars: int = 1400, window: int = 1, margin: float | None = None) -> list[Source]:
+                  budget_chars: int = 1400, window: int = 1, margin: float = 0.0) -> list[Source]:
     """One excerpt per hit: its best sentence plus ``window`` neighbours each side, within the budget.
 
     Hits keep their retrieval order; excerpts from the same stretch of one article are merged away.
-    With ``margin``, excerpts whose best sentence scores more than ``margin`` below the best excerpt's
-    are left out (``within_margin``).
+    With a ``margin`` above 0, excerpts whose best sentence scores more than ``margin`` below the best
+    excerpt's are left out (``within_margin``); 0 keeps them all.
     """
     if not hits:
         return []
@@ -70,7 +70,7 @@ def build_sources(question: str, hits: Sequence[Hit], scorer: SentenceScorer,
         if any(s.hit.doc_id == hit.doc_id and start < s.end and s.start < end for s in sources):
             continue  # overlapping chunks of one article: the better-ranked excerpt is enough
         sources.append(Source(len(sources) + 1, hit, text, start, end, relevance))
-    return within_margin(sources, margin) if margin is not None else sources
+    return within_margin(sources, margin) if margin > 0 else sources
 
 
 def within_margin(sources: Sequence[Source], margin: float) -> list[Source]:

@@ -109,7 +109,7 @@ class NewsRAG:
             article_texts=self.store.article_texts,
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature, context_chars=self.settings.context_chars,
-            relevance_margin=self.settings.relevance_margin or None,
+            relevance_margin=self.settings.relevance_margin,
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
         )
 

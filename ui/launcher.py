@@ -75,7 +75,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
           say: Callable[[str], None] = print) -> str:
     """Check access, seed an empty index, build and launch the app; returns its URL."""
     from_settings = settings.ui_auth.get_secret_value() if settings.ui_auth else None
-    credentials, access = resolve_auth(host, auth or from_settings or None, no_auth)
+    credentials, access = resolve_auth(host, auth or from_settings, no_auth)
     engine = NewsRAG(settings)
     seed_if_empty(engine, seed_dir if seed_dir is not None else default_seed_dir(), say)
     from ui.app import build_app, launch  # Gradio loads only once the checks above passed
