@@ -16,7 +16,7 @@ from llama_index.core.query_engine import CustomQueryEngine
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from rag import prompts
-from rag.citations import cite
+from rag.citations import cite, marker_grammar
 from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
 from rag.extractive import extract_answer
@@ -99,14 +99,16 @@ class CitedQueryEngine(CustomQueryEngine):
         yield self._finish(question, "".join(parts), sources, hits, timings, started, usage)
 
     def _generate(self, question: str, sources: list[Source], usage: Usage) -> Iterator[str]:
-        """Stream from the model; if the prompt overflows its context, drop the weakest source and retry."""
+        """Stream from the model; if the prompt overflows its context, drop the weakest source and retry.
+
+        Where the server takes a grammar (the local model), a marker can only name a source it was given."""
         sources = self._fit_window(question, sources)
         while True:
             messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                         {"role": "user", "content": render_user_prompt(question, sources)}]
             try:
                 yield from self.chat.stream(messages, self.max_tokens, self.temperature, usage,
-                                            stop=prompts.ANSWER_STOP)
+                                            stop=prompts.ANSWER_STOP, grammar=marker_grammar(len(sources)))
                 return
             except ContextOverflow:
                 if len(sources) <= 1 or usage.first_token_seconds is not None:

@@ -21,6 +21,16 @@ MARKER = re.compile(r"\s*\[(\d+)\]")
 MIN_SUPPORT = 0.5  # share of a sentence's content words its cited passage must contain
 
 
+def marker_grammar(sources: int) -> str:
+    """A llama.cpp (GBNF) grammar for an answer: any text, but every ``[`` opens a ``[n]`` of a real source.
+
+    Constrained decoding makes an invented source number impossible instead of removing it afterwards
+    (seeds_dev: 1 answer in 29 had one), and keeps markers in the one form ``MARKER`` reads (a model
+    writing ``[1, 2]`` otherwise loses both)."""
+    numbers = " | ".join(f'"{n}"' for n in range(1, sources + 1))
+    return f'root ::= ( [^\\[] | "[" n "]" )*\nn ::= {numbers}\n'
+
+
 @dataclass(frozen=True)
 class Claim:
     """One sentence of an answer, without its markers."""

@@ -32,21 +32,28 @@ class Usage:
 class ChatClient:
     """One model behind an OpenAI-compatible endpoint."""
 
-    def __init__(self, backend: str, model: str, base_url: str | None, api_key: str, timeout: float) -> None:
+    def __init__(self, backend: str, model: str, base_url: str | None, api_key: str, timeout: float,
+                 takes_grammar: bool = False) -> None:
         self.backend = backend
         self.model = model
         self.base_url = base_url
+        # llama.cpp's server constrains decoding to a GBNF ``grammar``; OpenAI rejects the field.
+        self.takes_grammar = takes_grammar
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
-               usage: Usage | None = None, stop: list[str] | None = None) -> Iterator[str]:
-        """Yield text deltas; ``usage`` is updated as the stream goes."""
+               usage: Usage | None = None, stop: list[str] | None = None,
+               grammar: str | None = None) -> Iterator[str]:
+        """Yield text deltas; ``usage`` is updated as the stream goes.
+
+        ``grammar`` constrains the output where the server can (``takes_grammar``) and is ignored elsewhere."""
         usage = usage if usage is not None else Usage()
         started = time.perf_counter()
+        extra_body = {"grammar": grammar} if grammar and self.takes_grammar else None
         with self._errors():
             stream = self._client.chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
-                stream=True, stream_options={"include_usage": True}, stop=stop,
+                stream=True, stream_options={"include_usage": True}, stop=stop, extra_body=extra_body,
             )
             for chunk in stream:
                 if chunk.usage:
@@ -121,7 +128,8 @@ def build_chat_client(settings: Settings) -> ChatClient:
 
         path = ensure_model(settings.model_dir, settings.local_model)
         server = shared_server(path, settings.local_threads, settings.local_context)
-        return ChatClient("local", server.model_name, server.base_url, "local", settings.request_timeout)
+        return ChatClient("local", server.model_name, server.base_url, "local", settings.request_timeout,
+                          takes_grammar=True)
     if settings.llm == "openai":
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         if not key and not settings.openai_base_url:
