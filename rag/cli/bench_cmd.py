@@ -1,4 +1,4 @@
-"""``rag bench ingest | retrieval | answer | concurrency | report``: the benchmarks of ``eval/bench``.
+"""``rag bench ingest | retrieval | answer | qa-set | concurrency | report``: the benchmarks of ``eval/bench``.
 
 Each command prints its table and stores its figures (with machine, versions and load) in
 ``<out>/<machine>.json``. The ``eval.bench`` package is imported inside the commands only, so the
@@ -109,6 +109,26 @@ def answer_bench(
         _store(out, f"answer_{backend}", answer.end_to_end(n, folder, backend, questions))
         if seeds:
             _store(out, "seeds" if backend != "extractive" else "seeds_extractive", answer.seeds(folder, backend))
+
+
+@bench_app.command("qa-set")
+def qa_set(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Option("--n", min=1, help="HotpotQA items whose passages are indexed.")] = 2000,
+    answerable: Annotated[int, typer.Option(min=0, help="Questions whose passage is indexed.")] = 100,
+    unanswerable: Annotated[int, typer.Option(
+        min=0, help="Questions about names the corpus mentions, whose passage is left out.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of both samples.")] = 11,
+    work: WORK = None,
+) -> None:
+    """Write a HotpotQA answer-quality set (corpus + questions) for `rag eval`, far larger than seeds_dev."""
+    from eval.bench.qa import write_qa_set
+
+    made = write_qa_set(_work(ctx, work), n, answerable, unanswerable, seed)
+    console.print(f"{made.passages} passages in {made.corpus}\n{made.answerable} answerable and "
+                  f"{made.unanswerable} unanswerable questions in {made.dataset}\nRun:\n  rag eval --dataset "
+                  f"{shlex.quote(str(made.dataset))} --corpus {shlex.quote(str(made.corpus))} --out eval-out/hotpotqa",
+                  highlight=False, soft_wrap=True)
 
 
 @bench_app.command("concurrency")
