@@ -71,6 +71,9 @@ class Answer:
     # What the model wrote before the citation check corrected it (counted for evaluation):
     invalid_markers: int = 0  # [n] pointing at no source or at one that does not back its sentence
     invented_markers: int = 0  # of those, [n] pointing at no source at all
+    # How sure the answerer was that the excerpts answer the question (0..1); None when not measured.
+    # Below RAG_MIN_CONFIDENCE the answer is a refusal.
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
