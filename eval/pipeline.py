@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rag import NewsRAG, Settings
 
@@ -14,6 +15,7 @@ from eval.report import write_outputs
 from eval.runner import EvalRun, Progress, run_eval
 
 Status = Callable[[str], None]
+CHECKPOINT = "results.partial.jsonl"  # results as they finish; a rerun into the same --out resumes from it
 
 
 def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | None = None,
@@ -26,9 +28,10 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     engine = NewsRAG(settings.model_copy(update={"data_dir": config.index_path}) if config.index_path else settings)
     if config.corpus:
         status(f"indexing {', '.join(str(p) for p in config.corpus)} into {engine.settings.data_dir}")
-        engine.ingest(config.corpus)
+        _index_exactly(engine, config.corpus, status)
     judge = build_judge(config.judge, settings)
-    run = run_eval(items, engine, judge, progress=progress)
+    checkpoint = config.out / CHECKPOINT
+    run = run_eval(items, engine, judge, progress=progress, checkpoint=checkpoint)
     indexed = {doc.source_name for doc in engine.documents()}
     gold = {source for item in items for source in item.sources}
     run.summary["run"].update({
@@ -39,4 +42,16 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     run.summary["thresholds"] = {"min": dict(config.minimums), "max": dict(config.maximums)}
     run.summary["threshold_failures"] = threshold_failures(run.summary["metrics"], config.minimums, config.maximums)
     write_outputs(run, config.out)
+    checkpoint.unlink(missing_ok=True)  # results.jsonl now holds every result
     return run
+
+
+def _index_exactly(engine: NewsRAG, corpus: Sequence[Path], status: Status) -> None:
+    """Ingest the corpus and remove every other article, so an earlier corpus indexed in the same
+    folder never answers (or is cited) in this run; an unchanged corpus costs no embedding."""
+    report = engine.ingest(corpus)
+    kept = set(report.added) | set(report.updated) | set(report.unchanged)
+    stale = [doc.doc_id for doc in engine.documents() if doc.doc_id not in kept]
+    if stale:
+        status(f"removing {len(stale)} article(s) not in this corpus from the eval index")
+        engine.store.remove_articles(stale)  # the keyword index follows on the next search

@@ -4,13 +4,20 @@ Per item: ask (or chat, when the item carries a ``history``), split the answer i
 claim against the passages it cites and, as a second number, against everything retrieved; score
 correctness (``must`` items, and the judge against the reference answer), citations, retrieval, refusal
 and latency. Scoring is in ``score_item`` (engine-free); ``run_eval`` drives the engine.
+
+A run is durable: each result is appended to a checkpoint file as soon as it is scored, so a killed or
+interrupted run resumes where it stopped, and an exception in one item becomes that item's error
+(retried on resume) instead of losing the results before it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rag import Answer, NewsRAG
@@ -52,9 +59,18 @@ class ItemResult:
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
     model: str = ""
+    exception: str = ""  # set when answering or scoring raised: counted as an error, retried on resume
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ItemResult:
+        """The inverse of ``to_json`` (reading a checkpoint back)."""
+        claims = [ClaimResult(c["text"], list(c["markers"]), Verdict(**c["cited"]), Verdict(**c["retrieved"]))
+                  for c in data.get("claims", [])]
+        reference = data.get("reference_verdict")
+        return cls(**{**data, "claims": claims, "reference_verdict": Verdict(**reference) if reference else None})
 
 
 @dataclass
@@ -190,18 +206,83 @@ def answer_item(engine: NewsRAG, item: EvalItem) -> Answer:
 
 
 def run_eval(items: Sequence[EvalItem], engine: NewsRAG, judge: Judge,
-             progress: Progress | None = None) -> EvalRun:
-    """Answer and score every item; the summary carries the aggregate metrics and the run's settings."""
+             progress: Progress | None = None, checkpoint: Path | None = None) -> EvalRun:
+    """Answer and score every item; the summary carries the aggregate metrics and the run's settings.
+
+    With ``checkpoint``, each result is appended there as it finishes, and results already in it from
+    an interrupted run of the same items and settings are reused instead of being answered again.
+    """
     started = time.perf_counter()
+    fingerprint = run_fingerprint(items, engine, judge)
+    done = read_checkpoint(checkpoint, fingerprint) if checkpoint else {}
+    writer = _open_checkpoint(checkpoint, fingerprint, done.values()) if checkpoint else None
     results = []
-    for done, item in enumerate(items, start=1):
-        results.append(score_item(item, answer_item(engine, item), judge))
-        if progress:
-            progress(done, len(items), item.id)
+    try:
+        for count, item in enumerate(items, start=1):
+            result = done.get(item.id) or _score_safely(item, engine, judge)
+            if writer is not None and item.id not in done:
+                writer.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+                writer.flush()
+            results.append(result)
+            if progress:
+                progress(count, len(items), item.id)
+    finally:
+        if writer is not None:
+            writer.close()
     summary = {
         "metrics": metrics.summarize([r.metrics for r in results]),
         "run": {"items": len(items), "llm": engine.settings.llm, "judge": judge.name,
                 "judge_threshold": judge.with_prompt(CLAIM).threshold,
-                "seconds": round(time.perf_counter() - started, 1)},
+                "seconds": round(time.perf_counter() - started, 1), "resumed_items": len(done)},
     }
     return EvalRun(results, summary)
+
+
+def _score_safely(item: EvalItem, engine: NewsRAG, judge: Judge) -> ItemResult:
+    """``score_item`` of the engine's answer; any exception becomes this item's error, never the run's end."""
+    try:
+        return score_item(item, answer_item(engine, item), judge)
+    except Exception as exc:  # noqa: BLE001  one item's failure must not lose the others
+        message = f"{type(exc).__name__}: {exc}"
+        failed = Answer(text="", refused=False, backend=engine.settings.llm, error=message)
+        result = score_item(item, failed, judge)  # an errored answer calls no judge
+        result.exception = message
+        return result
+
+
+def run_fingerprint(items: Sequence[EvalItem], engine: NewsRAG, judge: Judge) -> str:
+    """What must match for a checkpoint to be reused: the items, every setting, the judge."""
+    settings = engine.settings.model_dump(mode="json")
+    text = json.dumps({"items": [asdict(item) for item in items], "settings": settings, "judge": judge.name},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_checkpoint(path: Path, fingerprint: str) -> dict[str, ItemResult]:
+    """Results of an earlier, interrupted run with this fingerprint (items that raised are left out,
+    so they are tried again); {} when there is none, it is another run's, or unreadable."""
+    if not path.exists():
+        return {}
+    done: dict[str, ItemResult] = {}
+    with path.open(encoding="utf-8") as lines:
+        try:
+            if json.loads(next(lines, "{}")).get("fingerprint") != fingerprint:
+                return {}
+            for line in lines:
+                result = ItemResult.from_json(json.loads(line))
+                if not result.exception:
+                    done[result.id] = result
+        except (json.JSONDecodeError, TypeError, KeyError):
+            pass  # a line cut by a kill: everything before it is kept
+    return done
+
+
+def _open_checkpoint(path: Path, fingerprint: str, kept: Any):  # type: ignore[no-untyped-def]
+    """Rewrite the checkpoint with its header and the results kept (drops a cut last line), then append."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(path.name + ".tmp")
+    with staging.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"fingerprint": fingerprint}) + "\n")
+        out.writelines(json.dumps(result.to_json(), ensure_ascii=False) + "\n" for result in kept)
+    staging.replace(path)
+    return path.open("a", encoding="utf-8")

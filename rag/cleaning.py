@@ -16,8 +16,6 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from itertools import pairwise
 
@@ -374,13 +372,10 @@ class _HtmlParagraphs(HTMLParser):
 
 
 def _iso_date(value: str) -> str:
-    """ISO-8601 from an ISO or RFC-2822 date string, or "" when it cannot be read."""
-    for parse in (datetime.fromisoformat, parsedate_to_datetime):
-        try:
-            return parse(value.strip()).isoformat()
-        except (ValueError, TypeError, IndexError):
-            continue
-    return ""
+    """ISO-8601 of a plausible date, or "" (one parser for every input: ``rag.dates``)."""
+    from rag.dates import iso_date
+
+    return iso_date(value)
 
 
 def clean_html(raw: str) -> CleanedArticle:

@@ -25,7 +25,7 @@ from llama_index.core.schema import MetadataMode, TextNode
 from rag.chunking import chunk_article
 from rag.embedding import embed_documents
 from rag.errors import FileRejected
-from rag.loading import find_files, load_file
+from rag.loading import LoadedFile, find_files, read_file
 from rag.store import ChromaStore
 from rag.types import Article, IngestReport, SkippedFile
 
@@ -44,11 +44,14 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     report.skipped.extend(SkippedFile(str(path), reason) for path, reason in rejected)
     pending: Group = []
     pending_chunks = 0
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # doc_id -> where it was first read in this run
     with _Writer(store, embed_model) as writer:
-        for done, (path, articles) in enumerate(_load_all(files, max_bytes, report), start=1):
-            fresh = [a for a in articles if a.doc_id not in seen]
-            seen.update(a.doc_id for a in fresh)
+        for done, (path, loaded) in enumerate(_load_all(files, max_bytes, report), start=1):
+            fresh = _first_mentions(loaded, seen, report)
+            if loaded.collection is not None:  # a JSON Lines file is the whole set of its articles
+                held = {article.doc_id for _, article in loaded.articles}
+                gone = [doc_id for doc_id in store.articles_of_file(loaded.collection, path.name) if doc_id not in held]
+                report.removed.extend(store.remove_articles(gone))
             stored = store.stored_hashes([a.doc_id for a in fresh])
             for article in fresh:
                 if stored.get(article.doc_id) == article.sha256:
@@ -69,13 +72,33 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     return report
 
 
-def _load_all(files: list[Path], max_bytes: int, report: IngestReport) -> Iterator[tuple[Path, list[Article]]]:
+def _load_all(files: list[Path], max_bytes: int, report: IngestReport) -> Iterator[tuple[Path, LoadedFile]]:
+    """Each file's articles; a file that fails in any way (foreseen or not) is skipped with its reason."""
     for path in files:
         try:
-            yield path, load_file(path, max_bytes)
+            loaded = read_file(path, max_bytes)
         except FileRejected as exc:
             report.skipped.append(SkippedFile(str(path), str(exc)))
-            yield path, []
+            loaded = LoadedFile()
+        except Exception as exc:  # noqa: BLE001  one file's surprise must not stop the others
+            report.skipped.append(SkippedFile(str(path), f"cannot be read ({type(exc).__name__}: {exc})"))
+            loaded = LoadedFile()
+        report.skipped.extend(SkippedFile(where, reason) for where, reason in loaded.problems)
+        yield path, loaded
+
+
+def _first_mentions(loaded: LoadedFile, seen: dict[str, str], report: IngestReport) -> list[Article]:
+    """The articles not already read in this run; each repeat is reported (same id twice in a feed,
+    or one file named twice), never dropped silently."""
+    fresh = []
+    for where, article in loaded.articles:
+        if article.doc_id in seen:
+            report.skipped.append(SkippedFile(where, f"duplicate: the same article (source {article.source}) "
+                                                     f"was already read from {seen[article.doc_id]}"))
+            continue
+        seen[article.doc_id] = where
+        fresh.append(article)
+    return fresh
 
 
 class _Writer:

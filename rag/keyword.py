@@ -1,18 +1,26 @@
 """BM25 keyword search over the stored chunks, persisted beside the index.
 
 Chroma has no local sparse search, so the app keeps one: built when ingestion changes the index and
-loaded from disk afterwards, never rebuilt per query. It records how many chunks it was built from;
-a different count in the store (another process ingested) triggers one rebuild.
+loaded from disk afterwards, never rebuilt per query. Its stamp records the store's *generation*
+(``ChromaStore.generation``, a token renewed by every write) it was built from: a process whose
+index carries another generation than the store's loads the newer copy, or rebuilds once.
+
+Several processes (UI, CLI, eval) may share the folder. Each builds into its own staging folder;
+the swap into place holds an exclusive ``flock`` and a load holds a shared one, so no process ever
+reads a half-replaced index or deletes another's work.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import logging
+import os
 import shutil
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,44 +44,92 @@ class KeywordIndex:
         self.directory = directory
         self._retriever = None  # BM25Retriever | None (None = empty index)
         self._chunks = -1  # chunk count it was built from; -1 = not loaded
+        self._generation: str | None = None  # store generation it was built from; None = not loaded
 
     @property
     def chunks(self) -> int:
         return self._chunks
 
-    def rebuild(self, nodes: Iterable[TextNode]) -> None:
-        """Index these nodes and persist them atomically (a kill leaves the previous copy)."""
+    @property
+    def generation(self) -> str | None:
+        """The store generation of the index in memory (None: nothing loaded)."""
+        return self._generation
+
+    def persisted_generation(self) -> str | None:
+        """The store generation of the copy on disk, without loading it (a no-op ingest reads only this)."""
+        with self._locked(fcntl.LOCK_SH):
+            return self._stamp().get("generation")
+
+    def rebuild(self, nodes: Iterable[TextNode], generation: str | None = None) -> None:
+        """Index these nodes and persist them atomically (a kill leaves the previous copy).
+
+        ``generation`` is the store generation the nodes were read at (``ChromaStore.snapshot``
+        carries it); without one the copy counts as stale and the next query rebuilds it.
+        """
+        if generation is None:
+            generation = getattr(nodes, "generation", None)
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         retriever = _build_retriever(nodes)
-        staging = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = self._staging_name()
         staging.mkdir(parents=True)
-        chunks = len(retriever.corpus) if retriever is not None else 0
-        if retriever is not None:
-            with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws tqdm bars while saving
-                retriever.persist(str(staging))
-        del retriever  # loaded back below: never two copies in memory
-        (staging / _STAMP).write_text(json.dumps({"chunks": chunks}))
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.directory.exists():
-            self.directory.rename(old)
-        staging.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            chunks = len(retriever.corpus) if retriever is not None else 0
+            if retriever is not None:
+                with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws tqdm bars while saving
+                    retriever.persist(str(staging))
+            del retriever  # loaded back below: never two copies in memory
+            (staging / _STAMP).write_text(json.dumps({"chunks": chunks, "generation": generation}))
+            with self._locked(fcntl.LOCK_EX):
+                self._remove_abandoned_staging()
+                old = self.directory.with_name(f"{staging.name}.old")
+                if self.directory.exists():
+                    self.directory.rename(old)
+                staging.rename(self.directory)
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # only left when an error stopped the swap
         self.load()  # the loaded form carries its corpus, which per-query filters need
 
-    def load(self) -> bool:
-        """Load the persisted index; False when there is none."""
+    def load(self, generation: str | None = None) -> bool:
+        """Load the persisted index; False when there is none (or it is not of ``generation``)."""
         from llama_index.retrievers.bm25 import BM25Retriever
 
-        stamp = self.directory / _STAMP
-        if not stamp.exists():
-            return False
-        chunks = int(json.loads(stamp.read_text())["chunks"])
-        with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a tqdm bar while loading
-            self._retriever = BM25Retriever.from_persist_dir(str(self.directory)) if chunks else None
+        with self._locked(fcntl.LOCK_SH):
+            stamp = self._stamp()
+            if not stamp or (generation is not None and stamp.get("generation") != generation):
+                return False
+            chunks = int(stamp["chunks"])
+            with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a tqdm bar while loading
+                self._retriever = BM25Retriever.from_persist_dir(str(self.directory)) if chunks else None
         self._chunks = chunks
+        self._generation = stamp.get("generation")
         return True
+
+    def _stamp(self) -> dict:  # type: ignore[type-arg]
+        path = self.directory / _STAMP
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    @contextlib.contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        """Shared (readers) or exclusive (the swap) lock on a file beside the index, across processes."""
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.directory.with_name(self.directory.name + ".lock"), "a+") as handle:
+            fcntl.flock(handle, mode)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _staging_name(self) -> Path:
+        """Unique per process and call: two rebuilds never share (or delete) a staging folder."""
+        return self.directory.with_name(f"{self.directory.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+    def _remove_abandoned_staging(self) -> None:
+        """Staging folders of processes that died mid-rebuild (a kill); called under the exclusive lock."""
+        for folder in self.directory.parent.glob(f"{self.directory.name}.tmp-*"):
+            pid = folder.name.removeprefix(f"{self.directory.name}.tmp-").split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
         if self._retriever is None or not query.strip():
@@ -89,6 +145,16 @@ class KeywordIndex:
                 return []
         retriever.similarity_top_k = min(k, total)
         return [hit for hit in retriever.retrieve(query) if hit.score and hit.score > 0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
 
 
 def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
 from rag.cleaning import CleanedArticle, clean_html, clean_markdown, clean_text
+from rag.dates import DateError, parse_date, to_epoch
 from rag.errors import FileRejected
 from rag.types import Article
 
@@ -24,40 +25,94 @@ SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"
 _TEXT_FIELDS = ("text", "content", "body", "article")
 _NON_LATIN = ("Cyrillic", "Greek", "Arabic", "Hebrew", "CJK", "Hiragana", "Katakana", "Hangul", "Thai", "Devanagari")
 _CLEANERS = {"text": clean_text, "markdown": clean_markdown, "html": clean_html}
+# Byte-order marks, longest first (the UTF-32-LE mark starts with the UTF-16-LE one). UTF-16/32 text is
+# full of NUL bytes, so it must be recognised before the binary check.
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"))
+
+__all__ = ["LoadedFile", "decode_bytes", "doc_id_for", "find_files", "load_file", "parse_date", "read_file"]
+
+
+@dataclass
+class LoadedFile:
+    """What one file gave: its articles, each with where it came from (a path, or "feed.jsonl line 3"),
+    and the lines that were skipped. ``collection`` is set for a JSON Lines file: the file is the whole
+    set of its articles, so ingestion removes those it no longer holds."""
+
+    articles: list[tuple[str, Article]] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    collection: str | None = None
 
 
 def find_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Expand directories recursively; return (supported files, (path, reason) for the rest)."""
+    """Expand directories recursively; return (supported files, (path, reason) for everything else).
+
+    Every entry under a walked folder gets one of the two outcomes, so nothing is silently ignored;
+    a hidden folder (.git) is reported once, not file by file.
+    """
     found: list[Path] = []
     rejected: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if any(part.startswith(".") for part in child.relative_to(path).parts):
-                    continue  # hidden files and folders (.git, .DS_Store) are never articles
-                if child.suffix.lower() in SUPPORTED_SUFFIXES:
-                    found.append(child)
+            for child, reason in _walk(path):
+                (rejected.append((child, reason)) if reason else found.append(child))
         elif path.is_file():
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(path)
-            else:
-                rejected.append((path, f"unsupported file type '{path.suffix or 'none'}' "
-                                       f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"))
+            reason = _unsupported(path)
+            (rejected.append((path, reason)) if reason else found.append(path))
+        elif path.is_symlink():
+            rejected.append((path, "broken symbolic link: its target does not exist"))
         else:
             rejected.append((path, "no such file or directory"))
     return found, rejected
 
 
+def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
+    """Each entry under ``folder`` in name order, with None (an article file) or why it is skipped."""
+    problems: list[OSError] = []
+    for root, dirs, files in os.walk(folder, onerror=problems.append):
+        base = Path(root)
+        for name in sorted(dirs):
+            if name.startswith("."):
+                yield base / name, "hidden folder: not read"
+            elif (base / name).is_symlink():
+                yield base / name, "link to a folder: not followed (name it on the command line to ingest it)"
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (base / d).is_symlink())
+        for name in sorted(files):
+            child = base / name
+            if name.startswith("."):
+                yield child, "hidden file: not read"
+            elif not child.exists():
+                yield child, "broken symbolic link: its target does not exist"
+            elif not child.is_file():
+                yield child, "not a regular file (a device, socket or pipe)"
+            else:
+                yield child, _unsupported(child)
+        for error in problems:
+            yield Path(error.filename or root), f"cannot read the folder: {error.strerror or error}"
+        problems.clear()
+
+
+def _unsupported(path: Path) -> str | None:
+    if path.suffix.lower() in SUPPORTED_SUFFIXES:
+        return None
+    return f"unsupported file type '{path.suffix or 'none'}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+
+
 def load_file(path: Path, max_bytes: int) -> list[Article]:
-    """Read, decode and clean one file. A .jsonl file yields one article per line."""
+    """Read, decode and clean one file. A .jsonl file yields one article per usable line."""
+    return [article for _, article in read_file(path, max_bytes).articles]
+
+
+def read_file(path: Path, max_bytes: int) -> LoadedFile:
+    """``load_file`` with the skipped JSON lines and their reasons (for the ingestion report)."""
     data = _read_bytes(path, max_bytes)
     text = decode_bytes(data, path)
     kind = SUPPORTED_SUFFIXES[path.suffix.lower()]
     source = str(path.resolve())
     if kind == "jsonl":
-        return list(_articles_from_jsonl(text, source, path.name))
+        return _articles_from_jsonl(text, source, path)
     article = _make_article(_CLEANERS[kind](text), source, path.name)
-    return [article]
+    return LoadedFile(articles=[(str(path), article)])
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -77,7 +132,15 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 
 
 def decode_bytes(data: bytes, path: Path | None = None) -> str:
-    """UTF-8 when valid; otherwise the most likely legacy encoding, so mis-encoded text is kept."""
+    """UTF-16/32 with a byte-order mark, UTF-8 when valid; otherwise the most likely legacy encoding,
+    so mis-encoded text is kept."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)  # the codec reads the mark for the byte order and drops it
+            except UnicodeDecodeError as exc:
+                raise FileRejected(f"starts with a {codec.upper()} byte-order mark but is not valid "
+                                   f"{codec.upper()} (byte {exc.start})") from exc
     if looks_binary(data):
         raise FileRejected("file looks binary (not text): NUL bytes or control characters")
     try:
@@ -107,34 +170,51 @@ def looks_binary(data: bytes, sample: int = 8192) -> bool:
     return controls > len(head) * 0.10
 
 
-def _articles_from_jsonl(text: str, source: str, name: str) -> Iterator[Article]:
-    produced = 0
-    problems: list[str] = []
+def _articles_from_jsonl(text: str, source: str, path: Path) -> LoadedFile:
+    """One article per line, keyed by its id, else its url, else its text (never its line number, so
+    inserting a line does not re-key every later one). A bad line is skipped with its reason."""
+    loaded = LoadedFile(collection=source)
+    brief: list[str] = []  # "line 3: not JSON", for the message when no line at all is usable
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        where = f"{path} line {line_no}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {line_no}: not JSON ({exc.msg})")
+            loaded.articles.append((where, _article_from_line(line, source, path.name)))
             continue
-        body = _first_text_field(record)
-        if body is None:
-            problems.append(f"line {line_no}: no text field (one of {', '.join(_TEXT_FIELDS)})")
-            continue
-        cleaned = clean_text(body)
-        if not cleaned.text.strip():
-            problems.append(f"line {line_no}: text is empty")
-            continue
-        key = str(record.get("id") or record.get("url") or f"line{line_no}")
-        yield _make_article(cleaned, f"{source}#{key}", name,
-                            title=str(record.get("title") or ""),
-                            publisher=str(record.get("source") or record.get("publisher") or ""),
-                            url=str(record.get("url") or ""),
-                            published=record.get("published") or record.get("date"))
-        produced += 1
-    if not produced:
-        raise FileRejected("no usable articles: " + "; ".join(problems[:3]) if problems else "no lines")
+        except FileRejected as exc:
+            reason = str(exc)
+        except Exception as exc:  # noqa: BLE001  one unforeseen bad line must not cost the other lines
+            reason = f"cannot be read ({type(exc).__name__}: {exc})"
+        loaded.problems.append((where, reason))
+        brief.append(f"line {line_no}: {reason}")
+    if not loaded.articles:
+        raise FileRejected("no usable articles: " + "; ".join(brief[:3]) if brief else "no lines")
+    return loaded
+
+
+def _article_from_line(line: str, source: str, name: str) -> Article:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise FileRejected(f"not JSON ({exc.msg})") from exc
+    body = _first_text_field(record)
+    if body is None:
+        raise FileRejected(f"no text field (one of {', '.join(_TEXT_FIELDS)})")
+    cleaned = clean_text(body)
+    if not cleaned.text.strip():
+        raise FileRejected("text is empty")
+    key = str(record.get("id") or record.get("url") or "")
+    if not key:
+        key = "sha256:" + hashlib.sha256(cleaned.text.encode("utf-8")).hexdigest()[:16]
+    published = record.get("published") if record.get("published") is not None else record.get("date")
+    try:
+        when = to_epoch(published)
+    except DateError as exc:
+        raise FileRejected(f"published date {exc}") from exc
+    return _make_article(cleaned, f"{source}#{key}", name, title=str(record.get("title") or ""),
+                         publisher=str(record.get("source") or record.get("publisher") or ""),
+                         url=str(record.get("url") or ""), published=when)
 
 
 def _first_text_field(record: object) -> str | None:
@@ -148,7 +228,7 @@ def _first_text_field(record: object) -> str | None:
 
 
 def _make_article(cleaned: CleanedArticle, source: str, name: str, *, title: str = "",
-                  publisher: str = "", url: str = "", published: object = None) -> Article:
+                  publisher: str = "", url: str = "", published: int | None = None) -> Article:
     if not cleaned.text.strip():
         raise FileRejected("no article text left after removing boilerplate")
     return Article(
@@ -161,30 +241,10 @@ def _make_article(cleaned: CleanedArticle, source: str, name: str, *, title: str
         publisher=publisher or cleaned.publisher,
         byline=cleaned.byline,
         url=url,
-        published=parse_date(published or cleaned.published),
+        published=published if published is not None else parse_date(cleaned.published),
     )
 
 
 def doc_id_for(source: str) -> str:
     """Stable id from where the article came from, so a changed file replaces its old version."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-
-
-def parse_date(value: object) -> int | None:
-    """ISO-8601, RFC 2822 or epoch seconds to epoch seconds (Chroma filters numbers only)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    text = str(value).strip()
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp())

@@ -6,12 +6,18 @@ Two collections per index:
 - ``<name>-articles``: one record per article, written LAST when an article is stored. An article is
   indexed only when its registry record exists with the same content hash, which makes every ingestion
   step safe to kill: the next run sees the missing or stale record and redoes that article.
+
+The registry's collection metadata holds the index *generation*, a random token renewed before and
+after every write or delete. Any process compares it with the generation its keyword index was built
+from; chunk counts cannot tell a re-ingested article of the same length from the old one.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -75,6 +81,25 @@ class ChromaStore:
         self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
         self.max_batch = max(1, min(client.get_max_batch_size(), 5000))
 
+    # --- generation ---------------------------------------------------------------------------------
+    def generation(self) -> str:
+        """The current index generation ("" for an index never written since generations exist).
+
+        Read fresh from Chroma each time (~1 ms): another process may have written since.
+        """
+        meta = self.client.get_collection(self.registry.name).metadata or {}
+        return str(meta.get("generation", ""))
+
+    def _renew_generation(self) -> None:
+        """Called before a change (a kill mid-change leaves a generation no keyword index was built
+        from) and after it (indexes built while it ran are stale)."""
+        self.registry.modify(metadata={"generation": uuid.uuid4().hex})
+
+    def snapshot(self) -> ChunkSnapshot:
+        """Every stored chunk, tagged with the generation read BEFORE reading them: a write that lands
+        meanwhile renews the generation, so an index built from this is never wrongly taken as fresh."""
+        return ChunkSnapshot(self.generation(), self)
+
     # --- articles -------------------------------------------------------------------------------
     def stored_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Content hash of each article already completely stored."""
@@ -94,6 +119,7 @@ class ChromaStore:
         if not batch:
             return
         ids = [article.doc_id for article, _ in batch]
+        self._renew_generation()
         self.registry.delete(ids=ids)
         self.chunks.delete(where={"doc_id": {"$in": ids}})
         all_nodes = [node for _, article_nodes in batch for node in article_nodes]
@@ -103,13 +129,31 @@ class ChromaStore:
             ids=ids, embeddings=[_NO_VECTOR] * len(ids),
             metadatas=[_registry_record(article, len(nodes)) for article, nodes in batch],
         )
+        self._renew_generation()
 
     def remove(self, doc_id: str) -> bool:
         """Delete an article and its chunks; False when no such article was indexed."""
-        known = bool(self.registry.get(ids=[doc_id])["ids"])
-        self.registry.delete(ids=[doc_id])
-        self.chunks.delete(where={"doc_id": doc_id})
+        return bool(self.remove_articles([doc_id]))
+
+    def remove_articles(self, doc_ids: Sequence[str]) -> list[str]:
+        """Delete these articles and their chunks; returns the ids that were indexed."""
+        known = [doc_id for begin in range(0, len(doc_ids), self.max_batch)
+                 for doc_id in self.registry.get(ids=list(doc_ids[begin:begin + self.max_batch]), include=[])["ids"]]
+        if not known:
+            return []
+        self._renew_generation()
+        for begin in range(0, len(known), self.max_batch):
+            page = known[begin:begin + self.max_batch]
+            self.registry.delete(ids=page)  # registry first: a kill never leaves a listed, half-deleted article
+            self.chunks.delete(where={"doc_id": {"$in": page}})
+        self._renew_generation()
         return known
+
+    def articles_of_file(self, source: str, name: str) -> list[str]:
+        """Ids of the indexed articles read from one JSON Lines file (sources ``<source>#<key>``)."""
+        prefix = source + "#"
+        return [doc_id for ids, metas in self._pages(self.registry, include=["metadatas"], where={"source_name": name})
+                for doc_id, meta in zip(ids, metas) if str((meta or {}).get("source", "")).startswith(prefix)]
 
     def documents(self) -> list[DocumentInfo]:
         infos = []
@@ -139,14 +183,25 @@ class ChromaStore:
             pieces.setdefault(str(meta.get("doc_id", "")), []).append((int(meta.get("position", 0) or 0), text or ""))
         return {doc_id: "\n".join(text for _, text in sorted(parts)) for doc_id, parts in pieces.items()}
 
-    def _pages(self, collection, include: list[str]) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    def _pages(self, collection, include: list[str], where: dict | None = None) -> Iterator[tuple]:  # type: ignore[no-untyped-def,type-arg]
         offset = 0
         while True:
-            page = collection.get(limit=_PAGE, offset=offset, include=include)
+            page = collection.get(limit=_PAGE, offset=offset, include=include, where=where)
             if not page["ids"]:
                 return
             yield (page["ids"], *(page[key] for key in include))
             offset += len(page["ids"])
+
+
+@dataclass(frozen=True)
+class ChunkSnapshot:
+    """``ChromaStore.iter_nodes`` plus the generation read before it (what ``KeywordIndex.rebuild`` stamps)."""
+
+    generation: str
+    store: ChromaStore
+
+    def __iter__(self) -> Iterator[TextNode]:
+        return self.store.iter_nodes()
 
 
 def _registry_record(article: Article, chunks: int) -> dict[str, str | int]:

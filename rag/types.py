@@ -104,10 +104,11 @@ class IngestReport:
     added: list[str] = field(default_factory=list)  # doc_ids
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    skipped: list[SkippedFile] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # articles a re-read JSON Lines file no longer holds
+    skipped: list[SkippedFile] = field(default_factory=list)  # files, lines and duplicates, with reasons
     chunks_embedded: int = 0
     seconds: float = 0.0
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.added or self.updated)
+        return bool(self.added or self.updated or self.removed)

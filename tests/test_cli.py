@@ -23,7 +23,7 @@ def test_ingest_search_documents_remove_round_trip(tmp_path: Path) -> None:
     first = rag("ingest", str(SEEDS), str(tmp_path / "empty.txt"), "--json", data_dir=data)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    assert report["counts"] == {"added": 5, "updated": 0, "unchanged": 0, "skipped": 1}
+    assert report["counts"] == {"added": 5, "updated": 0, "unchanged": 0, "removed": 0, "skipped": 1}
     assert report["skipped"][0]["reason"] == "file is empty" and report["chunks_embedded"] > 5
 
     again = json.loads(rag("ingest", str(SEEDS), "--json", data_dir=data).stdout)
@@ -79,3 +79,24 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     result = rag("--help", data_dir=tmp_path)
     for command in ("ingest", "search", "ask", "chat", "documents", "remove", "config", "ui", "eval", "bench"):
         assert command in result.stdout
+
+
+def test_search_with_an_unreadable_date_is_an_error_naming_the_formats(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    rag("ingest", str(SEEDS), data_dir=data)
+    result = rag("search", "Putin", "--since", "yesterday", data_dir=data)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "yesterday" in result.stderr and "ISO 8601" in result.stderr and "RFC 2822" in result.stderr
+
+
+def test_documents_lists_a_feed_whose_dates_were_bad(tmp_path: Path) -> None:
+    """A timestamp in milliseconds is refused at ingestion (with a reason); listing never crashes."""
+    data = tmp_path / "data"
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"id": "ms", "text": "Ferry fares rise in Oban from May.", "published": 1733529600000}\n'
+                    '{"id": "ok", "text": "Largs pier repairs finish early.", "published": 1733529600}\n')
+    report = json.loads(rag("ingest", str(feed), "--json", data_dir=data).stdout)
+    assert report["counts"]["added"] == 1 and "millisecond" in report["skipped"][0]["reason"]
+    listing = rag("documents", data_dir=data)
+    assert listing.returncode == 0, listing.stderr
+    assert "2024-12-07" in listing.stdout and "1 articles" in listing.stdout

@@ -163,3 +163,93 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     engine = engine_for(tmp_path / "data", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreUnavailableError, match="chroma run"):
         engine.documents()
+
+
+# --- a JSON Lines file is a collection --------------------------------------------------------------------
+
+
+def _feed(path: Path, records: list[dict[str, object]]) -> None:
+    import json
+
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+STORIES = [{"title": f"Story {n}", "text": f"The {town} council voted on the new {thing} plan on Tuesday."}
+           for n, (town, thing) in enumerate([("Oban", "harbour"), ("Wick", "school"), ("Ayr", "bus"),
+                                              ("Troon", "library")])]
+
+
+def test_a_line_deleted_from_a_jsonl_file_leaves_the_index(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, STORIES)
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([feed])
+    _feed(feed, [STORIES[0], STORIES[2], STORIES[3]])  # the Wick story was withdrawn
+    report = engine.ingest([feed])
+    assert len(report.removed) == 1 and len(report.unchanged) == 3 and report.changed_anything
+    assert sorted(doc.title for doc in engine.documents()) == ["Story 0", "Story 2", "Story 3"]
+    assert all("Wick" not in hit.text for hit in engine.search("Wick council school plan", k=5))
+    assert all("Wick" not in hit.text for hit in engine.search("Wick school", k=5, mode="keyword"))
+
+
+def test_inserting_a_line_does_not_duplicate_the_later_articles(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, STORIES[1:])
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([feed])
+    _feed(feed, STORIES)  # a new story at the top: every other line moves down one
+    report = engine.ingest([feed])
+    assert (len(report.added), len(report.unchanged), len(report.removed)) == (1, 3, 0)
+    assert sorted(doc.title for doc in engine.documents()) == ["Story 0", "Story 1", "Story 2", "Story 3"]
+
+
+def test_duplicate_ids_in_one_run_are_reported(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, [{"id": "a1", **STORIES[0]}, {"id": "a2", **STORIES[1]}, {"id": "a1", **STORIES[2]}])
+    engine = engine_for(tmp_path / "data")
+    report = engine.ingest([feed, feed])
+    assert len(report.added) == 2
+    duplicates = [s for s in report.skipped if "duplicate" in s.reason]
+    assert len(duplicates) == 4, report.skipped  # line 3 of the file, then every line of its second mention
+    assert any(s.path.endswith("feed.jsonl line 3") and "line 1" in s.reason for s in duplicates)
+
+
+# --- every input gets an outcome -------------------------------------------------------------------------
+
+
+def test_a_bad_date_skips_that_line_with_a_reason_and_the_rest_is_indexed(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        '{"id": "nan", "text": "Ferry fares rise in Oban from May.", "published": NaN}\n'
+        '{"id": "ms", "text": "The Wick school reopens after repairs.", "published": 1733529600000}\n'
+        '{"id": "inf", "text": "Ayr buses run late all week.", "published": 1e400}\n'
+        '{"id": "far", "text": "Troon library extends its hours.", "published": "9999-01-01"}\n'
+        '{"id": "ok", "text": "Largs pier repairs finish early.", "published": "2024-12-07"}\n'
+    )
+    folder = tmp_path / "mixed"
+    shutil.copytree(SEEDS, folder)
+    shutil.copy(feed, folder / "feed.jsonl")
+    engine = engine_for(tmp_path / "data")
+    report = engine.ingest([folder])
+    reasons = {s.path.rsplit(" ", 1)[-1]: s.reason for s in report.skipped}
+    assert set(reasons) == {"1", "2", "3", "4"}, report.skipped  # "feed.jsonl line N"
+    assert "millisecond" in reasons["2"] and "published" in reasons["1"]
+    assert len(report.added) == 6
+    assert [d.published for d in engine.documents() if d.source_name == "feed.jsonl"] == [1733529600]
+
+
+def test_every_file_under_a_folder_gets_an_outcome(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    shutil.copytree(SEEDS, folder)
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "utf16.txt").write_bytes("Tide tables\n\nSpring tides reach Oban on Friday.".encode("utf-16"))
+    (folder / "utf32.md").write_bytes("# Ferry news\n\nThe Mull ferry returns to service.".encode("utf-32"))
+    engine = engine_for(tmp_path / "data")
+    report = engine.ingest([folder])
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(reasons) == {"scan.pdf", "gone.txt"}
+    assert "unsupported" in reasons["scan.pdf"] and "link" in reasons["gone.txt"]
+    assert len(report.added) == 7
+    titles = {doc.title for doc in engine.documents()}
+    assert {"Tide tables", "Ferry news"} <= titles

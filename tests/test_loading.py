@@ -110,7 +110,8 @@ def test_find_files_walks_folders_and_reports_unsupported(tmp_path: Path) -> Non
     (tmp_path / "a" / "notes.pdf").write_bytes(b"%PDF")
     found, rejected = find_files([tmp_path / "a", tmp_path / "photo.jpg", tmp_path / "missing"])
     assert sorted(p.name for p in found) == ["deep.md", "top.html"]
-    assert [(p.name, "no such file" in r) for p, r in rejected] == [("photo.jpg", True), ("missing", True)]
+    assert [(p.name, "no such file" in r) for p, r in rejected] == [
+        (".hidden", False), ("notes.pdf", False), ("photo.jpg", True), ("missing", True)]
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")
     _, rejected = find_files([tmp_path / "photo.jpg"])
     assert "unsupported file type '.jpg'" in rejected[0][1]
@@ -123,3 +124,63 @@ def test_find_files_walks_folders_and_reports_unsupported(tmp_path: Path) -> Non
 )
 def test_parse_date(value: object, expected: int | None) -> None:
     assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_with_a_byte_order_mark_are_decoded(tmp_path: Path, codec: str) -> None:
+    text = "Київ: мер відкрив міст\n\nThe new bridge in Kyiv opened on Friday after two years of work."
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00",
+           "utf-32-be": b"\x00\x00\xfe\xff"}.get(codec, b"")
+    path = tmp_path / "story.txt"
+    path.write_bytes(bom + text.encode(codec))
+    [article] = load_file(path, LIMIT)
+    assert article.title == "Київ: мер відкрив міст"
+    assert "opened on Friday" in article.text
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [(float("nan"), "not a date"), (float("inf"), "not a date"), (1733529600000, "milliseconds"),
+     ("0001-01-01", "before 1800"), ("9999-12-31", "after 2100"), (True, "not a date"),
+     ("yesterday", "accepted")],
+)
+def test_implausible_dates_are_rejected_with_a_reason(value: object, reason: str) -> None:
+    from rag.dates import DateError, to_epoch
+
+    with pytest.raises(DateError, match=reason):
+        to_epoch(value)
+
+
+def test_html_and_jsonl_dates_come_from_one_parser(tmp_path: Path) -> None:
+    """An HTML meta date and a JSON Lines field give the same epoch seconds for the same moment."""
+    page = tmp_path / "page.html"
+    page.write_text('<html><head><meta property="article:published_time" content="Sat, 07 Dec 2024 09:30:00 GMT">'
+                    '</head><body><h1>Ferry returns</h1><p>The Mull ferry returned to service on Saturday '
+                    'morning after a week of repairs in the Clyde.</p></body></html>')
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"text": "The Mull ferry returned to service.", "published": "2024-12-07T09:30:00Z"}\n')
+    [html] = load_file(page, LIMIT)
+    [line] = load_file(feed, LIMIT)
+    assert html.published == line.published == 1733563800
+
+
+def test_a_meta_date_in_milliseconds_is_dropped_not_stored(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text('<html><head><meta name="date" content="1733563800000"></head><body><h1>Ferry returns</h1>'
+                    '<p>The Mull ferry returned to service on Saturday morning after a week of repairs.</p>'
+                    '</body></html>')
+    [article] = load_file(page, LIMIT)
+    assert article.published is None
+
+
+def test_walked_folder_reports_unsupported_hidden_and_dangling_entries(tmp_path: Path) -> None:
+    (tmp_path / "a" / ".git").mkdir(parents=True)
+    (tmp_path / "a" / ".git" / "HEAD").write_text("ref")
+    (tmp_path / "a" / "story.txt").write_text("Headline\n\nBody.")
+    (tmp_path / "a" / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "a" / "dead.md").symlink_to(tmp_path / "missing.md")
+    found, rejected = find_files([tmp_path / "a"])
+    assert [p.name for p in found] == ["story.txt"]
+    reasons = {p.name: r for p, r in rejected}
+    assert set(reasons) == {".git", "notes.pdf", "dead.md"}
+    assert "hidden" in reasons[".git"] and "unsupported" in reasons["notes.pdf"] and "link" in reasons["dead.md"]

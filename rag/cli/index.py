@@ -15,7 +15,7 @@ from rich.table import Table
 
 from rag import IngestReport, NewsRAG, SearchFilters
 from rag.cli import app, settings_of
-from rag.loading import parse_date
+from rag.dates import DateError, to_epoch
 
 console = Console()
 
@@ -39,7 +39,7 @@ def ingest(
         return
     counts = _counts(report)
     console.print(f"added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
-                  f"skipped {counts['skipped']}; {report.chunks_embedded} chunks embedded "
+                  f"removed {counts['removed']}, skipped {counts['skipped']}; {report.chunks_embedded} chunks embedded "
                   f"in {report.seconds:.1f} s")
     if not report.changed_anything and not report.skipped:
         console.print("nothing changed: the index already holds these articles")
@@ -49,7 +49,25 @@ def ingest(
 
 def _counts(report: IngestReport) -> dict[str, int]:
     return {"added": len(report.added), "updated": len(report.updated), "unchanged": len(report.unchanged),
-            "skipped": len(report.skipped)}
+            "removed": len(report.removed), "skipped": len(report.skipped)}
+
+
+def _date_option(value: str | None, option: str) -> int | None:
+    """A filter date the user typed; an unreadable one is an error, never a search without the filter."""
+    try:
+        return to_epoch(value)
+    except DateError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from exc
+
+
+def _day(published: int | None) -> str:
+    """The date for display; an index written before dates were checked may hold an impossible one."""
+    if published is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(published, timezone.utc).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"invalid ({published})"
 
 
 @app.command()
@@ -58,13 +76,13 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="How many passages.")] = 5,
     source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these file names.")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Published on/after (ISO date).")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Published before (ISO date).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Published on/after (ISO 8601, RFC 2822 or epoch seconds).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Published before (ISO 8601, RFC 2822 or epoch seconds).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
 ) -> None:
     """Find the passages that best match a query (dense + keyword search, fused)."""
-    filters = SearchFilters(sources=tuple(source or ()), published_from=parse_date(since),
-                            published_to=parse_date(until))
+    filters = SearchFilters(sources=tuple(source or ()), published_from=_date_option(since, "--since"),
+                            published_to=_date_option(until, "--until"))
     hits = NewsRAG(settings_of(ctx)).search(query, k, filters)
     if as_json:
         print(json.dumps([asdict(hit) for hit in hits], indent=2))
@@ -88,8 +106,7 @@ def documents(
         return
     table = Table("doc_id", "title", "source", "chunks", "published")
     for doc in docs:
-        published = datetime.fromtimestamp(doc.published, timezone.utc).date().isoformat() if doc.published else ""
-        table.add_row(doc.doc_id, doc.title, doc.source_name, str(doc.chunks), published)
+        table.add_row(doc.doc_id, doc.title, doc.source_name, str(doc.chunks), _day(doc.published))
     console.print(table)
     console.print(f"{len(docs)} articles")
 

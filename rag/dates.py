@@ -1,0 +1,81 @@
+"""Publication dates: the one parser behind JSON Lines fields, HTML meta tags and ``rag search --since``.
+
+Dates are stored as integer epoch seconds because Chroma range-filters numbers only. A value that
+cannot be a news article's date (NaN, infinity, a timestamp in milliseconds, the year 1 or 9999) is
+refused with a reason instead of stored: an out-of-range number crashes every listing that shows it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), RFC 2822 "
+                    "(Sat, 07 Dec 2024 09:30:00 GMT) or epoch seconds (1733563800)")
+EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)  # older than any digitised newspaper archive
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+class DateError(ValueError):
+    """A value given as a date is not one, or not a plausible one; the message says which and why."""
+
+
+def to_epoch(value: object) -> int | None:
+    """Epoch seconds of an ISO-8601 / RFC-2822 string or a number of seconds; None for no value.
+
+    Naive times are taken as UTC. Raises ``DateError`` for anything else or outside 1800-2100.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
+    if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
+        parsed = _parse_text(value.strip())
+        return _checked((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp(), value)
+    seconds = float(value)
+    if not math.isfinite(seconds):
+        raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
+    return _checked(seconds, value)
+
+
+def parse_date(value: object) -> int | None:
+    """``to_epoch`` for inputs where a bad date means 'no date' (e.g. a guess from page markup)."""
+    try:
+        return to_epoch(value)
+    except DateError:
+        return None
+
+
+def iso_date(value: str) -> str:
+    """ISO-8601 of a plausible date string, else "" (HTML meta tags: a bad one is no date)."""
+    seconds = parse_date(value)
+    if seconds is None:
+        return ""
+    if _NUMBER.fullmatch(value.strip()):
+        return datetime.fromtimestamp(seconds, timezone.utc).isoformat()
+    return _parse_text(value.strip()).isoformat()  # as written: a naive time stays naive
+
+
+def _parse_text(text: str) -> datetime:
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            raise DateError(f"{text!r} is not a date (accepted: {ACCEPTED_FORMATS})") from None
+    return parsed
+
+
+def _checked(seconds: float, original: object) -> int:
+    if seconds < EARLIEST.timestamp():
+        raise DateError(f"{original!r} is before {EARLIEST.year}: not a news article's date")
+    if seconds >= LATEST.timestamp():
+        hint = (" (a timestamp in milliseconds? give epoch seconds)"
+                if EARLIEST.timestamp() <= seconds / 1000 < LATEST.timestamp() else "")
+        raise DateError(f"{original!r} is after {LATEST.year}{hint}: not a news article's date")
+    return int(seconds)

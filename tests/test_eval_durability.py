@@ -1,0 +1,71 @@
+"""An eval run keeps every finished result: one failing item, a Ctrl-C or a kill loses nothing, a rerun
+resumes, and the run's own index holds exactly the corpus it was given."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rag import NewsRAG, Settings
+from tests.conftest import SEEDS
+
+from eval.config import EvalConfig
+from eval.dataset import load_dataset
+from eval.judges import LexicalJudge
+from eval.pipeline import CHECKPOINT, run_dataset
+from eval.runner import run_eval
+
+SEEDS_DEV = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "seeds_dev.jsonl"
+
+
+def test_a_failing_item_and_an_interruption_lose_nothing_and_a_rerun_resumes(tmp_path: Path,
+                                                                              seeded_engine: NewsRAG) -> None:
+    items = load_dataset(SEEDS_DEV)[:4]
+    too_long = replace(items[1], question="Which town? " * 200)  # over RAG_MAX_QUESTION_CHARS: ask() raises
+    items = [items[0], too_long, items[2], items[3]]
+    checkpoint = tmp_path / "results.partial.jsonl"
+    answered: list[str] = []
+
+    def interrupt_after_three(done: int, total: int, item_id: str) -> None:
+        answered.append(item_id)
+        if done == 3:
+            raise KeyboardInterrupt  # what Ctrl-C raises
+
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(items, seeded_engine, LexicalJudge(), progress=interrupt_after_three, checkpoint=checkpoint)
+    saved = [json.loads(line) for line in checkpoint.read_text().splitlines()[1:]]
+    assert [r["id"] for r in saved] == [item.id for item in items[:3]]  # the failure did not stop the run
+    assert saved[1]["exception"] and saved[1]["metrics"]["error"] and not saved[0]["exception"]
+
+    answered.clear()
+    run = run_eval(items, seeded_engine, LexicalJudge(), progress=lambda d, t, i: answered.append(i),
+                   checkpoint=checkpoint)
+    assert [r.id for r in run.results] == [item.id for item in items]
+    assert run.summary["run"]["resumed_items"] == 2  # items 1 and 3; the one that raised is retried
+    assert run.results[0].answer and run.results[0].claims  # reused results keep their claims and verdicts
+
+
+def test_an_earlier_corpus_never_leaks_into_a_run(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for path in seeds[:2]:
+        shutil.copy(path, first)
+    for path in seeds[2:]:
+        shutil.copy(path, second)
+    settings = Settings(data_dir=tmp_path / "user-data", llm="extractive")
+    config = EvalConfig(dataset=SEEDS_DEV, out=tmp_path / "out", corpus=(first,), index_dir=tmp_path / "index",
+                        judge="lexical", max_items=2)
+    run_dataset(config, settings)
+    run_dataset(replace(config, corpus=(second,)), settings)
+    engine = NewsRAG(settings.model_copy(update={"data_dir": tmp_path / "index"}))
+    assert sorted(doc.source_name for doc in engine.documents()) == [p.name for p in seeds[2:]]
+    leaked = {seeds[0].name, seeds[1].name}
+    for question in ("drones aimed at Putin's residence", "US contribution to Ukraine's war effort"):
+        assert not leaked & {hit.source_name for hit in engine.search(question, k=10)}
+    assert not (tmp_path / "out" / CHECKPOINT).exists()  # a finished run leaves only its outputs

@@ -1,0 +1,97 @@
+"""The keyword index stays in step with Chroma: cheap when nothing changed, fresh in every process after a
+change, and never destroyed by two processes rebuilding it at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+from pathlib import Path
+
+import pytest
+from llama_index.core.schema import TextNode
+
+from rag import NewsRAG, Settings
+from rag.keyword import KeywordIndex
+from tests.conftest import SEEDS
+
+
+def bm25_dir(engine: NewsRAG) -> Path:
+    return engine.keyword.directory
+
+
+def test_no_op_ingest_does_not_rebuild_the_keyword_index(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    NewsRAG(Settings(data_dir=data)).ingest([SEEDS])
+    engine = NewsRAG(Settings(data_dir=data))  # a new process: nothing loaded in memory yet
+    before = (bm25_dir(engine).stat().st_ino, (bm25_dir(engine) / "news_rag_stamp.json").stat().st_mtime_ns)
+    report = engine.ingest([SEEDS])
+    assert len(report.unchanged) == 5 and not report.changed_anything
+    after = (bm25_dir(engine).stat().st_ino, (bm25_dir(engine) / "news_rag_stamp.json").stat().st_mtime_ns)
+    assert after == before, "a no-op ingest rebuilt the BM25 index"
+
+
+@pytest.mark.parametrize("where", ["embedded", "server"])
+def test_a_change_with_the_same_chunk_count_reaches_another_process(tmp_path: Path, where: str,
+                                                                    request: pytest.FixtureRequest) -> None:
+    """The UI keeps serving; the CLI re-ingests an article (same number of chunks): the UI's next
+    keyword search sees the new text. With a server, each process has its own data dir."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    story = folder / "harbour.txt"
+    story.write_text("Harbour news\n\nThe ferry to Skye left on time with forty passengers.\n")
+    if where == "embedded":
+        ui = NewsRAG(Settings(data_dir=tmp_path / "data"))
+        cli = NewsRAG(Settings(data_dir=tmp_path / "data"))
+    else:
+        url, collection = request.getfixturevalue("chroma_server"), f"gen{abs(hash(tmp_path)) % 10**8}"
+        ui = NewsRAG(Settings(data_dir=tmp_path / "ui", chroma_url=url, collection=collection))
+        cli = NewsRAG(Settings(data_dir=tmp_path / "cli", chroma_url=url, collection=collection))
+    cli.ingest([folder])
+    assert ui.search("ferry Skye", k=3, mode="keyword")  # the UI has loaded its keyword index
+    chunks = cli.store.count_chunks()
+    story.write_text("Harbour news\n\nThe lifeboat from Mallaig rescued two kayakers near Eigg.\n")
+    assert len(cli.ingest([folder]).updated) == 1 and cli.store.count_chunks() == chunks
+    hits = ui.search("lifeboat kayakers Eigg", k=3, mode="keyword")
+    assert hits and "kayakers" in hits[0].text
+    assert not ui.search("ferry Skye passengers", k=3, mode="keyword")
+
+
+def _nodes(tag: str, count: int) -> list[TextNode]:
+    return [TextNode(id_=f"{tag}:{i}", text=f"{tag} report number {i} about tides and {tag} ferries",
+                     metadata={"doc_id": tag, "position": i}) for i in range(count)]
+
+
+def _rebuild_many(directory: str, tag: str, times: int) -> None:
+    """Runs in a child process: rebuild the shared index again and again, reading it in between."""
+    index = KeywordIndex(Path(directory))
+    for n in range(times):
+        index.rebuild(_nodes(tag, 30 + n), generation=f"{tag}-{n}")
+        assert index.search(f"{tag} ferries", k=3), "an index just built cannot be searched"
+
+
+def test_two_processes_rebuilding_at_once_never_destroy_the_index(tmp_path: Path) -> None:
+    directory = tmp_path / "bm25" / "news"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_rebuild_many, args=(str(directory), tag, 8)) for tag in ("alpha", "beta", "gamma")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    survivor = KeywordIndex(directory)
+    assert survivor.load()
+    assert survivor.search("ferries tides", k=5)
+    leftovers = sorted(p.name for p in directory.parent.iterdir() if p.name != directory.name and not
+                       p.name.endswith(".lock"))
+    assert leftovers == [], f"staging folders left behind: {leftovers}"
+
+
+def test_a_killed_rebuild_leaves_no_staging_folder_behind(tmp_path: Path) -> None:
+    directory = tmp_path / "bm25" / "news"
+    index = KeywordIndex(directory)
+    index.rebuild(_nodes("alpha", 5), generation="g1")
+    dead = directory.with_name(f"{directory.name}.tmp-999999999-deadbeef")  # a pid that cannot be alive
+    shutil.copytree(directory, dead)
+    index.rebuild(_nodes("beta", 5), generation="g2")
+    assert not dead.exists()
+    assert index.search("beta ferries", k=1)
