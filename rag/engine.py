@@ -102,25 +102,34 @@ class NewsRAG:
         """The language model of ``RAG_LLM`` (None for ``extractive``); the local one loads here."""
         return None if self.settings.llm == "extractive" else build_chat_client(self.settings)
 
-    def query_engine(self, filters: SearchFilters | None = None) -> CitedQueryEngine:
+    def query_engine(self, filters: SearchFilters | None = None, k: int | None = None) -> CitedQueryEngine:
         """A llama-index query engine over this index that answers with checked citations."""
         return CitedQueryEngine(
-            retrieve_hits=lambda question: self.search(question, filters=filters),
+            retrieve_hits=lambda question: self.search(question, k=k, filters=filters),
             scorer=embedding_scorer(lambda texts: embed_texts(self.embed_model, texts)),
             article_texts=self.store.article_texts,
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature, context_chars=self.settings.context_chars,
             relevance_margin=self.settings.relevance_margin,
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
+            min_confidence=self.settings.min_confidence,
+            extractive_min_score=self.settings.extractive_min_score,
         )
 
-    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+    def ask(self, question: str, filters: SearchFilters | None = None, k: int | None = None) -> Answer:
         """Answer with cited sources, or refuse when the articles do not hold the answer."""
-        return self._final(self.stream(question, filters))
+        return self._final(self.stream(question, filters, k))
 
-    def stream(self, question: str, filters: SearchFilters | None = None) -> Iterator[str | Answer]:
-        """Yield text deltas as the model writes, then the final checked ``Answer``."""
-        for item in self._engine_or_error(filters).stream(question):
+    def stream(self, question: str, filters: SearchFilters | None = None,
+               k: int | None = None) -> Iterator[str | Answer]:
+        """Yield text deltas as the model writes, then the final checked ``Answer`` (``k``: passages
+        read, default ``RAG_TOP_K``)."""
+        _check_length("question", len(question), self.settings.max_question_chars, "RAG_MAX_QUESTION_CHARS")
+        yield from self._stream_unchecked(question, filters, k)
+
+    def _stream_unchecked(self, question: str, filters: SearchFilters | None,
+                          k: int | None = None) -> Iterator[str | Answer]:
+        for item in self._engine_or_error(filters, k).stream(question):
             if isinstance(item, Answer):
                 item.question = question
             yield item
@@ -129,18 +138,38 @@ class NewsRAG:
         """Answer a follow-up in the context of ``history`` ([{"role", "content"}, ...])."""
         return self._final(self.stream_chat(history, message, filters))
 
-    def stream_chat(self, history: Sequence[Message], message: str,
-                    filters: SearchFilters | None = None) -> Iterator[str | Answer]:
+    def stream_chat(self, history: Sequence[Message], message: str, filters: SearchFilters | None = None,
+                    k: int | None = None) -> Iterator[str | Answer]:
         """``chat`` with streaming: the follow-up is rewritten to stand alone, then answered."""
+        _check_length("question", len(message), self.settings.max_question_chars, "RAG_MAX_QUESTION_CHARS")
+        _check_length("chat history", sum(len(str(turn.get("content", ""))) for turn in history),
+                      self.settings.max_history_chars, "RAG_MAX_HISTORY_CHARS")
         chat = self._chat_client_or_none()
         question = standalone_question(history, message, chat)
-        yield from self.stream(question, filters)
+        yield from self._stream_unchecked(question, filters, k)  # a rewrite may add the previous question
 
     def configure(self, **changes: object) -> None:
-        """Change settings at run time (the UI's settings tab); the model is reloaded only if needed."""
-        self.settings = self.settings.model_copy(update=changes)
-        if {"llm", "local_model", "openai_model", "openai_base_url", "openai_api_key"} & set(changes):
-            self.__dict__.pop("chat_client", None)
+        """Change settings at run time; the model is reloaded only if needed.
+
+        A stored API key is never sent to another server: a new ``openai_base_url`` needs its key (or
+        ``openai_api_key=None``) in the same call. A local model that is replaced stops serving, so its
+        memory and threads are freed."""
+        old = self.settings
+        changed = {name for name, value in changes.items() if getattr(old, name, None) != value}
+        if "openai_base_url" in changed and old.openai_api_key is not None and "openai_api_key" not in changes:
+            raise ConfigError(
+                f"Changing openai_base_url to {changes['openai_base_url'] or 'api.openai.com'} would send the "
+                "stored API key there: give that server's key in the same call (openai_api_key=..., or None "
+                "for a server that needs no key).")
+        self.settings = old.model_copy(update=changes)
+        if {"llm", "local_model", "local_threads", "local_context", "openai_model", "openai_base_url",
+                "openai_api_key"} & changed:
+            client = self.__dict__.pop("chat_client", None)
+            if client is not None and client.backend == "local" and client.base_url and \
+                    {"llm", "local_model", "local_threads", "local_context"} & changed:
+                from rag.local_model import stop_shared
+
+                stop_shared(client.base_url)
 
     def _chat_client_or_none(self) -> ChatClient | None:
         try:
@@ -148,9 +177,10 @@ class NewsRAG:
         except RagError:
             return None  # reported by the answer step, with the sources
 
-    def _engine_or_error(self, filters: SearchFilters | None) -> CitedQueryEngine | _FailedBackend:
+    def _engine_or_error(self, filters: SearchFilters | None,
+                         k: int | None = None) -> CitedQueryEngine | _FailedBackend:
         try:
-            return self.query_engine(filters)
+            return self.query_engine(filters, k)
         except RagError as exc:  # no model: still show what retrieval found
             return _FailedBackend(self, exc, filters)
 
@@ -162,6 +192,13 @@ class NewsRAG:
                 answer = item
         assert answer is not None, "stream ended without an Answer"
         return answer
+
+
+def _check_length(what: str, chars: int, limit: int, setting: str) -> None:
+    """Refuse oversized input up front: it would crowd the passages out of the model's window."""
+    if chars > limit:
+        raise InputTooLong(f"The {what} is too long ({chars:,} characters; the limit is {limit:,}, set by "
+                           f"{setting}). Shorten it" + (", or start a new chat." if "history" in what else "."))
 
 
 class _FailedBackend:

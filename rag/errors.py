@@ -25,3 +25,7 @@ class BackendError(RagError):
 
 class FileRejected(RagError):
     """One input file cannot be ingested; the reason goes into the ingestion report."""
+
+
+class InputTooLong(RagError):
+    """A question or chat history is over its length limit (``RAG_MAX_QUESTION_CHARS`` / ``RAG_MAX_HISTORY_CHARS``)."""

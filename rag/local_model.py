@@ -45,6 +45,7 @@ __all__ = [
     "locate_parts",
     "sha256_file",
     "shared_server",
+    "stop_shared",
 ]
 
 log = logging.getLogger(__name__)
@@ -527,6 +528,17 @@ def shared_server(model_path: Path, threads: int = 0, context: int = 4096) -> Lo
             server = _shared[key] = LocalModelServer(key[0], threads=threads, context=context)
     server.start()  # outside the registry lock: loading takes seconds; start() has its own lock
     return server
+
+
+def stop_shared(base_url: str) -> bool:
+    """Stop the shared server at ``base_url`` (its model was replaced) and forget it; False if none was."""
+    with _shared_lock:
+        key = next((k for k, server in _shared.items() if server._base_url == base_url.rstrip("/")), None)
+        server = _shared.pop(key) if key is not None else None
+    if server is None:
+        return False
+    server.stop()
+    return True
 
 
 @atexit.register

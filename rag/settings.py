@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     context_chars: int = Field(1400, ge=200, le=50_000,
                                description="Excerpt characters sent to the model: on a CPU, prompt length is latency.")
 
+    # Abstention (issue 13): the answerer's confidence that the excerpts answer the question
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0,
+                                  description="Answers the model is less sure of than this are refused "
+                                              "(P(a sentence answers) from its logprobs).")
+    extractive_min_score: float = Field(0.45, ge=-1.0, le=2.0,
+                                        description="The extractive backend refuses below this sentence score.")
+
     # Generation
     llm: LlmBackend = "local"
     local_model: Path | None = Field(None, description="Any GGUF file; default: the bundled Qwen2.5 1.5B.")
@@ -69,6 +76,16 @@ class Settings(BaseSettings):
 
     # The web UI
     ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")
+
+    # The HTTP API (`rag serve`)
+    api_token: SecretStr | None = Field(None, description="Bearer token the API requires (needed off loopback).")
+    api_parallel: int = Field(2, ge=1, le=64, description="Answers the API computes at once; more wait their "
+                                                          "turn (the local model always answers one at a time).")
+
+    # Input limits: a longer question would crowd the passages out of the model's window
+    max_question_chars: int = Field(1000, ge=20, le=100_000, description="Longer questions are refused.")
+    max_history_chars: int = Field(20_000, ge=0, le=1_000_000,
+                                   description="Longer chat histories are refused (the UI sends the recent turns).")
 
     @field_validator("chunk_overlap")
     @classmethod

@@ -35,12 +35,15 @@ ARTIFACTS = REPO / "test-artifacts"
 README_SCREENSHOT = REPO / "docs" / "ui.png"
 FUNDING_QUESTION = "How much has the US government contributed to Ukraine's war effort?"
 ANSWER_TIMEOUT_MS = 60_000
+DOWN_SERVER = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, NewsRAG]]:
     """The app on a free loopback port, over a fresh index seeded as on a first start."""
-    engine = NewsRAG(Settings(data_dir=tmp_path_factory.mktemp("ui-browser"), llm="extractive"))
+    # The operator offers an OpenAI-compatible server that is down (no key): the page may pick it, not change it.
+    engine = NewsRAG(Settings(data_dir=tmp_path_factory.mktemp("ui-browser"), llm="extractive",
+                              openai_base_url=DOWN_SERVER))
     seed_if_empty(engine, SEEDS, say=lambda _: None)
     app = build_app(engine)
     url = launch(app, port=free_port(), block=False)
@@ -142,23 +145,32 @@ def test_upload_is_listed_answerable_and_removable(page: Page, served: tuple[str
     assert all("Lunar rover" not in doc.title for doc in engine.documents())
 
 
-def test_backend_error_is_a_chat_message_and_settings_apply_at_once(page: Page, served: tuple[str, NewsRAG]) -> None:
+def test_backend_error_is_a_chat_message_and_settings_apply_at_once(page: Page, served: tuple[str, NewsRAG],
+                                                                   browser: Browser) -> None:
     engine = served[1]
-    try:
-        choose_backend(page, "openai")  # no API key anywhere in this test's environment
-        ask(page, FUNDING_QUESTION)
-        page.locator("#chat :text('Could not generate an answer')").wait_for(timeout=ANSWER_TIMEOUT_MS)
-        assert "API key" in last_answer(page).inner_text()
-        assert page.locator("#sources h3").inner_text() == "Retrieved passages"
+    page.get_by_role("tab", name="Settings").click()
+    assert page.locator("#settings-status").inner_text()  # no field for a URL, key or model file
+    assert page.locator("#settings input[type=text], #settings input[type=password]").count() == 0
+    choose_backend(page, "openai")  # the operator's server is down
+    ask(page, FUNDING_QUESTION)
+    page.locator("#chat :text('Could not generate an answer')").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "Cannot connect" in last_answer(page).inner_text()
+    assert page.locator("#sources h3").inner_text() == "Retrieved passages"
+    assert engine.settings.llm == "extractive"  # the choice is this tab's, not the server's
 
-        page.get_by_role("tab", name="Settings").click()
-        page.locator("#show-scores input").check()
-        choose_backend(page, "extractive")
-        ask(page, FUNDING_QUESTION)  # the app is still running, and now answers
-        page.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
-        assert "retrieval scores: fused" in page.locator("#sources").inner_text()
-    finally:
-        engine.configure(llm="extractive")
+    other = browser.new_context().new_page()  # another visitor, meanwhile: still the operator's backend
+    other.goto(served[0], wait_until="load")
+    ask(other, FUNDING_QUESTION)
+    other.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "extractive" in last_answer(other).inner_text()
+    other.context.close()
+
+    page.get_by_role("tab", name="Settings").click()
+    page.locator("#show-scores input").check()
+    choose_backend(page, "extractive")
+    ask(page, FUNDING_QUESTION)  # the app is still running, and now answers
+    page.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "retrieval scores: fused" in page.locator("#sources").inner_text()
 
 
 def test_slow_backend_shows_progress_and_can_be_stopped(page: Page, served: tuple[str, NewsRAG],
@@ -172,7 +184,7 @@ def test_slow_backend_shows_progress_and_can_be_stopped(page: Page, served: tupl
         page.locator("#chat [data-testid=bot]", has_text="Stopped before the answer was finished").wait_for()
         page.locator("#question button", has_text="Ask").wait_for()
     finally:
-        engine.configure(llm="extractive", openai_base_url=None, openai_api_key=None)
+        engine.configure(llm="extractive", openai_base_url=DOWN_SERVER, openai_api_key=None)
 
 
 @pytest.fixture
@@ -210,13 +222,10 @@ def test_local_model_streams_words_before_the_checked_answer(page: Page, served:
     page.get_by_role("tab", name="Settings").click()
     page.locator("#top-k input[type=number]").fill("1")  # one passage: the shortest prompt
     page.locator("#top-k input[type=number]").press("Enter")
-    try:
-        choose_backend(page, "local")
-        assert engine.settings.llm == "local" and engine.settings.top_k == 1
-        ask(page, FUNDING_QUESTION)
-        states = watch_answer(page, until="prompt tokens", seconds=240)
-    finally:
-        engine.configure(llm="extractive", top_k=4)
+    choose_backend(page, "local")  # this tab only: the engine's own settings stay
+    assert engine.settings.llm == "extractive" and engine.settings.top_k == 4
+    ask(page, FUNDING_QUESTION)
+    states = watch_answer(page, until="prompt tokens", seconds=240)
     assert any("Searching the articles" in s or "Generating" in s for s in states[:3]), states[:3]
     # How many intermediate frames a 50 ms poll catches depends on the machine's speed; what a user
     # must see is the model's words on screen (with the cursor) before the checked answer replaces them.

@@ -1,4 +1,4 @@
-"""The Gradio app: a chat with a sources panel, the article library, and run-time settings.
+"""The Gradio app: a chat with a sources panel, the article library, and per-session settings.
 
 ``build_app(engine)`` lays out the page and wires events to ``Handlers``; ``launch(app, ...)`` serves it
 with the offline theme (system fonts, nothing fetched from outside 127.0.0.1), the page script and
@@ -15,9 +15,10 @@ import gradio as gr
 from rag import Answer, DocumentInfo, NewsRAG, RagError
 from ui import render
 from ui.assets import CSS, PAGE_JS
-from ui.chat import flatten_history, stream_reply
-from ui.library import UPLOAD_TYPES, take_uploads, upload_dir
-from ui.settings_form import BACKEND_HELP, BACKENDS, requested_changes, settings_summary
+from ui.chat import flatten_history, recent_turns, stream_reply
+from ui.library import UPLOAD_TYPES, forget_upload, take_uploads, upload_dir
+from ui.settings_form import (BACKEND_HELP, MAX_PAGE_TOP_K, Choices, SessionEngines, available_backends,
+                              checked_choices, effective, settings_summary)
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events; only `ask` is the public API
 ANSWERING: dict[str, Any] = {"concurrency_id": "answer"}  # chat and API share the model: one answer at a time
@@ -43,25 +44,26 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tupl
 
 
 def build_app(engine: NewsRAG) -> gr.Blocks:
-    """The whole page for one engine (shared by every browser tab; settings changes apply to all)."""
+    """The whole page for one engine: the library is shared, settings chosen in a tab are that tab's own."""
     handlers = Handlers(engine)
     with gr.Blocks(title="news-rag", analytics_enabled=False) as app:
+        choices = gr.State(Choices())  # this browser session's backend and top-k
         gr.Markdown("## news-rag\nAsk questions about the indexed news articles. Every claim cites "
                     "its source; click a **[n]** to see the quoted passage.", elem_id="header")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                chat = _chat_tab(handlers)
+                chat = _chat_tab(handlers, choices)
             with gr.Tab("Library", id="library") as library_tab:
                 library = _library_tab(handlers, chat["chatbot"])
-            with gr.Tab("Settings", id="settings"):
-                _settings_tab(handlers, chat)
+            with gr.Tab("Settings", id="settings", elem_id="settings"):
+                _settings_tab(handlers, chat, choices)
         library_tab.select(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
         app.load(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
         gr.api(handlers.ask, api_name="ask", **ANSWERING)
     return app
 
 
-def _chat_tab(handlers: Handlers) -> dict[str, Any]:
+def _chat_tab(handlers: Handlers, choices: gr.State) -> dict[str, Any]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(elem_id="chat", height=520, label="Chat", show_label=False, buttons=["copy"],
@@ -77,7 +79,7 @@ def _chat_tab(handlers: Handlers) -> dict[str, Any]:
     turns = gr.State([])  # the conversation as plain text, for follow-up questions
     show_scores = gr.Checkbox(False, render=False, label="Show retrieval scores in the sources panel",
                               elem_id="show-scores")
-    answer_io = dict(fn=handlers.respond, inputs=[pending, chatbot, answers, turns, show_scores],
+    answer_io = dict(fn=handlers.respond, inputs=[pending, chatbot, answers, turns, show_scores, choices],
                      outputs=[chatbot, answers, turns, sources], **PRIVATE, **ANSWERING)
     runs = []
     for taken in (question.submit(handlers.take_question, question, [question, pending], queue=False, **PRIVATE),
@@ -93,8 +95,10 @@ def _chat_tab(handlers: Handlers) -> dict[str, Any]:
 
 
 def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
-    gr.Markdown("Indexed articles. Add files (" + " ".join(UPLOAD_TYPES) + f", up to "
-                f"{handlers.engine.settings.max_file_mb:g} MB each): they are cleaned, chunked and indexed.")
+    gr.Markdown("Indexed articles, shared by everyone using this server. Add files (" + " ".join(UPLOAD_TYPES)
+                + f", up to {handlers.engine.settings.max_file_mb:g} MB each): they are cleaned, chunked and "
+                "indexed. A file named like an article already here is added under a new name (`name-2.md`): "
+                "an upload never replaces another article. To replace one, remove it first.")
     table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table",
                          column_widths=["40%", "14%", "18%", "8%", "10%", "10%"], show_search="search")
     with gr.Row():
@@ -110,25 +114,19 @@ def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
     return {"refresh_outputs": refresh_outputs}
 
 
-def _settings_tab(handlers: Handlers, chat: dict[str, Any]) -> None:
+def _settings_tab(handlers: Handlers, chat: dict[str, Any], choices: gr.State) -> None:
     current = handlers.engine.settings
-    backend = gr.Radio(list(BACKENDS), value=current.llm, label="Answer backend", info=BACKEND_HELP[current.llm],
-                       elem_id="backend")
-    with gr.Group(visible=current.llm == "openai") as openai_group:
-        openai_model = gr.Textbox(current.openai_model, label="Model name")
-        base_url = gr.Textbox(current.openai_base_url or "", label="Base URL (blank: api.openai.com)",
-                              placeholder="http://127.0.0.1:11434/v1")
-        api_key = gr.Textbox("", type="password", label="API key (blank: keep the current one)")
-    with gr.Group(visible=current.llm == "local") as local_group:
-        local_model = gr.Textbox(str(current.local_model or ""), label="GGUF model file (blank: bundled Qwen2.5 1.5B)")
-    top_k = gr.Slider(1, 20, value=current.top_k, step=1, label="Passages to read (top-k)", elem_id="top-k")
+    backend = gr.Radio(list(available_backends(current)), value=current.llm, label="Answer backend",
+                       info=BACKEND_HELP[current.llm], elem_id="backend")
+    top_k = gr.Slider(1, MAX_PAGE_TOP_K, value=min(current.top_k, MAX_PAGE_TOP_K), step=1,
+                      label="Passages to read (top-k)", elem_id="top-k")
     chat["show_scores"].render()
     apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
     summary = gr.Markdown(settings_summary(current), elem_id="settings-status")
-    gr.Markdown("<small>Settings apply to everyone using this server, from the next question on.</small>")
-    backend.change(handlers.backend_form, backend, [backend, openai_group, local_group], queue=False, **PRIVATE)
-    apply.click(handlers.apply, [backend, openai_model, base_url, api_key, local_model, top_k], [summary, api_key],
-                **PRIVATE)
+    gr.Markdown("<small>These choices apply to this browser tab only, from the next question on. The model "
+                "files, servers and keys are set by whoever runs the server (`rag config`).</small>")
+    backend.change(handlers.backend_help, backend, backend, queue=False, **PRIVATE)
+    apply.click(handlers.apply, [backend, top_k, choices], [summary, choices], queue=False, **PRIVATE)
     chat["show_scores"].change(handlers.last_sources, [chat["answers"], chat["show_scores"]], chat["sources"],
                                queue=False, **PRIVATE)
 
@@ -143,6 +141,7 @@ class Handlers:
 
     def __init__(self, engine: NewsRAG) -> None:
         self.engine = engine
+        self.sessions = SessionEngines(engine)
 
     # --- chat --------------------------------------------------------------------------------------
     def take_question(self, message: str) -> tuple[Any, str]:
@@ -163,15 +162,19 @@ class Handlers:
         return self.idle(), chat
 
     def respond(self, message: str, chat: list[dict[str, Any]], answers: list[Answer | None],
-                turns: list[dict[str, str]], show_scores: bool) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer into the chat; the final checked answer replaces the streamed words."""
+                turns: list[dict[str, str]], show_scores: bool,
+                choices: Choices | None = None) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer into the chat with this session's choices; the final checked answer
+        replaces the streamed words. Only the recent turns that fit the history limit are sent."""
         message = (message or "").strip()
         if not message:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         answers = [*answers, None, None]
-        for reply in stream_reply(self.engine, turns, message):
+        engine = self.sessions.for_session(choices)
+        history = recent_turns(turns, engine.settings.max_history_chars)
+        for reply in stream_reply(engine, history, message):
             chat[-1] = {"role": "assistant", "content": reply.markdown}
             if reply.answer is None:
                 yield chat, answers, turns, gr.skip()
@@ -228,30 +231,34 @@ class Handlers:
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
             summary = f"Could not index the files: {exc}"
-        return None, summary, *self.library()
+        renamed = "".join(f"\n\n**{name}** was added as **{saved}**: an article with that name is already in "
+                          "the library (remove it first to replace it)." for name, saved in intake.renamed)
+        return None, summary + renamed, *self.library()
 
     def remove(self, doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
             return "Pick an article to remove first.", *self.library()
-        title = next((d.title for d in self.engine.documents() if d.doc_id == doc_id), doc_id)
+        doc = next((d for d in self.engine.documents() if d.doc_id == doc_id), None)
+        title = doc.title if doc else doc_id
         try:
             removed = self.engine.remove(doc_id)
+            if removed and doc:  # its uploaded file goes too: the name is free for a new upload
+                forget_upload(doc.source, upload_dir(self.engine.settings.data_dir), self.engine.documents())
             summary = f"Removed **{title}**." if removed else f"**{title}** was not in the index any more."
         except RagError as exc:
             summary = f"Could not remove **{title}**: {exc}"
         return summary, *self.library()
 
     # --- settings ----------------------------------------------------------------------------------
-    def backend_form(self, backend: str) -> tuple[Any, Any, Any]:
-        return (gr.Radio(info=BACKEND_HELP.get(backend, "")), gr.Group(visible=backend == "openai"),
-                gr.Group(visible=backend == "local"))
+    def backend_help(self, backend: str) -> Any:
+        return gr.Radio(info=BACKEND_HELP.get(backend, ""))
 
-    def apply(self, backend: str, openai_model: str, base_url: str, api_key: str, local_model: str,
-              top_k: float) -> tuple[str, str]:
-        """Apply at once (no restart); a bad model or key shows up as a message on the next answer."""
-        changes = requested_changes(self.engine.settings, backend, openai_model, base_url, api_key,
-                                    local_model, top_k)
-        if changes:
-            self.engine.configure(**changes)
-        prefix = "Applied. " if changes else "No change. "
-        return prefix + settings_summary(self.engine.settings), ""
+    def apply(self, backend: str, top_k: float, choices: Choices | None) -> tuple[str, Choices | None]:
+        """Keep this session's choices (never the engine's settings): other visitors are unaffected."""
+        settings = self.engine.settings
+        try:
+            new = checked_choices(settings, backend, top_k)
+        except ValueError as exc:
+            return f"Not applied: {exc}. " + settings_summary(settings, choices), choices
+        changed = effective(settings, new) != effective(settings, choices)
+        return ("Applied. " if changed else "No change. ") + settings_summary(settings, new), new

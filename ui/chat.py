@@ -7,6 +7,7 @@ status meanwhile: a slow backend never looks like a frozen screen.
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import threading
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag import Answer, NewsRAG, RagError
+from rag.generation import ChatClient
 from ui import render
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,46 @@ class Reply:
 
 class _Done:
     """Marks the end of the worker's output."""
+
+
+class Stopped(Exception):
+    """The user pressed Stop: the answer is abandoned mid-stream."""
+
+
+class _StopAware(ChatClient):
+    """The engine's model client, which gives up between two tokens once the user pressed Stop.
+
+    The engine may read many tokens before it yields anything (the reply's first line), so checking Stop
+    only between the engine's own items could leave the model writing a whole answer nobody reads.
+    Giving up closes the HTTP stream, so the model server stops generating and its slot is free."""
+
+    def __init__(self, client: ChatClient, stop: threading.Event) -> None:  # noqa: D107  (no super: a proxy)
+        self._wrapped, self._stop = client, stop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_wrapped"], name)
+
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[str]:  # type: ignore[override]
+        deltas = self._wrapped.stream(*args, **kwargs)
+        with closing(deltas):
+            for delta in deltas:
+                if self._stop.is_set():
+                    raise Stopped
+                yield delta
+
+
+def _stoppable(engine: NewsRAG, stop: threading.Event) -> NewsRAG:
+    """A shallow view of ``engine`` whose model client honours ``stop`` (same index, same model)."""
+    try:
+        client = engine.chat_client
+        _ = engine.retriever  # the shared parts exist before the copy, so the view shares them
+    except RagError:
+        return engine  # the answer step reports it, with the passages found
+    if client is None:
+        return engine
+    view = copy.copy(engine)
+    view.__dict__["chat_client"] = _StopAware(client, stop)
+    return view
 
 
 def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str) -> Iterator[Reply]:
@@ -75,11 +117,14 @@ def _produce(engine: NewsRAG, history: list[Turn], message: str, items: queue.Qu
              stop: threading.Event) -> None:
     """Worker thread: forward the engine's stream into ``items``."""
     try:
+        engine = _stoppable(engine, stop)
         with closing(engine.stream_chat(history, message)) as stream:  # closing ends a model request early
             for item in stream:
                 if stop.is_set():
                     return
                 items.put(item)
+    except Stopped:
+        return
     except Exception as exc:  # noqa: BLE001  shown in the chat; the app keeps running
         if not isinstance(exc, RagError):
             log.exception("answering failed")
@@ -101,6 +146,19 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, RagError):
         return str(exc)
     return f"Unexpected error ({type(exc).__name__}: {exc}). The app is still running; try again."
+
+
+def recent_turns(turns: Sequence[Turn], max_chars: int) -> list[Turn]:
+    """The latest turns whose text fits ``max_chars``: a long chat keeps working (follow-ups need only
+    the recent context) and never sends the engine more than its history limit."""
+    kept: list[Turn] = []
+    used = 0
+    for turn in reversed(turns):
+        used += len(turn["content"])
+        if used > max_chars:
+            break
+        kept.append(turn)
+    return kept[::-1]
 
 
 def flatten_history(history: Sequence[dict[str, Any]] | None) -> list[Turn]:
