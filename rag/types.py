@@ -75,6 +75,24 @@ class Answer:
     # Below RAG_MIN_CONFIDENCE the answer is a refusal.
     confidence: float | None = None
 
+    def to_dict(self) -> dict[str, object]:
+        """The one JSON shape of an answer, shared by ``rag ask --json`` and the HTTP API (``/v1/ask``),
+        so a script written against one reads the other. Hits are compact: which articles were read."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "confidence": self.confidence,
+            "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
+                           "start": c.start, "end": c.end, "publisher": c.publisher} for c in self.citations],
+            "backend": self.backend,
+            "model": self.model,
+            "timings": self.timings,
+            "prompt_tokens": self.prompt_tokens,
+            "error": self.error or None,
+            "question": self.question,
+            "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title} for h in self.hits],
+        }
+
 
 @dataclass(frozen=True)
 class DocumentInfo:

@@ -54,7 +54,7 @@ def main() -> None:
     """Entry point: a ``RagError`` is a message and exit code 1, never a traceback."""
     # Importing a module registers its commands. ui/eval/bench import their packages lazily, inside
     # the command, so `rag ingest` never pays for Gradio and the engine never depends on them.
-    from rag.cli import answer, bench_cmd, eval_cmd, index, ui_cmd  # noqa: F401
+    from rag.cli import answer, bench_cmd, eval_cmd, index, serve_cmd, ui_cmd  # noqa: F401
 
     try:
         app()

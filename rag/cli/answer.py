@@ -34,7 +34,7 @@ def ask(
     require_articles(engine)
     if as_json:
         answer = engine.ask(question)
-        print(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))  # the HTTP API's shape too
     else:
         answer = show_streamed(engine.stream(question))
     if answer.error:
@@ -105,18 +105,3 @@ def render_answer(answer: Answer) -> Group:
         parts.append(Text(f"\n{answer.backend} · {answer.model} · {timing}", style="dim"))
     return Group(*parts)
 
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    """The stable JSON shape of ``rag ask --json``."""
-    return {
-        "answer": answer.text,
-        "refused": answer.refused,
-        "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
-                       "start": c.start, "end": c.end} for c in answer.citations],
-        "backend": answer.backend,
-        "model": answer.model,
-        "timings": answer.timings,
-        "prompt_tokens": answer.prompt_tokens,
-        "error": answer.error or None,
-        "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title} for h in answer.hits],
-    }

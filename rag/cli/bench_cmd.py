@@ -147,6 +147,44 @@ def concurrency_bench(
                                               single_seconds=min(seconds, 15.0)))
 
 
+@bench_app.command("service")
+def service_bench(
+    ctx: typer.Context,
+    corpus: Annotated[Path, typer.Option(help="Articles to index [default: the bundled seeds/].",
+                                         show_default=False)] = Path(__file__).resolve().parents[2] / "seeds",
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+    seconds: Annotated[float, typer.Option(min=1, help="How long each measurement runs.")] = 10.0,
+) -> None:
+    """`POST /v1/ask` beside `NewsRAG.ask` in process (extractive), at 1 and 8 clients: the HTTP layer's cost."""
+    from eval.bench import report, service
+
+    figures = service.run(corpus.resolve(), _work(ctx, work), seconds=seconds)
+    console.print(service.markdown(figures), highlight=False, markup=False, soft_wrap=True)
+    console.print(f"wrote {report.save(out, 'service', figures, _command())}")
+
+
+@bench_app.command("news")
+def news_bench(
+    ctx: typer.Context,
+    half: Annotated[str, typer.Option(help="tune (choose thresholds here), report (quote these), or all.")] = "report",
+    llm: Annotated[str, typer.Option(help="Answering backend: local, openai or extractive.")] = "local",
+    naive: Annotated[bool, typer.Option(help="Also run the naive llama-index pipeline, alternating.")] = True,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions of the half.")] = None,
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+) -> None:
+    """news_dev (issue 13) on 2,000 CNN/DailyMail articles: right and cited, refusals, wrong answers,
+    first token beside a naive pipeline, and the refusal-threshold sweep."""
+    from eval.bench import news, report
+
+    if half not in news.HALVES:
+        raise typer.BadParameter(f"unknown half {half!r}: choose {', '.join(news.HALVES)}")
+    figures = news.run(_work(ctx, work), half=half, llm=llm, naive=naive, limit=limit)  # type: ignore[arg-type]
+    console.print(news.markdown(figures), highlight=False, markup=False, soft_wrap=True)
+    console.print(f"wrote {report.save(out, f'news_{half}_{llm}', figures, _command())}")
+
+
 @bench_app.command("report")
 def report_cmd(
     out: OUT = DEFAULT_OUT,

@@ -1,0 +1,585 @@
+"""The HTTP API of ``rag serve``: OpenAI-compatible chat completions with citations, ``/v1/ask``, documents.
+
+``build_service(engine)`` returns a FastAPI app; ``rag serve`` mounts the Gradio UI on it at ``/``. The
+engine is synchronous and the local model answers one question at a time, so answers run in worker
+threads behind ``AnswerSlots``: requests wait their turn instead of failing, and a client that goes
+away stops its answer. Every error is JSON in OpenAI's shape (``{"error": {"message", "type", "code"}}``)
+with a message that names the fix; stack traces stay in the server log.
+
+This module imports nothing from ``ui`` or ``eval``: the engine never depends on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.sse import EventSourceResponse, format_sse_event
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from starlette.exceptions import HTTPException
+
+from rag.engine import NewsRAG
+from rag.errors import ConfigError, InputTooLong, RagError, StoreUnavailableError
+from rag.generation import Message
+from rag.loading import SUPPORTED_SUFFIXES
+from rag.retrieval import SearchFilters
+from rag.settings import Settings
+from rag.types import Answer
+
+log = logging.getLogger(__name__)
+MODEL_ID = "news-rag"
+JSON_BODY_BYTES = 1024 * 1024  # a question with a long conversation fits many times over
+MULTIPART_OVERHEAD = 64 * 1024
+POLL_SECONDS = 0.25  # how often a waiting request checks that its client is still there
+KEEPALIVE_SECONDS = 10.0  # an SSE comment while the answer is being made: proxies keep the stream open
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+# --- who may connect -------------------------------------------------------------------------------------
+def is_loopback(host: str) -> bool:
+    """True when only this machine can connect to ``host`` (a host name may resolve to anything)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_access(host: str, token: SecretStr | None, no_auth: bool) -> str:
+    """A sentence saying who can reach the server; refuses a non-loopback bind without a token.
+
+    Same rule as the UI: loopback needs nothing, anything else needs ``RAG_API_TOKEN`` unless the user
+    explicitly takes the risk with ``--no-auth``."""
+    if token is not None and no_auth:
+        raise ConfigError("RAG_API_TOKEN and --no-auth exclude each other: unset one")
+    if token is not None:
+        return "bearer token required (RAG_API_TOKEN)"
+    if is_loopback(host):
+        return "loopback only: reachable from this machine, no token"
+    if no_auth:
+        return (f"WARNING: listening on {host} WITHOUT authentication (--no-auth): anyone who can reach this "
+                "machine can ask questions and change the library")
+    raise ConfigError(f"refusing to listen on {host} without authentication: set RAG_API_TOKEN to a secret "
+                      "(clients send it as `Authorization: Bearer <token>`), or pass --no-auth to accept the "
+                      "risk; the default host 127.0.0.1 needs neither")
+
+
+# --- request bodies ----------------------------------------------------------------------------------------
+class Filters(BaseModel):
+    """Restrict retrieval: source file names, and/or a publication window (ISO date or epoch seconds)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(default_factory=list, description="File names, as shown in citations.")
+    published_from: datetime | None = Field(None, description="Inclusive, e.g. 2025-01-31 or 1738281600.")
+    published_to: datetime | None = Field(None, description="Exclusive.")
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> Filters:
+        if self.published_from and self.published_to and self.published_from >= self.published_to:
+            raise ValueError("published_from must be before published_to")
+        return self
+
+    def to_search_filters(self) -> SearchFilters | None:
+        if not (self.sources or self.published_from or self.published_to):
+            return None
+        return SearchFilters(sources=tuple(self.sources), published_from=_epoch(self.published_from),
+                             published_to=_epoch(self.published_to))
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+class AskRequest(BaseModel):
+    """``POST /v1/ask``: one question, answered as ``rag ask --json`` would."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1)
+    filters: Filters | None = None
+    k: int | None = Field(None, ge=1, le=50, description="Passages to read (default: RAG_TOP_K).")
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")  # name, tool_calls...: accepted, not used
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        """The message as plain text (OpenAI clients may send a list of typed parts)."""
+        if isinstance(self.content, list):
+            return "\n".join(part.text or "" for part in self.content if part.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    """``POST /v1/chat/completions``, OpenAI's format. Sampling fields are accepted and ignored: the
+    engine's settings decide how the answer is made. ``filters`` is this server's own extra field."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    filters: Filters | None = None
+
+    def question_and_history(self) -> tuple[str, list[Message]]:
+        """The last user message is the question; earlier user/assistant turns are the conversation."""
+        last = self.messages[-1]
+        if last.role != "user" or not last.text().strip():
+            raise HTTPException(422, "The last message must be the user's question (role 'user', non-empty text).")
+        history = [{"role": m.role, "content": m.text()} for m in self.messages[:-1]
+                   if m.role in ("user", "assistant") and m.text().strip()]
+        return last.text().strip(), history
+
+
+# --- answering in turn ---------------------------------------------------------------------------------------
+class _Done:
+    """Marks the end of a worker's output."""
+
+
+class _Waiting:
+    """Yielded while the answer is still being made, so a stream can send a keep-alive."""
+
+
+WAITING = _Waiting()
+Produce = Callable[[], Iterator["str | Answer"]]
+
+
+class AnswerSlots:
+    """Runs engine streams in worker threads, ``slots`` at a time; later requests queue for a slot.
+
+    The engine is synchronous and the local model answers one question at a time: an async server must
+    neither block its event loop on it nor turn a busy model into errors. A request whose client left
+    gives up its place in the queue, or stops its answer at the next item the engine yields."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._free = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self.waiting = 0
+        self.running = 0
+
+    async def items(self, produce: Produce, request: Request) -> AsyncIterator[str | Answer | _Waiting]:
+        """The engine's items as they come; ``WAITING`` every ``KEEPALIVE_SECONDS`` of silence."""
+        loop = asyncio.get_running_loop()
+        out: asyncio.Queue[object] = asyncio.Queue()
+        stop = threading.Event()
+
+        def put(item: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the server is shutting down
+                loop.call_soon_threadsafe(out.put_nowait, item)
+
+        threading.Thread(target=self._work, args=(produce, put, stop), daemon=True, name="answer").start()
+        silent_since = time.monotonic()
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(out.get(), POLL_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    if time.monotonic() - silent_since >= KEEPALIVE_SECONDS:
+                        silent_since = time.monotonic()
+                        yield WAITING
+                    continue
+                silent_since = time.monotonic()
+                if isinstance(item, _Done):
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item  # type: ignore[misc]
+        finally:
+            stop.set()  # the client left, or the answer is complete: the worker stops either way
+
+    def _work(self, produce: Produce, put: Callable[[object], None], stop: threading.Event) -> None:
+        with self._lock:
+            self.waiting += 1
+        acquired = False
+        try:
+            while not stop.is_set() and not acquired:
+                acquired = self._free.acquire(timeout=POLL_SECONDS)
+            with self._lock:
+                self.waiting -= 1
+                self.running += acquired
+            if not acquired:
+                return
+            with contextlib.closing(produce()) as items:  # closing stops the model's stream
+                for item in items:
+                    if stop.is_set():
+                        return
+                    put(item)
+        except BaseException as exc:  # handed to the request, which turns it into an HTTP error
+            put(exc)
+        finally:
+            if acquired:
+                with self._lock:
+                    self.running -= 1
+                self._free.release()
+            put(_Done())
+
+
+def answer_slots(settings: Settings) -> int:
+    """One for the local model (one llama.cpp slot); ``RAG_API_PARALLEL`` for the other backends."""
+    return 1 if settings.llm == "local" else settings.api_parallel
+
+
+async def final_answer(items: AsyncIterator[str | Answer | _Waiting]) -> Answer:
+    """The checked ``Answer`` at the end of a stream (raw deltas are not kept: the check may renumber)."""
+    answer: Answer | None = None
+    async for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    if answer is None:
+        raise HTTPException(499, "The client closed the request before the answer was ready.")
+    return answer
+
+
+# --- the OpenAI shapes ----------------------------------------------------------------------------------------
+def citations_of(answer: Answer) -> list[dict[str, object]]:
+    return answer.to_dict()["citations"]  # type: ignore[return-value]
+
+
+def usage_of(answer: Answer) -> dict[str, int]:
+    completion = max(1, len(answer.text) // 4)  # the engine counts prompt tokens only; ~4 chars a token
+    return {"prompt_tokens": answer.prompt_tokens, "completion_tokens": completion,
+            "total_tokens": answer.prompt_tokens + completion}
+
+
+def rag_fields(answer: Answer) -> dict[str, object]:
+    """The top-level fields this server adds to OpenAI's response: the evidence behind the answer."""
+    return {"citations": citations_of(answer), "confidence": answer.confidence, "refused": answer.refused,
+            "question": answer.question}
+
+
+def completion_body(answer: Answer, completion_id: str, created: int) -> dict[str, object]:
+    return {"id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
+                         "finish_reason": "stop", "logprobs": None}],
+            "usage": usage_of(answer), **rag_fields(answer)}
+
+
+def chunk_body(completion_id: str, created: int, delta: dict[str, object], finish: str | None = None,
+               **extra: object) -> dict[str, object]:
+    return {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+
+
+def error_body(status: int, message: str, kind: str | None = None) -> dict[str, object]:
+    """OpenAI's error shape, which its clients read the message from."""
+    return {"error": {"message": message, "type": kind or _error_type(status), "param": None, "code": status}}
+
+
+def _error_type(status: int) -> str:
+    return {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+            413: "request_too_large", 422: "invalid_request_error", 499: "client_closed_request",
+            503: "service_unavailable"}.get(status, "server_error")
+
+
+def status_of(error: RagError) -> int:
+    """413 for oversized input (shorten it), 503 for anything the operator must fix or retry."""
+    return 413 if isinstance(error, InputTooLong) else 503
+
+
+def sse(payload: dict[str, object] | str) -> bytes:
+    return format_sse_event(data_str=payload if isinstance(payload, str) else json.dumps(payload))
+
+
+# --- the app ----------------------------------------------------------------------------------------------------
+def build_service(engine: NewsRAG) -> FastAPI:
+    """The HTTP API over one engine. Every ``/v1`` route needs the bearer token when one is set."""
+    api = FastAPI(title="news-rag", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json",
+                  redoc_url=None)
+    slots = AnswerSlots(answer_slots(engine.settings))
+    api.state.engine, api.state.slots = engine, slots
+    _install_error_handlers(api)
+    upload_limit = engine.settings.max_file_bytes + MULTIPART_OVERHEAD
+    api.add_middleware(DeclaredSizeLimit, limits={"/v1/documents": upload_limit, "/v1/": JSON_BODY_BYTES})
+    authorized = [Depends(_bearer_check(engine.settings.api_token))]
+
+    @api.get("/healthz")
+    def healthz() -> dict[str, object]:
+        """Liveness for load balancers and scripts: is the index reachable, how busy is the model."""
+        return {"status": "ok", "backend": engine.settings.llm, "passages": engine.store.count_chunks(),
+                "answering": slots.running, "queued": slots.waiting}  # a count, not a listing: cheap at any size
+
+    @api.get("/v1/models", dependencies=authorized)
+    def models() -> dict[str, object]:
+        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
+                                            "owned_by": "news-rag"}]}
+
+    @api.post("/v1/chat/completions", dependencies=authorized, max_body_size=JSON_BODY_BYTES)
+    async def chat_completions(body: ChatRequest, request: Request) -> Any:
+        """OpenAI's chat completions; the answer keeps its [n] markers, ``citations`` says what they are."""
+        if body.model != MODEL_ID:
+            raise HTTPException(404, f"The model {body.model!r} is not served here: use {MODEL_ID!r} "
+                                     "(GET /v1/models lists it).")
+        question, history = body.question_and_history()
+        _check_question(question, engine.settings)
+        filters = body.filters.to_search_filters() if body.filters else None
+        items = slots.items(lambda: engine.stream_chat(history, question, filters), request)
+        completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        if body.stream:
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            return EventSourceResponse(_sse_stream(items, completion_id, created, include_usage),
+                                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        answer = _succeeded(await final_answer(items))
+        return completion_body(answer, completion_id, created)
+
+    @api.post("/v1/ask", dependencies=authorized, max_body_size=JSON_BODY_BYTES)
+    async def ask(body: AskRequest, request: Request) -> Any:
+        """One question -> the JSON of ``rag ask --json`` (``Answer.to_dict``)."""
+        _check_question(body.question, engine.settings)
+        filters = body.filters.to_search_filters() if body.filters else None
+        answer = await final_answer(slots.items(lambda: engine.stream(body.question, filters, body.k),
+                                                request))
+        if answer.error:  # the retrieved passages still go back, beside the error
+            return JSONResponse({**error_body(503, answer.error, "backend_error"), "answer": answer.to_dict()}, 503)
+        return answer.to_dict()
+
+    @api.get("/v1/documents", dependencies=authorized)
+    def list_documents() -> dict[str, object]:
+        return {"object": "list", "data": [_document_dict(d) for d in engine.documents()]}
+
+    @api.post("/v1/documents", dependencies=authorized, max_body_size=upload_limit)
+    def upload_documents(files: list[UploadFile] = File(description="Article files: .txt .md .html .jsonl")
+                         ) -> JSONResponse:
+        """Check, save under ``<data_dir>/uploads`` and index the files, as the Library tab does."""
+        return _ingest_uploads(engine, files)
+
+    @api.delete("/v1/documents/{doc_id}", dependencies=authorized)
+    def delete_document(doc_id: str) -> dict[str, object]:
+        if not engine.remove(doc_id):
+            raise HTTPException(404, f"No document {doc_id!r} is indexed; GET /v1/documents lists the doc_ids.")
+        return {"id": doc_id, "object": "document", "deleted": True}
+
+    return api
+
+
+class DeclaredSizeLimit:
+    """A JSON 413 naming the limit for a body whose declared Content-Length is over it.
+
+    The routes' own ``max_body_size`` still guards bodies sent without a length, but answers those
+    with Starlette's plain-text 413; most clients declare the length, so they get the message."""
+
+    def __init__(self, app: Callable[..., Any], limits: dict[str, int]) -> None:
+        self.app, self.limits = app, limits  # path prefix -> bytes, most specific first
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] == "http":
+            limit = next((v for prefix, v in self.limits.items() if scope["path"].startswith(prefix)), None)
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if limit is not None and declared.isdigit() and int(declared) > limit:
+                message = (f"The request body is {int(declared):,} bytes; the limit here is {limit:,}. Send a "
+                           "shorter question or conversation, or a smaller file (RAG_MAX_FILE_MB).")
+                await JSONResponse(error_body(413, message), 413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _check_question(question: str, settings: Settings) -> None:
+    """Refuse an oversized question before it queues for the model (the engine checks it again)."""
+    if len(question) > settings.max_question_chars:
+        raise HTTPException(413, f"The question is too long ({len(question):,} characters; the limit is "
+                                 f"{settings.max_question_chars:,}, set by RAG_MAX_QUESTION_CHARS). Shorten it.")
+
+
+def _succeeded(answer: Answer) -> Answer:
+    if answer.error:
+        raise HTTPException(503, answer.error)
+    return answer
+
+
+async def _sse_stream(items: AsyncIterator[str | Answer | _Waiting], completion_id: str, created: int,
+                      include_usage: bool) -> AsyncIterator[bytes]:
+    """OpenAI's stream: a role chunk, the checked answer, a final chunk with ``citations``, ``[DONE]``.
+
+    The model's raw words are not forwarded: the citation check may drop or renumber markers, and a
+    client cannot take back what it has shown. An error after the headers is an ``error`` event, which
+    the openai client raises as ``APIError``."""
+    yield sse(chunk_body(completion_id, created, {"role": "assistant", "content": ""}))
+    try:
+        answer = None
+        async for item in items:
+            if isinstance(item, _Waiting):
+                yield b": keep-alive\n\n"
+            elif isinstance(item, Answer):
+                answer = item
+        if answer is None:
+            return  # the client left
+        if answer.error:
+            yield sse(error_body(503, answer.error, "backend_error"))
+        else:
+            yield sse(chunk_body(completion_id, created, {"content": answer.text}))
+            yield sse(chunk_body(completion_id, created, {}, "stop", **rag_fields(answer)))
+            if include_usage:
+                yield sse({**chunk_body(completion_id, created, {}), "choices": [], "usage": usage_of(answer)})
+    except RagError as exc:
+        yield sse(error_body(status_of(exc), str(exc)))
+    except Exception:  # noqa: BLE001  (logged here; the client gets a message, not a trace)
+        log.exception("streaming answer failed")
+        yield sse(error_body(500, "Internal error while answering; the server log has the details."))
+    yield sse("[DONE]")
+
+
+def _bearer_check(token: SecretStr | None) -> Callable[..., None]:
+    """A dependency comparing the bearer token in constant time; nothing to check when none is set."""
+    scheme = HTTPBearer(auto_error=False)
+
+    def check(credentials: HTTPAuthorizationCredentials | None = Depends(scheme)) -> None:
+        if token is None:
+            return
+        given = credentials.credentials if credentials else ""
+        if not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
+            raise HTTPException(401, "Missing or wrong API token: send `Authorization: Bearer <token>` with "
+                                     "the server's RAG_API_TOKEN (openai clients: api_key=<token>).",
+                                headers={"WWW-Authenticate": "Bearer"})
+    return check
+
+
+def _install_error_handlers(api: FastAPI) -> None:
+    """Errors become OpenAI-shaped JSON with a status and a message naming the fix; never a traceback."""
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(error_body(exc.status_code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+                             for e in exc.errors())
+        return JSONResponse(error_body(422, f"Invalid request: {problems}. The API reference is at /v1/docs."), 422)
+
+    @api.exception_handler(RagError)
+    async def engine_error(request: Request, exc: RagError) -> JSONResponse:
+        status = status_of(exc)
+        hint = " Start the index server, or unset RAG_CHROMA_URL." if isinstance(exc, StoreUnavailableError) else ""
+        return JSONResponse(error_body(status, f"{exc}{hint}"), status)
+
+    @api.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request to %s failed", request.url.path)
+        return JSONResponse(error_body(500, "Internal error; the server log has the details."), 500)
+
+
+# --- documents -----------------------------------------------------------------------------------------------
+def _document_dict(doc: Any) -> dict[str, object]:
+    return {"id": doc.doc_id, "object": "document", "title": doc.title, "source": doc.source_name,
+            "publisher": doc.publisher, "published": doc.published, "chunks": doc.chunks,
+            "ingested_at": doc.ingested_at, "sha256": doc.sha256}
+
+
+def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:
+    """Save acceptable uploads and index them; say per file why one was refused.
+
+    The loader already refuses binary, empty and oversized files with a reason; type and size are checked
+    here first so nothing unusable is written to disk."""
+    settings = engine.settings
+    folder = Path(settings.data_dir) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    saved: dict[Path, str] = {}
+    rejected: list[dict[str, str]] = []
+    for upload in files:
+        name = upload.filename or "upload"
+        data = upload.file.read(settings.max_file_bytes + 1)
+        reason = upload_problem(name, data, settings.max_file_bytes)
+        if reason:
+            rejected.append({"file": name, "reason": reason})
+            continue
+        target = free_name(folder / safe_name(name), data)
+        if not target.exists():
+            target.write_bytes(data)
+        saved[target.resolve()] = name
+    if not saved:
+        raise HTTPException(422, "No file could be indexed: " + "; ".join(f"{r['file']}: {r['reason']}"
+                                                                          for r in rejected))
+    report = engine.ingest(list(saved))
+    rejected += [{"file": saved.get(Path(s.path).resolve(), Path(s.path).name), "reason": s.reason}
+                 for s in report.skipped]
+    body = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+            "rejected": rejected, "chunks_embedded": report.chunks_embedded, "seconds": round(report.seconds, 2)}
+    return JSONResponse(body, 201 if report.added or report.updated else 200)
+
+
+def upload_problem(name: str, data: bytes, max_bytes: int) -> str | None:
+    """Why this upload cannot be an article, or None."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return f"unsupported type '{suffix or 'none'}' (accepted: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+    if len(data) > max_bytes:
+        return f"too large (the limit is {max_bytes / 1e6:.0f} MB, set by RAG_MAX_FILE_MB)"
+    if not data:
+        return "empty file"
+    if b"\x00" in data[:8192]:
+        return "binary content, not text"
+    return None
+
+
+def safe_name(name: str) -> str:
+    """A file name without folders or odd characters, so an upload cannot land outside its folder."""
+    return re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip(".") or "upload"
+
+
+def free_name(target: Path, data: bytes) -> Path:
+    """``target`` if it is free or holds these bytes; else ``name-2.ext``, ``name-3.ext``...: an upload
+    never replaces a different article that happens to have the same file name."""
+    candidate, n = target, 1
+    while candidate.exists() and candidate.read_bytes() != data:
+        n += 1
+        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
+    return candidate
+
+
+# --- running it ---------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def serve_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a background thread; yields its base URL (tests, benchmarks)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True, name="uvicorn")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the API server did not start on {host}:{port}")
+        time.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,273 @@
+"""The HTTP API (`rag serve`): a real uvicorn server on 127.0.0.1, asked by the official `openai` client and httpx.
+
+One server per module, on its own copy of the seeds index, protected by a bearer token, with the UI
+mounted at / as `rag serve` does. Answers come from the `extractive` backend (instant, deterministic),
+except in the slow test, which loads the local model.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from rag import NewsRAG, Settings
+from rag.cli.serve_cmd import build_server_app
+from rag.service import build_service, serve_in_thread
+from tests.conftest import SEEDS, free_port
+
+TOKEN = "test-token-5f2c"
+FUNDING_QUESTION = "How much has the US government contributed to Ukraine's war effort?"
+UNANSWERABLE = "Who won the 1998 World Cup final?"
+RAG = str(Path(sys.executable).parent / "rag")
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
+    engine = NewsRAG(Settings(data_dir=tmp_path_factory.mktemp("service"), llm="extractive", api_token=TOKEN))
+    assert len(engine.ingest([SEEDS]).added) == 5
+    return engine
+
+
+@pytest.fixture(scope="module")
+def base_url(engine: NewsRAG) -> Iterator[str]:
+    with serve_in_thread(build_server_app(engine, with_ui=True, say=lambda _: None)) as url:
+        yield url
+
+
+@pytest.fixture()
+def client(base_url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base_url}/v1", api_key=TOKEN, max_retries=0, timeout=60)
+
+
+@pytest.fixture()
+def http(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
+        yield http
+
+
+def ask_chat(client: openai.OpenAI, question: str, history: list[dict[str, str]] | None = None):  # type: ignore[no-untyped-def]
+    return client.chat.completions.create(model="news-rag",
+                                          messages=[*(history or []), {"role": "user", "content": question}])
+
+
+# --- the openai client -----------------------------------------------------------------------------------
+def test_models_lists_news_rag(client: openai.OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == ["news-rag"]
+
+
+def test_chat_completion_keeps_markers_and_carries_citations(client: openai.OpenAI) -> None:
+    response = ask_chat(client, FUNDING_QUESTION)
+    text = response.choices[0].message.content
+    assert "64.1 billion" in text and "[1]" in text
+    assert response.choices[0].finish_reason == "stop"
+    citations = response.model_extra["citations"]
+    first = citations[0]
+    assert first["n"] == 1 and "64.1 billion" in first["quote"]
+    assert first["title"] and first["source"] and first["end"] > first["start"] >= 0
+    assert response.model_extra["refused"] is False
+    assert "confidence" in response.model_extra
+
+
+def test_streamed_answer_is_the_same_answer_with_citations_at_the_end(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(model="news-rag", stream=True, stream_options={"include_usage": True},
+                                            messages=[{"role": "user", "content": FUNDING_QUESTION}])
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "64.1 billion" in text and "[1]" in text
+    final = next(c for c in chunks if c.choices and c.choices[0].finish_reason == "stop")
+    assert final.model_extra["citations"][0]["n"] == 1
+    assert chunks[-1].usage is not None and not chunks[-1].choices
+    assert text == ask_chat(client, FUNDING_QUESTION).choices[0].message.content
+
+
+def test_unanswerable_question_is_a_refusal_without_citations(client: openai.OpenAI) -> None:
+    response = ask_chat(client, UNANSWERABLE)
+    assert response.model_extra["refused"] is True and response.model_extra["citations"] == []
+    assert "could not find" in response.choices[0].message.content.lower()
+
+
+def test_follow_up_is_answered_in_the_context_of_the_conversation(client: openai.OpenAI) -> None:
+    history = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": FUNDING_QUESTION},
+               {"role": "assistant", "content": "$64.1 billion [1]."}]
+    response = ask_chat(client, "And since when?", history)
+    assert "Ukraine" in response.model_extra["question"]  # rewritten to stand alone before retrieval
+    assert response.model_extra["refused"] is False
+
+
+def test_wrong_token_is_401(base_url: str) -> None:
+    wrong = openai.OpenAI(base_url=f"{base_url}/v1", api_key="not-the-token", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as caught:
+        ask_chat(wrong, FUNDING_QUESTION)
+    assert "RAG_API_TOKEN" in caught.value.message
+    assert httpx.get(f"{base_url}/v1/documents").status_code == 401
+
+
+def test_oversize_question_is_refused_with_the_setting_to_change(client: openai.OpenAI, engine: NewsRAG) -> None:
+    with pytest.raises(openai.APIStatusError) as caught:
+        ask_chat(client, "why " * engine.settings.max_question_chars)
+    assert caught.value.status_code in (413, 422)
+    assert "RAG_MAX_QUESTION_CHARS" in caught.value.message
+
+
+def test_unknown_model_and_bad_messages_are_clear_errors(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError, match="news-rag"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.UnprocessableEntityError, match="last message"):
+        client.chat.completions.create(model="news-rag", messages=[{"role": "assistant", "content": "hi"}])
+
+
+# --- /v1/ask, documents, errors -----------------------------------------------------------------------------
+def test_ask_returns_the_cli_json_shape(http: httpx.Client, engine: NewsRAG) -> None:
+    response = http.post("/v1/ask", json={"question": FUNDING_QUESTION, "k": 2})
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {**engine.ask(FUNDING_QUESTION).to_dict(), "timings": body["timings"],
+                    "closest": body["closest"]}  # same answer; timings differ, k=2 reads fewer passages
+    assert len(body["closest"]) <= 2 and "64.1 billion" in body["answer"]
+
+
+def test_ask_filters_are_validated_and_applied(http: httpx.Client) -> None:
+    bad = http.post("/v1/ask", json={"question": FUNDING_QUESTION,
+                                     "filters": {"published_from": "2025-02-01", "published_to": "2025-01-01"}})
+    assert bad.status_code == 422 and "published_from must be before published_to" in bad.json()["error"]["message"]
+    nowhere = http.post("/v1/ask", json={"question": FUNDING_QUESTION, "filters": {"sources": ["nope.txt"]}})
+    assert nowhere.status_code == 200 and nowhere.json()["refused"]
+    unknown = http.post("/v1/ask", json={"question": FUNDING_QUESTION, "top": 3})
+    assert unknown.status_code == 422 and "top" in unknown.json()["error"]["message"]
+
+
+def test_upload_list_delete_and_ask_again(http: httpx.Client) -> None:
+    article = (b"Harbour town opens floating library\n\nThe town of Wexmoor opened a floating library on its "
+               b"harbour on Monday. The barge holds 4,200 books and was paid for by a local fishing cooperative.\n")
+    response = http.post("/v1/documents", files=[("files", ("wexmoor library.txt", article, "text/plain")),
+                                                 ("files", ("photo.png", b"\x89PNG\r\n", "image/png"))])
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert len(report["added"]) == 1 and "unsupported type '.png'" in report["rejected"][0]["reason"]
+    doc_id = report["added"][0]
+    assert doc_id in {d["id"] for d in http.get("/v1/documents").json()["data"]}
+    answer = http.post("/v1/ask", json={"question": "How many books does the Wexmoor floating library hold?"}).json()
+    assert "Wexmoor" in answer["answer"] and answer["citations"][0]["doc_id"] == doc_id
+    assert http.delete(f"/v1/documents/{doc_id}").json()["deleted"] is True
+    assert doc_id not in {d["id"] for d in http.get("/v1/documents").json()["data"]}
+    again = http.delete(f"/v1/documents/{doc_id}")
+    assert again.status_code == 404 and "GET /v1/documents" in again.json()["error"]["message"]
+    after = http.post("/v1/ask", json={"question": "How many books does the Wexmoor floating library hold?"}).json()
+    assert after["refused"] and all(c["doc_id"] != doc_id for c in after["citations"])
+
+
+def test_only_unusable_uploads_are_a_422_with_reasons(http: httpx.Client) -> None:
+    response = http.post("/v1/documents", files=[("files", ("data.txt", b"abc\x00\x01", "text/plain"))])
+    assert response.status_code == 422 and "binary" in response.json()["error"]["message"]
+
+
+def test_oversize_body_and_malformed_json_are_json_errors(http: httpx.Client) -> None:
+    big = http.post("/v1/ask", content=b'{"question": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+                    headers={"Content-Type": "application/json"})
+    assert big.status_code == 413 and "the limit here is" in big.json()["error"]["message"]
+    broken = http.post("/v1/ask", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and "Traceback" not in broken.text and broken.json()["error"]["message"]
+
+
+def test_healthz_and_the_ui_share_the_port(base_url: str) -> None:
+    health = httpx.get(f"{base_url}/healthz").json()
+    assert health["status"] == "ok" and health["passages"] > 5 and health["backend"] == "extractive"
+    assert httpx.get(f"{base_url}/config").status_code == 401  # the UI asks for a login when the API has a token
+
+
+# --- concurrency ---------------------------------------------------------------------------------------------
+def test_eight_streaming_clients_for_ten_seconds_without_an_error(base_url: str) -> None:
+    questions = [FUNDING_QUESTION, UNANSWERABLE, "Where did Trump and Zelensky meet?"]
+    done: list[int] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + 10
+
+    def one_client(worker: int) -> None:
+        client = openai.OpenAI(base_url=f"{base_url}/v1", api_key=TOKEN, max_retries=0, timeout=60)
+        n = worker
+        while time.monotonic() < deadline:
+            try:
+                stream = client.chat.completions.create(
+                    model="news-rag", stream=True, messages=[{"role": "user", "content": questions[n % 3]}])
+                text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+                assert text, "empty answer"
+                done.append(worker)
+            except Exception as exc:  # noqa: BLE001  (counted, then reported)
+                errors.append(f"{type(exc).__name__}: {exc}")
+            n += 1
+
+    threads = [threading.Thread(target=one_client, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len(set(done)) == 8 and len(done) >= 8
+
+
+def test_a_client_that_leaves_mid_stream_stops_its_answer(engine: NewsRAG, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's generator is closed (which closes the model's HTTP stream) when the client goes away."""
+    started, closed = threading.Event(), threading.Event()
+
+    def slow_stream(history, message, filters=None):  # type: ignore[no-untyped-def]
+        started.set()
+        try:
+            for _ in range(200):
+                time.sleep(0.05)
+                yield "word "
+        finally:
+            closed.set()
+
+    settings = engine.settings.model_copy(update={"api_token": None})
+    quiet = NewsRAG(settings)
+    monkeypatch.setattr(quiet, "stream_chat", slow_stream)
+    with serve_in_thread(build_service(quiet)) as url:
+        with httpx.stream("POST", f"{url}/v1/chat/completions", timeout=30,
+                          json={"model": "news-rag", "stream": True,
+                                "messages": [{"role": "user", "content": "anything"}]}) as response:
+            assert response.status_code == 200
+            next(response.iter_lines())  # the role chunk: the answer is under way
+            assert started.wait(10)
+        assert closed.wait(5), "the answer went on after the client left"
+
+
+# --- who may connect ----------------------------------------------------------------------------------------
+def test_public_host_without_token_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run([RAG, "--data-dir", str(tmp_path), "serve", "--host", "0.0.0.0",
+                             "--port", str(free_port())], capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_LLM": "extractive"})
+    assert result.returncode == 1
+    assert "refusing to listen on 0.0.0.0" in result.stderr and "RAG_API_TOKEN" in result.stderr
+
+
+# --- the local model -----------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_four_clients_queue_for_the_local_model_and_all_get_answers(engine: NewsRAG) -> None:
+    local = NewsRAG(engine.settings.model_copy(update={"llm": "local", "api_token": None}))
+    results: list[str] = []
+    errors: list[str] = []
+
+    def one_client(question: str) -> None:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=600)
+        try:
+            response = ask_chat(client, question)
+            results.append(response.choices[0].message.content)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    with serve_in_thread(build_service(local)) as url:
+        questions = [FUNDING_QUESTION, UNANSWERABLE, "Where did Trump and Zelensky meet?", FUNDING_QUESTION]
+        threads = [threading.Thread(target=one_client, args=(q,)) for q in questions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=900)
+    assert errors == [] and len(results) == 4 and all(results)
