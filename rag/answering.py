@@ -1,14 +1,17 @@
-"""Answering: retrieve, choose the excerpts, generate, check the citations, or refuse.
+"""Answering: retrieve, number the candidate sentences, let the answerer choose its evidence, write, cite.
 
 ``CitedQueryEngine`` is a llama-index ``CustomQueryEngine`` (so it plugs into llama-index tooling)
-whose ``stream``/``answer`` return this project's typed ``Answer`` with validated citations.
+whose ``stream``/``answer`` return this project's typed ``Answer``. The answerer (the model, or the
+extractive scorer) first commits to the sentences that answer the question, with a confidence; below
+``min_confidence`` the answer is a refusal. Its markers are the sentences it chose, and the only check
+made afterwards is one that is right by construction (``evidence.unsupported_facts``).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from llama_index.core.base.response.schema import Response
@@ -16,30 +19,39 @@ from llama_index.core.query_engine import CustomQueryEngine
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from rag import prompts
-from rag.citations import cite, marker_grammar
 from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
-from rag.extractive import extract_answer
+from rag.citations import cite_choice
+from rag.evidence import (
+    Sentence,
+    confidence_from_logprobs,
+    evidence_grammar,
+    number_sentences,
+    parse_reply,
+    render_sources,
+)
+from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.text import coverage, names
-from rag.types import Answer, Citation, Hit
+from rag.text import coverage, names, split_sentences, support_score
+from rag.types import Answer, Hit
 
 Retrieve = Callable[[str], list[Hit]]
 ArticleTexts = Callable[[Sequence[str]], Mapping[str, str]]
 REFUSAL_TEXT = "I could not find the answer to that in the indexed articles."
-# What small models write instead of the exact NOT FOUND sentinel.
-_REFUSAL = re.compile(r"\bnot\s+found\b|\b(?:sources?|articles?|context)\s+(?:do(?:es)?\s+not|don't|doesn't)\s+"
-                      r"(?:contain|mention|say|state|provide|include)|\bno (?:information|mention)\b", re.I)
-MIN_QUESTION_COVERAGE = 0.5
-MIN_RELEVANCE = 0.30  # best sentence score below which retrieval found nothing on topic (see extractive)
+TOP_LOGPROBS = 10  # alternatives read at the choice token: enough to hold "none" whenever it is likely
 
 
-def looks_like_refusal(text: str) -> bool:
-    return bool(_REFUSAL.search(text[:200]))
+@dataclass
+class Choice:
+    """What the answerer committed to: the sentences, how sure it was, and what it wrote."""
+
+    picks: list[Sentence] = field(default_factory=list)
+    confidence: float | None = None
+    text: str = ""
 
 
 class CitedQueryEngine(CustomQueryEngine):
-    """Question -> ``Answer`` whose every ``[n]`` points at a passage that supports its sentence."""
+    """Question -> ``Answer`` whose every ``[n]`` is a sentence the answerer chose as its evidence."""
 
     retrieve_hits: Retrieve
     scorer: SentenceScorer
@@ -47,9 +59,11 @@ class CitedQueryEngine(CustomQueryEngine):
     chat: ChatClient | None = None  # None = extractive
     max_tokens: int = 200
     temperature: float = 0.0
-    context_chars: int = 1400
+    context_chars: int = 2000
     relevance_margin: float = 0.0  # leave out excerpts this far below the best (0: keep all)
     context_tokens: int | None = None  # the model's window when known (local): trim before sending
+    min_confidence: float = 0.4  # below it, refuse
+    extractive_min_confidence: float = 0.5  # the extractive answerer's (``extractive.confidence``)
 
     # --- llama-index interface -------------------------------------------------------------------
     def custom_query(self, query_str: str) -> Response:
@@ -68,98 +82,168 @@ class CitedQueryEngine(CustomQueryEngine):
         return result
 
     def stream(self, question: str) -> Iterator[str | Answer]:
-        """Text deltas as they are generated, then the final ``Answer`` (its text is the checked one)."""
+        """Answer text deltas as they are generated, then the final ``Answer``."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         hits = self.retrieve_hits(question)
         timings["retrieve"] = time.perf_counter() - started
         sources = build_sources(question, hits, self.scorer, self.context_chars, margin=self.relevance_margin)
         timings["context"] = time.perf_counter() - started - timings["retrieve"]
-        if not sources or max(s.relevance for s in sources) < MIN_RELEVANCE:
-            yield self._finish(question, "", sources, hits, timings, started, Usage())
+        finish = _Finisher(self, question, hits, timings, started)
+        if not sources:
+            yield finish(Choice(confidence=0.0), sources, [], Usage())
             return
         if self.chat is None:
-            text = extract_answer(question, sources, self.scorer)
+            choice = self._choose_extractively(question, sources)
             timings["first_token"] = time.perf_counter() - started
-            yield self._finish(question, text, sources, hits, timings, started, Usage())
+            yield finish(choice, sources, number_sentences(sources), Usage())
             return
         usage = Usage()
-        parts: list[str] = []
         try:
-            for delta in self._generate(question, sources, usage):
-                parts.append(delta)
+            sources = self._fit_window(question, sources)
+            choice = Choice()
+            sentences = number_sentences(sources)
+            for delta in self._generate(question, sources, sentences, usage, choice):
                 yield delta
         except RagError as exc:
-            answer = self._finish(question, "", sources, hits, timings, started, usage)
-            answer.refused, answer.error = False, str(exc)
+            answer = finish(Choice(), sources, [], usage)
+            answer.refused, answer.error, answer.text = False, str(exc), ""
             yield answer
             return
         if usage.first_token_seconds is not None:
             timings["first_token"] = timings["retrieve"] + usage.first_token_seconds
-        yield self._finish(question, "".join(parts), sources, hits, timings, started, usage)
+        yield finish(choice, sources, sentences, usage)
 
-    def _generate(self, question: str, sources: list[Source], usage: Usage) -> Iterator[str]:
-        """Stream from the model; if the prompt overflows its context, drop the weakest source and retry.
+    def _choose_extractively(self, question: str, sources: list[Source]) -> Choice:
+        sentences = number_sentences(sources)
+        picks, score = choose_sentences(question, sentences, self.scorer)
+        confidence = extractive_confidence(score)
+        if confidence < self.extractive_min_confidence:
+            return Choice(confidence=confidence)
+        return Choice(picks, confidence, "\n".join(s.text for s in picks))  # a line each: headlines have no full stop
 
-        Where the server takes a grammar (the local model), a marker can only name a source it was given."""
-        sources = self._fit_window(question, sources)
+    def _generate(self, question: str, sources: list[Source], sentences: list[Sentence], usage: Usage,
+                  choice: Choice) -> Iterator[str]:
+        """Stream the answer line; the choice line is read first and, below the threshold, generation
+        stops there. If the prompt overflows the context window, retry with one source fewer."""
         while True:
             messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
-                        {"role": "user", "content": render_user_prompt(question, sources)}]
+                        {"role": "user", "content": render_user_prompt(question, sources, sentences)}]
             try:
-                yield from self.chat.stream(messages, self.max_tokens, self.temperature, usage,
-                                            stop=prompts.ANSWER_STOP, grammar=marker_grammar(len(sources)))
+                yield from self._read_reply(messages, sentences, usage, choice)
                 return
             except ContextOverflow:
                 if len(sources) <= 1 or usage.first_token_seconds is not None:
                     raise
-                sources = sources[:-1]
+                sources.pop()
+                sentences[:] = number_sentences(sources)
+
+    def _read_reply(self, messages: list[dict[str, str]], sentences: list[Sentence], usage: Usage,
+                    choice: Choice, allow_none: bool = True) -> Iterator[str]:
+        """Read the choice line, then stream the answer line.
+
+        The threshold decides, not the model's greedy "none": at or above it, a "none" is asked again
+        with a grammar that has no "none" (the same prompt: the server's prompt cache makes it cheap)."""
+        assert self.chat is not None
+        raw = ""
+        shown = 0
+        usage.tokens.clear()
+        deltas = self.chat.stream(messages, self.max_tokens, self.temperature, usage, stop=prompts.ANSWER_STOP,
+                                  grammar=evidence_grammar(len(sentences), allow_none), top_logprobs=TOP_LOGPROBS)
+        try:
+            for delta in deltas:
+                raw += delta
+                reply = parse_reply(raw, len(sentences))
+                if not reply.complete:
+                    continue
+                if reply.chose and not choice.picks and choice.confidence is None:
+                    choice.confidence = _first_token_confidence(usage, bool(reply.picks))
+                    choice.picks = [sentences[n - 1] for n in reply.picks]
+                    if choice.confidence < self.min_confidence:
+                        return  # closing the stream stops the server generating what will not be shown
+                    if not choice.picks and not allow_none:
+                        return  # a server that ignores grammars said "none" twice
+                    if not choice.picks:  # "none", yet sure enough of an answer: choose without "none"
+                        choice.confidence = None
+                        yield from self._read_reply(messages, sentences, usage, choice, allow_none=False)
+                        return
+                if len(reply.answer) > shown:
+                    yield reply.answer[shown:]
+                    shown = len(reply.answer)
+        finally:
+            deltas.close()
+        reply = parse_reply(raw, len(sentences))
+        if not reply.chose:  # a server that ignored the format: each sentence cites what backs it best
+            choice.picks, choice.confidence = supporting_sentences(reply.answer, sentences), None
+        elif choice.confidence is None:  # the stream ended inside the choice line
+            choice.confidence = _first_token_confidence(usage, bool(reply.picks))
+            choice.picks = [sentences[n - 1] for n in reply.picks]
+        choice.text = reply.answer
 
     def _fit_window(self, question: str, sources: list[Source]) -> list[Source]:
         """Keep the best sources whose prompt leaves room for the answer in a known context window."""
+        sources = list(sources)
         if self.context_tokens is None:
             return sources
         budget = self.context_tokens - self.max_tokens
-        while len(sources) > 1 and estimate_tokens(prompts.ANSWER_SYSTEM + render_user_prompt(question, sources)) > budget:
-            sources = sources[:-1]
+        while len(sources) > 1 and estimate_tokens(
+                prompts.ANSWER_SYSTEM + render_user_prompt(question, sources, number_sentences(sources))) > budget:
+            sources.pop()
         return sources
 
-    def _finish(self, question: str, raw: str, sources: list[Source], hits: list[Hit],
-                timings: dict[str, float], started: float, usage: Usage) -> Answer:
-        timings["total"] = time.perf_counter() - started
-        backend = self.chat.backend if self.chat else "extractive"
-        model = self.chat.model if self.chat else "none"
-        common: dict[str, Any] = {"hits": hits, "backend": backend, "model": model, "timings": timings,
-                                  "prompt_tokens": usage.prompt_tokens}
-        if not raw.strip() or looks_like_refusal(raw):
+
+def supporting_sentences(answer: str, sentences: Sequence[Sentence], min_support: float = 0.5) -> list[Sentence]:
+    """For a reply without a choice line: per answer sentence, the candidate that backs it best
+    (``support_score``), if any backs it at all."""
+    picked: dict[int, Sentence] = {}
+    for span in split_sentences(answer):
+        best = max(sentences, key=lambda s: support_score(span.text, s.text), default=None)
+        if best is not None and support_score(span.text, best.text) >= min_support:
+            picked.setdefault(best.n, best)
+    return sorted(picked.values(), key=lambda s: s.n)
+
+
+def _first_token_confidence(usage: Usage, picked: bool) -> float:
+    """P(a sentence number) at the reply's first token; without logprobs, the choice itself (1 or 0)."""
+    for _token, alternatives in usage.tokens:
+        confidence = confidence_from_logprobs(alternatives)
+        if confidence is not None:
+            return confidence
+        break
+    return 1.0 if picked else 0.0
+
+
+class _Finisher:
+    """Turns a ``Choice`` into the final ``Answer``: markers from the chosen sentences, the guard, or a refusal."""
+
+    def __init__(self, engine: CitedQueryEngine, question: str, hits: list[Hit], timings: dict[str, float],
+                 started: float) -> None:
+        self.engine, self.question, self.hits, self.timings, self.started = engine, question, hits, timings, started
+
+    def __call__(self, choice: Choice, sources: list[Source], sentences: list[Sentence], usage: Usage) -> Answer:
+        engine = self.engine
+        self.timings["total"] = time.perf_counter() - self.started
+        common: dict[str, Any] = {
+            "hits": self.hits, "timings": self.timings, "prompt_tokens": usage.prompt_tokens,
+            "backend": engine.chat.backend if engine.chat else "extractive",
+            "model": engine.chat.model if engine.chat else "none", "confidence": choice.confidence,
+        }
+        threshold = engine.min_confidence if engine.chat else engine.extractive_min_confidence
+        unsure = choice.confidence is not None and choice.confidence < threshold
+        if not choice.picks or not choice.text.strip() or unsure:
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
-        articles = self.article_texts([s.hit.doc_id for s in sources]) if self.article_texts else {}
-        checked = cite(raw, sources, question, articles=articles)
-        common.update(invalid_markers=checked.invalid_markers, invented_markers=checked.invented_markers)
-        if not checked.citations:  # nothing the model said is backed by a source: do not pass it on
+        articles = engine.article_texts([s.source.hit.doc_id for s in sentences]) if engine.article_texts else {}
+        text, citations = cite_choice(choice.text, choice.picks, articles, sentences)
+        if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
-        if not on_topic(question, checked.citations, sources, articles):
-            return Answer(text=REFUSAL_TEXT, refused=True, **common)
-        return Answer(text=checked.text, refused=False, citations=checked.citations, **common)
+        return Answer(text=text, refused=False, citations=citations, **common)
 
 
-def on_topic(question: str, citations: Sequence[Citation], sources: Sequence[Source],
-             articles: Mapping[str, str] | None = None) -> bool:
-    """Every name in the question occurs in the retrieved articles, and the cited ones hold at least
-    half of them.
-
-    A small model asked what Biden said, or about the EU's aid, happily reports what Zelensky said or
-    the US figure, with a correct citation; the articles never mention Biden or the EU, which is what
-    this catches. Whole articles are read when known (``articles``: doc_id -> text), else the passages.
-    """
-    def text_of(source: Source) -> str:
-        return (articles or {}).get(source.hit.doc_id) or source.hit.text
-
-    wanted = names(question)
-    if coverage(wanted, " ".join(text_of(s) for s in sources)) < 1.0:
-        return False
-    cited = {c.doc_id for c in citations}
-    return coverage(wanted, " ".join(text_of(s) for s in sources if s.hit.doc_id in cited)) >= MIN_QUESTION_COVERAGE
+def asks_about_cited(question: str, doc_ids: Sequence[str], articles: Mapping[str, str]) -> bool:
+    """The names the question asks about occur in the cited articles: an answer about someone the
+    cited articles never mention cannot be backed by them, however well its sentence matches."""
+    cited = "\n".join(articles.get(doc, "") for doc in dict.fromkeys(doc_ids))
+    return not cited or coverage(names(question), cited) == 1.0
 
 
 def estimate_tokens(text: str) -> int:
@@ -167,9 +251,6 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 3 + 16
 
 
-def render_user_prompt(question: str, sources: Sequence[Source]) -> str:
-    blocks = "\n\n".join(
-        prompts.SOURCE_BLOCK.format(n=s.n, header=prompts.source_header(s.hit.title, s.hit.publisher), text=s.text)
-        for s in reversed(sources)
-    )
-    return prompts.ANSWER_USER.format(sources=blocks, question=question.strip())
+def render_user_prompt(question: str, sources: Sequence[Source], sentences: Sequence[Sentence]) -> str:
+    return prompts.ANSWER_USER.format(sources=render_sources(sources, sentences, prompts.source_header),
+                                      question=question.strip())

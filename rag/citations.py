@@ -1,34 +1,22 @@
-"""Citation markers: parse ``[n]``, keep only those whose source supports the sentence, renumber.
+"""Citing: the ``[n]`` markers of an answer, from the sentences the answerer chose as its evidence.
 
-A small model cites the wrong source now and then, or a number that does not exist. Each sentence's
-markers are checked against the passages (``support_score``): a marker whose passage does not back
-the sentence is moved to the passage that does, or dropped; invented numbers are always dropped;
-a sentence that no passage backs is left out of the answer.
+Every sentence of the answer carries the chosen sentences it rests on; the citation quotes that sentence
+exactly (offsets into its article). One check is made, and it is right by construction
+(``unsupported_facts``): a sentence stating a number its cited sentences do not hold, or a name its
+cited article never mentions, is left out. ``split_claims`` reads markers back (the eval uses it).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from itertools import combinations
 from dataclasses import dataclass
 
-from rag.context import Source
-from rag.text import content_words, coverage, names, numbers, split_sentences, spelled_numbers, support_score
+from rag.evidence import Sentence, articles_of
+from rag.text import content_words, name_in, names, numbers, spelled_numbers, split_sentences
 from rag.types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
-MIN_SUPPORT = 0.5  # share of a sentence's content words its cited passage must contain
-
-
-def marker_grammar(sources: int) -> str:
-    """A llama.cpp (GBNF) grammar for an answer: any text, but every ``[`` opens a ``[n]`` of a real source.
-
-    Constrained decoding makes an invented source number impossible instead of removing it afterwards
-    (seeds_dev: 1 answer in 29 had one), and keeps markers in the one form ``MARKER`` reads (a model
-    writing ``[1, 2]`` otherwise loses both)."""
-    numbers = " | ".join(f'"{n}"' for n in range(1, sources + 1))
-    return f'root ::= ( [^\\[] | "[" n "]" )*\nn ::= {numbers}\n'
 
 
 @dataclass(frozen=True)
@@ -37,16 +25,6 @@ class Claim:
 
     text: str
     markers: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class CitedAnswer:
-    text: str
-    citations: list[Citation]
-    invalid_markers: int  # markers that pointed at no source or at a passage that does not support
-    invented_markers: int  # of those, markers that pointed at no source at all (numbers the model made up)
-    supported_claims: int
-    claims: int
 
 
 def split_claims(answer: str) -> list[Claim]:
@@ -60,86 +38,47 @@ def split_claims(answer: str) -> list[Claim]:
     return claims
 
 
-def cite(answer: str, sources: Sequence[Source], question: str = "", min_support: float = MIN_SUPPORT,
-         articles: Mapping[str, str] | None = None) -> CitedAnswer:
-    """Validate and renumber markers; the result's ``[n]`` index ``citations`` (1-based, in order).
+def cite_choice(text: str, picks: Sequence[Sentence], articles: Mapping[str, str],
+                shown: Sequence[Sentence] = ()) -> tuple[str, list[Citation]]:
+    """The answer with ``[n]`` after each sentence, numbered 1.. in order of first use.
 
-    Words of the ``question`` that a sentence repeats need no support, and the names it asks about may
-    be found anywhere in a source's article (``articles``: doc_id -> text; see ``support_score``).
-    """
-    check = _Checker(question, articles or {}, min_support)
-    by_number = {source.n: source for source in sources}
+    A sentence cites the chosen sentences it rests on; when those do not hold a number or name it
+    states, it cites the sentence among those ``shown`` to the model that does (a small model's choice
+    line is noisier than its answer); a sentence nothing shown backs is left out."""
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
-    invalid = invented = supported = 0
-    sentences: list[str] = []
-    claims = split_claims(answer)
-    for claim in claims:
-        keep = [n for n in dict.fromkeys(claim.markers) if n in by_number and check.backs(claim.text, by_number[n])]
-        invalid += len(set(claim.markers)) - len(keep)
-        invented += len(set(claim.markers) - by_number.keys())
-        if not keep:
-            keep = [source.n for source in check.best_sources(claim.text, sources)]
-        if not keep:
-            continue  # a sentence no passage backs is not passed on: every claim must carry a source
-        supported += 1
-        for n in keep:
-            if n not in renumber:
-                renumber[n] = len(renumber) + 1
-                citations.append(_citation(renumber[n], by_number[n], claim.text))
-        sentences.append(_with_markers(claim.text, [renumber[n] for n in keep]))
-    return CitedAnswer(" ".join(sentences), citations, invalid, invented, supported, len(claims))
+    written: list[str] = []
+    for span in split_sentences(text):
+        cited = markers_for(span.text, picks)
+        if not cited or not backs(span.text, cited, articles):
+            cited = best_backing(span.text, shown, articles)
+        if not cited:
+            continue
+        for sentence in cited:
+            if sentence.n not in renumber:
+                renumber[sentence.n] = len(renumber) + 1
+                citations.append(_citation(renumber[sentence.n], sentence))
+        written.append(_with_markers(span.text, [renumber[s.n] for s in cited]))
+    return " ".join(written), citations
 
 
-@dataclass(frozen=True)
-class _Checker:
-    """Does a source (or two) back a claim, for one question over one set of articles."""
+def backs(claim: str, cited: Sequence[Sentence], articles: Mapping[str, str]) -> bool:
+    """The cited sentences' excerpts hold every number of the claim, their articles every name."""
+    evidence = "\n".join(dict.fromkeys(s.source.text for s in cited))
+    return not unsupported_facts(claim, evidence, articles_of(cited, articles))
 
-    question: str
-    articles: Mapping[str, str]
-    min_support: float
 
-    def score(self, claim: str, *sources: Source) -> float:
-        passage = "\n".join(source.text for source in sources)
-        background = "\n".join(self.articles.get(source.hit.doc_id, "") for source in sources)
-        return support_score(claim, passage, self.question, background)
-
-    def backs(self, claim: str, *sources: Source) -> bool:
-        return self.score(claim, *sources) >= self.min_support
-
-    def best_sources(self, claim: str, sources: Sequence[Source]) -> list[Source]:
-        """The one source that backs the claim best, or else the pair that backs it together
-        (models merge two passages into one sentence), or nothing."""
-        ranked = sorted(sources, key=lambda s: -self.score(claim, s))
-        if ranked and self.backs(claim, ranked[0]):
-            return ranked[:1]
-        for first, second in combinations(ranked[:4], 2):
-            if self.backs(claim, first, second) and self.numbers_anchored(claim, (first, second)):
-                return sorted([first, second], key=lambda s: s.n)
-        return []
-
-    def numbers_anchored(self, claim: str, pair: Sequence[Source]) -> bool:
-        """Each number of a claim backed by two passages comes from one whose article names what the
-        question asks about.
-
-        Two passages together can back a sentence neither holds: "they met in Paris on January 6"
-        from one article's Paris meeting and another's January 6 summit in France. A number is the fact
-        a question asks for, so it must sit in a passage about the question's subject, not just anywhere.
-        """
-        subject = names(self.question) & names(claim)
-        for number in numbers(claim):
-            if not any(number in numbers(s.text) | spelled_numbers(s.text)
-                       and coverage(subject, f"{s.text}\n{self.articles.get(s.hit.doc_id, '')}") == 1.0
-                       for s in pair):
-                return False
-        return True
+def best_backing(claim: str, shown: Sequence[Sentence], articles: Mapping[str, str]) -> list[Sentence]:
+    """The shown sentence sharing most of the claim's words whose evidence backs it, if any."""
+    words = content_words(claim)
+    ranked = sorted((s for s in shown if words & content_words(s.text)),
+                    key=lambda s: -len(words & content_words(s.text)))
+    return next(([s] for s in ranked if backs(claim, [s], articles)), [])
 
 
 def _with_markers(sentence: str, numbers: list[int]) -> str:
-    """'He left.' + [1, 2] -> 'He left [1][2].' (markers inside the sentence, before its full stop);
-    after a closing quote they follow the whole sentence, never inside someone's words."""
-    if not numbers:
-        return sentence
+    """'He left.' + [1, 2] -> 'He left [1][2].' (markers before the full stop); after a closing quote they
+    follow the whole sentence, never inside someone's words."""
     marks = "".join(f"[{n}]" for n in numbers)
     match = re.search(r"[.!?…]+$", sentence)
     if match:
@@ -147,18 +86,27 @@ def _with_markers(sentence: str, numbers: list[int]) -> str:
     return f"{sentence} {marks}"
 
 
-def _citation(n: int, source: Source, claim: str) -> Citation:
-    """The citation quotes the source sentence that best backs the claim (what the UI highlights)."""
-    spans = split_sentences(source.text) or []
-    # The name rule of support_score zeroes every sentence when the claim's names are spread over
-    # several: the shared words then decide, or the quote would be the excerpt's first sentence.
-    claim_words = content_words(claim)
-    best = max(spans, key=lambda s: (support_score(claim, s.text), len(claim_words & content_words(s.text))),
-               default=None)
-    if best is None:
-        quote, start, end = source.text, source.start, source.end
-    else:
-        quote, start, end = best.text, source.start + best.start, source.start + best.end
-    hit = source.hit
-    return Citation(n=n, doc_id=hit.doc_id, source=hit.source_name, title=hit.title, quote=quote,
-                    start=start, end=end, publisher=hit.publisher)
+def _citation(n: int, sentence: Sentence) -> Citation:
+    hit = sentence.source.hit
+    return Citation(n=n, doc_id=hit.doc_id, source=hit.source_name, title=hit.title, quote=sentence.text,
+                    start=sentence.start, end=sentence.end, publisher=hit.publisher)
+
+
+def unsupported_facts(claim: str, evidence: str, article: str = "") -> list[str]:
+    """The numbers of ``claim`` missing from ``evidence``, and its names missing from the ``article``
+    (or the evidence when no article is given): what the answer states that its citations cannot back.
+
+    Right by construction, not a judgement: an answer may paraphrase freely, but it never states a
+    number its cited sentences do not hold, nor a name its cited article never mentions."""
+    held = numbers(evidence) | spelled_numbers(evidence)
+    missing = sorted(n for n in numbers(claim) if n not in held)
+    words = content_words(article or evidence) | content_words(evidence)
+    missing += sorted(name for name in names(claim, openers=True) if not name_in(name, words))
+    return missing
+
+
+def markers_for(claim: str, picked: Sequence[Sentence]) -> list[Sentence]:
+    """The chosen sentences a claim rests on: those sharing content words with it, else the first."""
+    words = content_words(claim)
+    sharing = [s for s in picked if words & content_words(s.text)]
+    return sharing or list(picked[:1])

@@ -113,7 +113,7 @@ class NewsRAG:
             relevance_margin=self.settings.relevance_margin,
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
             min_confidence=self.settings.min_confidence,
-            extractive_min_score=self.settings.extractive_min_score,
+            extractive_min_confidence=self.settings.extractive_min_confidence,
         )
 
     def ask(self, question: str, filters: SearchFilters | None = None, k: int | None = None) -> Answer:

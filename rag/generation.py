@@ -26,6 +26,8 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     first_token_seconds: float | None = None
+    # With ``top_logprobs``: per generated token, its text and the model's alternatives (token, logprob).
+    tokens: list[tuple[str, list[tuple[str, float]]]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,28 +45,33 @@ class ChatClient:
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
                usage: Usage | None = None, stop: list[str] | None = None,
-               grammar: str | None = None) -> Iterator[str]:
+               grammar: str | None = None, top_logprobs: int = 0) -> Iterator[str]:
         """Yield text deltas; ``usage`` is updated as the stream goes.
 
-        ``grammar`` constrains the output where the server can (``takes_grammar``) and is ignored elsewhere."""
+        ``grammar`` constrains the output where the server can (``takes_grammar``) and is ignored elsewhere.
+        ``top_logprobs`` > 0 records each token's alternatives in ``usage.tokens``. Closing the generator
+        closes the HTTP stream, which stops the server generating."""
         usage = usage if usage is not None else Usage()
         started = time.perf_counter()
         extra_body = {"grammar": grammar} if grammar and self.takes_grammar else None
+        logprobs: dict[str, Any] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
         with self._errors():
             stream = self._client.chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
-                stream=True, stream_options={"include_usage": True}, stop=stop, extra_body=extra_body,
+                stream=True, stream_options={"include_usage": True}, stop=stop, extra_body=extra_body, **logprobs,
             )
-            for chunk in stream:
-                if chunk.usage:
-                    usage.prompt_tokens = chunk.usage.prompt_tokens
-                    usage.completion_tokens = chunk.usage.completion_tokens
-                for choice in chunk.choices:
-                    delta = choice.delta.content or ""
-                    if delta:
-                        if usage.first_token_seconds is None:
-                            usage.first_token_seconds = time.perf_counter() - started
-                        yield delta
+            with stream:
+                for chunk in stream:
+                    if chunk.usage:
+                        usage.prompt_tokens = chunk.usage.prompt_tokens
+                        usage.completion_tokens = chunk.usage.completion_tokens
+                    for choice in chunk.choices:
+                        _record_logprobs(choice, usage)
+                        delta = choice.delta.content or ""
+                        if delta:
+                            if usage.first_token_seconds is None:
+                                usage.first_token_seconds = time.perf_counter() - started
+                            yield delta
 
     def complete(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
                  **extra: Any) -> Any:
@@ -77,6 +84,12 @@ class ChatClient:
 
     def _errors(self):  # type: ignore[no-untyped-def]
         return _translate_errors(self)
+
+
+def _record_logprobs(choice: Any, usage: Usage) -> None:
+    for token in getattr(getattr(choice, "logprobs", None), "content", None) or []:
+        alternatives = [(alt.token, alt.logprob) for alt in (token.top_logprobs or [])]
+        usage.tokens.append((token.token, alternatives or [(token.token, token.logprob)]))
 
 
 class _translate_errors:

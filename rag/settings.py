@@ -50,15 +50,16 @@ class Settings(BaseSettings):
     relevance_margin: float = Field(0.3, ge=0.0, le=5.0,
                                     description="Excerpts scoring this far below the best one are left out "
                                                 "(0: keep all top_k).")
-    context_chars: int = Field(1400, ge=200, le=50_000,
+    context_chars: int = Field(2000, ge=200, le=50_000,
                                description="Excerpt characters sent to the model: on a CPU, prompt length is latency.")
 
     # Abstention (issue 13): the answerer's confidence that the excerpts answer the question
-    min_confidence: float = Field(0.5, ge=0.0, le=1.0,
+    min_confidence: float = Field(0.4, ge=0.0, le=1.0,
                                   description="Answers the model is less sure of than this are refused "
                                               "(P(a sentence answers) from its logprobs).")
-    extractive_min_score: float = Field(0.45, ge=-1.0, le=2.0,
-                                        description="The extractive backend refuses below this sentence score.")
+    extractive_min_confidence: float = Field(0.5, ge=0.0, le=1.0,
+                                             description="The extractive backend refuses below this confidence "
+                                                         "(its best sentence score, mapped to 0..1).")
 
     # Generation
     llm: LlmBackend = "local"

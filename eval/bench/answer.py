@@ -132,7 +132,7 @@ def _timed(stream: Iterator[Any]) -> dict[str, Any]:
     text = getattr(final, "text", None) or "".join(parts)
     return {"first_token_s": round(first if first is not None else total, 3), "total_s": round(total, 3),
             "streamed": first is not None, "prompt_tokens": int(getattr(final, "prompt_tokens", 0) or 0),
-            "refused": bool(getattr(final, "refused", False)), "text": text}
+            "refused": bool(getattr(final, "refused", False)), "text": text, "answer": final}
 
 
 def _summarise(results: list[dict[str, Any]]) -> dict[str, object]:
@@ -168,11 +168,12 @@ def _has_facts(result: dict[str, Any]) -> bool:
 class NaivePipeline:
     """What a first llama-index RAG looks like: raw files, ~900-char chunks, dense top 4, default prompt."""
 
-    def __init__(self, folder: Path, embed_model, chat, max_tokens: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, folder: Path | None, embed_model, chat, max_tokens: int,  # type: ignore[no-untyped-def]
+                 documents: list | None = None) -> None:  # type: ignore[type-arg]
         from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
-        documents = SimpleDirectoryReader(str(folder)).load_data()
+        documents = documents if documents is not None else SimpleDirectoryReader(str(folder)).load_data()
         splitter = SentenceSplitter(chunk_size=NAIVE_CHUNK_TOKENS, chunk_overlap=20)
         nodes = splitter.get_nodes_from_documents(documents)
         self.mean_chunk_chars = round(sum(len(node.get_content()) for node in nodes) / len(nodes))
@@ -180,6 +181,28 @@ class NaivePipeline:
         self.retriever = self.index.as_retriever(similarity_top_k=NAIVE_TOP_K)
         self.chat = chat
         self.max_tokens = max_tokens
+
+    @classmethod
+    def from_texts(cls, texts: list[tuple[str, str]], embed_model, chat, max_tokens: int,  # type: ignore[no-untyped-def]
+                   persist_dir: Path | None = None) -> NaivePipeline:
+        """The same pipeline over (file name, article text) pairs, e.g. the bodies of ``.jsonl`` articles;
+        with ``persist_dir`` its in-memory index is saved there and loaded next time (embedding 2,000
+        articles takes minutes)."""
+        from llama_index.core import Document, StorageContext, load_index_from_storage
+
+        if persist_dir is not None and (persist_dir / "docstore.json").exists():
+            pipeline = cls.__new__(cls)
+            pipeline.index = load_index_from_storage(StorageContext.from_defaults(persist_dir=str(persist_dir)),
+                                                     embed_model=embed_model)
+            pipeline.mean_chunk_chars = 0
+            pipeline.retriever = pipeline.index.as_retriever(similarity_top_k=NAIVE_TOP_K)
+            pipeline.chat, pipeline.max_tokens = chat, max_tokens
+            return pipeline
+        documents = [Document(text=text, metadata={"file_name": name}) for name, text in texts]
+        pipeline = cls(None, embed_model, chat, max_tokens, documents=documents)
+        if persist_dir is not None:
+            pipeline.index.storage_context.persist(persist_dir=str(persist_dir))
+        return pipeline
 
     def stream(self, item: dict) -> Iterator[Any]:  # type: ignore[type-arg]
         from llama_index.core.prompts.chat_prompts import CHAT_TEXT_QA_PROMPT

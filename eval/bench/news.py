@@ -1,0 +1,223 @@
+"""The news development set (issue 13): an archive of CNN/DailyMail articles and questions written over it.
+
+- ``write_archive``: the first ``n`` articles of HaluEval's CNN/DailyMail file, one ``cnn_NNNNN.jsonl``
+  file per article, so a citation names its article and ``sources`` in the dataset can name it too.
+- ``split``: the questions divided into a tuning half and a report half (every other answerable and
+  every other unanswerable question, in file order), so thresholds are chosen on one and reported on
+  the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from eval.bench.corpus import write_files
+from eval.halueval import load_items
+
+REPO = Path(__file__).resolve().parents[2]
+NEWS_DEV = REPO / "eval" / "datasets" / "news_dev.jsonl"
+ARCHIVE_ARTICLES = 2000  # lines 0-1999 of the HaluEval file; 5000-6999 are reserved for held-out checks
+Half = Literal["tune", "report", "all"]
+HALVES: tuple[str, ...] = ("tune", "report", "all")
+
+T = TypeVar("T")
+
+
+def archive_file(index: int) -> str:
+    """The file name article ``index`` (its 0-based line in the HaluEval file) is indexed under."""
+    return f"cnn_{index:05d}.jsonl"
+
+
+def write_archive(work: Path, n: int = ARCHIVE_ARTICLES) -> Path:
+    """The first ``n`` CNN/DailyMail articles as one-article ``.jsonl`` files under ``<work>/news-<n>/``."""
+    rows = load_items("summarization", n)
+    records = [{"id": f"cnn{i:05d}", "title": "", "text": row["document"], "source": "CNN/DailyMail"}
+               for i, row in enumerate(rows)]
+    folder = write_files(work / f"news-{len(rows)}", "cnn", records, per_file=1)
+    return folder
+
+
+def split(items: Sequence[T], half: Half, unanswerable: Sequence[bool]) -> list[T]:
+    """Every other question of each kind (answerable, unanswerable) in file order: the first of each
+    pair is for tuning, the second for the report, so both halves hold the same mix."""
+    if half not in HALVES:
+        raise ValueError(f"unknown half {half!r}; choose one of {', '.join(HALVES)}")
+    if half == "all":
+        return list(items)
+    seen = {True: 0, False: 0}
+    chosen = []
+    for item, kind in zip(items, unanswerable):
+        position = seen[kind]
+        seen[kind] += 1
+        if (position % 2 == 0) == (half == "tune"):
+            chosen.append(item)
+    return chosen
+
+
+# --- the run: ours beside the naive pipeline, and the threshold sweep ----------------------------------
+def run(work: Path, half: Half = "tune", llm: str = "local", naive: bool = True, n: int = ARCHIVE_ARTICLES,
+        dataset: Path = NEWS_DEV, limit: int | None = None) -> dict[str, object]:
+    """Answer one half of news_dev on the archive with our pipeline (and the naive one, alternating
+    question by question) and summarise quality, latency and the refusal threshold sweep."""
+    from eval.bench.server import in_child
+
+    folder = write_archive(work, n)
+    return in_child(_run, str(folder), str(work / f"news-index-{n}"), half, llm, naive, str(dataset), limit)
+
+
+def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset: str,
+         limit: int | None) -> dict[str, object]:
+    from rag import NewsRAG, Settings, build_chat_client
+
+    from eval.bench import machine
+    from eval.bench.answer import NaivePipeline, _timed
+    from eval.dataset import load_dataset
+
+    items = load_dataset(Path(dataset))
+    items = split(items, half, [item.unanswerable for item in items])[:limit]
+    # On the tuning half the threshold is applied afterwards (``sweep``): answers are kept whatever their
+    # confidence. The report half runs as users get it, with the configured thresholds.
+    thresholds = {"min_confidence": 0.0, "extractive_min_confidence": 0.0} if half == "tune" else {}
+    settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
+    engine = NewsRAG(settings)
+    engine.ingest([Path(folder)])
+    recall = retrieval_recall(engine, items)
+    pipelines = {"ours": lambda item: engine.stream(item.question)}
+    if naive and llm != "extractive":
+        documents = [(path.name, json_text(path)) for path in sorted(Path(folder).glob("*.jsonl"))]
+        pipeline = NaivePipeline.from_texts(documents, engine.embed_model, build_chat_client(settings),
+                                            settings.max_answer_tokens, persist_dir=Path(data_dir) / "naive")
+        pipelines["naive"] = lambda item: pipeline.stream({"question": item.question})
+    for stream in pipelines.values():  # warm-up: model load, first prompt evaluation
+        _timed(stream(items[0]))
+    load_before = machine.load()
+    rows: dict[str, list[dict[str, object]]] = {name: [] for name in pipelines}
+    for index, item in enumerate(items):
+        for name in (list(pipelines) if index % 2 == 0 else list(reversed(pipelines))):
+            rows[name].append(score_row(item, _timed(pipelines[name](item))))
+    out: dict[str, object] = {"half": half, "questions": len(items), "backend": llm,
+                              "min_confidence": settings.min_confidence if llm != "extractive"
+                              else settings.extractive_min_confidence, "articles": len(
+        list(Path(folder).glob("*.jsonl"))), "load_before": load_before, "load_after": machine.load()}
+    for name, results in rows.items():
+        out[name] = summarise(results)
+    out["sweep"] = sweep(rows["ours"])
+    out["retrieval"] = recall
+    return out
+
+
+def json_text(path: Path) -> str:
+    import json
+
+    return str(json.loads(path.read_text(encoding="utf-8").splitlines()[0])["text"])
+
+
+def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """One answer, scored the eval's way: every ``must`` fact present; a gold article cited."""
+    from eval import metrics
+
+    answer = timed.pop("answer", None)
+    cited = [c.source for c in getattr(answer, "citations", [])]
+    read = [c for c in getattr(answer, "hits", [])]
+    facts = bool(item.must) and metrics.must_recall(timed["text"], list(item.must)) == 1.0
+    return {"id": item.id, "unanswerable": item.unanswerable, "refused": timed["refused"], "facts": facts,
+            "gold_cited": bool(set(cited) & set(item.sources)),
+            "gold_retrieved": bool({h.source_name for h in read} & set(item.sources)),
+            "confidence": getattr(answer, "confidence", None), "first_token_s": timed["first_token_s"],
+            "total_s": timed["total_s"], "prompt_tokens": timed["prompt_tokens"], "text": timed["text"]}
+
+
+def outcome(row: dict, threshold: float = 0.0) -> str:  # type: ignore[type-arg]
+    """right (answerable: facts + gold cited), refused, wrong (answered, but wrong or unanswerable)."""
+    refused = row["refused"] or (row["confidence"] is not None and row["confidence"] < threshold)
+    if row["unanswerable"]:
+        return "refused" if refused else "wrong"
+    if refused:
+        return "refused"
+    return "right" if row["facts"] and row["gold_cited"] else "wrong"
+
+
+def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
+    from eval.metrics import percentile
+
+    answerable = [r for r in rows if not r["unanswerable"]]
+    unanswerable = [r for r in rows if r["unanswerable"]]
+    answered = [r for r in rows if not r["refused"]]
+    tokens = [r["prompt_tokens"] for r in rows if r["prompt_tokens"]]
+    return {
+        "facts": sum(r["facts"] for r in answerable), "answerable": len(answerable),
+        "right_and_gold_cited": sum(outcome(r) == "right" for r in answerable),
+        "false_refusals": sum(r["refused"] for r in answerable),
+        "unanswerable_refused": sum(r["refused"] for r in unanswerable), "unanswerable": len(unanswerable),
+        "wrong_but_cited": sum(outcome(r) == "wrong" for r in answered),
+        "gold_retrieved": sum(r["gold_retrieved"] for r in answerable),
+        "ttft_p50_s": percentile([r["first_token_s"] for r in rows], 50),
+        "total_p50_s": percentile([r["total_s"] for r in rows], 50),
+        "prompt_tokens_mean": round(sum(tokens) / len(tokens), 1) if tokens else 0,
+        "per_question": rows,
+    }
+
+
+def sweep(rows: list[dict], thresholds: Sequence[float] = tuple(t / 20 for t in range(0, 20))) -> list[dict]:  # type: ignore[type-arg]
+    """For each threshold: right, refused unanswerable, wrong answers; the threshold is chosen on the
+    tuning half where right + refused-unanswerable is highest with wrong answers at most 3% of answers."""
+    table = []
+    for threshold in thresholds:
+        outcomes = [(r["unanswerable"], outcome(r, threshold)) for r in rows]
+        answered = sum(o != "refused" for _, o in outcomes)
+        wrong = sum(o == "wrong" for _, o in outcomes)
+        table.append({"threshold": threshold, "right": sum(o == "right" for u, o in outcomes if not u),
+                      "unanswerable_refused": sum(o == "refused" for u, o in outcomes if u),
+                      "false_refusals": sum(o == "refused" for u, o in outcomes if not u),
+                      "wrong": wrong, "wrong_share": round(wrong / answered, 3) if answered else 0.0})
+    return table
+
+
+def markdown(figures: dict) -> str:  # type: ignore[type-arg]
+    """The table the README quotes: ours beside the naive pipeline, then the threshold sweep."""
+    rows = ["| pipeline | right, gold cited | facts stated | false refusals | unanswerable refused | wrong but cited "
+            "| gold article read | first token p50 | total p50 | prompt tokens |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name in ("ours", "naive"):
+        if name not in figures:
+            continue
+        s = figures[name]
+        a, u = s["answerable"], s["unanswerable"]
+        answered = sum(not r["refused"] for r in s["per_question"])
+        rows.append(f"| {name} | {s['right_and_gold_cited']}/{a} | {s['facts']}/{a} | {s['false_refusals']}/{a} | "
+                    f"{s['unanswerable_refused']}/{u} | {s['wrong_but_cited']}/{answered} | {s['gold_retrieved']}/{a} | "
+                    f"{_seconds(s['ttft_p50_s'])} | {_seconds(s['total_p50_s'])} | {s['prompt_tokens_mean']} |")
+    sweep_rows = ["| threshold | right | false refusals | unanswerable refused | wrong (share of answers) |",
+                  "|---:|---:|---:|---:|---:|"]
+    for row in figures.get("sweep", []):
+        sweep_rows.append(f"| {row['threshold']:.2f} | {row['right']} | {row['false_refusals']} | "
+                          f"{row['unanswerable_refused']} | {row['wrong']} ({row['wrong_share']:.1%}) |")
+    recall_rows = ["| search | " + " | ".join(next(iter(figures.get("retrieval", {"": {}}).values()))) + " |"]
+    recall_rows.append("|---|" + "---:|" * (len(recall_rows[0].split("|")) - 3))
+    for mode, values in figures.get("retrieval", {}).items():
+        recall_rows.append(f"| {mode} | " + " | ".join(f"{v:.3f}" for v in values.values()) + " |")
+    return (f"news_dev, {figures['half']} half ({figures['questions']} questions), {figures['backend']} backend, "
+            f"refusal threshold {figures.get('min_confidence')}, "
+            f"{figures['articles']} articles; load {figures['load_before']} -> {figures['load_after']}\n\n"
+            + "\n".join(rows) + "\n\n" + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
+            + "\n".join(recall_rows))
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
+def retrieval_recall(engine, items, depths: Sequence[int] = (1, 4, 8)) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """Recall of a gold article among the first ``depths`` passages, per search mode, over the
+    answerable ``items``: what the model can read at most (it reads ``RAG_TOP_K`` = 4 passages)."""
+    answerable = [item for item in items if not item.unanswerable and item.sources]
+    table: dict[str, dict[str, float]] = {}
+    for mode in ("hybrid", "dense", "keyword"):
+        found = {depth: 0 for depth in depths}
+        for item in answerable:
+            names = [hit.source_name for hit in engine.search(item.question, k=max(depths), mode=mode)]
+            for depth in depths:
+                found[depth] += bool(set(names[:depth]) & set(item.sources))
+        table[mode] = {f"recall@{d}": round(found[d] / len(answerable), 3) for d in depths}
+    return table

@@ -1,0 +1,129 @@
+"""Evidence first: the answerer names the sentences that answer the question (or none) before it writes.
+
+The excerpts the model reads are split into numbered sentences. Its reply starts with the numbers of the
+sentences that state the answer, or ``none``; a llama.cpp grammar allows nothing else on that line, so
+the choice is always readable. The probability the model gave ``none`` at that first token (from the
+server's logprobs) is how unsure it is that the excerpts answer the question: a calibrated threshold on
+it decides abstention, instead of judging the finished prose by shared words afterwards. The answer's
+``[n]`` markers are the sentences it chose, so a citation quotes exactly the evidence.
+
+Everything here is pure: numbering, the grammar, parsing the reply and reading the confidence;
+``rag.citations`` turns the choice into markers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.context import Source
+from rag.text import split_sentences
+
+MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One numbered candidate sentence, with its offsets in its article."""
+
+    n: int
+    source: Source
+    text: str
+    start: int
+    end: int
+
+
+def number_sentences(sources: Sequence[Source]) -> list[Sentence]:
+    """Every sentence of every excerpt, numbered 1..m in the order the prompt shows them
+    (``render_sources`` shows the most relevant excerpt last, next to the question)."""
+    numbered: list[Sentence] = []
+    for source in reversed(sources):
+        for span in split_sentences(source.text):
+            numbered.append(Sentence(len(numbered) + 1, source, span.text,
+                                     source.start + span.start, source.start + span.end))
+    return numbered
+
+
+def evidence_grammar(sentences: int, allow_none: bool = True) -> str:
+    """GBNF for the reply: ``none`` (if allowed), or up to ``MAX_PICKS`` sentence numbers, a line break,
+    then ``Answer:`` and one line of text without brackets (the markers are added from the choice)."""
+    numbers_rule = " | ".join(f'"{n}"' for n in range(sentences, 0, -1))  # longest first: "12" before "1"
+    more = "".join(f' ("," n' for _ in range(MAX_PICKS - 1)) + ")?" * (MAX_PICKS - 1)
+    none = '"none" | ' if allow_none else ""
+    return (f'root ::= {none}n{more} "\\nAnswer:" answer\n'
+            f"n ::= {numbers_rule}\n"
+            'answer ::= [^\\n\\[]+\n')
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The model's reply, read: the sentences it chose (empty: none) and its answer text."""
+
+    picks: tuple[int, ...]
+    answer: str
+    complete: bool  # the choice line has ended (or there is none), so ``picks`` is final
+    chose: bool = True  # False: the reply has no choice line (a server that ignored the format)
+
+
+_PICK_LINE = re.compile(r"^\s*(?:evidence\s*:?\s*)?(none|\d+(?:\s*,\s*\d+)*)", re.I)
+_MAYBE_PICK = re.compile(r"^\s*(?:e(?:v(?:i(?:d(?:e(?:n(?:c(?:e(?:\s*:?\s*)?)?)?)?)?)?)?)?)?(?:n(?:o(?:n(?:e)?)?)?|[\d,\s]*)$", re.I)
+
+
+def parse_reply(text: str, sentences: int) -> Reply:
+    """Read ``"4,7\nAnswer: ..."`` (also while it streams). Numbers outside 1..``sentences`` are dropped.
+
+    A reply that cannot be starting a choice line (a server without the grammar writing prose) is read
+    at once as an answer without a choice, so it streams like any other."""
+    first, newline, rest = text.partition("\n")
+    match = _PICK_LINE.match(first)
+    if not match:
+        waiting = not newline and bool(_MAYBE_PICK.match(first))
+        return Reply((), "" if waiting else text.strip(), complete=not waiting, chose=waiting)
+    chosen = match.group(1)
+    none = chosen.lower() == "none"
+    picks = () if none else tuple(
+        dict.fromkeys(n for n in (int(x) for x in chosen.split(",")) if 1 <= n <= sentences))
+    answer = (first[match.end():] + newline + rest) if newline or none else ""
+    answer = re.sub(r"^\s*answer\s*:\s*", "", answer.strip(), flags=re.I)
+    return Reply(picks[:MAX_PICKS], answer.strip(), complete=bool(newline) or none)
+
+
+def confidence_from_logprobs(alternatives: Iterable[tuple[str, float]]) -> float | None:
+    """How sure the model is that a sentence answers: P(its most likely sentence number) against
+    P(``none``) at the reply's first token, renormalised over the two. None when neither is listed.
+
+    0.5 is where the model's greedy choice flips between a number and ``none``; the threshold moves
+    that point. The server reports the model's distribution before the grammar, so other tokens
+    ("The") are listed too; only the readings the grammar allows count."""
+    best_number = refusal = 0.0
+    for token, logprob in alternatives:
+        word = token.strip().lower()
+        if not word:
+            continue
+        if word[0].isdigit():
+            best_number = max(best_number, math.exp(logprob))
+        elif "none".startswith(word) or word.startswith("none"):
+            refusal += math.exp(logprob)
+    total = best_number + refusal
+    return best_number / total if total > 0 else None
+
+
+def render_sources(sources: Sequence[Source], sentences: Sequence[Sentence], header: callable) -> str:  # type: ignore[valid-type]
+    """Each excerpt under its article's header, one numbered sentence a line, most relevant last."""
+    blocks = []
+    for source in reversed(sources):
+        lines = [f"[{s.n}] {s.text}" for s in sentences if s.source is source]
+        if lines:
+            blocks.append(f"Article: {header(source.hit.title, source.hit.publisher)}\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def articles_of(picked: Sequence[Sentence], articles: Mapping[str, str]) -> str:
+    """The whole text of the articles the chosen sentences come from (their excerpts if unknown)."""
+    seen: dict[str, str] = {}
+    for sentence in picked:
+        doc = sentence.source.hit.doc_id
+        seen.setdefault(doc, articles.get(doc) or sentence.source.text)
+    return "\n".join(seen.values())

@@ -1,0 +1,187 @@
+"""The evidence step on hand-made sources: numbering, the grammar, reading the reply and its confidence,
+citing the chosen sentences, the guard, and the threshold, without a model (a scripted chat client)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+
+from rag.answering import REFUSAL_TEXT, CitedQueryEngine
+from rag.citations import MARKER, cite_choice, unsupported_facts
+from rag.context import Source
+from rag.evidence import confidence_from_logprobs, evidence_grammar, number_sentences, parse_reply
+from rag.generation import ChatClient
+from rag.text import names
+from rag.types import Hit
+
+BREST = ("Storm closes the port of Brest",
+         "The port of Brest closed on Monday. Winds reached 140 km/h, the mayor, Anne Morel, said.")
+QUOTAS = ("Fishermen protest quotas",
+          "About 300 fishermen blocked the road to the ministry. Their leader, Paul Grall, was arrested.")
+
+
+def source(n: int, title: str, text: str, offset: int = 50) -> Source:
+    hit = Hit(chunk_id=f"{title}:0", doc_id=title, text=text, start=offset, end=offset + len(text), score=1.0,
+              title=title, source_name=title.replace(" ", "_") + ".txt")
+    return Source(n, hit, text, offset, offset + len(text), 1.0)
+
+
+def sources() -> list[Source]:
+    return [source(1, *BREST), source(2, *QUOTAS)]
+
+
+# --- numbering and the grammar -------------------------------------------------------------------------
+def test_sentences_are_numbered_in_prompt_order_most_relevant_last_with_article_offsets() -> None:
+    numbered = number_sentences(sources())
+    assert [s.text for s in numbered] == ["About 300 fishermen blocked the road to the ministry.",
+                                          "Their leader, Paul Grall, was arrested.",
+                                          "The port of Brest closed on Monday.",
+                                          "Winds reached 140 km/h, the mayor, Anne Morel, said."]
+    assert [s.n for s in numbered] == [1, 2, 3, 4]
+    third = numbered[2]
+    assert BREST[1][third.start - 50:third.end - 50] == third.text  # offsets into the article
+
+
+def test_grammar_allows_only_real_sentence_numbers_or_none() -> None:
+    grammar = evidence_grammar(12)
+    assert 'root ::= "none" | n' in grammar
+    assert '"12" | "11"' in grammar and '"13"' not in grammar  # longest first, nothing past the last
+    assert "\\[" in grammar  # the answer line cannot write its own markers
+
+
+# --- reading the reply ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "picks", "answer", "complete"), [
+    ("4\nAnswer: Winds reached 140 km/h.", (4,), "Winds reached 140 km/h.", True),
+    ("2,3\nAnswer: x", (2, 3), "x", True),
+    ("none", (), "", True),
+    ("3", (3,), "", False),  # still streaming: the choice may go on ("3,4")
+    ("9,2\nAnswer: y", (2,), "y", True),  # 9 is no sentence of 4
+    ("The port closed.", (), "The port closed.", True),  # a server without the grammar: prose at once
+    ("no", (), "", False),  # may still become "none"
+])
+def test_parse_reply(text: str, picks: tuple[int, ...], answer: str, complete: bool) -> None:
+    reply = parse_reply(text, 4)
+    assert (reply.picks, reply.answer, reply.complete) == (picks, answer, complete)
+    assert parse_reply("The port closed.", 4).chose is False
+
+
+def test_a_reply_without_a_choice_line_cites_the_sentences_that_back_it() -> None:
+    chat = ScriptedChat("The port of Brest closed on Monday.", [("The", -0.1)])
+    answer = engine(chat).answer("When did the port of Brest close?")
+    assert answer.text == "The port of Brest closed on Monday [1]." and answer.confidence is None
+
+
+def test_confidence_is_the_best_sentence_number_against_none() -> None:
+    alternatives = [("1", math.log(0.5)), ("2", math.log(0.2)), ("The", math.log(0.2)), ("none", math.log(0.1))]
+    assert confidence_from_logprobs(alternatives) == pytest.approx(0.5 / 0.6)
+    # Below 0.5 exactly when the greedy reply is "none": the threshold moves the model's own choice.
+    split = [("1", math.log(0.3)), ("2", math.log(0.3)), ("none", math.log(0.35))]
+    assert confidence_from_logprobs(split) < 0.5
+    assert confidence_from_logprobs([("The", -0.1)]) is None  # neither reading listed: unknown
+    assert confidence_from_logprobs([("None", -0.1), ("3", -3.0)]) < 0.1
+
+
+# --- citing and the guard ------------------------------------------------------------------------------
+def test_the_citation_quotes_the_chosen_sentence_exactly() -> None:
+    numbered = number_sentences(sources())
+    text, citations = cite_choice("Winds reached 140 km/h in Brest.", [numbered[3]], {})
+    assert text == "Winds reached 140 km/h in Brest [1]."
+    [citation] = citations
+    assert citation.quote == "Winds reached 140 km/h, the mayor, Anne Morel, said."
+    assert citation.source == "Storm_closes_the_port_of_Brest.txt"
+
+
+def test_each_sentence_cites_the_chosen_sentences_it_rests_on() -> None:
+    numbered = number_sentences(sources())
+    text, citations = cite_choice("About 300 fishermen blocked the road. The port of Brest closed.",
+                                  [numbered[0], numbered[2]], {})
+    assert text == "About 300 fishermen blocked the road [1]. The port of Brest closed [2]."
+    assert [c.quote for c in citations] == [numbered[0].text, numbered[2].text]
+
+
+def test_a_number_or_name_the_evidence_does_not_hold_is_left_out() -> None:
+    evidence = BREST[1]
+    assert unsupported_facts("Winds reached 160 km/h.", evidence) == ["160"]
+    assert unsupported_facts("Jean Dupont said winds reached 140 km/h.", evidence) == ["dupont", "jean"]
+    assert unsupported_facts("Anne Morel said winds reached 140 km/h.", evidence) == []
+    numbered = number_sentences(sources())
+    text, citations = cite_choice("Winds reached 140 km/h. Three ships sank in Lorient.", [numbered[3]], {})
+    assert text == "Winds reached 140 km/h [1]." and len(citations) == 1
+
+
+def test_a_word_that_only_opens_a_sentence_is_no_name_but_a_subject_is() -> None:
+    assert names("Apart from the mayor, who spoke in Brest?") == {"brest"}
+    assert names("Lavrov accused Ukraine.", openers=True) == {"lavrov", "ukrain"}
+    assert names("Erdoğan met Зеленський in Ankara.", openers=True) >= {"erdoğan", "ankara"}
+
+
+# --- the engine: threshold and refusal with a scripted model -------------------------------------------
+class ScriptedChat(ChatClient):
+    """A chat client that replays one reply with the given first-token alternatives (no server)."""
+
+    def __init__(self, reply: str, first_token: list[tuple[str, float]]) -> None:
+        super().__init__("scripted", "scripted", "http://127.0.0.1:9/v1", "unused", timeout=1)
+        self.reply, self.first_token, self.closed = reply, first_token, False
+
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None, stop=None, grammar=None,  # type: ignore[no-untyped-def]
+               top_logprobs=0) -> Iterator[str]:
+        self.grammar = grammar
+        try:
+            for i, piece in enumerate(self.reply.split(" ")):
+                if usage is not None:
+                    usage.tokens.append((piece, self.first_token if i == 0 else [(piece, 0.0)]))
+                    usage.prompt_tokens = 100
+                yield piece if i == 0 else " " + piece
+        finally:
+            self.closed = True
+
+
+def engine(chat: ScriptedChat, min_confidence: float = 0.5) -> CitedQueryEngine:
+    hits = [s.hit for s in sources()]
+    return CitedQueryEngine(retrieve_hits=lambda q: hits, scorer=lambda q, ss: [1.0] * len(ss), chat=chat,
+                            min_confidence=min_confidence,
+                            article_texts=lambda ids: {BREST[0]: BREST[1], QUOTAS[0]: QUOTAS[1]})
+
+
+def test_a_confident_pick_answers_with_its_sentence_cited_and_confidence() -> None:
+    chat = ScriptedChat("4\nAnswer: Winds reached 140 km/h.", [("4", math.log(0.9)), ("none", math.log(0.1))])
+    answer = engine(chat).answer("How strong were the winds in Brest?")
+    assert not answer.refused and answer.text == "Winds reached 140 km/h [1]."
+    assert answer.confidence == pytest.approx(0.9)
+    assert {int(n) for n in MARKER.findall(answer.text)} == {c.n for c in answer.citations} == {1}
+    assert chat.grammar == evidence_grammar(4)
+
+
+def test_none_is_a_refusal_and_an_unsure_pick_is_refused_at_the_threshold() -> None:
+    none = engine(ScriptedChat("none", [("none", math.log(0.8)), ("1", math.log(0.2))])).answer("Who won?")
+    assert none.refused and none.text == REFUSAL_TEXT and none.confidence == pytest.approx(0.2)
+    unsure = ScriptedChat("4\nAnswer: Winds reached 140 km/h.", [("4", math.log(0.4)), ("none", math.log(0.6))])
+    answer = engine(unsure, min_confidence=0.5).answer("How strong were the winds in Brest?")
+    assert answer.refused and answer.confidence == pytest.approx(0.4)
+    assert unsure.closed  # generation stopped at the choice, not after a whole answer nobody sees
+    kept = ScriptedChat("4\nAnswer: Winds reached 140 km/h.", [("4", math.log(0.4)), ("none", math.log(0.6))])
+    assert not engine(kept, min_confidence=0.3).answer("How strong were the winds in Brest?").refused
+
+
+def test_a_name_present_but_the_relation_wrong_is_refused_when_the_question_names_someone_else() -> None:
+    # The Quotas article names Paul Grall as arrested; asked who arrested Anne Morel, a model that picks
+    # that sentence states a relation the article does not: the question's name is not in its article.
+    chat = ScriptedChat("2\nAnswer: Paul Grall was arrested.", [("2", math.log(0.9)), ("none", math.log(0.1))])
+    answer = engine(chat).answer("When was Anne Morel arrested?")
+    assert answer.refused, answer.text
+
+
+def test_an_answer_inventing_a_number_is_refused_not_passed_on() -> None:
+    chat = ScriptedChat("4\nAnswer: Winds reached 180 km/h.", [("4", math.log(0.9)), ("none", math.log(0.1))])
+    answer = engine(chat).answer("How strong were the winds in Brest?")
+    assert answer.refused and not answer.citations
+
+
+def test_a_none_above_the_threshold_is_asked_again_without_none() -> None:
+    # The threshold decides, not the greedy reply: P(a number) 0.6 >= 0.5, so "none" is not the answer.
+    chat = ScriptedChat("none", [("none", math.log(0.4)), ("4", math.log(0.6))])
+    answer = engine(chat, min_confidence=0.5).answer("How strong were the winds in Brest?")
+    assert chat.grammar == evidence_grammar(4, allow_none=False)  # the second request could not say none
+    assert answer.refused  # this scripted server ignores grammars and said "none" again: no loop, a refusal

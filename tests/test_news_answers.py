@@ -1,0 +1,65 @@
+"""End to end with the real local model on real news: articles of the archive news_dev is written over
+(HaluEval CNN/DailyMail, lines 0-1999), answered with a citation of the right article, a near-miss
+unanswerable refused, and a trap whose answer names someone the article mentions in another role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag import Answer, NewsRAG, Settings
+from eval.bench.news import archive_file, write_archive
+from eval.halueval import load_items
+
+# Articles of the archive: the ones the questions are about, and others around them as distractors.
+ARTICLES = range(80, 110)
+ANSWERED = [  # (question, a fact the answer must state, the article it must cite)
+    ('To how many copies did Random House raise the first printing of the new Dr. Seuss book '
+     '"What Pet Should I Get?"?', "1 million", 367),
+    ("What record penalty did the California Public Utilities Commission order PG&E to pay over its gas "
+     "transmission system and the San Bruno explosion?", "1.6 billion", 87),
+]
+REFUSED = [
+    "Whom did Chet Olson defeat when he was reelected mayor of Rochelle, Illinois, the day before the tornado?",
+    "Who owns the Grubsteakers restaurant that the tornado destroyed north of Rochelle, Illinois?",
+]
+
+
+@pytest.fixture(scope="module")
+def news_engine(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
+    work = tmp_path_factory.mktemp("news")
+    rows = load_items("summarization", 400)
+    folder = work / "articles"
+    folder.mkdir()
+    for index in {*ARTICLES, *(a for _, _, a in ANSWERED)}:
+        record = {"id": f"cnn{index:05d}", "text": rows[index]["document"], "source": "CNN/DailyMail"}
+        (folder / archive_file(index)).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    engine = NewsRAG(Settings(data_dir=work / "index", llm="local"))
+    engine.ingest([folder])
+    return engine
+
+
+def test_the_archive_files_are_named_as_the_dataset_cites_them(tmp_path: Path) -> None:
+    folder = write_archive(tmp_path, 3)
+    assert sorted(p.name for p in folder.iterdir()) == ["cnn_00000.jsonl", "cnn_00001.jsonl", "cnn_00002.jsonl"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "fact", "article"), ANSWERED)
+def test_news_question_answered_with_the_right_article_cited(news_engine: NewsRAG, question: str, fact: str,
+                                                             article: int) -> None:
+    answer = news_engine.ask(question)
+    assert not answer.refused, answer
+    assert fact in answer.text, answer.text
+    assert archive_file(article) in {c.source for c in answer.citations}
+    assert answer.confidence is not None and 0.0 <= answer.confidence <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", REFUSED)
+def test_news_question_the_articles_do_not_answer_is_refused(news_engine: NewsRAG, question: str) -> None:
+    answer: Answer = news_engine.ask(question)
+    assert answer.refused, answer.text
+    assert not answer.citations and answer.hits  # the closest articles are still offered
