@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 
 import rag
 from rag import ConfigError, IngestReport, NewsRAG, Settings
+from rag.service import is_loopback  # one rule for the UI and the API
 
 AUTH_ENV = "RAG_UI_AUTH"
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-
-
-def is_loopback(host: str) -> bool:
-    """True when only this machine can connect to ``host``."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
-
-
 def parse_auth(value: str) -> tuple[str, str]:
     user, sep, password = value.partition(":")
     if not sep or not user or not password:

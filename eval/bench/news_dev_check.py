@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.text import content_words, names
+from rag.text import content_words, name_in, names
 
 from eval.dataset import EvalItem, load_dataset
 from eval.metrics import mentions
@@ -89,14 +89,8 @@ def article_words(archive: Mapping[str, str]) -> dict[str, set[str]]:
 
 
 def name_found(name: str, words: set[str]) -> bool:
-    """``name`` (a stem from ``rag.text.names``) is among ``words``, or a 5+ letter prefix of it starts one
-    (transliteration variants: Zelensky/Zelenskyy), as ``rag.text.coverage`` matches names."""
-    if name in words:
-        return True
-    if len(name) < 5 or not name.isalpha():
-        return False
-    stem = name[:max(5, len(name) - 2)]
-    return any(word.startswith(stem) for word in words)
+    """``name`` (a stem from ``rag.text.names``) is among ``words``, matched as the engine matches names."""
+    return name_in(name, words)
 
 
 def name_share(wanted: set[str], words: set[str]) -> float:
