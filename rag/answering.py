@@ -32,7 +32,7 @@ from rag.evidence import (
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.text import coverage, names, split_sentences, support_score
+from rag.text import content_words, coverage, names, split_sentences, support_score
 from rag.types import Answer, Hit
 
 Retrieve = Callable[[str], list[Hit]]
@@ -233,10 +233,19 @@ class _Finisher:
         if not choice.picks or not choice.text.strip() or unsure:
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         articles = engine.article_texts([s.source.hit.doc_id for s in sentences]) if engine.article_texts else {}
-        text, citations = cite_choice(choice.text, choice.picks, articles, sentences)
+        written = choice.text
+        if restates(written, self.question):  # "The French president hosted them in Paris": show the evidence
+            written = "\n".join(s.text for s in choice.picks)
+        text, citations = cite_choice(written, choice.picks, articles, sentences)
         if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         return Answer(text=text, refused=False, citations=citations, **common)
+
+
+def restates(answer: str, question: str) -> bool:
+    """An answer whose words are all the question's says nothing: a small model sometimes answers
+    "Which French president hosted them?" with "The French president hosted them"."""
+    return content_words(answer) <= content_words(question)
 
 
 def asks_about_cited(question: str, doc_ids: Sequence[str], articles: Mapping[str, str]) -> bool:

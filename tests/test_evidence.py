@@ -185,3 +185,9 @@ def test_a_none_above_the_threshold_is_asked_again_without_none() -> None:
     answer = engine(chat, min_confidence=0.5).answer("How strong were the winds in Brest?")
     assert chat.grammar == evidence_grammar(4, allow_none=False)  # the second request could not say none
     assert answer.refused  # this scripted server ignores grammars and said "none" again: no loop, a refusal
+
+
+def test_an_answer_that_only_restates_the_question_shows_the_chosen_sentence() -> None:
+    chat = ScriptedChat("4\nAnswer: The winds in Brest were strong.", [("4", math.log(0.9)), ("none", math.log(0.1))])
+    answer = engine(chat).answer("How strong were the winds in Brest?")
+    assert answer.text == "Winds reached 140 km/h, the mayor, Anne Morel, said [1]."
