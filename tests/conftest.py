@@ -119,3 +119,18 @@ def seeded_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     report = engine.ingest([SEEDS])
     assert len(report.added) == 5
     return engine
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--bench", action="store_true", help="also run the reliability benchmarks (marker bench)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmarks print figures and take minutes: they run with --bench, and are deselected (not
+    skipped) otherwise, so the suite's count says what ran."""
+    if config.getoption("--bench"):
+        return
+    chosen = [item for item in items if item.get_closest_marker("bench") is None]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("bench")])
+        items[:] = chosen

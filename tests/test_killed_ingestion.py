@@ -137,7 +137,7 @@ def test_random_kills_always_resume_to_a_clean_index(tmp_path: Path, chroma_serv
     assert all(t["equal"] for t in trials), trials
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_twenty_random_kills_over_two_hundred_articles(tmp_path: Path, chroma_server: str) -> None:
     """The issue's figure: 20 seeded kills over 200 articles, each resumed to a clean index."""
     trials = kill_trials(tmp_path, chroma_server, kills=20, articles=200, seed=14)
