@@ -59,6 +59,17 @@ def iso_date(value: str) -> str:
     return _parse_text(value.strip()).isoformat()  # as written: a naive time stays naive
 
 
+def display_date(seconds: int | None) -> str:
+    """The day of an epoch for listings; "" for none. An index written before dates were checked may
+    hold an impossible one: it is shown as invalid instead of crashing the listing."""
+    if seconds is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"invalid ({seconds})"
+
+
 def _parse_text(text: str) -> datetime:
     parsed: datetime | None = None
     try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag import Answer
-from ui.render import answer_markdown
+from rag import Answer, DocumentInfo
+from ui.render import answer_markdown, document_rows
 
 
 def test_the_chat_shows_how_sure_the_answerer_was() -> None:
@@ -11,3 +11,15 @@ def test_the_chat_shows_how_sure_the_answerer_was() -> None:
     assert "confidence 0.87" in answer_markdown(sure)
     unmeasured = Answer(text="It closed [1].", refused=False, backend="openai", model="m", confidence=None)
     assert "confidence" not in answer_markdown(unmeasured)
+
+
+def test_the_library_lists_an_article_whose_stored_date_is_impossible() -> None:
+    """An index written before dates were checked may hold a year-50000 timestamp: the Library tab
+    (and ``rag documents``, which shares ``display_date``) shows it as invalid instead of crashing."""
+    good = DocumentInfo(doc_id="a", title="Port strike ends", source="/a.md", source_name="a.md", chunks=2,
+                        sha256="x", ingested_at=1_733_563_800, published=1_733_563_800)
+    bad = DocumentInfo(doc_id="b", title="Comet seen", source="/b.md", source_name="b.md", chunks=1,
+                       sha256="y", ingested_at=1_733_563_800, published=1_733_563_800_000_000)
+    published = {row[0]: row[4] for row in document_rows([good, bad])}
+    assert published["Port strike ends"] == "2024-12-07"
+    assert published["Comet seen"].startswith("invalid")

@@ -10,10 +10,10 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 
 from rag import Answer, Citation, DocumentInfo, Hit, IngestReport
+from rag.dates import display_date
 
 _MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 320  # a closest-article preview: enough to judge relevance, short enough to scan
@@ -165,7 +165,7 @@ EXAMPLE_TITLE_CHARS = 80
 
 def document_rows(docs: Sequence[DocumentInfo]) -> list[list[object]]:
     """Rows of the library table, newest first."""
-    return [[d.title, d.publisher, d.source_name, d.chunks, _date(d.published), _date(d.ingested_at)]
+    return [[d.title, d.publisher, d.source_name, d.chunks, display_date(d.published), display_date(d.ingested_at)]
             for d in sorted(docs, key=lambda d: (-d.ingested_at, d.title))]
 
 
@@ -199,5 +199,3 @@ def _short(title: str) -> str:
     return title[:EXAMPLE_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def _date(epoch: int | None) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).date().isoformat() if epoch else ""

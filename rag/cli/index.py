@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,7 +14,7 @@ from rich.table import Table
 
 from rag import IngestReport, NewsRAG, SearchFilters
 from rag.cli import app, settings_of
-from rag.dates import DateError, to_epoch
+from rag.dates import DateError, display_date, to_epoch
 
 console = Console()
 
@@ -60,16 +59,6 @@ def _date_option(value: str | None, option: str) -> int | None:
         raise typer.BadParameter(str(exc), param_hint=option) from exc
 
 
-def _day(published: int | None) -> str:
-    """The date for display; an index written before dates were checked may hold an impossible one."""
-    if published is None:
-        return ""
-    try:
-        return datetime.fromtimestamp(published, timezone.utc).date().isoformat()
-    except (OverflowError, OSError, ValueError):
-        return f"invalid ({published})"
-
-
 @app.command()
 def search(
     ctx: typer.Context,
@@ -106,7 +95,7 @@ def documents(
         return
     table = Table("doc_id", "title", "source", "chunks", "published")
     for doc in docs:
-        table.add_row(doc.doc_id, doc.title, doc.source_name, str(doc.chunks), _day(doc.published))
+        table.add_row(doc.doc_id, doc.title, doc.source_name, str(doc.chunks), display_date(doc.published))
     console.print(table)
     console.print(f"{len(docs)} articles")
 
