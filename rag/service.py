@@ -16,7 +16,6 @@ import contextlib
 import ipaddress
 import json
 import logging
-import re
 import secrets
 import threading
 import time
@@ -37,10 +36,10 @@ from starlette.exceptions import HTTPException
 from rag.engine import NewsRAG
 from rag.errors import ConfigError, InputTooLong, RagError, StoreUnavailableError
 from rag.generation import Message
-from rag.loading import SUPPORTED_SUFFIXES
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
 from rag.types import Answer
+from rag.uploads import save_uploads, upload_dir
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
@@ -503,64 +502,22 @@ def _document_dict(doc: Any) -> dict[str, object]:
 
 
 def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:
-    """Save acceptable uploads and index them; say per file why one was refused.
-
-    The loader already refuses binary, empty and oversized files with a reason; type and size are checked
-    here first so nothing unusable is written to disk."""
+    """Save acceptable uploads and index them (the Library tab's rule, ``rag.uploads``); say per file
+    why one was refused."""
     settings = engine.settings
-    folder = Path(settings.data_dir) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    saved: dict[Path, str] = {}
-    rejected: list[dict[str, str]] = []
-    for upload in files:
-        name = upload.filename or "upload"
-        data = upload.file.read(settings.max_file_bytes + 1)
-        reason = upload_problem(name, data, settings.max_file_bytes)
-        if reason:
-            rejected.append({"file": name, "reason": reason})
-            continue
-        target = free_name(folder / safe_name(name), data)
-        if not target.exists():
-            target.write_bytes(data)
-        saved[target.resolve()] = name
-    if not saved:
+    intake = save_uploads(((upload.filename or "upload", upload.file.read(settings.max_file_bytes + 1))
+                           for upload in files), upload_dir(settings.data_dir), settings.max_file_bytes)
+    rejected = [{"file": name, "reason": reason} for name, reason in intake.rejected]
+    if not intake.accepted:
         raise HTTPException(422, "No file could be indexed: " + "; ".join(f"{r['file']}: {r['reason']}"
                                                                           for r in rejected))
-    report = engine.ingest(list(saved))
-    rejected += [{"file": saved.get(Path(s.path).resolve(), Path(s.path).name), "reason": s.reason}
+    report = engine.ingest(intake.accepted)
+    rejected += [{"file": intake.names.get(Path(s.path).resolve(), Path(s.path).name), "reason": s.reason}
                  for s in report.skipped]
     body = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "rejected": rejected, "chunks_embedded": report.chunks_embedded, "seconds": round(report.seconds, 2)}
+            "rejected": rejected, "renamed": [{"file": name, "saved_as": saved} for name, saved in intake.renamed],
+            "chunks_embedded": report.chunks_embedded, "seconds": round(report.seconds, 2)}
     return JSONResponse(body, 201 if report.added or report.updated else 200)
-
-
-def upload_problem(name: str, data: bytes, max_bytes: int) -> str | None:
-    """Why this upload cannot be an article, or None."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        return f"unsupported type '{suffix or 'none'}' (accepted: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
-    if len(data) > max_bytes:
-        return f"too large (the limit is {max_bytes / 1e6:.0f} MB, set by RAG_MAX_FILE_MB)"
-    if not data:
-        return "empty file"
-    if b"\x00" in data[:8192]:
-        return "binary content, not text"
-    return None
-
-
-def safe_name(name: str) -> str:
-    """A file name without folders or odd characters, so an upload cannot land outside its folder."""
-    return re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip(".") or "upload"
-
-
-def free_name(target: Path, data: bytes) -> Path:
-    """``target`` if it is free or holds these bytes; else ``name-2.ext``, ``name-3.ext``...: an upload
-    never replaces a different article that happens to have the same file name."""
-    candidate, n = target, 1
-    while candidate.exists() and candidate.read_bytes() != data:
-        n += 1
-        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
-    return candidate
 
 
 # --- running it ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from tests.conftest import SEEDS, free_port, wait_for_http
 from ui import build_app, launch
 from ui.chat import stream_reply
 from ui.launcher import resolve_auth
-from ui.library import take_uploads, upload_problem
+from rag.uploads import read_upload, save_uploads, upload_problem
 
 from gradio_client import Client  # isort: skip  (after rag, which sets HF_HUB_OFFLINE that it reads at import)
 
@@ -151,10 +151,11 @@ def test_uploads_are_type_and_size_checked_and_copied_to_a_stable_folder(tmp_pat
     (incoming / "photo.png").write_bytes(b"\x89PNG\r\n")
     (incoming / "fake.txt").write_bytes(b"text\x00\x01binary")
     (incoming / "big.txt").write_text("x" * 2048)
-    intake = take_uploads([str(p) for p in sorted(incoming.iterdir())], tmp_path / "uploads", max_bytes=1024)
+    intake = save_uploads([(p.name, read_upload(p, 1024)) for p in sorted(incoming.iterdir())],
+                          tmp_path / "uploads", max_bytes=1024)
     assert intake.accepted == [(tmp_path / "uploads" / "my_report_final_.md").resolve()]
     assert intake.accepted[0].read_text() == good.read_text()
     reasons = dict(intake.rejected)
     assert "too large" in reasons["big.txt"] and "binary" in reasons["fake.txt"]
     assert "unsupported type '.png'" in reasons["photo.png"]
-    assert upload_problem(good, max_bytes=1024) is None
+    assert upload_problem(good.name, good.read_bytes(), max_bytes=1024) is None

@@ -27,7 +27,7 @@ from rag.errors import InputTooLong
 from tests.conftest import SEEDS, free_port
 from ui import build_app, launch
 from ui.chat import recent_turns
-from ui.library import take_uploads
+from rag.uploads import read_upload, save_uploads
 
 from gradio_client import Client  # isort: skip  (after rag, which sets HF_HUB_OFFLINE)
 
@@ -313,9 +313,11 @@ def test_an_upload_never_replaces_a_different_article(tmp_path: Path, seeded_eng
     (mine / "report.md").write_text("# Port strike ends\n\nDock workers in Example City ended a strike on Monday.\n")
     (theirs / "report.md").write_text("# Comet seen\n\nAstronomers in Sampleton saw a bright comet on Friday.\n")
     uploads = tmp_path / "uploads"
-    first = take_uploads([str(mine / "report.md")], uploads, 10_000)
-    second = take_uploads([str(theirs / "report.md")], uploads, 10_000)
-    again = take_uploads([str(mine / "report.md")], uploads, 10_000)  # the same file: the same article
+    def upload(path: Path):  # type: ignore[no-untyped-def]
+        return save_uploads([(path.name, read_upload(path, 10_000))], uploads, 10_000)
+
+    first, second = upload(mine / "report.md"), upload(theirs / "report.md")
+    again = upload(mine / "report.md")  # the same file: the same article
     assert [p.name for p in first.accepted + second.accepted + again.accepted] == ["report.md", "report-2.md",
                                                                                   "report.md"]
     assert second.renamed == [("report.md", "report-2.md")] and not again.renamed

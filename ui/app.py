@@ -8,15 +8,16 @@ the upload limit, which Gradio 6 takes in ``launch()`` rather than in ``Blocks()
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from rag import Answer, DocumentInfo, NewsRAG, RagError
+from rag.uploads import UPLOAD_TYPES, forget_upload, read_upload, save_uploads, upload_dir
 from ui import render
 from ui.assets import CSS, PAGE_JS
 from ui.chat import flatten_history, recent_turns, stream_reply
-from ui.library import UPLOAD_TYPES, forget_upload, take_uploads, upload_dir
 from ui.settings_form import (BACKEND_HELP, MAX_PAGE_TOP_K, Choices, SessionEngines, available_backends,
                               checked_choices, effective, settings_summary)
 
@@ -221,7 +222,9 @@ class Handlers:
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         """Check and copy the uploads, index them with a progress bar, report what happened."""
         settings = self.engine.settings
-        intake = take_uploads(files or [], upload_dir(settings.data_dir), settings.max_file_bytes)
+        limit = settings.max_file_bytes
+        intake = save_uploads(((Path(f).name, read_upload(Path(f), limit)) for f in files or []),
+                              upload_dir(settings.data_dir), limit)
         report = None
         try:
             if intake.accepted:

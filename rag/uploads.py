@@ -1,0 +1,99 @@
+"""Uploads, one rule for the Library tab and ``POST /v1/documents``: check, then save under a stable name.
+
+An article's ``doc_id`` comes from its absolute path, so uploads are copied to ``<data_dir>/uploads/``
+(Gradio and Starlette keep them in temporary files). The library is shared by every visitor, so an
+upload whose name is taken by a different file never replaces it: it is kept as ``name-2.ext`` (the
+same bytes again are simply the same article). Removing an article frees its name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.loading import SUPPORTED_SUFFIXES
+
+UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))
+SNIFF_BYTES = 8192  # enough to tell a text file from a binary one renamed to .txt
+
+
+@dataclass
+class Intake:
+    """Uploads saved into the uploads folder, and the ones refused with a reason."""
+
+    accepted: list[Path] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (file name, name it was saved under)
+    names: dict[Path, str] = field(default_factory=dict)  # saved path -> the name it was uploaded as
+
+
+def upload_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "uploads"
+
+
+def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int) -> Intake:
+    """Save acceptable ``(file name, bytes)`` uploads into ``destination``; refuse wrong types, binaries,
+    empty and oversized files with a reason. Read at most ``max_bytes + 1`` bytes of each: that is
+    enough to tell it is too large."""
+    intake = Intake()
+    destination.mkdir(parents=True, exist_ok=True)
+    for name, data in uploads:
+        reason = upload_problem(name, data, max_bytes)
+        if reason:
+            intake.rejected.append((name, reason))
+            continue
+        target = free_name(destination / safe_name(name), data, taken=intake.accepted)
+        if target.name not in (Path(name).name, safe_name(name)):
+            intake.renamed.append((name, target.name))
+        if not target.exists():
+            target.write_bytes(data)
+        intake.accepted.append(target.resolve())
+        intake.names[target.resolve()] = name
+    return intake
+
+
+def read_upload(path: Path, max_bytes: int) -> bytes:
+    """The first ``max_bytes + 1`` bytes of an uploaded file: all of it, or enough to refuse it."""
+    with Path(path).open("rb") as handle:
+        return handle.read(max_bytes + 1)
+
+
+def upload_problem(name: str, data: bytes, max_bytes: int) -> str | None:
+    """Why this upload cannot be an article, or None when it looks fine."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return f"unsupported type '{suffix or 'none'}' (accepted: {', '.join(UPLOAD_TYPES)})"
+    if len(data) > max_bytes:
+        return f"too large (the limit is {max_bytes / 1e6:g} MB, set by RAG_MAX_FILE_MB)"
+    if not data:
+        return "empty file"
+    if b"\x00" in data[:SNIFF_BYTES]:
+        return "binary content, not text"
+    return None
+
+
+def safe_name(name: str) -> str:
+    """A file name without folders or odd characters, so an upload cannot land outside its folder."""
+    return re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip(".") or "upload"
+
+
+def free_name(wanted: Path, data: bytes, taken: Sequence[Path] = ()) -> Path:
+    """``wanted`` if it is free or holds these very bytes; else the first free ``name-2.ext``,
+    ``name-3.ext``...: an upload never replaces a different article that has the same file name."""
+    candidate, n = wanted, 1
+    while candidate.resolve() in taken or (candidate.exists() and candidate.read_bytes() != data):
+        n += 1
+        candidate = wanted.with_name(f"{wanted.stem}-{n}{wanted.suffix}")
+    return candidate
+
+
+def forget_upload(source: str, destination: Path, remaining: Sequence[object]) -> None:
+    """Delete a removed article's uploaded file, unless another indexed article still comes from it."""
+    path = Path(source.split("#", 1)[0])
+    if path.parent.resolve() != destination.resolve() or not path.is_file():
+        return
+    if any(Path(str(getattr(doc, "source", "")).split("#", 1)[0]).resolve() == path.resolve() for doc in remaining):
+        return
+    path.unlink()
