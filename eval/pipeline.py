@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     The returned summary holds ``threshold_failures``: the caller decides the exit code.
     """
     items = select(load_dataset(config.dataset), config.max_items, config.seed)  # fail fast on a bad file
-    engine = NewsRAG(settings.model_copy(update={"data_dir": config.index_path}) if config.index_path else settings)
+    engine = NewsRAG(eval_index_settings(settings, config))
     if config.corpus:
         status(f"indexing {', '.join(str(p) for p in config.corpus)} into {engine.settings.data_dir}")
         _index_exactly(engine, config.corpus, status)
@@ -44,6 +45,19 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     write_outputs(run, config.out)
     checkpoint.unlink(missing_ok=True)  # results.jsonl now holds every result
     return run
+
+
+def eval_index_settings(settings: Settings, config: EvalConfig) -> Settings:
+    """Where the run's index lives. With a corpus it is the run's own: a folder under ``--out`` and, on a
+    Chroma server, a collection named after the corpus, because ``_index_exactly`` removes every article
+    that is not in the corpus and must never do so in the collection a team shares."""
+    if not config.index_path:
+        return settings
+    update: dict[str, object] = {"data_dir": config.index_path}
+    if config.corpus and settings.chroma_url:
+        digest = hashlib.sha256("\n".join(sorted(str(p) for p in config.corpus)).encode()).hexdigest()[:10]
+        update["collection"] = f"{settings.collection}-eval-{digest}"
+    return settings.model_copy(update=update)
 
 
 def _index_exactly(engine: NewsRAG, corpus: Sequence[Path], status: Status) -> None:
