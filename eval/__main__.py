@@ -1,4 +1,4 @@
-"""``python -m eval ...`` is ``rag eval ...``: one command group, defined in ``rag/cli/eval_cmd.py``."""
+"""``python -m eval ...`` is ``rag eval ...``: one command group, defined in ``eval/cli.py``."""
 
 import sys
 

@@ -91,8 +91,7 @@ def cited_passages(answer: Answer, numbers: Sequence[int]) -> list[str]:
     for citation in answer.citations:
         if citation.n not in numbers:
             continue
-        hit = next((h for h in answer.hits if h.doc_id == citation.doc_id
-                    and h.start <= citation.start and citation.end <= h.end), None)
+        hit = answer.passage_of(citation)
         passage = hit.text if hit else citation.quote
         if passage not in passages:
             passages.append(passage)

@@ -75,9 +75,16 @@ class Answer:
     # Below RAG_MIN_CONFIDENCE the answer is a refusal.
     confidence: float | None = None
 
+    def passage_of(self, citation: Citation) -> Hit | None:
+        """The retrieved passage a citation's quote was taken from (None when no hit holds it): the quote's
+        context for the sources panel, the evidence a cited claim is judged against."""
+        return next((h for h in self.hits if h.doc_id == citation.doc_id and h.start <= citation.start
+                     and citation.end <= h.end), None)
+
     def to_dict(self) -> dict[str, object]:
-        """The one JSON shape of an answer, shared by ``rag ask --json`` and the HTTP API (``/v1/ask``),
-        so a script written against one reads the other. Hits are compact: which articles were read."""
+        """The one JSON shape of an answer, shared by ``rag ask --json``, the HTTP API (``/v1/ask``) and the
+        web UI's ``/ask`` endpoint, so a script written against one reads the others. Hits are compact:
+        which articles were read."""
         return {
             "answer": self.text,
             "refused": self.refused,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from rag import Settings
+
+from eval.bench import server as bench_server
+from eval.bench.server import free_port  # noqa: F401  (one copy, for the tests that import it from here)
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -70,12 +71,6 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data_dir
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:  # type: ignore[type-arg]
     import httpx
 
@@ -94,20 +89,9 @@ def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | N
 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `chroma run` server on a free loopback port; yields its URL."""
-    path = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
-    log = open(path / "server.log", "wb")
-    process = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1",
-                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    """A real `chroma run` server on a free loopback port (the benchmarks' launcher); yields its URL."""
+    with bench_server.chroma_server(tmp_path_factory.mktemp("chroma-server") / "db") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

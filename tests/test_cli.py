@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 from tests.conftest import REPO, SEEDS
@@ -100,3 +101,40 @@ def test_documents_lists_a_feed_whose_dates_were_bad(tmp_path: Path) -> None:
     listing = rag("documents", data_dir=data)
     assert listing.returncode == 0, listing.stderr
     assert "2024-12-07" in listing.stdout and "1 articles" in listing.stdout
+
+
+def test_a_broken_command_plugin_is_a_warning_not_a_dead_cli(tmp_path: Path) -> None:
+    """A plugin whose module is gone: `rag` names it on stderr and every other command still works."""
+    dist = tmp_path / "site" / "broken_plugin-0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0\n")
+    (dist / "entry_points.txt").write_text("[news_rag.commands]\nbroken = no_such_module:register\n")
+    result = rag("--help", data_dir=tmp_path, env={"PYTHONPATH": f"{REPO}{os.pathsep}{tmp_path / 'site'}"})
+    assert result.returncode == 0, result.stderr
+    assert "'broken' commands (no_such_module:register) did not load" in result.stderr
+    assert "No module named 'no_such_module'" in result.stderr
+    for command in ("ask", "ui", "serve", "eval", "bench"):
+        assert command in result.stdout
+
+
+def test_a_plugin_that_fails_halfway_adds_no_command() -> None:
+    import typer
+
+    from rag.cli import PLUGIN_GROUP, load_plugin
+
+    app = typer.Typer()
+    entry = EntryPoint(name="half", value="tests.test_cli:register_then_fail", group=PLUGIN_GROUP)
+    assert load_plugin(app, entry) is False
+    assert app.registered_commands == [] and app.registered_groups == []
+    assert load_plugin(app, EntryPoint(name="eval", value="eval.cli:register", group=PLUGIN_GROUP))
+    assert [group.name for group in app.registered_groups] == ["bench", "eval"]
+
+
+def register_then_fail(app: object) -> None:
+    """A plugin that registers one command, then raises."""
+    import typer
+
+    assert isinstance(app, typer.Typer)
+    app.command("half")(lambda: None)
+    app.add_typer(typer.Typer(), name="half-group")
+    raise RuntimeError("plugin bug")

@@ -12,9 +12,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-import rag.cli.eval_cmd  # noqa: F401  (registers `rag eval`)
 from rag import RagError, Settings
-from rag.cli import app
+from rag.cli import load_commands
 from rag.embedding import build_embed_model
 
 from eval import halueval
@@ -24,6 +23,7 @@ from eval.judges import LexicalJudge, build_judge
 REPO = Path(__file__).resolve().parent.parent
 SEEDS_DEV = REPO / "eval" / "datasets" / "seeds_dev.jsonl"
 runner = CliRunner()
+app = load_commands()  # `rag eval` comes from the eval plugin
 
 
 @pytest.fixture(scope="module")

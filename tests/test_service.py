@@ -19,9 +19,9 @@ import openai
 import pytest
 
 from rag import NewsRAG, Settings
-from rag.cli.serve_cmd import build_server_app
 from rag.service import build_service, serve_in_thread
 from tests.conftest import SEEDS, free_port
+from ui.launcher import build_server_app
 
 TOKEN = "test-token-5f2c"
 FUNDING_QUESTION = "How much has the US government contributed to Ukraine's war effort?"

@@ -204,13 +204,14 @@ class Handlers:
     def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
         """Answer a question about the indexed articles, in the context of an optional chat history
         ([{"role": "user"|"assistant", "content": "..."}]). Returns the answer text (citations as [n])
-        and a JSON object: refused, citations (n, title, publisher, source, quote, ...), closest
-        articles on a refusal, backend, model, timings, error."""
+        and the JSON of `rag ask --json` and POST /v1/ask: answer, refused, confidence, citations (n,
+        doc_id, source, title, quote, ...), backend, model, timings, error, question, closest (the
+        articles read)."""
         try:
             answer = self.engine.chat(flatten_history(history), question)
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
-        return answer.text, render.answer_payload(answer)
+        return answer.text, answer.to_dict()
 
     # --- library -----------------------------------------------------------------------------------
     def library(self) -> tuple[Any, Any, Any]:

@@ -1,13 +1,19 @@
-"""Starting the UI: who may connect, first-start seeding, then serving. Shared by ``rag ui`` and ``python -m ui``."""
+"""Starting the UI: who may connect, first-start seeding, then serving, alone (``rag ui``, ``python -m ui``)
+or mounted beside the HTTP API (``rag serve``)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import rag
 from rag import ConfigError, IngestReport, NewsRAG, Settings
 from rag.service import is_loopback  # one rule for the UI and the API
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 AUTH_ENV = "RAG_UI_AUTH"
 def parse_auth(value: str) -> tuple[str, str]:
@@ -73,3 +79,35 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         return launch(app, host=host, port=port, auth=credentials, max_file_mb=settings.max_file_mb, block=block)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise ConfigError(f"cannot listen on {host}:{port} ({exc}); choose another --port or --host") from exc
+
+
+def build_server_app(engine: NewsRAG, with_ui: bool = True, seed_dir: Path | None = None,
+                     say: Callable[[str], None] = print) -> FastAPI:
+    """The API, with the UI mounted at ``/`` after it (the ``/v1`` routes are matched first)."""
+    from rag.service import build_service
+
+    api = build_service(engine)
+    if not with_ui:
+        return api
+    import gradio as gr
+
+    from ui.app import build_app, theme
+    from ui.assets import CSS, PAGE_JS
+
+    seed_if_empty(engine, seed_dir if seed_dir is not None else default_seed_dir(), say)
+    blocks = build_app(engine).queue(default_concurrency_limit=1)
+    return gr.mount_gradio_app(api, blocks, path="/", auth=ui_login(engine), show_error=True, ssr_mode=False,
+                               max_file_size=f"{engine.settings.max_file_mb:g}mb", footer_links=["api"],
+                               theme=theme(), css=CSS, head=f"<script>{PAGE_JS}</script>")
+
+
+def ui_login(engine: NewsRAG) -> tuple[str, str] | Callable[[str, str], bool] | None:
+    """The UI's login: RAG_UI_AUTH when set; else, when the API has a token, that token as the password
+    (any user name), so the page is never the open door beside a locked API."""
+    settings = engine.settings
+    if settings.ui_auth is not None:
+        return parse_auth(settings.ui_auth.get_secret_value())
+    if settings.api_token is None:
+        return None
+    token = settings.api_token.get_secret_value().encode()
+    return lambda user, password: secrets.compare_digest(password.encode(), token)

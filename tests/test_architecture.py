@@ -1,0 +1,74 @@
+"""Imports flow one way: ``ui`` and ``eval`` import ``rag``, never the reverse (issue 15).
+
+``rag`` reaches them only through the ``news_rag.commands`` entry points, so the engine can be
+installed, tested and reasoned about without Gradio or the eval suite.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from tests.conftest import REPO
+
+FORBIDDEN = {"ui", "eval"}  # the packages built on top of rag
+
+
+def imported_modules(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, module) of every absolute import anywhere in the tree: top level, in functions, in
+    ``if TYPE_CHECKING`` blocks, and ``importlib.import_module``/``__import__`` of a literal name."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            yield node.lineno, node.args[0].value
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name in ("import_module", "__import__")
+
+
+def forbidden_imports(source: str, filename: str) -> list[str]:
+    tree = ast.parse(source, filename=filename)
+    return [f"{filename}:{line} imports {module}" for line, module in sorted(imported_modules(tree))
+            if module.split(".")[0] in FORBIDDEN]
+
+
+def test_nothing_in_rag_imports_ui_or_eval() -> None:
+    files = sorted((REPO / "rag").rglob("*.py"))
+    assert len(files) > 20  # the walk really found the package
+    problems = [problem for path in files
+                for problem in forbidden_imports(path.read_text(encoding="utf-8"), str(path.relative_to(REPO)))]
+    assert problems == [], "rag must not depend on ui or eval; add a command through the news_rag.commands " \
+                           "entry points instead:\n" + "\n".join(problems)
+
+
+def test_the_check_sees_imports_at_every_level() -> None:
+    source = '''
+import ui
+from eval.bench import server
+import rag.cli, eval.cli as plugin
+from rag import NewsRAG
+from . import fusion
+def command():
+    from ui.launcher import serve
+    import importlib
+    return importlib.import_module("eval.runner"), __import__("ui")
+class Lazy:
+    def method(self):
+        if True:
+            from eval import halueval
+import evaluation, uikit
+'''
+    assert [p.split(" imports ")[1] for p in forbidden_imports(source, "x.py")] == [
+        "ui", "eval.bench", "eval.cli", "ui.launcher", "eval.runner", "ui", "eval"]  # in line order
+
+
+def test_ui_and_eval_are_registered_as_command_plugins() -> None:
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert '[project.entry-points."news_rag.commands"]' in pyproject
+    assert 'ui = "ui.cli:register"' in pyproject and 'eval = "eval.cli:register"' in pyproject
