@@ -9,6 +9,7 @@ made afterwards is one that is right by construction (``evidence.unsupported_fac
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,12 +24,15 @@ from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
 from rag.citations import cite_choice
 from rag.evidence import (
+    VERDICT_GRAMMAR,
     Sentence,
+    answer_grammar,
     confidence_from_logprobs,
     evidence_grammar,
     number_sentences,
     parse_reply,
     render_sources,
+    verdict_confidence,
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
@@ -48,6 +52,7 @@ class Choice:
     picks: list[Sentence] = field(default_factory=list)
     confidence: float | None = None
     text: str = ""
+    verification: float | None = None  # P(yes) of the second look at the chosen sentences alone
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -62,7 +67,8 @@ class CitedQueryEngine(CustomQueryEngine):
     context_chars: int = 2000
     relevance_margin: float = 0.0  # leave out excerpts this far below the best (0: keep all)
     context_tokens: int | None = None  # the model's window when known (local): trim before sending
-    min_confidence: float = 0.4  # below it, refuse
+    min_confidence: float = 0.25  # below it, refuse
+    min_verification: float | None = None  # None: no second look; else refuse below this P(yes)
     extractive_min_confidence: float = 0.5  # the extractive answerer's (``extractive.confidence``)
 
     # --- llama-index interface -------------------------------------------------------------------
@@ -120,7 +126,7 @@ class CitedQueryEngine(CustomQueryEngine):
         confidence = extractive_confidence(score)
         if confidence < self.extractive_min_confidence:
             return Choice(confidence=confidence)
-        return Choice(picks, confidence, "\n".join(s.text for s in picks))  # a line each: headlines have no full stop
+        return Choice(picks, confidence, text="\n".join(s.text for s in picks))  # a line each: headlines have no full stop
 
     def _generate(self, question: str, sources: list[Source], sentences: list[Sentence], usage: Usage,
                   choice: Choice) -> Iterator[str]:
@@ -130,7 +136,7 @@ class CitedQueryEngine(CustomQueryEngine):
             messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                         {"role": "user", "content": render_user_prompt(question, sources, sentences)}]
             try:
-                yield from self._read_reply(messages, sentences, usage, choice)
+                yield from self._read_reply(question, messages, sentences, usage, choice)
                 return
             except ContextOverflow:
                 if len(sources) <= 1 or usage.first_token_seconds is not None:
@@ -138,8 +144,8 @@ class CitedQueryEngine(CustomQueryEngine):
                 sources.pop()
                 sentences[:] = number_sentences(sources)
 
-    def _read_reply(self, messages: list[dict[str, str]], sentences: list[Sentence], usage: Usage,
-                    choice: Choice, allow_none: bool = True) -> Iterator[str]:
+    def _read_reply(self, question: str, messages: list[dict[str, str]], sentences: list[Sentence],
+                    usage: Usage, choice: Choice, allow_none: bool = True) -> Iterator[str]:
         """Read the choice line, then stream the answer line.
 
         The threshold decides, not the model's greedy "none": at or above it, a "none" is asked again
@@ -165,7 +171,13 @@ class CitedQueryEngine(CustomQueryEngine):
                         return  # a server that ignores grammars said "none" twice
                     if not choice.picks:  # "none", yet sure enough of an answer: choose without "none"
                         choice.confidence = None
-                        yield from self._read_reply(messages, sentences, usage, choice, allow_none=False)
+                        yield from self._read_reply(question, messages, sentences, usage, choice, allow_none=False)
+                        return
+                    if self.min_verification is not None and self.chat.takes_grammar:
+                        deltas.close()  # nothing is shown before the second look
+                        choice.verification = self._verify(question, choice.picks)
+                        if choice.verification >= self.min_verification:
+                            yield from self._write(messages, sentences, usage, choice)
                         return
                 if len(reply.answer) > shown:
                     yield reply.answer[shown:]
@@ -179,6 +191,41 @@ class CitedQueryEngine(CustomQueryEngine):
             choice.confidence = _first_token_confidence(usage, bool(reply.picks))
             choice.picks = [sentences[n - 1] for n in reply.picks]
         choice.text = reply.answer
+
+    def _verify(self, question: str, picks: Sequence[Sentence]) -> float:
+        """P(yes) that the chosen sentences, shown alone, answer the question: a yes/no about one short
+        passage is an easier reading than choosing among every candidate, so it catches picks that name
+        the right people but not the asked detail. 1.0 when the server reports no probabilities."""
+        assert self.chat is not None
+        messages = [{"role": "system", "content": prompts.VERIFY_SYSTEM},
+                    {"role": "user", "content": prompts.VERIFY_USER.format(
+                        passage=" ".join(s.text for s in picks), question=question.strip())}]
+        verdict = Usage()
+        with contextlib.closing(self.chat.stream(messages, 1, 0.0, verdict, grammar=VERDICT_GRAMMAR,
+                                                 top_logprobs=TOP_LOGPROBS)) as deltas:
+            reply = "".join(deltas)
+        for _token, alternatives in verdict.tokens[:1]:
+            confidence = verdict_confidence(alternatives)
+            if confidence is not None:
+                return confidence
+        return 0.0 if reply.strip().lower().startswith("no") else 1.0
+
+    def _write(self, messages: list[dict[str, str]], sentences: list[Sentence], usage: Usage,
+               choice: Choice) -> Iterator[str]:
+        """Stream the answer line after a choice line fixed by the grammar to ``choice.picks`` (the
+        same prompt again: the server's prompt cache has it)."""
+        assert self.chat is not None
+        raw, shown = "", 0
+        grammar = answer_grammar([s.n for s in choice.picks])
+        with contextlib.closing(self.chat.stream(messages, self.max_tokens, self.temperature, usage,
+                                                 stop=prompts.ANSWER_STOP, grammar=grammar)) as deltas:
+            for delta in deltas:
+                raw += delta
+                answer = parse_reply(raw, len(sentences)).answer
+                if len(answer) > shown:
+                    yield answer[shown:]
+                    shown = len(answer)
+        choice.text = parse_reply(raw, len(sentences)).answer
 
     def _fit_window(self, question: str, sources: list[Source]) -> list[Source]:
         """Keep the best sources whose prompt leaves room for the answer in a known context window."""
@@ -227,6 +274,7 @@ class _Finisher:
             "hits": self.hits, "timings": self.timings, "prompt_tokens": usage.prompt_tokens,
             "backend": engine.chat.backend if engine.chat else "extractive",
             "model": engine.chat.model if engine.chat else "none", "confidence": choice.confidence,
+            "verification": choice.verification,
         }
         threshold = engine.min_confidence if engine.chat else engine.extractive_min_confidence
         unsure = choice.confidence is not None and choice.confidence < threshold

@@ -113,6 +113,7 @@ class NewsRAG:
             relevance_margin=self.settings.relevance_margin,
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
             min_confidence=self.settings.min_confidence,
+            min_verification=self.settings.min_verification if self.settings.verify_evidence else None,
             extractive_min_confidence=self.settings.extractive_min_confidence,
         )
 

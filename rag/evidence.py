@@ -57,6 +57,15 @@ def evidence_grammar(sentences: int, allow_none: bool = True) -> str:
             'answer ::= [^\\n\\[]+\n')
 
 
+def answer_grammar(picks: Sequence[int]) -> str:
+    """GBNF for writing the answer once the choice is made: the choice line is fixed to ``picks``."""
+    line = ",".join(str(n) for n in picks)
+    return f'root ::= "{line}\\nAnswer:" answer\nanswer ::= [^\\n\\[]+\n'
+
+
+VERDICT_GRAMMAR = 'root ::= "yes" | "no"'
+
+
 @dataclass(frozen=True)
 class Reply:
     """The model's reply, read: the sentences it chose (empty: none) and its answer text."""
@@ -108,6 +117,19 @@ def confidence_from_logprobs(alternatives: Iterable[tuple[str, float]]) -> float
             refusal += math.exp(logprob)
     total = best_number + refusal
     return best_number / total if total > 0 else None
+
+
+def verdict_confidence(alternatives: Iterable[tuple[str, float]]) -> float | None:
+    """P(yes) against P(no) at the verdict's first token, renormalised over the two; None when neither
+    is listed. Like ``confidence_from_logprobs`` it reads the model's distribution before the grammar."""
+    yes = no = 0.0
+    for token, logprob in alternatives:
+        word = token.strip().lower()
+        if word and "yes".startswith(word):
+            yes += math.exp(logprob)
+        elif word and "no".startswith(word):
+            no += math.exp(logprob)
+    return yes / (yes + no) if yes + no > 0 else None
 
 
 def render_sources(sources: Sequence[Source], sentences: Sequence[Sentence], header: callable) -> str:  # type: ignore[valid-type]

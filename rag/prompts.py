@@ -18,6 +18,16 @@ Question: {question}"""
 # Small models sometimes go on to invent the next question; the answer ends there.
 ANSWER_STOP = ["\nQuestion:"]
 
+# The second look (``rag.evidence.verdict_confidence``): the chosen sentences alone, out of the crowd of
+# candidates, and one yes/no question about them. P(yes) is how sure the model is that they answer.
+VERIFY_SYSTEM = """You check whether a passage from a news article answers a question. Reply yes or no."""
+
+VERIFY_USER = """Passage: {passage}
+
+Question: {question}
+
+Does the passage state the answer to this question?"""
+
 REWRITE_SYSTEM = """Rewrite the user's last message as one standalone question that can be understood without the conversation. Replace pronouns (he, she, they, it, there) with the names they refer to. Reply with the question only."""
 
 REWRITE_USER = """Conversation:

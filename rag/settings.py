@@ -54,9 +54,14 @@ class Settings(BaseSettings):
                                description="Excerpt characters sent to the model: on a CPU, prompt length is latency.")
 
     # Abstention (issue 13): the answerer's confidence that the excerpts answer the question
-    min_confidence: float = Field(0.4, ge=0.0, le=1.0,
+    min_confidence: float = Field(0.25, ge=0.0, le=1.0,
                                   description="Answers the model is less sure of than this are refused "
                                               "(P(a sentence answers) from its logprobs).")
+    verify_evidence: bool = Field(True, description="A second look (local model): the chosen sentences alone, "
+                                                    "yes or no, before the answer is written.")
+    min_verification: float = Field(0.7, ge=0.0, le=1.0,
+                                    description="Answers whose second look says yes with less than this "
+                                                "probability are refused.")
     extractive_min_confidence: float = Field(0.5, ge=0.0, le=1.0,
                                              description="The extractive backend refuses below this confidence "
                                                          "(its best sentence score, mapped to 0..1).")

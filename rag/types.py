@@ -74,6 +74,9 @@ class Answer:
     # How sure the answerer was that the excerpts answer the question (0..1); None when not measured.
     # Below RAG_MIN_CONFIDENCE the answer is a refusal.
     confidence: float | None = None
+    # The second look: P(yes) that the chosen sentences, shown alone, answer the question; None when not
+    # made. Below RAG_MIN_VERIFICATION the answer is a refusal.
+    verification: float | None = None
 
     def passage_of(self, citation: Citation) -> Hit | None:
         """The retrieved passage a citation's quote was taken from (None when no hit holds it): the quote's
@@ -89,6 +92,7 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "confidence": self.confidence,
+            "verification": self.verification,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
                            "start": c.start, "end": c.end, "publisher": c.publisher} for c in self.citations],
             "backend": self.backend,

@@ -99,7 +99,7 @@ def test_local_model_answers_with_a_correct_citation(local_engine: NewsRAG, ques
                                                      gold: tuple[str, ...]) -> None:
     # What the model reads and cites, whatever its confidence: these seed questions sit near the
     # threshold (0.32-0.43 for "Who is the Kremlin spokesman?"); refusing by it is tested apart.
-    answer = local_engine.query_engine().model_copy(update={"min_confidence": 0.0}).answer(question)
+    answer = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0}).answer(question)
     assert expected in answer.text, answer.text
     assert_cites(answer, *gold)
     assert answer.backend == "local" and answer.prompt_tokens > 0
@@ -167,7 +167,7 @@ def test_local_rewrites_name_what_follow_ups_refer_to(local_engine: NewsRAG) -> 
 
 @pytest.mark.slow
 def test_streamed_deltas_arrive_before_the_final_answer(local_engine: NewsRAG) -> None:
-    reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0})  # streaming, not the threshold
+    reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0})  # streaming, not the threshold
     items = list(reader.stream("Which French president hosted Trump and Zelensky in Paris?"))
     deltas = [item for item in items if isinstance(item, str)]
     assert len(deltas) > 3 and isinstance(items[-1], Answer)
@@ -177,7 +177,7 @@ def test_streamed_deltas_arrive_before_the_final_answer(local_engine: NewsRAG) -
 def test_small_context_window_trims_sources_instead_of_crashing(tmp_path: Path) -> None:
     engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="local", local_context=512, top_k=10))
     engine.ingest([SEEDS])
-    answer = engine.query_engine().model_copy(update={"min_confidence": 0.0}).answer(
+    answer = engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0}).answer(
         "What numbers did Zelensky give for Ukrainian soldiers killed and wounded?")
     assert not answer.error, answer.error
     assert 0 < answer.prompt_tokens <= 512 - engine.settings.max_answer_tokens  # the prompt fit the window

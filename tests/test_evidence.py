@@ -11,7 +11,8 @@ import pytest
 from rag.answering import REFUSAL_TEXT, CitedQueryEngine
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
-from rag.evidence import confidence_from_logprobs, evidence_grammar, number_sentences, parse_reply
+from rag.evidence import (VERDICT_GRAMMAR, answer_grammar, confidence_from_logprobs, evidence_grammar,
+                          number_sentences, parse_reply, verdict_confidence)
 from rag.generation import ChatClient
 from rag.text import names
 from rag.types import Hit
@@ -191,3 +192,57 @@ def test_an_answer_that_only_restates_the_question_shows_the_chosen_sentence() -
     chat = ScriptedChat("4\nAnswer: The winds in Brest were strong.", [("4", math.log(0.9)), ("none", math.log(0.1))])
     answer = engine(chat).answer("How strong were the winds in Brest?")
     assert answer.text == "Winds reached 140 km/h, the mayor, Anne Morel, said [1]."
+
+
+# --- the second look -------------------------------------------------------------------------------------
+class ScriptedTurns(ChatClient):
+    """A llama.cpp-like client replaying one scripted reply per request: the choice, the verdict, the answer."""
+
+    def __init__(self, *turns: tuple[str, list[tuple[str, float]]]) -> None:
+        super().__init__("scripted", "scripted", "http://127.0.0.1:9/v1", "unused", timeout=1, takes_grammar=True)
+        self.turns, self.requests = list(turns), []  # type: ignore[var-annotated]
+
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None, stop=None, grammar=None,  # type: ignore[no-untyped-def]
+               top_logprobs=0) -> Iterator[str]:
+        self.requests.append({"messages": messages, "grammar": grammar, "finished": False})
+        reply, first_token = self.turns.pop(0)
+        for i, piece in enumerate(reply.split(" ")):
+            if usage is not None:
+                usage.tokens.append((piece, first_token if i == 0 else [(piece, 0.0)]))
+            yield piece if i == 0 else " " + piece
+        self.requests[-1]["finished"] = True
+
+
+def second_look(chat: ScriptedTurns, min_verification: float) -> CitedQueryEngine:
+    return engine(chat, min_confidence=0.5).model_copy(update={"min_verification": min_verification})
+
+
+def test_a_pick_the_second_look_doubts_is_refused_before_any_answer_is_written() -> None:
+    chat = ScriptedTurns(("4\nAnswer: The mayor was Anne Morel.", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+                         ("no", [("no", math.log(0.8)), ("yes", math.log(0.2))]))
+    streamed = list(second_look(chat, 0.5).stream("Who was the mayor of Brest in 1990?"))
+    answer = streamed[-1]
+    assert answer.refused and answer.text == REFUSAL_TEXT and streamed[:-1] == []
+    assert answer.confidence == pytest.approx(0.9) and answer.verification == pytest.approx(0.2)
+    assert len(chat.requests) == 2 and not chat.requests[0]["finished"]  # stopped after the choice line
+    verdict = chat.requests[1]
+    assert verdict["grammar"] == VERDICT_GRAMMAR
+    shown = verdict["messages"][-1]["content"]  # the chosen sentence alone, not the other candidates
+    assert "Anne Morel" in shown and "Paul Grall" not in shown and "Who was the mayor of Brest in 1990?" in shown
+
+
+def test_a_pick_the_second_look_confirms_is_written_after_that_choice_and_cited() -> None:
+    chat = ScriptedTurns(("4\nAnswer: Winds", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+                         ("yes", [("yes", math.log(0.9)), ("no", math.log(0.1))]),
+                         ("4\nAnswer: Winds reached 140 km/h.", [("4", 0.0)]))
+    answer = second_look(chat, 0.5).answer("How strong were the winds in Brest?")
+    assert not answer.refused and answer.text == "Winds reached 140 km/h [1]."
+    assert answer.verification == pytest.approx(0.9)
+    assert chat.requests[2]["grammar"] == answer_grammar([4])  # the choice line cannot change
+    assert answer_grammar([2, 4]).startswith('root ::= "2,4\\nAnswer:"')
+
+
+def test_the_verdict_is_yes_against_no() -> None:
+    assert verdict_confidence([("yes", math.log(0.6)), ("The", math.log(0.3)), ("no", math.log(0.1))]) == \
+        pytest.approx(0.6 / 0.7)
+    assert verdict_confidence([("The", 0.0)]) is None

@@ -16,12 +16,13 @@ from eval.halueval import load_items
 # Articles of the archive: the ones the questions are about, and others around them as distractors.
 ARTICLES = range(80, 110)
 ANSWERED = [  # (question, a fact the answer must state, the article it must cite)
-    ('To how many copies did Random House raise the first printing of the new Dr. Seuss book '
-     '"What Pet Should I Get?"?', "1 million", 367),
+    ("What record penalty did the California Public Utilities Commission order PG&E to pay over its gas "
+     "transmission system and the San Bruno explosion?", "1.6 billion", 87),
 ]
-# Not here: "What record penalty did the CPUC order PG&E to pay...?" is read right ($1.6 billion, cited)
-# but with confidence 0.395, just under the 0.40 threshold: one of the right answers the threshold
-# refuses (25 of 71 on news_dev's tuning half), which the README reports.
+# Not here: the Dr. Seuss question ("To how many copies did Random House raise the first printing...?")
+# is read right, but in this 30-article index the second look gives its chosen sentence P(yes) 0.34
+# (0.71 over the whole archive), under the 0.7 threshold: one of the right answers the thresholds
+# refuse (47 of 71 on news_dev's tuning half), which the README reports.
 REFUSED = [
     "Whom did Chet Olson defeat when he was reelected mayor of Rochelle, Illinois, the day before the tornado?",
     "Who owns the Grubsteakers restaurant that the tornado destroyed north of Rochelle, Illinois?",

@@ -82,3 +82,23 @@ def test_other_articles_naming_the_question_subject_are_listed_for_review() -> N
                     sources=("cnn_00000.jsonl",), answer="Leslie Morris.")
     related = check.check_item(item, archive).related
     assert "cnn_00001.jsonl" in related and "cnn_00002.jsonl" not in related
+
+
+# --- the threshold sweep the README's choice comes from --------------------------------------------------
+def _row(unanswerable: bool, right: bool, confidence: float, verification: float | None) -> dict:  # type: ignore[type-arg]
+    return {"unanswerable": unanswerable, "refused": False, "facts": right, "gold_cited": right,
+            "confidence": confidence, "verification": verification}
+
+
+def test_the_sweep_refuses_below_either_threshold_and_scores_wrong_answers_double() -> None:
+    from eval.bench.news import outcome, sweep
+
+    rows = [_row(False, True, 0.9, 0.9),  # right, sure on both looks
+            _row(False, False, 0.8, 0.2),  # a wrong pick the second look doubts
+            _row(True, False, 0.3, 0.9),  # a near-miss the choice was unsure of
+            _row(False, True, 0.6, None)]  # no second look made: only the first threshold applies
+    assert [outcome(r) for r in rows] == ["right", "wrong", "wrong", "right"]
+    assert [outcome(r, 0.4, 0.5) for r in rows] == ["right", "refused", "refused", "right"]
+    table = {(t["threshold"], t["verification"]): t for t in sweep(rows, (0.0, 0.4), (0.0, 0.5))}
+    assert table[0.0, 0.0]["score"] == 2 - 2 * 2 and table[0.4, 0.5]["score"] == 2 + 1
+    assert table[0.4, 0.5]["false_refusals"] == 1 and table[0.4, 0.5]["wrong_share"] == 0.0

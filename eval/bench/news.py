@@ -79,7 +79,8 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     items = split(items, half, [item.unanswerable for item in items])[:limit]
     # On the tuning half the threshold is applied afterwards (``sweep``): answers are kept whatever their
     # confidence. The report half runs as users get it, with the configured thresholds.
-    thresholds = {"min_confidence": 0.0, "extractive_min_confidence": 0.0} if half == "tune" else {}
+    thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0}
+                  if half == "tune" else {})
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
@@ -99,7 +100,9 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
             rows[name].append(score_row(item, _timed(pipelines[name](item))))
     out: dict[str, object] = {"half": half, "questions": len(items), "backend": llm,
                               "min_confidence": settings.min_confidence if llm != "extractive"
-                              else settings.extractive_min_confidence, "articles": len(
+                              else settings.extractive_min_confidence,
+                              "min_verification": settings.min_verification if settings.verify_evidence
+                              and llm == "local" else None, "articles": len(
         list(Path(folder).glob("*.jsonl"))), "load_before": load_before, "load_after": machine.load()}
     for name, results in rows.items():
         out[name] = summarise(results)
@@ -125,13 +128,17 @@ def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untype
     return {"id": item.id, "unanswerable": item.unanswerable, "refused": timed["refused"], "facts": facts,
             "gold_cited": bool(set(cited) & set(item.sources)),
             "gold_retrieved": bool({h.source_name for h in read} & set(item.sources)),
-            "confidence": getattr(answer, "confidence", None), "first_token_s": timed["first_token_s"],
-            "total_s": timed["total_s"], "prompt_tokens": timed["prompt_tokens"], "text": timed["text"]}
+            "confidence": getattr(answer, "confidence", None),
+            "verification": getattr(answer, "verification", None), "first_token_s": timed["first_token_s"],
+            "total_s": timed["total_s"], "prompt_tokens": timed["prompt_tokens"], "text": timed["text"],
+            "quotes": [c.quote for c in getattr(answer, "citations", [])]}
 
 
-def outcome(row: dict, threshold: float = 0.0) -> str:  # type: ignore[type-arg]
-    """right (answerable: facts + gold cited), refused, wrong (answered, but wrong or unanswerable)."""
-    refused = row["refused"] or (row["confidence"] is not None and row["confidence"] < threshold)
+def outcome(row: dict, threshold: float = 0.0, verification: float = 0.0) -> str:  # type: ignore[type-arg]
+    """right (answerable: facts + gold cited), refused, wrong (answered, but wrong or unanswerable),
+    had the answer been refused below these confidence and second-look thresholds."""
+    refused = (row["refused"] or (row["confidence"] is not None and row["confidence"] < threshold)
+               or (row.get("verification") is not None and row["verification"] < verification))
     if row["unanswerable"]:
         return "refused" if refused else "wrong"
     if refused:
@@ -160,18 +167,28 @@ def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
     }
 
 
-def sweep(rows: list[dict], thresholds: Sequence[float] = tuple(t / 20 for t in range(0, 20))) -> list[dict]:  # type: ignore[type-arg]
-    """For each threshold: right, refused unanswerable, wrong answers; the threshold is chosen on the
-    tuning half where right + refused-unanswerable is highest with wrong answers at most 3% of answers."""
+CONFIDENCE_STEPS = (0.0, 0.2, 0.3, 0.4, 0.5)
+VERIFICATION_STEPS = tuple(t / 10 for t in range(10))
+
+
+def sweep(rows: list[dict], confidences: Sequence[float] = CONFIDENCE_STEPS,  # type: ignore[type-arg]
+          verifications: Sequence[float] = VERIFICATION_STEPS) -> list[dict]:  # type: ignore[type-arg]
+    """For each pair of thresholds (the choice's confidence, the second look's P(yes)): right, refused
+    unanswerable, wrong answers, and ``score`` = right + refused unanswerable - 2 x wrong, the figure
+    the thresholds are chosen by on the tuning half (a wrong answer costs more than a refusal)."""
     table = []
-    for threshold in thresholds:
-        outcomes = [(r["unanswerable"], outcome(r, threshold)) for r in rows]
-        answered = sum(o != "refused" for _, o in outcomes)
-        wrong = sum(o == "wrong" for _, o in outcomes)
-        table.append({"threshold": threshold, "right": sum(o == "right" for u, o in outcomes if not u),
-                      "unanswerable_refused": sum(o == "refused" for u, o in outcomes if u),
-                      "false_refusals": sum(o == "refused" for u, o in outcomes if not u),
-                      "wrong": wrong, "wrong_share": round(wrong / answered, 3) if answered else 0.0})
+    for threshold in confidences:
+        for verification in verifications:
+            outcomes = [(r["unanswerable"], outcome(r, threshold, verification)) for r in rows]
+            answered = sum(o != "refused" for _, o in outcomes)
+            wrong = sum(o == "wrong" for _, o in outcomes)
+            right = sum(o == "right" for u, o in outcomes if not u)
+            refused = sum(o == "refused" for u, o in outcomes if u)
+            table.append({"threshold": threshold, "verification": verification, "right": right,
+                          "unanswerable_refused": refused,
+                          "false_refusals": sum(o == "refused" for u, o in outcomes if not u),
+                          "wrong": wrong, "wrong_share": round(wrong / answered, 3) if answered else 0.0,
+                          "score": right + refused - 2 * wrong})
     return table
 
 
@@ -188,17 +205,19 @@ def markdown(figures: dict) -> str:  # type: ignore[type-arg]
         rows.append(f"| {name} | {s['right_and_gold_cited']}/{a} | {s['facts']}/{a} | {s['false_refusals']}/{a} | "
                     f"{s['unanswerable_refused']}/{u} | {s['wrong_but_cited']}/{answered} | {s['gold_retrieved']}/{a} | "
                     f"{_seconds(s['ttft_p50_s'])} | {_seconds(s['total_p50_s'])} | {s['prompt_tokens_mean']} |")
-    sweep_rows = ["| threshold | right | false refusals | unanswerable refused | wrong (share of answers) |",
-                  "|---:|---:|---:|---:|---:|"]
+    sweep_rows = ["| confidence ≥ | second look ≥ | right | false refusals | unanswerable refused "
+                  "| wrong (share of answers) | score |", "|---:|---:|---:|---:|---:|---:|---:|"]
     for row in figures.get("sweep", []):
-        sweep_rows.append(f"| {row['threshold']:.2f} | {row['right']} | {row['false_refusals']} | "
-                          f"{row['unanswerable_refused']} | {row['wrong']} ({row['wrong_share']:.1%}) |")
+        sweep_rows.append(f"| {row['threshold']:.2f} | {row.get('verification', 0):.1f} | {row['right']} | "
+                          f"{row['false_refusals']} | {row['unanswerable_refused']} | {row['wrong']} "
+                          f"({row['wrong_share']:.1%}) | {row.get('score', '')} |")
     recall_rows = ["| search | " + " | ".join(next(iter(figures.get("retrieval", {"": {}}).values()))) + " |"]
     recall_rows.append("|---|" + "---:|" * (len(recall_rows[0].split("|")) - 3))
     for mode, values in figures.get("retrieval", {}).items():
         recall_rows.append(f"| {mode} | " + " | ".join(f"{v:.3f}" for v in values.values()) + " |")
     return (f"news_dev, {figures['half']} half ({figures['questions']} questions), {figures['backend']} backend, "
-            f"refusal threshold {figures.get('min_confidence')}, "
+            f"refusal thresholds: confidence {figures.get('min_confidence')}, second look "
+            f"{figures.get('min_verification')}, "
             f"{figures['articles']} articles; load {figures['load_before']} -> {figures['load_after']}\n\n"
             + "\n".join(rows) + "\n\n" + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
             + "\n".join(recall_rows))
