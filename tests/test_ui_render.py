@@ -7,8 +7,9 @@ from ui.render import answer_markdown, document_rows
 
 
 def test_the_chat_shows_how_sure_the_answerer_was() -> None:
-    sure = Answer(text="It closed [1].", refused=False, backend="local", model="qwen", confidence=0.87)
-    assert "confidence 0.87" in answer_markdown(sure)
+    sure = Answer(text="It closed [1].", refused=False, backend="local", model="qwen", confidence=0.87,
+                  verification=0.91)
+    assert "confidence 0.87" in answer_markdown(sure) and "second look 0.91" in answer_markdown(sure)
     unmeasured = Answer(text="It closed [1].", refused=False, backend="openai", model="m", confidence=None)
     assert "confidence" not in answer_markdown(unmeasured)
 

@@ -58,6 +58,8 @@ def meta_line(answer: Answer) -> str:
     parts = [part for part in (answer.backend, model) if part]
     if answer.confidence is not None:  # how sure the answerer was that the articles answer the question
         parts.append(f"confidence {answer.confidence:.2f}")
+    if answer.verification is not None:  # the second look: do the chosen sentences alone state it?
+        parts.append(f"second look {answer.verification:.2f}")
     parts += [f"{name.replace('_', ' ')} {seconds:.2f} s" for name, seconds in answer.timings.items()]
     if answer.prompt_tokens:
         parts.append(f"{answer.prompt_tokens} prompt tokens")
