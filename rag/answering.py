@@ -195,7 +195,7 @@ class CitedQueryEngine(CustomQueryEngine):
     def _verify(self, question: str, picks: Sequence[Sentence]) -> float:
         """P(yes) that the chosen sentences, shown alone, answer the question: a yes/no about one short
         passage is an easier reading than choosing among every candidate, so it catches picks that name
-        the right people but not the asked detail. 1.0 when the server reports no probabilities."""
+        the right people but not the asked detail. Without probabilities, the verdict itself (1 or 0)."""
         assert self.chat is not None
         messages = [{"role": "system", "content": prompts.VERIFY_SYSTEM},
                     {"role": "user", "content": prompts.VERIFY_USER.format(
