@@ -7,9 +7,7 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
-from llama_index.core import Settings as LlamaSettings
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.llms import MockLLM
 
 from rag.answering import CitedQueryEngine
 from rag.chunking import make_splitter
@@ -40,11 +38,9 @@ class NewsRAG:
     # --- components, created on first use ----------------------------------------------------------
     @cached_property
     def embed_model(self) -> BaseEmbedding:
-        model = build_embed_model(self.settings)
-        # Nothing may fall back to llama-index's OpenAI defaults (a network call, or a key error).
-        LlamaSettings.embed_model = model
-        LlamaSettings.llm = MockLLM()
-        return model
+        # Passed explicitly to every llama-index object that embeds; llama-index's global ``Settings`` are
+        # left alone (other code in the process may use them), and no llama-index object here needs an LLM.
+        return build_embed_model(self.settings)
 
     @cached_property
     def store(self) -> ChromaStore:
@@ -168,7 +164,7 @@ class NewsRAG:
             client = self.__dict__.pop("chat_client", None)
             if client is not None and client.backend == "local" and client.base_url and \
                     {"llm", "local_model", "local_threads", "local_context"} & changed:
-                from rag.local_model import stop_shared
+                from rag.model_registry import stop_shared
 
                 stop_shared(client.base_url)
 

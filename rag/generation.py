@@ -1,6 +1,6 @@
 """Chat generation through the ``openai`` client: OpenAI, any OpenAI-compatible server, or the local model.
 
-The local model is served by xllamacpp on a loopback port (``local_model.py``), so all three go
+The local model is served by xllamacpp on a loopback port (``model_server.py``), so all three go
 through this one code path. Every failure becomes a ``BackendError`` naming the setting to fix.
 """
 
@@ -137,7 +137,8 @@ class ContextOverflow(BackendError):
 def build_chat_client(settings: Settings) -> ChatClient:
     """The client for ``RAG_LLM``: the bundled local model (started on demand) or an OpenAI-compatible server."""
     if settings.llm == "local":
-        from rag.local_model import ensure_model, shared_server
+        from rag.model_files import ensure_model
+        from rag.model_registry import shared_server
 
         path = ensure_model(settings.model_dir, settings.local_model)
         server = shared_server(path, settings.local_threads, settings.local_context)

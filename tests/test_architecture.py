@@ -1,15 +1,19 @@
 """Imports flow one way: ``ui`` and ``eval`` import ``rag``, never the reverse (issue 15).
 
 ``rag`` reaches them only through the ``news_rag.commands`` entry points, so the engine can be
-installed, tested and reasoned about without Gradio or the eval suite.
+installed, tested and reasoned about without Gradio or the eval suite. Nor does the engine change
+llama-index's process-wide ``Settings``: other code in the same process may rely on them.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from pathlib import Path
 
-from tests.conftest import REPO
+import pytest
+
+from tests.conftest import REPO, SEEDS
 
 FORBIDDEN = {"ui", "eval"}  # the packages built on top of rag
 
@@ -72,3 +76,23 @@ def test_ui_and_eval_are_registered_as_command_plugins() -> None:
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     assert '[project.entry-points."news_rag.commands"]' in pyproject
     assert 'ui = "ui.cli:register"' in pyproject and 'eval = "eval.cli:register"' in pyproject
+
+
+def test_the_engine_leaves_llama_index_settings_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building, filling and querying a NewsRAG neither sets llama-index's global LLM and embedding model
+    nor makes llama-index resolve its defaults (OpenAI: offline, a network call or a key error): the
+    embedding model is passed explicitly wherever llama-index embeds, and nothing asks it for an LLM."""
+    from llama_index.core import Settings as LlamaSettings
+
+    from rag import NewsRAG, Settings
+
+    # Unresolved, as in a fresh process: a fallback anywhere would fill them in (llama-index caches
+    # what it resolves in these private fields; the public properties resolve on read).
+    monkeypatch.setattr(LlamaSettings, "_llm", None)
+    monkeypatch.setattr(LlamaSettings, "_embed_model", None)
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive"))
+    engine.ingest([SEEDS])
+    assert engine.search("Ukraine aid", k=3, mode="hybrid")
+    answer = engine.ask("How much has the US government contributed to Ukraine's war effort?")
+    assert answer.hits and answer.error == ""
+    assert LlamaSettings._llm is None and LlamaSettings._embed_model is None

@@ -25,7 +25,8 @@ def engine_with(tmp_path: Path, **settings: object) -> NewsRAG:
 @pytest.fixture(scope="module")
 def openai_compatible_server() -> Iterator[tuple[str, str]]:
     """xllamacpp's own OpenAI-compatible HTTP server, started apart from the app: (base_url, model)."""
-    from rag.local_model import LocalModelServer, ensure_model
+    from rag.model_files import ensure_model
+    from rag.model_server import LocalModelServer
     import os
 
     with LocalModelServer(ensure_model(Path(os.environ["RAG_MODEL_DIR"]))) as server:
@@ -47,7 +48,8 @@ def test_a_prompt_the_server_cannot_hold_is_answered_from_fewer_sources(tmp_path
     """A real overflow: an OpenAI-compatible server whose window (256 tokens) is smaller than the
     four-source prompt (~400). The engine cannot know the window of a remote server, so it sends the
     prompt, gets the server's context error, and retries without the weakest source."""
-    from rag.local_model import LocalModelServer, ensure_model
+    from rag.model_files import ensure_model
+    from rag.model_server import LocalModelServer
     import os
 
     with LocalModelServer(ensure_model(Path(os.environ["RAG_MODEL_DIR"])), context=256) as server:

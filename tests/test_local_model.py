@@ -15,17 +15,10 @@ from pathlib import Path
 import pytest
 
 from rag.errors import BackendError, ConfigError
-from rag.local_model import (
-    MODEL_FILENAME,
-    MODEL_SIZE,
-    PART_PACKAGES,
-    LocalModelServer,
-    assemble,
-    ensure_model,
-    file_is_verified,
-    locate_parts,
-    shared_server,
-)
+from rag.model_files import MODEL_FILENAME, MODEL_SIZE, assemble, ensure_model, file_is_verified
+from rag.model_parts import PART_PACKAGES, locate_parts
+from rag.model_registry import shared_server
+from rag.model_server import LocalModelServer
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -1,0 +1,39 @@
+"""One started model server per model file and settings, shared by the whole process.
+
+The UI, the CLI and the eval suite all ask ``shared_server`` for the local model, so it is loaded once;
+``stop_shared`` frees it when the user switches to another model or settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from rag.model_server import LocalModelServer
+
+__all__ = ["shared_server", "stop_shared"]
+
+_shared: dict[tuple[Path, int, int], LocalModelServer] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_server(model_path: Path, threads: int = 0, context: int = 4096) -> LocalModelServer:
+    """The process-wide started server for these settings, so the UI, CLI and eval load the model once."""
+    key = (Path(model_path).expanduser().resolve(), threads, context)
+    with _shared_lock:
+        server = _shared.get(key)
+        if server is None:
+            server = _shared[key] = LocalModelServer(key[0], threads=threads, context=context)
+    server.start()  # outside the registry lock: loading takes seconds; start() has its own lock
+    return server
+
+
+def stop_shared(base_url: str) -> bool:
+    """Stop the shared server at ``base_url`` (its model was replaced) and forget it; False if none was."""
+    with _shared_lock:
+        key = next((k for k, server in _shared.items() if server.serves(base_url)), None)
+        server = _shared.pop(key) if key is not None else None
+    if server is None:
+        return False
+    server.stop()
+    return True
