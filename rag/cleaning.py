@@ -4,20 +4,31 @@ Pure functions, no I/O. ``CleanedArticle.text`` starts with the headline as its 
 (so a search for the headline finds the article), then the body, with exactly one blank line
 between paragraphs; chunk offsets and citation quotes refer to this exact string.
 
-Rules are general shapes (position, repetition, length, sentence punctuation, link density, or
-regexes of phrases typical of page furniture), never one site's sentences. They are
+HTML goes through trafilatura (main text, title, author, site name) and htmldate (publication
+date), wrapped to run offline and deterministically, with a few fixes for what they get wrong.
+Plain text and Markdown have no markup to go on, so they get hand-written rules of general shape
+(position, repetition, length, sentence punctuation, link-only lines, and the vocabulary of page
+furniture such as "Advertisement" or "Share on"), never one site's sentences. They are
 conservative: a sentence-ended paragraph of ``PROSE_WORDS`` words or more is never dropped for
 mentioning cookies, subscriptions or sharing, and no positional rule touches it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections import Counter
+from copy import deepcopy
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from datetime import timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from rag.dates import EARLIEST, LATEST, iso_date
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 PROSE_WORDS = 15  # a sentence-ended paragraph at least this long is article prose
 SHORT_WORDS = 12  # headline-ish lines (related lists, credits) are at most this long
@@ -48,17 +59,17 @@ _MARKER = _rx(
     r"related(?: \w+){0,2}|(?:also |further )?read(?: more| next| also)?|see (?:also|more)",
     r"(?:more|latest|top|trending|popular|recommended|breaking|most (?:read|popular|viewed|shared))"
     r"(?: (?:news|stories|articles|headlines|posts|videos|reads|for you|from|on)\b.{0,40})?",
-    r"you (?:may|might) (?:also )?(?:like|enjoy|be interested in).{0,20}|our picks|editor['’]?s['’]? picks",
+    r"you (?:may|might) (?:also )?(?:like|enjoy|be interested in).{0,20}",
     r"don['’]?t miss|in case you missed it|follow us(?: on .{1,40})?|(?:tags|topics|filed under):.*",
     r"share(?: this)?(?: article| story| post| page)?(?: on| via)?|print|e-?mail|\d* ?comments?",
-    r"end of list|skip to (?:main )?content|back to top|menu|home|all rights reserved",
+    r"skip to (?:main )?content|back to top|menu|home|all rights reserved",
 )
 # Calls to action that open a line: paywalls, sign-in, newsletters, app promotions, captions.
 _PROMPT = _rx(
     r"^(?:sign (?:up|in)|log ?in|subscribe|register (?:now|for free|to)|join (?:us|now|today|our))\b",
     r"^already (?:a (?:member|subscriber)|have an account|subscribed)\b",
-    r"^(?:download|get|install) (?:the|our) (?:free )?app\b|^start (?:reading|your (?:free )?trial)\b",
-    r"^list \d+ of \d+|^(?:enter|provide) your e-?mail|\bdelivered (?:straight |directly )?to your inbox\b",
+    r"^(?:download|get|install) (?:the|our) (?:free )?app\b|^start your (?:free )?trial\b",
+    r"^(?:enter|provide) your e-?mail|\bdelivered (?:straight |directly )?to your inbox\b",
     r"^(?:read more|continue reading|click here|see more|learn more|read next|also read|read also|more)\s*[:|]",
     r"\bto (?:continue )?read (?:this|the full|the rest of this) (?:article|story)\b",
     r"^this (?:article|content|story) is (?:only )?(?:for|available to) (?:subscribers|members)\b",
@@ -128,9 +139,18 @@ def _is_cookie_banner(text: str) -> bool:
     return all(rx.search(text) for rx in _COOKIE_WORDS) and _words(text) <= 60 and not _QUOTE.search(text)
 
 
+def _is_fragment(text: str) -> bool:
+    """A few words starting in lower case and ending without punctuation ("end of list", "mehr
+    anzeigen") are neither prose nor a heading (headings are capitalised): widget text. "iPhone"
+    and "eBay" start brand names, not fragments."""
+    return _words(text) <= 4 and text[:1].islower() and not text[1:2].isupper() and not _ends_sentence(text)
+
+
 def _is_boilerplate(text: str) -> bool:
-    """Vocabulary rules; each one is limited to short lines so running prose survives."""
+    """Vocabulary and shape rules; each one is limited to short lines so running prose survives."""
     core, words = _core(text), _words(text)
+    if _is_fragment(text):
+        return True
     if words <= 10 and not _ends_sentence(core) and _MARKER.fullmatch(core):
         return True
     if words <= 25 and (_PROMPT.search(core) or _FIRST_APPEARED.search(core)):
@@ -290,110 +310,200 @@ def clean_markdown(raw: str) -> CleanedArticle:
     return _finish(_paragraphs(lines), removed=tuple(removed))
 
 
-_SKIP_TAGS = frozenset("script style noscript template svg nav aside form iframe button select figure dialog "
-                       "head".split())
-_BLOCK_TAGS = frozenset("p div section article main h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre table tr td th "
-                        "figcaption header footer address br hr".split())
-_VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
-_CHROME_ROLES = frozenset("navigation banner complementary contentinfo dialog alertdialog search".split())
-_CHROME_TOKENS = frozenset("share sharing sharebar social related newsletter cookie cookies consent gdpr ad ads "
-                           "advert advertisement adslot promo promotion subscribe signup comments sidebar popup modal "
-                           "outbrain taboola sponsored recommended breadcrumb breadcrumbs nav navbar navigation "
-                           "menu".split())
-_DATE_KEYS = ("article:published_time", "datepublished", "date", "pubdate", "publishdate", "dc.date.issued",
-              "parsely-pub-date", "sailthru.date", "og:published_time", "time")
+# --- HTML: trafilatura for the main text and metadata, htmldate for the date ---------------------------
 
-
-class _HtmlParagraphs(HTMLParser):
-    """Collects block-level text outside page chrome, drops link-list blocks, and reads meta tags."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self.removed: list[str] = []
-        self.meta: dict[str, str] = {}
-        self.title_tag = self.h1 = ""
-        self._stack: list[tuple[str, bool]] = []  # (tag, inside a skipped subtree)
-        self._buf: list[str] = []
-        self._link_chars = 0
-
-    def _open(self, *tags: str) -> bool:
-        return any(t in tags for t, _ in self._stack)
-
-    def _is_chrome(self, tag: str, attrs: dict[str, str]) -> bool:
-        """Navigation, sidebars, share bars, ads, cookie and newsletter boxes, hidden elements;
-        <header>/<footer> only outside the article, where they belong to the page."""
-        if tag in _SKIP_TAGS or (tag in ("header", "footer") and not self._open("article", "main")):
-            return True
-        if "hidden" in attrs or attrs.get("aria-hidden") == "true" or attrs.get("role") in _CHROME_ROLES:
-            return True
-        names = re.sub(r"([a-z])([A-Z])", r"\1 \2", f"{attrs.get('class', '')} {attrs.get('id', '')}").lower()
-        tokens = set(re.split(r"[\s_-]+", names))
-        return tag not in ("html", "body", "main", "article") and bool(_CHROME_TOKENS & tokens)
-
-    def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
-        attrs = {k: v or "" for k, v in attrs_list}
-        key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").lower()
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        skipping = bool(self._stack and self._stack[-1][1]) or self._is_chrome(tag, attrs)
-        if (value := attrs.get("content") or attrs.get("datetime")) and (tag == "meta" or not skipping):
-            self.meta.setdefault("time" if tag == "time" and not key else key, value.strip())
-        if tag not in _VOID_TAGS:
-            self._stack.append((tag, skipping))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID_TAGS or not self._open(tag):
-            return
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        while self._stack.pop()[0] != tag:
-            pass
-
-    def handle_data(self, data: str) -> None:
-        if self._stack and self._stack[-1][0] == "title":
-            self.title_tag += data
-        if self._stack and not self._stack[-1][1]:
-            self._buf.append(data)
-            self._link_chars += len(" ".join(data.split())) if self._open("a") else 0
-
-    def _flush(self) -> None:
-        """End a block; an unpunctuated block that is mostly link text is a list of links."""
-        text = " ".join("".join(self._buf).split())
-        link_list = self._link_chars >= 0.6 * len(text) and not _ends_sentence(text) and not self._open("h1")
-        self._buf, self._link_chars = [], 0
-        self.h1 = self.h1 or (text if self._open("h1") else "")
-        if text:
-            (self.removed if link_list else self.paragraphs).append(text)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-
-def _iso_date(value: str) -> str:
-    """ISO-8601 of a plausible date, or "" (one parser for every input: ``rag.dates``)."""
-    from rag.dates import iso_date
-
-    return iso_date(value)
+LINK_SHARE = 0.6  # a short block with at least this share of link text is a list of links, not prose
+# htmldate settings. Its default upper bound is today, so the same page could get another date on
+# another day; the bounds of ``rag.dates`` make the result depend on the page alone.
+_DATE_PARAMS: dict[str, object] = {
+    "original_date": True,  # the first publication, not the last update
+    # structured markup only (meta tags, JSON-LD, <time>, URL): a date guessed from running text can
+    # be wrong, and a wrong date silently hides the article from date-filtered searches
+    "extensive_search": False,
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",  # keeps the time of day and zone when the page gives them
+    "min_date": EARLIEST.strftime("%Y-%m-%d"),
+    "max_date": (LATEST - timedelta(days=1)).strftime("%Y-%m-%d"),
+}
+_BLOCKS = frozenset("p head item quote code row lb".split())  # trafilatura's output elements that end a line
+_MODIFIED_META = re.compile(r"modif|lastmod|updat", re.IGNORECASE)
+_NEWLINES = str.maketrans("\r\n\f\v", "    ")
+_SUFFIX_START = re.compile(r"\s*[|–—-]\s")
 
 
 def clean_html(raw: str) -> CleanedArticle:
-    """Clean an HTML page: block text outside page chrome, then the line rules. Title from og:title,
-    the first <h1> or <title> (minus " | Site"); publisher from og:site_name; date from meta or <time>."""
-    parser = _HtmlParagraphs()
-    parser.feed(raw)
-    parser.close()
-    meta = parser.meta
-    title = meta.get("og:title") or meta.get("twitter:title") or parser.h1
-    if not title and parser.title_tag.strip():
-        title = max(re.split(r"\s+[|–—-]\s+", parser.title_tag.strip()), key=len)
-    author = meta.get("author") or meta.get("article:author") or meta.get("parsely-author") or ""
-    return _finish(
-        [line for p in parser.paragraphs for line in _normalise_lines(p) if line],
-        title=" ".join(unicodedata.normalize("NFC", title).split()),
-        publisher=meta.get("og:site_name") or meta.get("application-name") or "",
-        byline="" if "://" in author else author,
-        published=next((iso for key in _DATE_KEYS if (iso := _iso_date(meta.get(key, "")))), ""),
-        removed=tuple(parser.removed),
-    )
+    """Clean an HTML page: trafilatura's main text (no menus, banners, share bars, related links or
+    comments) with the headline first, plus title, author, site name and publication date. Nothing is
+    fetched: trafilatura and htmldate only ever get the parsed page, never a URL."""
+    tree = _parse(raw)
+    if tree is None:
+        return CleanedArticle("", "")
+    title, author, site, published = _metadata(tree)
+    title, byline = _headline(title, tree), _byline(author, site)
+    kept, removed = _select(_blocks(_main_text(tree)), title, byline)
+    return CleanedArticle("\n\n".join(([title] if title else []) + kept), title, site, byline, published,
+                          tuple(removed))
+
+
+def _parse(raw: str) -> HtmlElement | None:
+    """The page's tree with the newlines of its text made spaces (outside <pre>). In HTML a newline is
+    just a space, but trafilatura copies it into its output (hard-wrapped source, as on zeit.de); once
+    replaced, every newline in its output is a line break that trafilatura put there. One space for
+    one character: trafilatura's choice of the main text depends on text lengths."""
+    from trafilatura.utils import load_html
+
+    if not raw.strip():
+        return None
+    # trafilatura refuses input that does not start like a whole document (a saved fragment such as
+    # "<p>…</p>", or plain text in an .html file); inside <html><body> it is one.
+    tree = load_html(raw)
+    if tree is None:
+        tree = load_html(f"<html><body>{raw}</body></html>")
+    if tree is None:
+        return None
+    verbatim = {node for pre in tree.iter("pre", "textarea", "script", "style") for node in pre.iter()}
+    for node in tree.iter():
+        if node not in verbatim and node.text:
+            node.text = node.text.translate(_NEWLINES)
+        if node.tail and node.getparent() not in verbatim:
+            node.tail = node.tail.translate(_NEWLINES)
+    return tree
+
+
+def _metadata(tree: HtmlElement) -> tuple[str, str, str, str]:
+    """(title, author, site name, ISO date); the date goes through ``rag.dates`` like every other date."""
+    from htmldate import find_date
+    from trafilatura.metadata import extract_metadata
+
+    found = extract_metadata(_without_modified_dates(tree), date_config=dict(_DATE_PARAMS))
+    date = iso_date(found.date or find_date(tree, **_DATE_PARAMS) or "")  # an update date is better than none
+    title, site = _normalise(found.title or ""), _normalise(found.sitename or "")
+    return title, found.author or "", site, _with_time(date, tree)
+
+
+def _with_time(date: str, tree: HtmlElement) -> str:
+    """htmldate keeps the time of day only from ISO timestamps: "Sat, 07 Dec 2024 09:30:00 GMT" comes
+    back as midnight. A meta tag or <time> element of the same day that ``rag.dates`` reads with its
+    time gives it back (an update date excepted)."""
+    if not date.endswith("T00:00:00"):
+        return date
+    for node in tree.iter("meta", "time"):
+        key = " ".join(node.get(a, "") for a in ("name", "property", "itemprop", "http-equiv"))
+        value = iso_date(node.get("content") or node.get("datetime") or "")
+        if value[:10] == date[:10] and value != date and not _MODIFIED_META.search(key):
+            return value
+    return date
+
+
+def _without_modified_dates(tree: HtmlElement) -> HtmlElement:
+    """htmldate takes a "last-modified" meta tag as the date before it looks at the <time> element in
+    the body, even when asked for the original date (Süddeutsche: 17 May for a story of 15 May 05:28).
+    A copy without update-date meta tags gives the publication date."""
+    pruned = deepcopy(tree)
+    for meta in list(pruned.iter("meta")):
+        if _MODIFIED_META.search(" ".join(meta.get(a, "") for a in ("name", "property", "itemprop", "http-equiv"))):
+            meta.drop_tree()
+    return pruned
+
+
+def _main_text(tree: HtmlElement) -> HtmlElement:
+    """trafilatura's main-text tree, settings fixed for repeatable output: no comments, no
+    cross-document deduplication (its cache would make a page's text depend on earlier pages), links
+    kept as elements so that link lists can be told apart."""
+    from trafilatura import bare_extraction, baseline
+
+    logger = logging.getLogger("trafilatura")
+    if logger.level == logging.NOTSET:  # it warns for every page it gives up on; we fall back instead
+        logger.setLevel(logging.ERROR)
+    found = bare_extraction(tree, include_comments=False, include_tables=True, include_links=True,
+                            deduplicate=False)
+    if found is not None:
+        return found.body
+    # trafilatura returns nothing for a page with too little text that looks like an article (a short
+    # notice, a page of one list); its baseline keeps the page's paragraphs, or else all its body text.
+    return baseline(tree)[0]
+
+
+def _blocks(body: HtmlElement) -> list[tuple[str, int]]:
+    """Each line of trafilatura's output tree with how many of its characters are link text (its text
+    output cannot tell link text apart)."""
+    pieces: list[tuple[str, bool] | None] = []
+    _flatten(body, False, pieces)
+    blocks: list[tuple[str, int]] = []
+    line: list[tuple[str, bool]] = []
+    for piece in [*pieces, None]:
+        if piece is not None:
+            line.append(piece)
+            continue
+        if text := _normalise("".join(t for t, _ in line)):
+            blocks.append((text, len(_normalise("".join(t for t, link in line if link)))))
+        line = []
+    return blocks
+
+
+def _flatten(elem: HtmlElement, in_link: bool, out: list[tuple[str, bool] | None]) -> None:
+    """Text pieces in document order, each marked as link text or not; None where a line ends."""
+    if isinstance(elem.tag, str):
+        link, ends_line = in_link or elem.tag == "ref", elem.tag in _BLOCKS
+        out.extend([None] if ends_line else [])
+        _add_text(elem.text, link, out)
+        for child in elem:
+            _flatten(child, link, out)
+        out.extend([None] if ends_line else [(" ", False)] if elem.tag == "cell" else [])
+    _add_text(elem.tail, in_link, out)
+
+
+def _add_text(text: str | None, link: bool, out: list[tuple[str, bool] | None]) -> None:
+    """A newline here was put there by trafilatura (``_parse`` made the page's own spaces): a line break."""
+    for i, part in enumerate((text or "").split("\n")):
+        out.extend(([None] if i else []) + ([(part, link)] if part else []))
+
+
+def _normalise(text: str) -> str:
+    """NFC, no zero-width characters, single spaces (non-breaking ones included), no edge spaces."""
+    return " ".join(re.sub("[\ufeff\u200b\u2060]", "", unicodedata.normalize("NFC", text)).split())
+
+
+def _headline(title: str, tree: HtmlElement) -> str:
+    """trafilatura takes og:title as it is, and some sites append their name or a date there
+    (DW: "… | DW | 19.01.2020"): the page's <h1> is the headline when the title starts with it."""
+    for h1 in tree.iter("h1"):
+        head = _normalise(h1.text_content())
+        if head and title.startswith(head) and _SUFFIX_START.match(title[len(head):]):
+            return head
+    return title
+
+
+def _byline(author: str, site: str) -> str:
+    """trafilatura falls back to the organisation when a page names no person ("Süddeutsche de GmbH;
+    Munich; Germany"): an author that names the site is the publisher, not a byline."""
+    site_key = _fold(site)
+    parts = [_fold(part) for part in author.split(";")]
+    return "" if site_key and any(len(p) >= 4 and (site_key in p or p in site_key) for p in parts) \
+        else _normalise(author)
+
+
+def _is_credit(text: str, byline: str) -> bool:
+    """A short unpunctuated line naming the author ("Par Jacques Munier") is the byline, kept as metadata."""
+    names = [_fold(name) for name in byline.split(";") if _fold(name)]
+    return any(f" {name} " in f" {_fold(text)} " for name in names) and _words(text) <= _words(byline) + 2 \
+        and not _ends_sentence(text)
+
+
+def _select(blocks: list[tuple[str, int]], title: str, byline: str) -> tuple[list[str], list[str]]:
+    """(kept, removed) lines of trafilatura's text. It keeps lines that are only a link ("Read more:
+    <link>", DW), the header of a list of them, byline lines and repeated pull quotes (Spiegel), and
+    puts the headline wherever the page had it, or nowhere: the caller puts it first, once."""
+    def is_link_list(i: int) -> bool:
+        return i < len(blocks) and blocks[i][1] >= LINK_SHARE * len(blocks[i][0]) and not _is_prose(blocks[i][0])
+
+    kept: list[str] = []
+    removed: list[str] = []
+    seen = {_fold(title)}
+    for i, (text, _) in enumerate(blocks):
+        list_header = _words(text) <= SHORT_WORDS and text.endswith(":") and is_link_list(i + 1)
+        if is_link_list(i) or list_header or _fold(text) in seen or _is_credit(text, byline):
+            removed.append(text)
+        else:
+            kept.append(text)
+            seen.add(_fold(text))
+    return kept, removed

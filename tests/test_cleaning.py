@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from rag.cleaning import CleanedArticle, clean_html, clean_markdown, clean_text
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data" / "cleaning"
+PAGES = Path(__file__).resolve().parent / "data" / "html"  # real saved news pages, see its README
+EXPECTED = json.loads((PAGES / "expected.json").read_text(encoding="utf-8"))
 
 
 def _seed(prefix: str) -> str:
@@ -292,6 +296,18 @@ def test_general_boilerplate_lines_are_dropped_mid_article(junk: str) -> None:
     assert junk in article.removed_lines
 
 
+@pytest.mark.parametrize("fragment", ["end of list", "mehr anzeigen", "voir plus"])
+def test_short_lowercase_fragments_go_but_headings_and_brand_names_stay(fragment: str) -> None:
+    """A widget's few lowercase words are neither prose nor a heading, whatever the site or language."""
+    first = "The council approved the new budget on Tuesday after a long debate that lasted well into the night."
+    second = "Opposition members said they would keep pressing for lower fees at the harbour and in the old town."
+    third = "The new fees take effect in May, the council said in a statement after the vote."
+    raw = "\n\n".join(["Council approves harbour budget", first, "iPhone sales slump", second, fragment, third])
+    article = clean_text(raw)
+    assert _paragraphs(article) == ["Council approves harbour budget", first, "iPhone sales slump", second, third]
+    assert fragment in article.removed_lines
+
+
 def test_related_list_in_the_middle_goes_and_the_body_after_it_stays() -> None:
     first = "The council approved the new budget on Tuesday after a long debate that lasted well into the night."
     second = "Opposition members said they would keep pressing for lower fees at the harbour and in the old town."
@@ -407,7 +423,107 @@ def test_html_falls_back_to_title_tag_and_time_element() -> None:
         "Fishing is allowed again from 1 September.",
         "Read the water board's full report on the repairs here.",
     ]
-    assert "Flood defences upgraded" in article.removed_lines, "a block of links is a link list"
+    assert "Flood defences upgraded" not in article.text, "a block of links is a link list"
+
+
+@pytest.fixture(scope="module")
+def saved_pages() -> dict[str, CleanedArticle]:
+    """Each saved page cleaned once (trafilatura takes a fraction of a second per page)."""
+    return {name: clean_html((PAGES / name).read_text(encoding="utf-8")) for name in EXPECTED}
+
+
+def _body(name: str) -> list[str]:
+    return (PAGES / name.replace(".html", ".body.txt")).read_text(encoding="utf-8").splitlines()
+
+
+def test_saved_pages_cover_several_languages() -> None:
+    assert {case["language"] for case in EXPECTED.values()} >= {"en", "de", "fr"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_saved_page_keeps_the_body(name: str, saved_pages: dict[str, CleanedArticle]) -> None:
+    article = saved_pages[name]
+    _assert_kept(article, EXPECTED[name]["key"])
+    body = _body(name)
+    kept = [paragraph for paragraph in body if paragraph in article.text]
+    assert len(kept) >= 0.9 * len(body), [paragraph for paragraph in body if paragraph not in kept]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_saved_page_drops_menus_banners_related_links_and_share_buttons(
+    name: str, saved_pages: dict[str, CleanedArticle]
+) -> None:
+    _assert_gone(saved_pages[name], EXPECTED[name]["boilerplate"])
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_saved_page_metadata(name: str, saved_pages: dict[str, CleanedArticle]) -> None:
+    article, case = saved_pages[name], EXPECTED[name]
+    assert article.title == case["title"]
+    assert _paragraphs(article)[0] == case["title"], "the headline is the first paragraph, once"
+    assert _paragraphs(article).count(case["title"]) == 1
+    assert article.published == case["published"]
+    assert article.publisher == case["publisher"]
+    if case["byline"] is not None:
+        assert article.byline == case["byline"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_saved_page_output_is_normalised(name: str, saved_pages: dict[str, CleanedArticle]) -> None:
+    paragraphs = _paragraphs(saved_pages[name])
+    assert all(p and p == " ".join(p.split()) for p in paragraphs), "one line per paragraph, single spaces"
+    assert len(paragraphs) == len({p.casefold() for p in paragraphs}), "no paragraph twice"
+
+
+def test_html_cleaning_is_repeatable_and_does_not_depend_on_earlier_pages() -> None:
+    first, other = sorted(EXPECTED)[:2]
+    page = (PAGES / first).read_text(encoding="utf-8")
+    before = clean_html(page)
+    clean_html((PAGES / other).read_text(encoding="utf-8"))
+    assert clean_html(page) == before
+
+
+def test_html_cleaning_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """htmldate downloads a string that starts with "http": clean_html only ever hands it a parsed tree."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert clean_html("https://example.com/news/story.html").text == "https://example.com/news/story.html"
+    name = sorted(EXPECTED)[0]
+    assert clean_html((PAGES / name).read_text(encoding="utf-8")).title == EXPECTED[name]["title"]
+
+
+def test_html_fragment_and_plain_text_in_an_html_file_are_kept() -> None:
+    """trafilatura refuses what does not look like a whole document; those pages are still read."""
+    sentence = "The ferry returned to service on Saturday after a week of repairs."
+    assert clean_html(f"<p>{sentence}</p>").text == sentence
+    assert clean_html(sentence).text == sentence
+
+
+def test_html_link_only_lines_and_repeated_pull_quotes_go() -> None:
+    """trafilatura keeps a line that is only a link ("Read more: <link>", as on dw.com)."""
+    body = ["The council voted on Tuesday to ban cruise ships from the old port after a long debate.",
+            "“We have waited ten years for this,” said the head of the residents’ association on Wednesday.",
+            "Shop owners near the quay said cruise passengers bring in half of their summer sales.",
+            "The port authority has thirty days to appeal the decision, officials said."]
+    page = f"""<html><head><title>Harbour bans cruise ships</title></head><body><article>
+    <h1>Harbour bans cruise ships</h1>
+    <p>{body[0]}</p><p>Read more: <a href="/a">Tourism numbers hit a record high this summer</a></p>
+    <p>{body[1]}</p><p>{body[2]}</p><p>{body[3]}</p><h4>{body[1]}</h4></article></body></html>"""
+    article = clean_html(page)
+    assert _paragraphs(article) == ["Harbour bans cruise ships", *body]
+    assert "Read more: Tourism numbers hit a record high this summer" in article.removed_lines
+
+
+def test_html_date_is_the_publication_not_the_last_update() -> None:
+    """htmldate prefers a last-modified meta tag to the <time> of the article; the wrapper does not."""
+    sentences = " ".join(f"Sentence {n} of a report on the new ferry timetable for the islands." for n in range(8))
+    page = f"""<html><head><meta name="last-modified" content="Fr, 17 Mai 2019 13:38:23 MESZ">
+    <title>Ferry timetable</title></head><body><article><h1>Ferry timetable</h1>
+    <time datetime="2019-05-15 05:28:29">15. Mai 2019</time><p>{sentences}</p></article></body></html>"""
+    assert clean_html(page).published == "2019-05-15T05:28:29"
 
 
 MARKDOWN = """# Lighthouse keeper retires after 40 years

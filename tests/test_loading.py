@@ -164,6 +164,18 @@ def test_html_and_jsonl_dates_come_from_one_parser(tmp_path: Path) -> None:
     assert html.published == line.published == 1733563800
 
 
+def test_saved_news_page_gives_the_loader_title_date_publisher_byline_and_body() -> None:
+    from rag.dates import to_epoch
+
+    page = Path(__file__).resolve().parent / "data" / "html" / "zeit.de.zugverkehr.html"
+    [article] = load_file(page, LIMIT)
+    assert article.title == "Zugverkehr: Im ICE von Frankfurt nach Barcelona"
+    assert article.published == to_epoch("2020-01-14T09:21:29+01:00")
+    assert (article.publisher, article.byline) == ("ZEIT ONLINE", "Caspar Schwietering")
+    assert article.text.startswith(f"{article.title}\n\n36 Stunden. So lange dauert")
+    assert "Bitte melden Sie sich an, um zu kommentieren." not in article.text
+
+
 def test_a_meta_date_in_milliseconds_is_dropped_not_stored(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text('<html><head><meta name="date" content="1733563800000"></head><body><h1>Ferry returns</h1>'
