@@ -3,8 +3,10 @@
 ``build_service(engine)`` returns a FastAPI app; ``rag serve`` mounts the Gradio UI on it at ``/``. The
 engine is synchronous and the local model answers one question at a time, so answers run in worker
 threads behind ``AnswerSlots``: requests wait their turn instead of failing, and a client that goes
-away stops its answer. Every error is JSON in OpenAI's shape (``{"error": {"message", "type", "code"}}``)
-with a message that names the fix; stack traces stay in the server log.
+away stops its answer. ``rag serve`` hands the same ``AnswerSlots`` to the UI's chat, so the API and
+the page mounted beside it queue together and ``/healthz`` counts both. Every error is
+JSON in OpenAI's shape (``{"error": {"message", "type", "code"}}``) with a message that names the fix;
+stack traces stay in the server log.
 
 This module imports nothing from ``ui`` or ``eval``: the engine never depends on them.
 """
@@ -224,30 +226,44 @@ class AnswerSlots:
         finally:
             stop.set()  # the client left, or the answer is complete: the worker stops either way
 
-    def _work(self, produce: Produce, put: Callable[[object], None], stop: threading.Event) -> None:
+    @contextlib.contextmanager
+    def turn(self, stop: threading.Event | None = None) -> Iterator[bool]:
+        """Wait for a free slot (counted in ``waiting``) and hold it for the block (counted in ``running``).
+
+        Yields False, without a slot, when ``stop`` is set first: whoever waited has left. Used by the
+        API's workers and by the UI's chat, so both queue for the same model."""
+        stop = stop or threading.Event()
         with self._lock:
             self.waiting += 1
         acquired = False
         try:
             while not stop.is_set() and not acquired:
                 acquired = self._free.acquire(timeout=POLL_SECONDS)
+        finally:
             with self._lock:
                 self.waiting -= 1
                 self.running += acquired
-            if not acquired:
-                return
-            with contextlib.closing(produce()) as items:  # closing stops the model's stream
-                for item in items:
-                    if stop.is_set():
-                        return
-                    put(item)
-        except BaseException as exc:  # handed to the request, which turns it into an HTTP error
-            put(exc)
+        try:
+            yield acquired
         finally:
             if acquired:
                 with self._lock:
                     self.running -= 1
                 self._free.release()
+
+    def _work(self, produce: Produce, put: Callable[[object], None], stop: threading.Event) -> None:
+        try:
+            with self.turn(stop) as acquired:
+                if not acquired:
+                    return
+                with contextlib.closing(produce()) as items:  # closing stops the model's stream
+                    for item in items:
+                        if stop.is_set():
+                            return
+                        put(item)
+        except BaseException as exc:  # handed to the request, which turns it into an HTTP error
+            put(exc)
+        finally:
             put(_Done())
 
 
@@ -318,11 +334,13 @@ def sse(payload: dict[str, object] | str) -> bytes:
 
 
 # --- the app ----------------------------------------------------------------------------------------------------
-def build_service(engine: NewsRAG) -> FastAPI:
-    """The HTTP API over one engine. Every ``/v1`` route needs the bearer token when one is set."""
+def build_service(engine: NewsRAG, slots: AnswerSlots | None = None) -> FastAPI:
+    """The HTTP API over one engine. Every ``/v1`` route needs the bearer token when one is set.
+
+    ``slots``: the answer queue (``api.state.slots``), new unless given; pass it to the UI mounted beside."""
     api = FastAPI(title="news-rag", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json",
                   redoc_url=None)
-    slots = AnswerSlots(answer_slots(engine.settings))
+    slots = slots or AnswerSlots(answer_slots(engine.settings))
     api.state.engine, api.state.slots = engine, slots
     _install_error_handlers(api)
     upload_limit = engine.settings.max_file_bytes + MULTIPART_OVERHEAD
@@ -333,7 +351,7 @@ def build_service(engine: NewsRAG) -> FastAPI:
     def healthz() -> dict[str, object]:
         """Liveness for load balancers and scripts: is the index reachable, how busy is the model."""
         return {"status": "ok", "backend": engine.settings.llm, "passages": engine.store.count_chunks(),
-                "answering": slots.running, "queued": slots.waiting}  # a count, not a listing: cheap at any size
+                "answering": slots.running, "queued": slots.waiting}  # API and UI; a count: cheap at any size
 
     @api.get("/v1/models", dependencies=authorized)
     def models() -> dict[str, object]:

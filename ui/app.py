@@ -1,6 +1,8 @@
 """The Gradio app: a chat with a sources panel, the article library, and per-session settings.
 
-``build_app(engine)`` lays out the page and wires events to ``Handlers``; ``launch(app, ...)`` serves it
+``build_app(engine)`` lays out the page and wires events to ``Handlers``, whose answers wait in the engine's
+answer queue (the HTTP API's ``AnswerSlots`` when ``rag serve`` mounts the page beside it, so the
+model is never asked for more answers at once than it has slots); ``launch(app, ...)`` serves it
 with the offline theme (system fonts, nothing fetched from outside 127.0.0.1), the page script and
 the upload limit, which Gradio 6 takes in ``launch()`` rather than in ``Blocks()``.
 """
@@ -14,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from rag import Answer, DocumentInfo, NewsRAG, RagError
+from rag.service import AnswerSlots, answer_slots
 from rag.uploads import UPLOAD_TYPES, forget_upload, read_upload, save_uploads, upload_dir
 from ui import render
 from ui.assets import CSS, PAGE_JS
@@ -22,7 +25,9 @@ from ui.settings_form import (BACKEND_HELP, MAX_PAGE_TOP_K, Choices, SessionEngi
                               checked_choices, effective, settings_summary)
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events; only `ask` is the public API
-ANSWERING: dict[str, Any] = {"concurrency_id": "answer"}  # chat and API share the model: one answer at a time
+# The answer queue (``AnswerSlots``) decides how many answers run at once; Gradio only bounds how many
+# answering events (chat turns, /ask calls) are past its own queue, each waiting in ours, counted by /healthz.
+ANSWERING: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": 16}
 SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue",
         "Liberation Sans", "Arial", "sans-serif"]
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
@@ -44,9 +49,11 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tupl
     return str(url)
 
 
-def build_app(engine: NewsRAG) -> gr.Blocks:
-    """The whole page for one engine: the library is shared, settings chosen in a tab are that tab's own."""
-    handlers = Handlers(engine)
+def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
+    """The whole page for one engine: the library is shared, settings chosen in a tab are that tab's own.
+
+    ``slots``: the answer queue, the HTTP API's when it serves the same engine; a new one otherwise."""
+    handlers = Handlers(engine, slots or AnswerSlots(answer_slots(engine.settings)))
     with gr.Blocks(title="news-rag", analytics_enabled=False) as app:
         choices = gr.State(Choices())  # this browser session's backend and top-k
         gr.Markdown("## news-rag\nAsk questions about the indexed news articles. Every claim cites "
@@ -140,8 +147,9 @@ def examples_of(docs: list[DocumentInfo]) -> list[dict[str, str]]:
 class Handlers:
     """Event handlers: each one calls the engine and hands the result to ``render``."""
 
-    def __init__(self, engine: NewsRAG) -> None:
+    def __init__(self, engine: NewsRAG, slots: AnswerSlots) -> None:
         self.engine = engine
+        self.slots = slots  # shared with the HTTP API when it serves the same engine
         self.sessions = SessionEngines(engine)
 
     # --- chat --------------------------------------------------------------------------------------
@@ -175,7 +183,7 @@ class Handlers:
         answers = [*answers, None, None]
         engine = self.sessions.for_session(choices)
         history = recent_turns(turns, engine.settings.max_history_chars)
-        for reply in stream_reply(engine, history, message):
+        for reply in stream_reply(engine, history, message, self.slots):
             chat[-1] = {"role": "assistant", "content": reply.markdown}
             if reply.answer is None:
                 yield chat, answers, turns, gr.skip()
@@ -208,7 +216,8 @@ class Handlers:
         doc_id, source, title, quote, ...), backend, model, timings, error, question, closest (the
         articles read)."""
         try:
-            answer = self.engine.chat(flatten_history(history), question)
+            with self.slots.turn():  # a plain function: Gradio cannot stop it, so it waits to the end
+                answer = self.engine.chat(flatten_history(history), question)
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         return answer.text, answer.to_dict()

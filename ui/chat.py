@@ -2,7 +2,9 @@
 
 The engine yields nothing until the model writes its first word (retrieval, model loading and prompt
 reading happen before that), so the engine runs in a worker thread and the reply shows a ticking
-status meanwhile: a slow backend never looks like a frozen screen.
+status meanwhile: a slow backend never looks like a frozen screen. With ``slots`` (the engine's answer
+queue, shared with the HTTP API under ``rag serve``) the worker first waits for a free slot, and gives
+it back as soon as the answer ends or the visitor leaves.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ import logging
 import queue
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, nullcontext
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag import Answer, NewsRAG, RagError
 from rag.generation import ChatClient
 from ui import render
+
+if TYPE_CHECKING:
+    from rag.service import AnswerSlots
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5  # how often the status line is refreshed while nothing new arrives
@@ -38,6 +43,10 @@ class Reply:
 
 class _Done:
     """Marks the end of the worker's output."""
+
+
+class _Admitted:
+    """The worker has its answer slot: the engine starts now."""
 
 
 class Stopped(Exception):
@@ -80,12 +89,16 @@ def _stoppable(engine: NewsRAG, stop: threading.Event) -> NewsRAG:
     return view
 
 
-def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str) -> Iterator[Reply]:
-    """Progress states, then the model's words as they come, then the checked answer (or the error)."""
+def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,
+                 slots: AnswerSlots | None = None) -> Iterator[Reply]:
+    """Progress states (waiting for a slot, searching, generating), then the model's words as they come,
+    then the checked answer (or the error). Closing the iterator (Stop, or the visitor left) stops the
+    worker, which gives its slot back or leaves the queue."""
     items: queue.Queue[object] = queue.Queue()
     stop = threading.Event()
-    threading.Thread(target=_produce, args=(engine, list(history), message, items, stop), daemon=True).start()
-    started, partial = time.monotonic(), ""
+    threading.Thread(target=_produce, args=(engine, list(history), message, items, stop, slots),
+                     daemon=True).start()
+    started, partial, admitted = time.monotonic(), "", slots is None
     shown = render.status_markdown(_status(engine, 0.0, ""))
     yield Reply(shown)
     try:
@@ -94,6 +107,8 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str) -> Iter
                 item = items.get(timeout=TICK_SECONDS)
             except queue.Empty:
                 item = None
+            if isinstance(item, _Admitted):
+                started, admitted = time.monotonic(), True  # the clock counts the answer, not the wait
             if isinstance(item, Answer):
                 yield Reply(render.answer_markdown(item), item)
                 return
@@ -105,7 +120,10 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str) -> Iter
                 return
             if isinstance(item, str):
                 partial += item
-            markdown = render.status_markdown(_status(engine, time.monotonic() - started, partial), partial)
+            elapsed = time.monotonic() - started
+            # Still without a slot after a tick: say so (a free slot is taken well within one tick).
+            status = _status(engine, elapsed, partial, waiting=not admitted and elapsed >= TICK_SECONDS)
+            markdown = render.status_markdown(status, partial)
             if markdown != shown:
                 shown = markdown
                 yield Reply(markdown)
@@ -114,15 +132,19 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str) -> Iter
 
 
 def _produce(engine: NewsRAG, history: list[Turn], message: str, items: queue.Queue[object],
-             stop: threading.Event) -> None:
-    """Worker thread: forward the engine's stream into ``items``."""
+             stop: threading.Event, slots: AnswerSlots | None = None) -> None:
+    """Worker thread: wait for a slot, then forward the engine's stream into ``items``."""
     try:
-        engine = _stoppable(engine, stop)
-        with closing(engine.stream_chat(history, message)) as stream:  # closing ends a model request early
-            for item in stream:
-                if stop.is_set():
-                    return
-                items.put(item)
+        with slots.turn(stop) if slots is not None else nullcontext(True) as admitted:
+            if not admitted:
+                return  # the visitor left while waiting
+            items.put(_Admitted())
+            engine = _stoppable(engine, stop)
+            with closing(engine.stream_chat(history, message)) as stream:  # closing ends a model request early
+                for item in stream:
+                    if stop.is_set():
+                        return
+                    items.put(item)
     except Stopped:
         return
     except Exception as exc:  # noqa: BLE001  shown in the chat; the app keeps running
@@ -133,8 +155,10 @@ def _produce(engine: NewsRAG, history: list[Turn], message: str, items: queue.Qu
         items.put(_Done())
 
 
-def _status(engine: NewsRAG, elapsed: float, partial: str) -> str:
+def _status(engine: NewsRAG, elapsed: float, partial: str, waiting: bool = False) -> str:
     backend = engine.settings.llm
+    if waiting:
+        return "Waiting for the model: it is answering other questions…"
     if partial:
         return f"Generating with {backend}… {elapsed:.0f} s"
     if elapsed < SEARCH_PHASE_SECONDS or backend == "extractive":
