@@ -326,18 +326,51 @@ def concurrency_bench(
 @bench_app.command("service")
 def service_bench(
     ctx: typer.Context,
-    corpus: Annotated[Path, typer.Option(help="Articles to index [default: the bundled seeds/].",
-                                         show_default=False)] = REPO / "seeds",
+    corpus: Annotated[Optional[Path], typer.Option(help="Folder of articles to index [default: the bundled seeds/].",
+                                                   show_default=False)] = None,
+    news: Annotated[Optional[int], typer.Option(
+        "--news", min=1, help="Index the first N HaluEval CNN/DailyMail articles instead (at most 5,000: lines "
+        "5000-6999 are reserved); the same index as `rag bench answer --n N`.", show_default=False)] = None,
+    questions: Annotated[Optional[Path], typer.Option(
+        exists=True, dir_okay=False, help="JSON lines with a `question` field, e.g. eval/datasets/news_dev.jsonl "
+        "[default: the seeds' questions; with --news, each article's summary's first sentence].",
+        show_default=False)] = None,
     out: OUT = DEFAULT_OUT,
     work: WORK = None,
     seconds: Annotated[float, typer.Option(min=1, help="How long each measurement runs.")] = 10.0,
+    clients: Annotated[Optional[list[int]], typer.Option(
+        "--clients", min=1, help="Client counts to time (repeat the option) [default: 1 and 8].",
+        show_default=False)] = None,
+    overhead: Annotated[bool, typer.Option(help="Time `POST /v1/ask` beside `NewsRAG.ask`.")] = True,
+    soak: Annotated[float, typer.Option(
+        min=0, help="Soak: streaming clients on the extractive backend for this many seconds (0: none).")] = 0.0,
+    soak_clients: Annotated[int, typer.Option(min=1, help="Streaming clients of the extractive soak.")] = 8,
+    local_clients: Annotated[int, typer.Option(
+        min=0, help="Then this many streaming clients on the local model (0: skip it).")] = 4,
+    local_seconds: Annotated[float, typer.Option(
+        min=1, help="How long local-model clients start new questions (answers under way then finish).")] = 60.0,
 ) -> None:
-    """`POST /v1/ask` beside `NewsRAG.ask` in process (extractive), at 1 and 8 clients: the HTTP layer's cost."""
+    """`POST /v1/ask` beside `NewsRAG.ask` in process (extractive) at 1 and 8 clients, over the seeds or a
+    CNN/DailyMail archive; with --soak, streaming clients on the extractive backend, then the local model."""
     from eval.bench import report, service
 
-    figures = service.run(corpus.resolve(), _work(ctx, work), seconds=seconds)
-    console.print(service.markdown(figures), highlight=False, markup=False, soft_wrap=True)
-    console.print(f"wrote {report.save(out, 'service', figures, _command())}")
+    if corpus is not None and news is not None:
+        raise typer.BadParameter("give --corpus or --news, not both")
+    if not overhead and not soak:
+        raise typer.BadParameter("nothing to do: --no-overhead needs --soak SECONDS")
+    try:
+        target = service.prepare(_work(ctx, work), corpus, news, questions)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if overhead:
+        figures = service.run(target, seconds=seconds, clients=clients or (1, 8))
+        console.print(service.markdown(figures), highlight=False, markup=False, soft_wrap=True)
+        console.print(f"wrote {report.save(out, 'service', figures, _command())}")
+    if soak:
+        figures = service.soak(target, seconds=soak, clients=soak_clients, local_clients=local_clients,
+                               local_seconds=local_seconds)
+        console.print(service.soak_markdown(figures), highlight=False, markup=False, soft_wrap=True)
+        console.print(f"wrote {report.save(out, 'service_soak', figures, _command())}")
 
 
 @bench_app.command("news")
