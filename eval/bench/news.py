@@ -2,6 +2,8 @@
 
 - ``write_archive``: the first ``n`` articles of HaluEval's CNN/DailyMail file, one ``cnn_NNNNN.jsonl``
   file per article, so a citation names its article and ``sources`` in the dataset can name it too.
+- ``Checkpoint``: each scored answer is appended to a file in the index folder as it comes, with a
+  progress line on stderr, so a stopped run resumes instead of starting its hour again.
 - ``split``: the questions divided into a tuning half and a report half (every other answerable and
   every other unanswerable question, in file order), so thresholds are chosen on one and reported on
   the other.
@@ -9,6 +11,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -94,10 +99,15 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     for stream in pipelines.values():  # warm-up: model load, first prompt evaluation
         _timed(stream(items[0]))
     load_before = machine.load()
-    rows: dict[str, list[dict[str, object]]] = {name: [] for name in pipelines}
+    checkpoint = Checkpoint(Path(data_dir) / f"progress-{half}-{llm}-{run_key(settings, dataset)}.jsonl")
     for index, item in enumerate(items):
         for name in (list(pipelines) if index % 2 == 0 else list(reversed(pipelines))):
-            rows[name].append(score_row(item, _timed(pipelines[name](item))))
+            row = checkpoint.get(name, item.id)
+            if row is None:
+                row = checkpoint.add(name, score_row(item, _timed(pipelines[name](item))))
+            print(f"news {half}: {index + 1}/{len(items)} {item.id} {name}: {_verdict(row)}, "
+                  f"{row['total_s']} s", file=sys.stderr, flush=True)
+    rows = {name: [checkpoint.get(name, item.id) for item in items] for name in pipelines}
     out: dict[str, object] = {"half": half, "questions": len(items), "backend": llm,
                               "min_confidence": settings.min_confidence if llm != "extractive"
                               else settings.extractive_min_confidence,
@@ -111,8 +121,44 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     return out
 
 
+class Checkpoint:
+    """Scored rows appended as they come, so a stopped run (an hour on two cores) resumes where it was.
+
+    The file name carries ``run_key``: a run with other settings or another dataset starts afresh."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[tuple[str, str], dict[str, object]] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:  # the last line of a killed run: that question runs again
+                    continue
+                self.rows[(record["pipeline"], record["row"]["id"])] = record["row"]
+
+    def get(self, pipeline: str, item_id: str) -> dict[str, object] | None:
+        return self.rows.get((pipeline, item_id))
+
+    def add(self, pipeline: str, row: dict[str, object]) -> dict[str, object]:
+        self.rows[(pipeline, str(row["id"]))] = row
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"pipeline": pipeline, "row": row}) + "\n")
+        return row
+
+
+def run_key(settings, dataset: str) -> str:  # type: ignore[no-untyped-def]
+    """Digest of what decides the answers: every setting but where the index lives, and the questions."""
+    fields = settings.model_dump(mode="json", exclude={"data_dir"})
+    blob = json.dumps(fields, sort_keys=True, default=str) + Path(dataset).read_text(encoding="utf-8")
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _verdict(row: dict) -> str:  # type: ignore[type-arg]
+    return "refused" if row["refused"] else ("facts right" if row["facts"] else "facts missing")
+
+
 def json_text(path: Path) -> str:
-    import json
 
     return str(json.loads(path.read_text(encoding="utf-8").splitlines()[0])["text"])
 

@@ -1,0 +1,38 @@
+"""The news bench's checkpoint: an hour-long run that is stopped resumes where it was (issue 13)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag import Settings
+
+from eval.bench.news import Checkpoint, run_key
+
+
+def row(item_id: str, refused: bool = False) -> dict[str, object]:
+    return {"id": item_id, "refused": refused, "facts": not refused, "total_s": 1.0}
+
+
+def test_rows_written_before_a_stop_are_read_back_and_a_torn_last_line_runs_again(tmp_path: Path) -> None:
+    path = tmp_path / "progress.jsonl"
+    first = Checkpoint(path)
+    first.add("ours", row("n001"))
+    first.add("naive", row("n001", refused=True))
+    with path.open("a", encoding="utf-8") as out:
+        out.write('{"pipeline": "ours", "row": {"id": "n0')  # killed mid-write
+
+    resumed = Checkpoint(path)
+    assert resumed.get("ours", "n001") == row("n001")
+    assert resumed.get("naive", "n001") == row("n001", refused=True)
+    assert resumed.get("ours", "n002") is None
+
+
+def test_other_settings_or_questions_start_a_fresh_checkpoint(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "Who?"}\n', encoding="utf-8")
+    base = run_key(Settings(data_dir=tmp_path / "one"), str(questions))
+
+    assert run_key(Settings(data_dir=tmp_path / "two"), str(questions)) == base  # where the index lives: same run
+    assert run_key(Settings(data_dir=tmp_path / "one", min_verification=0.5), str(questions)) != base
+    questions.write_text('{"id": "a", "question": "Where?"}\n', encoding="utf-8")
+    assert run_key(Settings(data_dir=tmp_path / "one"), str(questions)) != base
