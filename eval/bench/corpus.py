@@ -11,8 +11,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.halueval import load_items
+from eval.halueval import load_items, readable_items
 
+NEWS_ARTICLES = readable_items("summarization") or 0  # 5,000: the reserved lines come next
 FILE_ARTICLES = 100  # articles per .jsonl file: an archive is many files, and progress is per file
 
 
@@ -46,7 +47,11 @@ class NewsCorpus:
 
 
 def write_news(work: Path, n: int) -> NewsCorpus:
-    """The first ``n`` CNN/DailyMail articles of HaluEval as ``.jsonl`` files under ``<work>/cnn-<n>/``."""
+    """The first ``n`` CNN/DailyMail articles of HaluEval as ``.jsonl`` files under ``<work>/cnn-<n>/``:
+    at most ``NEWS_ARTICLES``, the lines before the ones reserved for held-out checks."""
+    if n > NEWS_ARTICLES:
+        raise ValueError(f"at most {NEWS_ARTICLES:,} CNN/DailyMail articles (--n {NEWS_ARTICLES}): the HaluEval "
+                         f"file's lines {NEWS_ARTICLES}-6999 are reserved for held-out checks and never read")
     rows = load_items("summarization", n)
     records = [{"id": f"cnn{i:05d}", "title": "", "text": row["document"], "source": "CNN/DailyMail"}
                for i, row in enumerate(rows)]

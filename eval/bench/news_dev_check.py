@@ -29,10 +29,11 @@ from pathlib import Path
 from rag.text import content_words, name_in, names
 
 from eval.dataset import EvalItem, load_dataset
+from eval.halueval import RESERVED as HALUEVAL_RESERVED
 from eval.metrics import mentions
 
 ARCHIVE_SIZE = 2000
-RESERVED = range(5000, 7000)  # HaluEval lines kept for held-out checks: never a source
+RESERVED = HALUEVAL_RESERVED["summarization"]  # HaluEval lines kept for held-out checks: never a source
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "datasets" / "news_dev.jsonl"
 SOURCE_NAME = re.compile(r"cnn_(\d{5})\.jsonl")
 RELATED_SHARE = 0.75  # an article naming at least this share of a question's names is "about it"

@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING
 
 from eval.bench import machine
 from eval.bench.metrics import latency_summary
-from eval.bench.news_dev_check import RESERVED
+from eval.bench.corpus import NEWS_ARTICLES
 
 if TYPE_CHECKING:
     from rag import NewsRAG
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
-NEWS_LIMIT = RESERVED.start  # the first 5,000 CNN/DailyMail articles: the reserved lines come next
+NEWS_LIMIT = NEWS_ARTICLES  # the first 5,000 CNN/DailyMail articles: the reserved lines come next
 SEEDS_QUESTIONS = (
     "How much has the US government contributed to Ukraine's war effort?",
     "Where did Trump and Zelensky meet?",
@@ -66,7 +66,7 @@ def prepare(work: Path, corpus: Path | None = None, news: int | None = None,
         from eval.bench.latency import ensure_index
 
         if not 1 <= news <= NEWS_LIMIT:
-            raise ValueError(f"--news must be from 1 to {NEWS_LIMIT:,}: lines {RESERVED.start}-{RESERVED.stop - 1} "
+            raise ValueError(f"--news must be from 1 to {NEWS_LIMIT:,}: lines {NEWS_LIMIT}-6999 "
                              "of the HaluEval CNN/DailyMail file are reserved for held-out checks")
         data_dir, derived = ensure_index(news, work)  # ingested in a child process, if not done before
         label = f"HaluEval CNN/DailyMail, first {news:,} articles"
