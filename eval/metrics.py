@@ -6,10 +6,11 @@ sources, faithfulness of a refusal); aggregation averages what applies and says 
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
 
 from rag.citations import MARKER
 
@@ -177,13 +178,10 @@ def _same_length(labels: Sequence[object], other: Sequence[object]) -> None:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (``q`` in 0..100), as numpy's default; None for no values."""
-    if not values:
+    """``numpy.percentile`` (linear interpolation, ``q`` in 0..100) as a plain float; None for no values."""
+    if not len(values):
         return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
 def mean(values: Iterable[float | None]) -> float | None:
@@ -211,6 +209,7 @@ _AGGREGATES: dict[str, tuple[str, str, str]] = {
     "reference_agreement": ("reference_agreement", "answerable", "mean"),
     "faithfulness_cited": ("faithfulness_cited", "all", "mean"),
     "faithfulness_retrieved": ("faithfulness_retrieved", "all", "mean"),
+    "faithfulness_draft": ("faithfulness_draft", "all", "mean"),
     "citation_precision": ("citation_precision", "answerable", "mean"),
     "citation_recall": ("citation_recall", "answerable", "mean"),
     "retrieval_hit_rate": ("retrieval_hit", "answerable", "mean"),
@@ -219,10 +218,9 @@ _AGGREGATES: dict[str, tuple[str, str, str]] = {
     "false_refusal_rate": ("refused", "answerable", "mean"),
     "claims": ("claims", "all", "sum"),
     "unsupported_claims": ("unsupported_claims", "all", "sum"),
+    "filtered_claims": ("filtered_claims", "all", "sum"),
     "unjudged_claims": ("unjudged_claims", "all", "sum"),
     "correct_with_gold_citation": ("gold_cited", "answerable", "mean"),
-    "invalid_markers": ("invalid_markers", "all", "sum"),
-    "invented_markers": ("invented_markers", "all", "sum"),
     "errors": ("error", "all", "sum"),
     "prompt_tokens_mean": ("prompt_tokens", "all", "mean"),
 }

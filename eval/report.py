@@ -1,7 +1,7 @@
 """Outputs of a run: ``results.jsonl`` and ``summary.json`` for machines, ``report.md`` and ``chart.png`` for people.
 
-The chart is drawn with Pillow (already installed with Gradio) rather than adding matplotlib for one
-bar chart.
+The chart is a matplotlib figure rendered by the Agg backend (no display); matplotlib is imported only
+when a chart is drawn.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING, Any
 
 from eval.runner import EvalRun, ItemResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Rates in 0..1 shown in the chart and the headline table, with what "good" means.
 RATES: tuple[tuple[str, str], ...] = (
@@ -22,6 +23,7 @@ RATES: tuple[tuple[str, str], ...] = (
     ("reference_agreement", "answers the judge finds in agreement with the reference"),
     ("faithfulness_cited", "claims supported by the passages they cite"),
     ("faithfulness_retrieved", "claims supported by some retrieved passage"),
+    ("faithfulness_draft", "sentences of the draft (before the citation check) supported by some retrieved passage"),
     ("citation_precision", "cited files that are gold sources"),
     ("citation_recall", "gold sources cited"),
     ("correct_with_gold_citation", "correct answers that cite a gold source"),
@@ -30,8 +32,7 @@ RATES: tuple[tuple[str, str], ...] = (
     ("refusal_rate", "unanswerable questions refused (higher is better)"),
     ("false_refusal_rate", "answerable questions refused (lower is better)"),
 )
-OTHERS: tuple[str, ...] = ("claims", "unsupported_claims", "unjudged_claims", "invalid_markers", "invented_markers",
-                           "errors",
+OTHERS: tuple[str, ...] = ("claims", "unsupported_claims", "filtered_claims", "unjudged_claims", "errors",
                            "latency_total_p50", "latency_total_p95", "latency_first_token_p50",
                            "latency_first_token_p95", "prompt_tokens_mean")
 
@@ -46,7 +47,8 @@ def write_outputs(run: EvalRun, out: Path) -> dict[str, Path]:
             lines.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     paths["summary"].write_text(json.dumps(run.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths["report"].write_text(markdown(run), encoding="utf-8")
-    draw_chart(run.summary["metrics"], _title(run.summary), run.summary.get("thresholds", {})).save(paths["chart"])
+    draw_chart(run.summary["metrics"], _title(run.summary), run.summary.get("thresholds", {})).savefig(
+        paths["chart"], format="png")
     return paths
 
 
@@ -63,6 +65,7 @@ def markdown(run: EvalRun) -> str:
         parts += [f"- FAILED: {f}" for f in failures] or ["- all thresholds met"]
     parts += ["", "## Per question", "", _item_table(run.results)]
     parts += ["", "## Unsupported claims", ""] + (_unsupported(run.results) or ["none"])
+    parts += ["", "## Draft sentences the answer does not show", ""] + (_filtered(run.results) or ["none"])
     parts += ["", "![metrics](chart.png)", ""]
     return "\n".join(parts)
 
@@ -101,6 +104,10 @@ def _unsupported(results: Sequence[ItemResult]) -> list[str]:
     return [f"- {r.id}: {_cell(claim)}" for r in results for claim in r.unsupported_claims]
 
 
+def _filtered(results: Sequence[ItemResult]) -> list[str]:
+    return [f"- {r.id}: {_cell(claim)}" for r in results for claim in r.filtered_claims]
+
+
 def _fmt(value: object, digits: int = 2) -> str:
     if value is None:
         return "–"
@@ -120,45 +127,40 @@ def _cell(text: str, limit: int = 160) -> str:
 
 # --- PNG chart ---------------------------------------------------------------------------------------
 
-_WIDTH, _ROW, _LABEL_W, _MARGIN = 900, 34, 230, 20
-_BAR, _GOOD, _BAD, _TEXT, _GRID = (70, 110, 190), (40, 150, 80), (200, 60, 50), (30, 30, 30), (225, 225, 225)
+_BAR, _GOOD, _BAD = "#466ebe", "#289650", "#c83c32"
 
 
 def draw_chart(metrics: Mapping[str, Any], title: str,
-               thresholds: Mapping[str, Mapping[str, float]] | None = None) -> Image.Image:
-    """Horizontal bars for every 0..1 rate; a threshold is a green (met) or red (missed) tick on its bar."""
+               thresholds: Mapping[str, Mapping[str, float]] | None = None) -> Figure:
+    """Horizontal bars for every 0..1 rate; a threshold is a green (met) or red (missed) tick on its bar.
+
+    A matplotlib ``Figure`` on the Agg canvas (no display needed); ``write_outputs`` saves it as PNG.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     thresholds = thresholds or {}
-    font = ImageFont.load_default(size=14)
-    height = 2 * _MARGIN + 40 + _ROW * len(RATES) + 20
-    image = Image.new("RGB", (_WIDTH, height), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((_MARGIN, _MARGIN), title, fill=_TEXT, font=ImageFont.load_default(size=16))
-    span = _WIDTH - _LABEL_W - 2 * _MARGIN - 50
-    top = _MARGIN + 40
-    for tick in range(0, 11, 2):
-        x = _LABEL_W + span * tick / 10
-        draw.line([(x, top - 4), (x, top + _ROW * len(RATES))], fill=_GRID)
-        draw.text((x - 8, top + _ROW * len(RATES) + 4), f"{tick / 10:.1f}", fill=_TEXT, font=font)
-    for row, (name, _) in enumerate(RATES):
-        y = top + row * _ROW
-        value = metrics.get(name)
-        draw.text((_MARGIN, y + 8), name, fill=_TEXT, font=font)
-        if isinstance(value, (int, float)):
-            draw.rectangle([(_LABEL_W, y + 6), (_LABEL_W + span * max(0.0, min(1.0, value)), y + _ROW - 6)],
-                           fill=_BAR)
-        # "not measured" in words: the bundled font has no glyph for the report's en dash
-        shown = _fmt(value) if value is not None else "n/a"
-        draw.text((_LABEL_W + span + 8, y + 8), shown, fill=_TEXT, font=font)
-        _draw_thresholds(draw, name, value, thresholds, _LABEL_W, span, y)
-    return image
-
-
-def _draw_thresholds(draw: ImageDraw.ImageDraw, name: str, value: object,
-                     thresholds: Mapping[str, Mapping[str, float]], left: int, span: int, y: int) -> None:
-    for bound, limits in thresholds.items():
-        if name not in limits:
-            continue
-        limit = limits[name]
-        met = isinstance(value, (int, float)) and (value >= limit if bound == "min" else value <= limit)
-        x = left + span * limit
-        draw.line([(x, y + 2), (x, y + _ROW - 2)], fill=_GOOD if met else _BAD, width=3)
+    figure = Figure(figsize=(9, 0.34 * len(RATES) + 1.2), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    names = [name for name, _ in RATES]
+    values = [metrics.get(name) for name in names]
+    rows = range(len(names))
+    axes.barh(rows, [max(0.0, min(1.0, v)) if isinstance(v, (int, float)) else 0.0 for v in values],
+              color=_BAR, height=0.6)
+    for row, (name, value) in enumerate(zip(names, values)):
+        axes.text(1.01, row, _fmt(value) if value is not None else "n/a", va="center", fontsize=9,
+                  transform=axes.get_yaxis_transform())
+        for bound, limits in thresholds.items():
+            if name in limits:
+                limit = limits[name]
+                met = isinstance(value, (int, float)) and (value >= limit if bound == "min" else value <= limit)
+                axes.plot([limit, limit], [row - 0.42, row + 0.42], color=_GOOD if met else _BAD, linewidth=3)
+    axes.set_yticks(list(rows), names, fontsize=9)
+    axes.invert_yaxis()  # the table's order, top to bottom
+    axes.set_xlim(0, 1)
+    axes.set_xticks([tick / 10 for tick in range(0, 11, 2)])
+    axes.grid(axis="x", color="#e1e1e1")
+    axes.set_axisbelow(True)
+    axes.set_title(title, loc="left", fontsize=11)
+    return figure

@@ -5,6 +5,12 @@ claim against the passages it cites and, as a second number, against everything 
 correctness (``must`` items, and the judge against the reference answer), citations, retrieval, refusal
 and latency. Scoring is in ``score_item`` (engine-free); ``run_eval`` drives the engine.
 
+The answer a user sees has been through the citation check, which leaves out every sentence stating a
+number or name its evidence does not hold; its faithfulness is high by construction. So the run also
+keeps the *draft* (``Answer.draft``: what the answerer wrote before that check) and judges its
+sentences against everything retrieved: ``faithfulness_draft`` is how faithful the answerer itself is,
+and ``filtered_claims`` counts the sentences the check had to leave out.
+
 A run is durable: each result is appended to a checkpoint file as soon as it is scored, so a killed or
 interrupted run resumes where it stopped, and an exception in one item becomes that item's error
 (retried on resume) instead of losing the results before it.
@@ -30,6 +36,8 @@ from eval.prompts import CLAIM, REFERENCE, reference_evidence
 
 Progress = Callable[[int, int, str], None]
 NOT_CITED = "the claim cites no passage"
+# A draft's sentences carry no citations yet: only their retrieved verdict is measured.
+NOT_JUDGED_CITED = Verdict(None, None, error="a draft sentence has no citations")
 
 
 @dataclass
@@ -59,7 +67,12 @@ class ItemResult:
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
     model: str = ""
+    confidence: float | None = None  # the answerer's, whatever the thresholds decided: for choosing them
+    verification: float | None = None
     exception: str = ""  # set when answering or scoring raised: counted as an error, retried on resume
+    draft: str | None = None  # the answer before the citation check; None when none was written
+    draft_claims: list[ClaimResult] = field(default_factory=list)  # judged against all retrieved passages
+    filtered_claims: list[str] = field(default_factory=list)  # draft sentences the answer does not show
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,10 +80,13 @@ class ItemResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ItemResult:
         """The inverse of ``to_json`` (reading a checkpoint back)."""
-        claims = [ClaimResult(c["text"], list(c["markers"]), Verdict(**c["cited"]), Verdict(**c["retrieved"]))
-                  for c in data.get("claims", [])]
+        def claims(key: str) -> list[ClaimResult]:
+            return [ClaimResult(c["text"], list(c["markers"]), Verdict(**c["cited"]), Verdict(**c["retrieved"]))
+                    for c in data.get(key, [])]
+
         reference = data.get("reference_verdict")
-        return cls(**{**data, "claims": claims, "reference_verdict": Verdict(**reference) if reference else None})
+        return cls(**{**data, "claims": claims("claims"), "draft_claims": claims("draft_claims"),
+                      "reference_verdict": Verdict(**reference) if reference else None})
 
 
 @dataclass
@@ -120,6 +136,31 @@ def judge_claims(answer: Answer, judge: Judge) -> list[ClaimResult]:
     return [ClaimResult(claim.text, list(claim.markers), c, r) for claim, c, r in zip(claims, cited, retrieved)]
 
 
+def judge_draft(draft: str | None, answer: Answer, final: Sequence[ClaimResult],
+                judge: Judge) -> list[ClaimResult]:
+    """Each sentence of the draft against all retrieved passages (what the answerer was shown); a
+    sentence the final answer kept reuses its verdict, so only the ones left out cost a judge call."""
+    if not draft or answer.error:
+        return []
+    kept = {claim.text: claim.retrieved for claim in final}
+    everything = join_passages([hit.text for hit in answer.hits])
+    return [ClaimResult(claim.text, list(claim.markers), NOT_JUDGED_CITED,
+                        kept.get(claim.text) or judge.judge(claim.text, everything))
+            for claim in split_claims(draft)]
+
+
+def left_out(drafted: Sequence[ClaimResult], answer: Answer) -> list[str]:
+    """The draft sentences the answer does not show: left out by the citation check, or all of them when
+    the answer became a refusal. Compared as text, markers removed: the answer may join a headline
+    (no full stop) and the next sentence into one claim."""
+    shown = "" if answer.refused or answer.error else _plain(metrics.strip_markers(answer.text))
+    return [claim.text for claim in drafted if _plain(claim.text) not in shown]
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _judge_cited(claim: Claim, answer: Answer, judge: Judge) -> Verdict:
     passages = cited_passages(answer, claim.markers)
     return judge.judge(claim.text, join_passages(passages)) if passages else Verdict(False, 0.0, NOT_CITED)
@@ -137,7 +178,8 @@ def judge_reference(item: EvalItem, answer: Answer, judge: Judge) -> Verdict | N
 
 
 def item_metrics(item: EvalItem, answer: Answer, claims: Sequence[ClaimResult],
-                 reference: Verdict | None) -> dict[str, float | bool | int | None]:
+                 reference: Verdict | None, draft_claims: Sequence[ClaimResult] = (),
+                 filtered: int = 0) -> dict[str, float | bool | int | None]:
     """The per-item numbers that ``metrics.summarize`` aggregates."""
     cited_files = [c.source for c in answer.citations]
     retrieved = [hit.source_name for hit in answer.hits]
@@ -152,15 +194,15 @@ def item_metrics(item: EvalItem, answer: Answer, claims: Sequence[ClaimResult],
         "reference_agreement": None if reference is None or reference.supported is None else reference.supported,
         "faithfulness_cited": metrics.faithfulness([c.cited.supported for c in claims]),
         "faithfulness_retrieved": metrics.faithfulness([c.retrieved.supported for c in claims]),
+        "faithfulness_draft": metrics.faithfulness([c.retrieved.supported for c in draft_claims]),
         "claims": len(claims),
+        "filtered_claims": filtered,
         "unsupported_claims": sum(c.cited.supported is False for c in claims),
         "unjudged_claims": sum(c.cited.supported is None for c in claims)
         + sum(c.retrieved.supported is None for c in claims),
         "citation_precision": metrics.citation_precision(cited_files, item.sources) if answerable else None,
         "citation_recall": metrics.citation_recall(cited_files, item.sources) if answerable else None,
         "gold_cited": metrics.gold_cited(cited_files, item.sources) if must == 1.0 else None,
-        "invalid_markers": answer.invalid_markers,
-        "invented_markers": answer.invented_markers,
         "retrieval_hit": metrics.retrieval_hit(retrieved, item.sources),
         "reciprocal_rank": metrics.reciprocal_rank(retrieved, item.sources),
         "latency_total": answer.timings.get("total"),
@@ -176,10 +218,13 @@ def _must_recall(item: EvalItem, answer: Answer) -> float | None:
     return 0.0 if answer.refused else metrics.must_recall(answer.text, item.must)
 
 
-def score_item(item: EvalItem, answer: Answer, judge: Judge) -> ItemResult:
-    """Everything measured about one answer (no engine needed: tests build the ``Answer`` by hand)."""
+def score_item(item: EvalItem, answer: Answer, judge: Judge, draft: str | None = None) -> ItemResult:
+    """Everything measured about one answer (no engine needed: tests build the ``Answer`` by hand);
+    ``draft`` is the answer before the citation check, when it was recorded."""
     claim_judge = judge.with_prompt(CLAIM)
     claims = judge_claims(answer, claim_judge)
+    drafted = judge_draft(draft, answer, claims, claim_judge)
+    filtered = left_out(drafted, answer)
     reference = judge_reference(item, answer, judge)
     return ItemResult(
         id=item.id, question=item.question, unanswerable=item.unanswerable, answer=answer.text,
@@ -189,8 +234,10 @@ def score_item(item: EvalItem, answer: Answer, judge: Judge) -> ItemResult:
         claims=claims,
         unsupported_claims=[c.text for c in claims if c.cited.supported is False],
         reference_verdict=reference,
-        metrics=item_metrics(item, answer, claims, reference),
+        metrics=item_metrics(item, answer, claims, reference, drafted, len(filtered)),
         timings=dict(answer.timings), prompt_tokens=answer.prompt_tokens, model=answer.model,
+        confidence=answer.confidence, verification=answer.verification,
+        draft=draft, draft_claims=drafted, filtered_claims=filtered,
     )
 
 
@@ -240,7 +287,8 @@ def run_eval(items: Sequence[EvalItem], engine: NewsRAG, judge: Judge,
 def _score_safely(item: EvalItem, engine: NewsRAG, judge: Judge) -> ItemResult:
     """``score_item`` of the engine's answer; any exception becomes this item's error, never the run's end."""
     try:
-        return score_item(item, answer_item(engine, item), judge)
+        answer = answer_item(engine, item)
+        return score_item(item, answer, judge, answer.draft)
     except Exception as exc:  # noqa: BLE001  one item's failure must not lose the others
         message = f"{type(exc).__name__}: {exc}"
         failed = Answer(text="", refused=False, backend=engine.settings.llm, error=message)

@@ -274,7 +274,7 @@ class _Finisher:
             "hits": self.hits, "timings": self.timings, "prompt_tokens": usage.prompt_tokens,
             "backend": engine.chat.backend if engine.chat else "extractive",
             "model": engine.chat.model if engine.chat else "none", "confidence": choice.confidence,
-            "verification": choice.verification,
+            "verification": choice.verification, "draft": choice.text.strip() or None,
         }
         threshold = engine.min_confidence if engine.chat else engine.extractive_min_confidence
         unsure = choice.confidence is not None and choice.confidence < threshold

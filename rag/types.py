@@ -68,9 +68,9 @@ class Answer:
     prompt_tokens: int = 0
     error: str = ""  # set when generation failed but retrieval still produced sources
     question: str = ""  # the question answered (a follow-up rewritten to stand alone)
-    # What the model wrote before the citation check corrected it (counted for evaluation):
-    invalid_markers: int = 0  # [n] pointing at no source or at one that does not back its sentence
-    invented_markers: int = 0  # of those, [n] pointing at no source at all
+    # What the answerer wrote before the citation check left out the sentences its evidence cannot back
+    # (None when nothing was written): evaluation judges it, since the checked text is faithful by design.
+    draft: str | None = None
     # How sure the answerer was that the excerpts answer the question (0..1); None when not measured.
     # Below RAG_MIN_CONFIDENCE the answer is a refusal.
     confidence: float | None = None

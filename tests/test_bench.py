@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -52,10 +53,13 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[str, str
 
 
 def test_every_section_names_machine_versions_and_load(bench) -> None:  # type: ignore[no-untyped-def]
-    data, _, _ = bench
-    assert set(data["sections"]) >= {"ingest", "retrieval", "latency", "answer_extractive", "seeds_extractive",
-                                      "concurrency"}
-    assert data["machine"]["cores"] >= 1 and data["machine"]["memory_gb"] > 0
+    data, _, out = bench
+    assert list(data["sections"]) == ["ingest", "retrieval", "latency", "answer_extractive", "concurrency",
+                                      "seeds_extractive"]  # SECTION_ORDER, then the others
+    cores, memory = data["machine"]["cores"], data["machine"]["memory_gb"]
+    assert cores == len(os.sched_getaffinity(0))  # the cores this process may use, not the host's count
+    assert data["machine"]["name"] == f"{cores}cpu-{round(memory)}gb-{platform.machine()}"
+    assert [p.name for p in out.glob("*.json")] == [f"{data['machine']['name']}.json"]  # one file per machine
     for name, section in data["sections"].items():
         assert section["command"].startswith("rag bench "), name
         assert section["machine"]["versions"]["chromadb"] != "not installed"
@@ -65,11 +69,12 @@ def test_every_section_names_machine_versions_and_load(bench) -> None:  # type: 
 def test_ingest_reports_end_to_end_beside_the_raw_model(bench) -> None:  # type: ignore[no-untyped-def]
     data, printed, _ = bench
     s = data["sections"]["ingest"]
-    assert s["articles"] == N and s["chunks"] > N
-    assert s["end_to_end"]["chunks_per_s"] > 0 and s["raw_embedding"]["chunks_per_s"] > 0
+    assert (s["articles"], s["chunks"], s["end_to_end"]["chunks"], s["end_to_end"]["skipped"]) == (N, 152, 152, 0)
     assert s["raw_embedding"]["chunks"] == s["chunks"]  # --raw-sample 0: all of the same chunks
-    assert 0 < s["ratio"] and s["end_to_end"]["peak_rss_mb"] > 0 and s["index_mb"]["chroma"] > 0
-    assert "chunks/s" in printed["ingest"]
+    e2e, raw = s["end_to_end"]["chunks_per_s"], s["raw_embedding"]["chunks_per_s"]
+    assert s["ratio"] == pytest.approx(e2e / raw, abs=0.02)  # the headline figure is the two rates' ratio
+    assert f"**Ingestion** of HaluEval CNN/DailyMail, first {N} articles (152 chunks): end to end = " \
+        in printed["ingest"]
 
 
 def test_retrieval_scores_every_retriever_and_both_stores(bench) -> None:  # type: ignore[no-untyped-def]
@@ -77,33 +82,40 @@ def test_retrieval_scores_every_retriever_and_both_stores(bench) -> None:  # typ
     test = data["sections"]["retrieval"]["test"]
     assert test["questions"] == 12 and data["sections"]["retrieval"]["tune"]["questions"] == 6
     for name in ("keyword", "dense", "hybrid", "llama-index plain"):
-        assert 0 <= test[name]["recall@1"] <= test[name]["recall@5"] <= test[name]["recall@10"] <= 1
         assert test[name]["latency"]["n"] == 12
-    assert test["hybrid"]["recall@10"] > 0.5  # 20 passages: the gold is found
+    assert test["hybrid"]["recall@10"] == 1.0  # 20 passages in 23 chunks: every gold passage is in the top 10
     latency = data["sections"]["latency"]
-    for store in ("embedded", "server"):
-        assert latency[store]["hybrid"]["n"] == 8 and latency[store]["hybrid"]["p95_ms"] > 0
+    for store in ("embedded", "server"):  # both stores serve the index that ingest built
+        assert latency[store]["hybrid"]["n"] == 8 and latency[store]["chunks"] == data["sections"]["ingest"]["chunks"]
 
 
 def test_answer_and_concurrency_report_latency_and_no_errors(bench) -> None:  # type: ignore[no-untyped-def]
     data, _, _ = bench
     e2e = data["sections"]["answer_extractive"]
-    assert e2e["embedded"]["questions"] == 4 and e2e["server"]["total"]["p50_ms"] > 0
+    for store in ("embedded", "server"):
+        assert (e2e[store]["questions"], e2e[store]["total"]["n"], e2e[store]["refused"]) == (4, 4, 0)
     seeds = data["sections"]["seeds_extractive"]
-    assert seeds["questions"] >= 30 and seeds["ours"]["total_p50_s"] > 0
+    # the same answers `rag eval` scores on the seeds: 21 of 29 answerable with their facts, 3 of 7 refused
+    assert (seeds["questions"], seeds["ours"]["facts_found"], seeds["ours"]["refused_unanswerable"]) == \
+        (36, "21/29", "3/7")
     concurrency = data["sections"]["concurrency"]
-    assert concurrency["parallel"]["clients"] == 2 and concurrency["parallel"]["requests"] > 0
-    assert concurrency["parallel"]["errors"] == 0 and concurrency["one_client"]["errors"] == 0
+    assert concurrency["parallel"]["clients"] == 2 and concurrency["parallel"]["errors"] == 0
+    for run in (concurrency["one_client"], concurrency["parallel"]):
+        assert run["errors"] == 0 and run["latency"]["n"] == run["requests"]
+        assert run["throughput_qps"] == pytest.approx(run["requests"] / run["seconds"], rel=0.05)
 
 
 def test_report_writes_markdown_and_a_chart(bench) -> None:  # type: ignore[no-untyped-def]
     from PIL import Image
 
-    _, _, out = bench
+    data, _, out = bench
     markdown = (out / "RESULTS.md").read_text()
-    assert "recall@5" in markdown and "chunks/s" in markdown and "Concurrency" in markdown
-    with Image.open(out / "bench.png") as image:
-        assert image.size[0] >= 800 and image.size[1] >= 300
+    assert "| retriever | recall@1 | recall@5 | recall@10 | MRR@10 | p50 ms | p95 ms |" in markdown
+    assert "|  | articles/s | chunks/s | CPU ms/chunk | minutes | peak memory |" in markdown
+    parallel = data["sections"]["concurrency"]["parallel"]
+    assert f"| 2 clients | {parallel['seconds']:,.0f} | {parallel['requests']:,} | " in markdown
+    with Image.open(out / "bench.png") as image:  # three panels at CI size: recall, search latency, ingestion
+        assert image.format == "PNG" and image.size == (1200, 772)
 
 
 def test_missing_corpus_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -132,7 +144,7 @@ def test_metrics() -> None:
     assert metrics.first_relevant_rank(["a"], {"z"}) is None
     scores = metrics.ranking_quality([1, 3, None, 12])
     assert scores == {"recall@1": 0.25, "recall@5": 0.5, "recall@10": 0.5, "mrr": round((1 + 1 / 3) / 4, 4)}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no questions to score"):
         metrics.ranking_quality([])
 
 
@@ -164,6 +176,8 @@ def test_qa_set_is_evaluated_by_rag_eval_with_gold_passages_and_near_miss_unansw
                            str(made.corpus), "--llm", "extractive", "--judge", "lexical", "--out", str(tmp_path / "out")],
                           env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)},
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode in (0, 2), done.stderr  # 2: a quality floor of eval/config.toml not met
+    assert done.returncode == 0, done.stderr  # eval/config.toml's floor (retrieval_hit_rate 0.8) is met
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["metrics"]["items"] == 12 and summary["metrics"]["retrieval_hit_rate"] > 0.5
+    assert summary["metrics"]["items"] == 12 and summary["threshold_failures"] == []
+    # one passage per file: every gold file retrieved, and every near-miss refused
+    assert summary["metrics"]["retrieval_hit_rate"] == 1.0 and summary["metrics"]["refusal_rate"] == 1.0

