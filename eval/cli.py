@@ -22,9 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from rag import LlmBackend, RagError
 from rag.cli import settings_of
-from rag.errors import RagError
-from rag.settings import LlmBackend
 
 console = Console()
 err_console = Console(stderr=True)

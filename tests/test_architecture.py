@@ -51,6 +51,20 @@ def test_nothing_in_rag_imports_ui_or_eval() -> None:
                            "entry points instead:\n" + "\n".join(problems)
 
 
+def test_ui_and_eval_use_the_public_api_and_the_listed_extension_modules_only() -> None:
+    """``rag/__init__.py`` says which engine modules the packages built on it may import; reaching into
+    any other (the answering internals, the store) would let a refactor of the engine break them."""
+    from rag import EXTENSION_MODULES
+
+    files = sorted([*(REPO / "ui").rglob("*.py"), *(REPO / "eval").rglob("*.py")])
+    reached = [f"{path.relative_to(REPO)}:{line} imports {module}" for path in files
+               for line, module in imported_modules(ast.parse(path.read_text(encoding="utf-8")))
+               if module.startswith("rag.") and not any(module == allowed or module.startswith(f"{allowed}.")
+                                                        for allowed in EXTENSION_MODULES)]
+    assert reached == [], "import these names from `rag`, or list the module in rag.EXTENSION_MODULES " \
+                          "with the reason:\n" + "\n".join(reached)
+
+
 def test_the_check_sees_imports_at_every_level() -> None:
     source = '''
 import ui

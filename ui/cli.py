@@ -12,9 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from rag import ConfigError
 from rag.cli import settings_of
 from rag.cli.answer import LlmOption
-from rag.errors import ConfigError
 
 SeedDirOption = Annotated[Optional[Path], typer.Option(
     help="Articles to index on first start, when the index is empty (default: the bundled seeds/).",
@@ -41,7 +41,7 @@ def serve_command(
     """Serve the HTTP API (/v1/chat/completions, /v1/ask, /v1/documents) and the web UI on one port."""
     import uvicorn
 
-    from rag.engine import NewsRAG
+    from rag import NewsRAG
     from rag.service import check_access
     from ui.launcher import build_server_app
 
