@@ -29,6 +29,7 @@ from rag.evidence import (
     answer_grammar,
     confidence_from_logprobs,
     evidence_grammar,
+    in_context,
     number_sentences,
     parse_reply,
     render_sources,
@@ -193,13 +194,15 @@ class CitedQueryEngine(CustomQueryEngine):
         choice.text = reply.answer
 
     def _verify(self, question: str, picks: Sequence[Sentence]) -> float:
-        """P(yes) that the chosen sentences, shown alone, answer the question: a yes/no about one short
-        passage is an easier reading than choosing among every candidate, so it catches picks that name
-        the right people but not the asked detail. Without probabilities, the verdict itself (1 or 0)."""
+        """P(yes) that the chosen sentences, read in their articles' context (``in_context``), answer the
+        question: a yes/no about one short passage is an easier reading than choosing among every
+        candidate, so it catches picks that name the right people but not the asked detail. Without
+        probabilities, the verdict itself (1 or 0)."""
         assert self.chat is not None
+        articles = self.article_texts([p.source.hit.doc_id for p in picks]) if self.article_texts else {}
         messages = [{"role": "system", "content": prompts.VERIFY_SYSTEM},
                     {"role": "user", "content": prompts.VERIFY_USER.format(
-                        passage=" ".join(s.text for s in picks), question=question.strip())}]
+                        passage=in_context(picks, articles), question=question.strip())}]
         verdict = Usage()
         with contextlib.closing(self.chat.stream(messages, 1, 0.0, verdict, grammar=VERDICT_GRAMMAR,
                                                  top_logprobs=TOP_LOGPROBS)) as deltas:

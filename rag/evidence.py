@@ -64,6 +64,32 @@ def answer_grammar(picks: Sequence[int]) -> str:
 
 
 VERDICT_GRAMMAR = 'root ::= "yes" | "no"'
+CONTEXT_SENTENCES = 1  # the second look reads this many article sentences either side of each pick
+
+
+def in_context(picks: Sequence[Sentence], articles: Mapping[str, str], width: int = CONTEXT_SENTENCES) -> str:
+    """The chosen sentences as the second look reads them: each with its article's headline and the
+    sentences either side. A sentence alone often names no one ("The meeting took place at Elysee
+    Palace", "he dismissed the allegations"), and shown alone the second look refused right picks for a
+    subject the article states one sentence earlier (news_dev tuning half and seeds_dev together:
+    AUROC right vs wrong 0.67 alone, 0.71 in context). Without the stored article: the sentence."""
+    windows = []
+    for pick in picks:
+        window = _window(pick, articles.get(pick.source.hit.doc_id, ""), width)
+        title = pick.source.hit.title
+        windows.append(f"{title}: {window}" if title and not window.startswith(title) else window)
+    return " ... ".join(dict.fromkeys(windows))
+
+
+def _window(pick: Sentence, article: str, width: int) -> str:
+    """The article's sentences from ``width`` before ``pick`` to ``width`` after it (article offsets)."""
+    spans = split_sentences(article) if article else []
+    inside = [i for i, span in enumerate(spans) if span.end > pick.start and span.start < pick.end]
+    if not inside:
+        return pick.text
+    first, last = max(0, inside[0] - width), min(len(spans), inside[-1] + width + 1)
+    return " ".join(span.text for span in spans[first:last])
+
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,10 @@ class Settings(BaseSettings):
     min_confidence: float = Field(0.25, ge=0.0, le=1.0,
                                   description="Answers the model is less sure of than this are refused "
                                               "(P(a sentence answers) from its logprobs).")
-    verify_evidence: bool = Field(True, description="A second look (local model): the chosen sentences alone, "
-                                                    "yes or no, before the answer is written.")
-    min_verification: float = Field(0.7, ge=0.0, le=1.0,
+    verify_evidence: bool = Field(True, description="A second look (local model): the chosen sentences in "
+                                                    "their article's context, yes or no, before the answer is "
+                                                    "written.")
+    min_verification: float = Field(0.8, ge=0.0, le=1.0,
                                     description="Answers whose second look says yes with less than this "
                                                 "probability are refused.")
     extractive_min_confidence: float = Field(0.5, ge=0.0, le=1.0,

@@ -153,7 +153,15 @@ def test_local_answers_carry_the_confidence_they_were_given(local_engine: NewsRA
 def test_local_follow_up_is_rewritten_and_answered(local_engine: NewsRAG) -> None:
     history = [{"role": "user", "content": "Which French president hosted Trump and Zelensky in Paris?"},
                {"role": "assistant", "content": "Emmanuel Macron hosted them [1]."}]
-    answer = local_engine.chat(history, "What event had brought Trump to the city?")
+    # The rewrite and what the model reads from it, not the refusal thresholds (tested apart): the
+    # second look's P(yes) for the Notre-Dame sentence sits near the threshold.
+    thresholds = {"min_confidence": local_engine.settings.min_confidence,
+                  "min_verification": local_engine.settings.min_verification}
+    local_engine.configure(min_confidence=0.0, min_verification=0.0)
+    try:
+        answer = local_engine.chat(history, "What event had brought Trump to the city?")
+    finally:
+        local_engine.configure(**thresholds)
     assert "Paris" in answer.question or "Trump" in answer.question
     assert "Notre" in answer.text, answer.text
     assert_cites(answer, *PARIS)

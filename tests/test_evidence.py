@@ -11,7 +11,7 @@ import pytest
 from rag.answering import REFUSAL_TEXT, CitedQueryEngine
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
-from rag.evidence import (VERDICT_GRAMMAR, answer_grammar, confidence_from_logprobs, evidence_grammar,
+from rag.evidence import (VERDICT_GRAMMAR, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,
                           number_sentences, parse_reply, verdict_confidence)
 from rag.generation import ChatClient
 from rag.text import names
@@ -240,6 +240,22 @@ def test_a_pick_the_second_look_confirms_is_written_after_that_choice_and_cited(
     assert answer.verification == pytest.approx(0.9)
     assert chat.requests[2]["grammar"] == answer_grammar([4])  # the choice line cannot change
     assert answer_grammar([2, 4]).startswith('root ::= "2,4\\nAnswer:"')
+
+
+def test_the_second_look_reads_each_pick_with_its_headline_and_neighbour_sentences() -> None:
+    """ "The meeting took place at Elysee Palace" names no one: the sentence before it does."""
+    article = ("Leaders gathered in Paris on Monday. Macron and Zelensky met for two hours. The meeting took "
+               "place at Elysee Palace. Reporters waited outside. Talks resume in March.")
+    summit = source(1, "Paris summit", article, offset=0)
+    sentences = number_sentences([summit, source(2, *QUOTAS, offset=0)])
+    palace = next(s for s in sentences if s.text.startswith("The meeting"))
+    shown = in_context([palace], {"Paris summit": article})
+    assert shown == ("Paris summit: Macron and Zelensky met for two hours. The meeting took place at Elysee "
+                     "Palace. Reporters waited outside.")
+    assert in_context([palace], {}) == "Paris summit: The meeting took place at Elysee Palace."  # no stored text
+    first = next(s for s in sentences if s.text.startswith("Leaders"))
+    assert in_context([first, palace], {"Paris summit": article}, width=0) == \
+        "Paris summit: Leaders gathered in Paris on Monday. ... Paris summit: The meeting took place at Elysee Palace."
 
 
 def test_the_verdict_is_yes_against_no() -> None:
