@@ -1,9 +1,7 @@
-"""``python -m eval ...`` is ``rag eval ...``: one command group, defined in ``eval/cli.py``."""
+"""``python -m eval ...`` is ``rag eval ...``: the same command group, defined in ``eval/cli.py``."""
 
-import sys
-
-from rag.cli import main
+from eval.cli import eval_app
+from rag.cli import run
 
 if __name__ == "__main__":
-    sys.argv[1:1] = ["eval"]  # argv[0] stays: click names the program "python -m eval"
-    main()
+    run(eval_app, prog_name="python -m eval")

@@ -27,7 +27,7 @@ from rag.cli import settings_of
 
 console = Console()
 err_console = Console(stderr=True)
-eval_app = typer.Typer(help="Measure answer quality on a dataset; measure the judge on HaluEval.",
+eval_app = typer.Typer(help="Measure answer quality on a dataset; measure the judge on HaluEval.", add_completion=False,
                        context_settings={"help_option_names": ["-h", "--help"]})
 bench_app = typer.Typer(help="Measure ingestion, retrieval quality, latency and concurrency (HaluEval corpora).",
                         no_args_is_help=True)

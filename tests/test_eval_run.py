@@ -135,13 +135,18 @@ def test_an_unknown_threshold_metric_is_an_error(tmp_path: Path) -> None:
 
 
 def test_python_dash_m_eval_is_the_same_command() -> None:
+    usages = {}
+
     def help_of(*module: str) -> list[str]:
         done = subprocess.run([sys.executable, "-m", *module, "--help"], capture_output=True, text=True, cwd=REPO,
                               timeout=120)
         assert done.returncode == 0, done.stderr
+        usages[module] = next(line.strip() for line in done.stdout.splitlines() if "Usage:" in line)
         return [line for line in done.stdout.splitlines() if not line.lstrip().startswith("Usage:")]
 
     assert help_of("eval") == help_of("rag", "eval")  # the same options and subcommands, word for word
+    assert usages[("eval",)] == "Usage: python -m eval [OPTIONS] COMMAND [ARGS]..."  # the command as typed
+    assert usages[("rag", "eval")] == "Usage: python -m rag eval [OPTIONS] COMMAND [ARGS]..."
 
 
 # --- HaluEval --------------------------------------------------------------------------------------

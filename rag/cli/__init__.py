@@ -38,9 +38,13 @@ def _global_options(
         "--data-dir", help="Where the index lives. Env: RAG_DATA_DIR; default ~/.local/share/news-rag.",
         show_default=False)] = None,
 ) -> None:
-    overrides = {"data_dir": data_dir} if data_dir else {}
+    ctx.obj = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, or a readable error naming the variable that is wrong."""
     try:
-        ctx.obj = Settings(**overrides)
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(describe_invalid_settings(exc)) from exc
 
@@ -53,7 +57,7 @@ def describe_invalid_settings(exc: ValidationError) -> str:
 
 def settings_of(ctx: typer.Context, **overrides: object) -> Settings:
     """The global settings with per-command overrides (only those actually given)."""
-    base: Settings = ctx.obj
+    base: Settings = ctx.obj if ctx.obj is not None else load_settings()  # None: run without ``rag`` (python -m eval)
     given = {key: value for key, value in overrides.items() if value is not None}
     return base.model_copy(update=given) if given else base
 
@@ -87,10 +91,15 @@ def load_plugin(target: typer.Typer, entry: EntryPoint) -> bool:
 
 
 def main() -> None:
-    """Entry point: a ``RagError`` is a message and exit code 1, never a traceback."""
+    """Entry point of ``rag``."""
     load_commands()
+    run(app)
+
+
+def run(command: typer.Typer, prog_name: str | None = None) -> None:
+    """Run a command group: a ``RagError`` is a message and exit code 1, never a traceback."""
     try:
-        app()
+        command(prog_name=prog_name)
     except RagError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)
