@@ -78,12 +78,15 @@ def best_backing(claim: str, shown: Sequence[Sentence], articles: Mapping[str, s
 
 def _with_markers(sentence: str, numbers: list[int]) -> str:
     """'He left.' + [1, 2] -> 'He left [1][2].' (markers before the full stop); after a closing quote they
-    follow the whole sentence, never inside someone's words."""
+    follow the whole sentence, never inside someone's words. A sentence without an ending (a headline,
+    a list item) gets a full stop, or the next sentence would read as its continuation."""
     marks = "".join(f"[{n}]" for n in numbers)
     match = re.search(r"[.!?…]+$", sentence)
     if match:
         return f"{sentence[:match.start()].rstrip()} {marks}{sentence[match.start():]}"
-    return f"{sentence} {marks}"
+    if re.search(r"[.!?…][\"'”’»)]+$", sentence):
+        return f"{sentence} {marks}"
+    return f"{sentence.rstrip(':;,')} {marks}."
 
 
 def _citation(n: int, sentence: Sentence) -> Citation:

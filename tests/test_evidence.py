@@ -102,6 +102,18 @@ def test_each_sentence_cites_the_chosen_sentences_it_rests_on() -> None:
     assert [c.quote for c in citations] == [numbered[0].text, numbered[2].text]
 
 
+def test_a_headline_cited_beside_a_sentence_ends_before_it() -> None:
+    # The extractive answerer writes its chosen sentences a line each; a headline has no full stop, and
+    # joined with the next sentence it read as one: "Storm closes the port of Brest [1] The port...".
+    headline = source(1, BREST[0], BREST[0] + "\n" + BREST[1], offset=0)
+    numbered = number_sentences([headline])
+    picks = [numbered[0], numbered[2]]
+    text, _ = cite_choice("\n".join(s.text for s in picks), picks, {})
+    assert text == "Storm closes the port of Brest [1]. Winds reached 140 km/h, the mayor, Anne Morel, said [2]."
+    quoted, _ = cite_choice('The mayor said: "It is closed."', numbered[1:2], {})
+    assert quoted == 'The mayor said: "It is closed." [1]'  # never inside someone's words
+
+
 def test_a_number_or_name_the_evidence_does_not_hold_is_left_out() -> None:
     evidence = BREST[1]
     assert unsupported_facts("Winds reached 160 km/h.", evidence) == ["160"]
