@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,48 @@ def test_qa_set_is_evaluated_by_rag_eval_with_gold_passages_and_near_miss_unansw
     assert summary["metrics"]["items"] == 12 and summary["threshold_failures"] == []
     # one passage per file: every gold file retrieved, and every near-miss refused
     assert summary["metrics"]["retrieval_hit_rate"] == 1.0 and summary["metrics"]["refusal_rate"] == 1.0
+
+
+CHILD_SCRIPT = """
+import os, sys, time
+from eval.bench.server import in_child
+
+def sleeper(path):
+    with open(path, "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(120)
+
+if __name__ == "__main__":
+    in_child(sleeper, sys.argv[1])
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's reaping is left
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads process states from /proc")
+def test_a_benchmark_child_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
+    # A parent killed outright (a CI timeout) cannot stop its worker: without a watch, it ran on alone.
+    script, pid_file = tmp_path / "parent.py", tmp_path / "child.pid"
+    script.write_text(CHILD_SCRIPT, encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script), str(pid_file)], cwd=REPO,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        child = int(pid_file.read_text())
+        assert _running(child)
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _running(child), "the benchmark child outlived its killed parent"
+    finally:
+        parent.kill()

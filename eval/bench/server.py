@@ -6,10 +6,12 @@ store in a child process and then serve the same folder with ``chroma run`` from
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -69,5 +71,18 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float, log: Path) ->
 
 def in_child(function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` in a fresh (spawned) process: its own memory, its own embedded Chroma."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_exit_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         return pool.submit(function, *args).result()
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """In the child: exit as soon as ``parent`` is gone. A parent killed outright (SIGKILL, a CI
+    timeout) cannot stop its worker, which would otherwise run the benchmark to its end, for nobody."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
