@@ -53,7 +53,8 @@ class Choice:
     picks: list[Sentence] = field(default_factory=list)
     confidence: float | None = None
     text: str = ""
-    verification: float | None = None  # P(yes) of the second look at the chosen sentences alone
+    verification: float | None = None  # P(yes) of the second look at the chosen sentences in context
+    articles: dict[str, str] | None = None  # the stored texts of the candidates' articles, once fetched
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -66,6 +67,7 @@ class CitedQueryEngine(CustomQueryEngine):
     max_tokens: int = 200
     temperature: float = 0.0
     context_chars: int = 2000
+    context_sentences: int = 2  # neighbours either side of each excerpt's best sentence
     relevance_margin: float = 0.0  # leave out excerpts this far below the best (0: keep all)
     context_tokens: int | None = None  # the model's window when known (local): trim before sending
     min_confidence: float = 0.25  # below it, refuse
@@ -94,7 +96,7 @@ class CitedQueryEngine(CustomQueryEngine):
         started = time.perf_counter()
         hits = self.retrieve_hits(question)
         timings["retrieve"] = time.perf_counter() - started
-        sources = build_sources(question, hits, self.scorer, self.context_chars, margin=self.relevance_margin)
+        sources = self.excerpts(question, hits)
         timings["context"] = time.perf_counter() - started - timings["retrieve"]
         finish = _Finisher(self, question, hits, timings, started)
         if not sources:
@@ -120,6 +122,11 @@ class CitedQueryEngine(CustomQueryEngine):
         if usage.first_token_seconds is not None:
             timings["first_token"] = timings["retrieve"] + usage.first_token_seconds
         yield finish(choice, sources, sentences, usage)
+
+    def excerpts(self, question: str, hits: Sequence[Hit]) -> list[Source]:
+        """What the answerer reads of ``hits``: each passage's best sentences (``build_sources``)."""
+        return build_sources(question, hits, self.scorer, self.context_chars,
+                             window=self.context_sentences, margin=self.relevance_margin)
 
     def _choose_extractively(self, question: str, sources: list[Source]) -> Choice:
         sentences = number_sentences(sources)
@@ -176,7 +183,7 @@ class CitedQueryEngine(CustomQueryEngine):
                         return
                     if self.min_verification is not None and self.chat.takes_grammar:
                         deltas.close()  # nothing is shown before the second look
-                        choice.verification = self._verify(question, choice.picks)
+                        choice.verification = self._verify(question, choice, sentences)
                         if choice.verification >= self.min_verification:
                             yield from self._write(messages, sentences, usage, choice)
                         return
@@ -193,16 +200,16 @@ class CitedQueryEngine(CustomQueryEngine):
             choice.picks = [sentences[n - 1] for n in reply.picks]
         choice.text = reply.answer
 
-    def _verify(self, question: str, picks: Sequence[Sentence]) -> float:
+    def _verify(self, question: str, choice: Choice, sentences: Sequence[Sentence]) -> float:
         """P(yes) that the chosen sentences, read in their articles' context (``in_context``), answer the
         question: a yes/no about one short passage is an easier reading than choosing among every
         candidate, so it catches picks that name the right people but not the asked detail. Without
         probabilities, the verdict itself (1 or 0)."""
         assert self.chat is not None
-        articles = self.article_texts([p.source.hit.doc_id for p in picks]) if self.article_texts else {}
         messages = [{"role": "system", "content": prompts.VERIFY_SYSTEM},
                     {"role": "user", "content": prompts.VERIFY_USER.format(
-                        passage=in_context(picks, articles), question=question.strip())}]
+                        passage=in_context(choice.picks, self.articles(choice, sentences)),
+                        question=question.strip())}]
         verdict = Usage()
         with contextlib.closing(self.chat.stream(messages, 1, 0.0, verdict, grammar=VERDICT_GRAMMAR,
                                                  top_logprobs=TOP_LOGPROBS)) as deltas:
@@ -212,6 +219,14 @@ class CitedQueryEngine(CustomQueryEngine):
             if confidence is not None:
                 return confidence
         return 0.0 if reply.strip().lower().startswith("no") else 1.0
+
+    def articles(self, choice: Choice, sentences: Sequence[Sentence]) -> dict[str, str]:
+        """The stored text of every candidate's article, fetched once per answer (the second look and
+        the citation check both read them)."""
+        if choice.articles is None:
+            doc_ids = list(dict.fromkeys(s.source.hit.doc_id for s in sentences))
+            choice.articles = dict(self.article_texts(doc_ids)) if self.article_texts and doc_ids else {}
+        return choice.articles
 
     def _write(self, messages: list[dict[str, str]], sentences: list[Sentence], usage: Usage,
                choice: Choice) -> Iterator[str]:
@@ -283,7 +298,7 @@ class _Finisher:
         unsure = choice.confidence is not None and choice.confidence < threshold
         if not choice.picks or not choice.text.strip() or unsure:
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
-        articles = engine.article_texts([s.source.hit.doc_id for s in sentences]) if engine.article_texts else {}
+        articles = engine.articles(choice, sentences)
         written = choice.text
         if restates(written, self.question):  # "The French president hosted them in Paris": show the evidence
             written = "\n".join(s.text for s in choice.picks)

@@ -106,6 +106,7 @@ class NewsRAG:
             article_texts=self.store.article_texts,
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature, context_chars=self.settings.context_chars,
+            context_sentences=self.settings.context_sentences,
             relevance_margin=self.settings.relevance_margin,
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
             min_confidence=self.settings.min_confidence,

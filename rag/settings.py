@@ -52,6 +52,9 @@ class Settings(BaseSettings):
                                                 "(0: keep all top_k).")
     context_chars: int = Field(2000, ge=200, le=50_000,
                                description="Excerpt characters sent to the model: on a CPU, prompt length is latency.")
+    context_sentences: int = Field(2, ge=0, le=20,
+                                   description="Sentences either side of each passage's best sentence that the "
+                                               "model reads with it.")
 
     # Abstention (issue 13): the answerer's confidence that the excerpts answer the question
     min_confidence: float = Field(0.25, ge=0.0, le=1.0,

@@ -192,6 +192,19 @@ def test_an_answer_inventing_a_number_is_refused_not_passed_on() -> None:
     assert answer.refused and not answer.citations
 
 
+def test_the_second_look_and_the_citation_check_read_the_articles_fetched_once() -> None:
+    # Each fetch is a round trip to Chroma (a server, when shared): one per answer is enough.
+    chat = ScriptedChat("4\nAnswer: Winds reached 140 km/h.", [("4", math.log(0.9)), ("none", math.log(0.1))])
+    chat.takes_grammar = True  # a server that honours the verdict grammar: the second look runs
+    fetched: list[list[str]] = []
+    answering = engine(chat)
+    answering.min_verification = 0.5
+    answering.article_texts = lambda ids: fetched.append(list(ids)) or {BREST[0]: BREST[1], QUOTAS[0]: QUOTAS[1]}
+    answer = answering.answer("How strong were the winds in Brest?")
+    assert answer.text == "Winds reached 140 km/h [1]." and answer.verification == 1.0
+    assert fetched == [[QUOTAS[0], BREST[0]]]  # in prompt order
+
+
 def test_a_none_above_the_threshold_is_asked_again_without_none() -> None:
     # The threshold decides, not the greedy reply: P(a number) 0.6 >= 0.5, so "none" is not the answer.
     chat = ScriptedChat("none", [("none", math.log(0.4)), ("4", math.log(0.6))])
