@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag import Settings
+from rag import NewsRAG, Settings
 
 from eval.bench.news import Checkpoint, run_key
 
@@ -36,3 +36,18 @@ def test_other_settings_or_questions_start_a_fresh_checkpoint(tmp_path: Path) ->
     assert run_key(Settings(data_dir=tmp_path / "one", min_verification=0.5), str(questions)) != base
     questions.write_text('{"id": "a", "question": "Where?"}\n', encoding="utf-8")
     assert run_key(Settings(data_dir=tmp_path / "one"), str(questions)) != base
+
+
+def test_facts_within_reach_counts_what_the_search_found_and_what_the_model_reads(seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    from eval.bench.news import facts_within_reach
+    from eval.dataset import EvalItem
+
+    found = EvalItem("a", "Where did Zelensky meet Trump a few days before urging him to come to Ukraine?",
+                     must=("Mar-a-Lago",), sources=("000_34d3f0eff26b4d81.txt",))
+    nowhere = EvalItem("b", "Where did Zelensky meet Trump?", must=("Camp David",), sources=())
+    refused = EvalItem("c", "Who won the 1930 World Cup?", unanswerable=True)
+    figures = facts_within_reach(seeded_engine, [found, nowhere, refused])
+    assert figures == {"top_k": 4, "passages": 0.5, "excerpts": 0.5}  # unanswerable items are not counted
+    # Only the best sentence of each passage: "Mar-a-Lago" is in the passage, one sentence away.
+    best_only = NewsRAG(seeded_engine.settings.model_copy(update={"context_sentences": 0}))
+    assert facts_within_reach(best_only, [found, nowhere]) == {"top_k": 4, "passages": 0.5, "excerpts": 0.0}

@@ -90,6 +90,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
     recall = retrieval_recall(engine, items)
+    facts_read = facts_within_reach(engine, items)
     pipelines = {"ours": lambda item: engine.stream(item.question)}
     if naive and llm != "extractive":
         documents = [(path.name, json_text(path)) for path in sorted(Path(folder).glob("*.jsonl"))]
@@ -118,6 +119,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
         out[name] = summarise(results)
     out["sweep"] = sweep(rows["ours"])
     out["retrieval"] = recall
+    out["facts_read"] = facts_read
     return out
 
 
@@ -266,7 +268,14 @@ def markdown(figures: dict) -> str:  # type: ignore[type-arg]
             f"{figures.get('min_verification')}, "
             f"{figures['articles']} articles; load {figures['load_before']} -> {figures['load_after']}\n\n"
             + "\n".join(rows) + "\n\n" + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
-            + "\n".join(recall_rows))
+            + "\n".join(recall_rows) + _facts_read_line(figures.get("facts_read")))
+
+
+def _facts_read_line(facts_read: dict[str, float] | None) -> str:
+    if not facts_read:
+        return ""
+    return (f"\n\nEvery fact of the answer in the {facts_read['top_k']} passages found: {facts_read['passages']:.0%}; "
+            f"in the excerpts the model reads of them: {facts_read['excerpts']:.0%}")
 
 
 def _seconds(value: float | None) -> str:
@@ -286,3 +295,22 @@ def retrieval_recall(engine, items, depths: Sequence[int] = (1, 4, 8)) -> dict[s
                 found[depth] += bool(set(names[:depth]) & set(item.sources))
         table[mode] = {f"recall@{d}": round(found[d] / len(answerable), 3) for d in depths}
     return table
+
+
+def facts_within_reach(engine, items) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Share of the answerable ``items`` whose every ``must`` fact occurs in the passages retrieved, and
+    in the excerpts the answerer reads of them: an answer lost between the two was cut by the excerpt
+    size, not missed by the search (this chose ``RAG_CONTEXT_SENTENCES`` on the tuning half)."""
+    from eval import metrics
+
+    answerable = [item for item in items if not item.unanswerable and item.must]
+    reader = engine.query_engine()
+    passages = excerpts = 0
+    for item in answerable:
+        hits = engine.search(item.question)
+        passages += metrics.must_recall(" ".join(h.text for h in hits), list(item.must)) == 1.0
+        read = " ".join(source.text for source in reader.excerpts(item.question, hits))
+        excerpts += metrics.must_recall(read, list(item.must)) == 1.0
+    count = max(len(answerable), 1)
+    return {"top_k": engine.settings.top_k, "passages": round(passages / count, 3),
+            "excerpts": round(excerpts / count, 3)}
