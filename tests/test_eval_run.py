@@ -65,8 +65,9 @@ def test_eval_run_writes_every_output_and_the_extractive_answerer_keeps_its_qual
     assert m["items"] == 36 and m["correct"] >= 0.7
     assert m["retrieval_hit_rate"] >= 0.95 and m["false_refusal_rate"] <= 0.05 and m["refusal_rate"] >= 0.4
     assert m["correct_with_gold_citation"] >= 0.9
-    # Drafts are recorded: the 3 answers refused after the extractive pick (4 sentences) are left out whole.
-    assert m["filtered_claims"] == 4 and m["faithfulness_draft"] == 1.0
+    # Drafts are recorded: the 3 answers refused after the extractive pick (5 sentences since the excerpts
+    # hold two neighbours of each best sentence; 4 with one) are left out whole.
+    assert m["filtered_claims"] == 5 and m["faithfulness_draft"] == 1.0
     report = (out / "report.md").read_text()
     assert f"| correct_with_gold_citation | {m['correct_with_gold_citation']:.2f} | " in report
     assert "## Draft sentences the answer does not show" in report
