@@ -109,22 +109,27 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
             print(f"news {half}: {index + 1}/{len(items)} {item.id} {name}: {_verdict(row)}, "
                   f"{row['total_s']} s", file=sys.stderr, flush=True)
     rows = {name: [checkpoint.get(name, item.id) for item in items] for name in pipelines}
+    used = thresholds_of(settings, llm)
     out: dict[str, object] = {"half": half, "questions": len(items), "backend": llm,
-                              "min_confidence": settings.min_confidence if llm != "extractive"
-                              else settings.extractive_min_confidence,
-                              "min_verification": settings.min_verification if settings.verify_evidence
-                              and llm == "local" else None, "articles": len(
+                              "min_confidence": used[0], "min_verification": used[1], "articles": len(
         list(Path(folder).glob("*.jsonl"))), "load_before": load_before, "load_after": machine.load()}
     for name, results in rows.items():
         out[name] = summarise(results)
     out["sweep"] = sweep(rows["ours"])
     if half == "tune":  # only there are answers kept whatever their confidence, so the sweep is complete
-        configured = Settings(llm=llm)
-        out["threshold_choice"] = threshold_choice(rows["ours"], (configured.min_confidence,
-                                                                   configured.min_verification))
+        confidence, verification = thresholds_of(Settings(llm=llm), llm)  # what users get, not this run's zeros
+        out["threshold_choice"] = threshold_choice(rows["ours"], (confidence, verification or 0.0))
     out["retrieval"] = recall
     out["facts_read"] = facts_read
     return out
+
+
+def thresholds_of(settings, llm: str) -> tuple[float, float | None]:  # type: ignore[no-untyped-def]
+    """The refusal thresholds ``llm`` answers under: (confidence, second look or None when none is made)."""
+    if llm == "extractive":
+        return settings.extractive_min_confidence, None
+    return settings.min_confidence, (settings.min_verification if settings.verify_evidence and llm == "local"
+                                     else None)
 
 
 class Checkpoint:
