@@ -207,7 +207,9 @@ def item_metrics(item: EvalItem, answer: Answer, claims: Sequence[ClaimResult],
         "reciprocal_rank": metrics.reciprocal_rank(retrieved, item.sources),
         "latency_total": answer.timings.get("total"),
         "latency_first_token": answer.timings.get("first_token"),
-        "prompt_tokens": answer.prompt_tokens,
+        # 0 is "not reported": the server sends the prompt size at the end of a stream, and a refusal
+        # closes the stream at the choice line. Counting those as 0 made the mean 16 tokens on HotpotQA.
+        "prompt_tokens": answer.prompt_tokens or None,
     }
 
 

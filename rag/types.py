@@ -65,7 +65,7 @@ class Answer:
     backend: str = ""
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-    prompt_tokens: int = 0
+    prompt_tokens: int = 0  # the answer prompt's size as the server reported it; 0 when it did not (a refusal)
     error: str = ""  # set when generation failed but retrieval still produced sources
     question: str = ""  # the question answered (a follow-up rewritten to stand alone)
     # What the answerer wrote before the citation check left out the sentences its evidence cannot back

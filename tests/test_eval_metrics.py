@@ -131,6 +131,19 @@ def test_summarize_splits_refusals_by_answerability() -> None:
     assert summary["citation_recall"] is None  # no item measured it
 
 
+def test_a_refusal_whose_prompt_size_was_never_reported_does_not_pull_the_mean_prompt_down() -> None:
+    from rag.types import Answer
+
+    from eval.dataset import EvalItem
+    from eval.runner import item_metrics
+
+    item = EvalItem("q", "Who won?", must=("Smith",), sources=("a.txt",))
+    written = item_metrics(item, Answer(text="Smith won [1].", refused=False, prompt_tokens=300), [], None)
+    refused = item_metrics(item, Answer(text="Not in these articles.", refused=True, prompt_tokens=0), [], None)
+    assert refused["prompt_tokens"] is None
+    assert metrics.summarize([written, refused])["prompt_tokens_mean"] == 300
+
+
 def test_thresholds() -> None:
     assert metrics.parse_threshold("faithfulness_cited=0.8") == ("faithfulness_cited", 0.8)
     with pytest.raises(metrics.MetricInputError, match="unknown metric 'faithfulness'"):
