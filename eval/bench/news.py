@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -245,7 +246,7 @@ def sweep(rows: list[dict], confidences: Sequence[float] = CONFIDENCE_STEPS,  # 
                           "unanswerable_refused": refused,
                           "false_refusals": sum(o == "refused" for u, o in outcomes if not u),
                           "wrong": wrong, "wrong_share": round(wrong / answered, 3) if answered else 0.0,
-                          "score": right + refused - 2 * wrong})
+                          "score": sum(_score(r, threshold, verification) for r in rows)})
     return table
 
 
@@ -259,16 +260,15 @@ def threshold_choice(rows: list[dict], configured: tuple[float, float], draws: i
     in which the best pair scores higher. On ~100 questions the best pair often wins by noise: 0.4 / 0.4
     beat 0.25 / 0.8 by 46 to 40 on the tuning data, yet in only 71% of resamples, and lost 8 to 18 on
     the report half. So the default moves only at ``SWITCH_CONFIDENCE``."""
-    import random
-
     best = max(sweep(rows), key=lambda r: r["score"])
     pair = (float(best["threshold"]), float(best["verification"]))
+    configured_score = sum(_score(r, *configured) for r in rows)
     gain = [_score(r, *pair) - _score(r, *configured) for r in rows]
     draw = random.Random(seed)
     wins = sum(sum(gain[draw.randrange(len(rows))] for _ in rows) > 0 for _ in range(draws)) if rows else 0
     p_better = wins / draws
-    return {"best": pair, "best_score": sum(_score(r, *pair) for r in rows), "configured": configured,
-            "configured_score": sum(_score(r, *configured) for r in rows), "p_better": round(p_better, 3),
+    return {"best": pair, "best_score": best["score"], "configured": configured,
+            "configured_score": configured_score, "p_better": round(p_better, 3),
             "switch": p_better >= SWITCH_CONFIDENCE}
 
 
