@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag import NewsRAG, Settings
+import pytest
+
+from rag import NewsRAG, Settings, prompts
 
 from eval.bench.news import Checkpoint, run_key
 
@@ -27,13 +29,17 @@ def test_rows_written_before_a_stop_are_read_back_and_a_torn_last_line_runs_agai
     assert resumed.get("ours", "n002") is None
 
 
-def test_other_settings_or_questions_start_a_fresh_checkpoint(tmp_path: Path) -> None:
+def test_other_settings_prompts_or_questions_start_a_fresh_checkpoint(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"id": "a", "question": "Who?"}\n', encoding="utf-8")
     base = run_key(Settings(data_dir=tmp_path / "one"), str(questions))
 
     assert run_key(Settings(data_dir=tmp_path / "two"), str(questions)) == base  # where the index lives: same run
     assert run_key(Settings(data_dir=tmp_path / "one", min_verification=0.5), str(questions)) != base
+    with monkeypatch.context() as patched:
+        patched.setattr(prompts, "VERIFY_SYSTEM", prompts.VERIFY_SYSTEM + " Be strict.")
+        assert run_key(Settings(data_dir=tmp_path / "one"), str(questions)) != base
     questions.write_text('{"id": "a", "question": "Where?"}\n', encoding="utf-8")
     assert run_key(Settings(data_dir=tmp_path / "one"), str(questions)) != base
 

@@ -160,9 +160,14 @@ class Checkpoint:
 
 
 def run_key(settings, dataset: str) -> str:  # type: ignore[no-untyped-def]
-    """Digest of what decides the answers: every setting but where the index lives, and the questions."""
+    """Digest of what decides the answers: every setting but where the index lives, the prompts (a
+    changed prompt must not resume a run made with the old one), and the questions."""
+    from rag import prompts
+
     fields = settings.model_dump(mode="json", exclude={"data_dir"})
-    blob = json.dumps(fields, sort_keys=True, default=str) + Path(dataset).read_text(encoding="utf-8")
+    wording = {name: value for name, value in vars(prompts).items() if name.isupper()}
+    blob = (json.dumps([fields, wording], sort_keys=True, default=str)
+            + Path(dataset).read_text(encoding="utf-8"))
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
