@@ -203,22 +203,9 @@ class CitedQueryEngine(CustomQueryEngine):
     def _verify(self, question: str, choice: Choice, sentences: Sequence[Sentence]) -> float:
         """P(yes) that the chosen sentences, read in their articles' context (``in_context``), answer the
         question: a yes/no about one short passage is an easier reading than choosing among every
-        candidate, so it catches picks that name the right people but not the asked detail. Without
-        probabilities, the verdict itself (1 or 0)."""
+        candidate, so it catches picks that name the right people but not the asked detail."""
         assert self.chat is not None
-        messages = [{"role": "system", "content": prompts.VERIFY_SYSTEM},
-                    {"role": "user", "content": prompts.VERIFY_USER.format(
-                        passage=in_context(choice.picks, self.articles(choice, sentences)),
-                        question=question.strip())}]
-        verdict = Usage()
-        with contextlib.closing(self.chat.stream(messages, 1, 0.0, verdict, grammar=VERDICT_GRAMMAR,
-                                                 top_logprobs=TOP_LOGPROBS)) as deltas:
-            reply = "".join(deltas)
-        for _token, alternatives in verdict.tokens[:1]:
-            confidence = verdict_confidence(alternatives)
-            if confidence is not None:
-                return confidence
-        return 0.0 if reply.strip().lower().startswith("no") else 1.0
+        return second_look(self.chat, in_context(choice.picks, self.articles(choice, sentences)), question)
 
     def articles(self, choice: Choice, sentences: Sequence[Sentence]) -> dict[str, str]:
         """The stored text of every candidate's article, fetched once per answer (the second look and
@@ -255,6 +242,21 @@ class CitedQueryEngine(CustomQueryEngine):
                 prompts.ANSWER_SYSTEM + render_user_prompt(question, sources, number_sentences(sources))) > budget:
             sources.pop()
         return sources
+
+
+def second_look(chat: ChatClient, passage: str, question: str) -> float:
+    """P(yes) that ``passage`` states the answer to ``question``, read from the first token's logprobs
+    after the worked examples (``prompts.verify_messages``). Without probabilities, the verdict itself
+    (1 or 0)."""
+    verdict = Usage()
+    with contextlib.closing(chat.stream(prompts.verify_messages(passage, question.strip()), 1, 0.0, verdict,
+                                        grammar=VERDICT_GRAMMAR, top_logprobs=TOP_LOGPROBS)) as deltas:
+        reply = "".join(deltas)
+    for _token, alternatives in verdict.tokens[:1]:
+        confidence = verdict_confidence(alternatives)
+        if confidence is not None:
+            return confidence
+    return 0.0 if reply.strip().lower().startswith("no") else 1.0
 
 
 def supporting_sentences(answer: str, sentences: Sequence[Sentence], min_support: float = 0.5) -> list[Sentence]:

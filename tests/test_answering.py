@@ -106,6 +106,33 @@ def test_local_model_answers_with_a_correct_citation(local_engine: NewsRAG, ques
     assert answer.timings["first_token"] <= answer.timings["total"]
 
 
+SCHOOL_BOARD = ("Riverton school board names new head: The board named Ana Ruiz head of the Riverton school "
+                "district on Monday. Her predecessor, Tom Bell, retired in June after nine years in the post.")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "states_it"), [
+    ("Who was named head of the Riverton school district?", True),
+    ("Why did Tom Bell retire?", False),  # he is named, the reason is not
+    ("Who will Ana Ruiz appoint as her deputy?", False),
+    ("Which school will Ana Ruiz close first?", False),
+    # A known miss, the kind behind most false refusals (README, news_dev): the detail in other words
+    # ("nine years in the post") gets P(yes) 0.43. Strict: when the second look learns it, this fails
+    # and the README's figures need measuring again.
+    pytest.param("How long did Tom Bell lead the Riverton school district?", True,
+                 marks=pytest.mark.xfail(strict=True, reason="the second look misses a detail stated in other words")),
+])
+def test_the_second_look_tells_a_stated_detail_from_a_named_person(local_engine: NewsRAG, question: str,
+                                                                   states_it: bool) -> None:
+    """The real model's second look on a passage none of its worked examples is about: P(yes) clears the
+    default threshold only when the passage states the asked detail, not whenever it names the people."""
+    from rag.answering import second_look
+    from rag.generation import build_chat_client
+
+    p_yes = second_look(build_chat_client(local_engine.settings), SCHOOL_BOARD, question)
+    assert (p_yes >= local_engine.settings.min_verification) == states_it, p_yes
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("question", ["What did Joe Biden say about Zelensky's plan to work with Trump?",
                                       "Who won the 2022 football World Cup final?"])

@@ -20,9 +20,8 @@ ANSWERED = [  # (question, a fact the answer must state, the article it must cit
      "transmission system and the San Bruno explosion?", "1.6 billion", 87),
 ]
 # Not here: the Dr. Seuss question ("To how many copies did Random House raise the first printing...?")
-# is read right, but in this 30-article index the second look gives its chosen sentence P(yes) 0.34
-# (0.71 over the whole archive), under the 0.7 threshold: one of the right answers the thresholds
-# refuse (47 of 71 on news_dev's tuning half), which the README reports.
+# is read right, but its second look sits near the threshold: one of the right answers the thresholds
+# refuse, which the README reports (news_dev).
 REFUSED = [
     "Whom did Chet Olson defeat when he was reelected mayor of Rochelle, Illinois, the day before the tornado?",
     "Who owns the Grubsteakers restaurant that the tornado destroyed north of Rochelle, Illinois?",
