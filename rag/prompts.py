@@ -19,7 +19,8 @@ Question: {question}"""
 ANSWER_STOP = ["\nQuestion:"]
 
 # The second look (``rag.evidence.verdict_confidence``): the chosen sentences in their article's context,
-# out of the crowd of candidates, and one yes/no question about them. P(yes) is how sure the model is that they answer.
+# out of the crowd of candidates, and one yes/no question about them. P(yes) is how sure the model is
+# that they answer.
 VERIFY_SYSTEM = """You check whether a passage from a news article answers a question. Reply yes or no."""
 
 VERIFY_USER = """Passage: {passage}
@@ -28,36 +29,18 @@ Question: {question}
 
 Does the passage state the answer to this question?"""
 
-# Worked examples shown before every second look, as earlier turns of the same chat. They are invented
-# (no real archive's people or events) and each teaches one general way a passage can fail to answer:
-# the right people but not the asked detail, the same kind of event in another year; and two ways it
-# can answer: the asked detail in other words. Told only the instruction, the 1.5B model said yes to
-# any passage about the right people (AUROC right vs wrong answers 0.60 over news_dev's tuning half and
-# seeds_dev; with these examples 0.73). Being the same in every request, they are a prefix the local
-# server's prompt cache keeps.
-_BRIDGE = ("Harbor City council votes to close bridge: The council voted 7-2 on Tuesday to close the Elm "
-           "Street bridge for repairs. Mayor Lina Ortiz said the work would take four months. Shops near "
-           "the bridge asked for help with lost trade.")
-VERIFY_EXAMPLES: tuple[tuple[str, str, str], ...] = (  # (passage, question, verdict)
-    (_BRIDGE, "How long will the repairs to the Elm Street bridge take?", "yes"),
-    (_BRIDGE, "Who first proposed closing the Elm Street bridge?", "no"),
-    ("Storm season: The 2019 storm destroyed 300 homes along the coast. Officials said on Monday they had "
-     "not finished counting the damage from this week's storm.",
-     "How many homes did this week's storm destroy?", "no"),
-    ("Regulator fines Novalink: Regulators ordered Novalink to hand over 40 million euros for breaking data "
-     "protection rules, the agency said on Friday.",
-     "What penalty did Novalink receive?", "yes"),
-)
-
 
 def verify_messages(passage: str, question: str) -> list[dict[str, str]]:
-    """The second look's chat: the instruction, the worked examples, then this passage and question."""
-    messages = [{"role": "system", "content": VERIFY_SYSTEM}]
-    for example, asked, verdict in VERIFY_EXAMPLES:
-        messages += [{"role": "user", "content": VERIFY_USER.format(passage=example, question=asked)},
-                     {"role": "assistant", "content": verdict}]
-    messages.append({"role": "user", "content": VERIFY_USER.format(passage=passage, question=question)})
-    return messages
+    """The second look's chat: the instruction, then this passage and question.
+
+    Measured and not adopted (2026-12-02): four invented worked examples before the question (the asked
+    detail stated; the right people but not the detail; another year; other words) raised the AUROC of
+    right against wrong answers from 0.65 to 0.71 on news_dev's tuning half and 0.57 to 0.61 on the
+    report half, but at the thresholds chosen with them the tuning half scored 35 against 33 (59% of
+    bootstrap resamples) and the report half 19 against 18: short of the 90% the default needs to move."""
+    return [{"role": "system", "content": VERIFY_SYSTEM},
+            {"role": "user", "content": VERIFY_USER.format(passage=passage, question=question)}]
+
 
 REWRITE_SYSTEM = """Rewrite the user's last message as one standalone question that can be understood without the conversation. Replace pronouns (he, she, they, it, there) with the names they refer to. Reply with the question only."""
 

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     verify_evidence: bool = Field(True, description="A second look (local model): the chosen sentences in "
                                                     "their article's context, yes or no, before the answer is "
                                                     "written.")
-    min_verification: float = Field(0.7, ge=0.0, le=1.0,
+    min_verification: float = Field(0.8, ge=0.0, le=1.0,
                                     description="Answers whose second look says yes with less than this "
                                                 "probability are refused.")
     extractive_min_confidence: float = Field(0.5, ge=0.0, le=1.0,

@@ -117,15 +117,15 @@ SCHOOL_BOARD = ("Riverton school board names new head: The board named Ana Ruiz 
     ("Who will Ana Ruiz appoint as her deputy?", False),
     ("Which school will Ana Ruiz close first?", False),
     # A known miss, the kind behind most false refusals (README, news_dev): the detail in other words
-    # ("nine years in the post") gets P(yes) 0.43. Strict: when the second look learns it, this fails
-    # and the README's figures need measuring again.
+    # ("nine years in the post") gets P(yes) 0.76, under the default 0.8. Strict: when the second look
+    # learns it, this fails and the README's figures need measuring again.
     pytest.param("How long did Tom Bell lead the Riverton school district?", True,
                  marks=pytest.mark.xfail(strict=True, reason="the second look misses a detail stated in other words")),
 ])
 def test_the_second_look_tells_a_stated_detail_from_a_named_person(local_engine: NewsRAG, question: str,
                                                                    states_it: bool) -> None:
-    """The real model's second look on a passage none of its worked examples is about: P(yes) clears the
-    default threshold only when the passage states the asked detail, not whenever it names the people."""
+    """The real model's second look on an invented passage: P(yes) clears the default threshold when the
+    passage states the asked detail, not whenever it names the people the question is about."""
     from rag.answering import second_look
     from rag.generation import build_chat_client
 

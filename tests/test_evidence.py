@@ -256,22 +256,6 @@ def test_a_pick_the_second_look_doubts_is_refused_before_any_answer_is_written()
     assert "Anne Morel" in shown and "Paul Grall" not in shown and "Who was the mayor of Brest in 1990?" in shown
 
 
-def test_the_second_look_is_shown_worked_examples_of_both_verdicts_the_same_in_every_request() -> None:
-    """The examples teach that naming the right people is not stating the asked detail; being the same
-    in every request they are a prefix the local server's prompt cache keeps."""
-    looks = []
-    for question in ("Who was the mayor of Brest in 1990?", "How strong were the winds in Brest?"):
-        chat = ScriptedTurns(("4\nAnswer: Anne Morel.", [("4", math.log(0.9)), ("none", math.log(0.1))]),
-                             ("no", [("no", math.log(0.8)), ("yes", math.log(0.2))]))
-        second_look(chat, 0.5).answer(question)
-        looks.append(chat.requests[1]["messages"])
-    first, second = looks
-    assert first[:-1] == second[:-1] and first[-1] != second[-1]  # only the passage and question differ
-    assert first[0]["role"] == "system" and [m["role"] for m in first[1:]] == ["user", "assistant"] * (
-        (len(first) - 2) // 2) + ["user"]
-    assert {m["content"] for m in first if m["role"] == "assistant"} == {"yes", "no"}
-
-
 def test_a_pick_the_second_look_confirms_is_written_after_that_choice_and_cited() -> None:
     chat = ScriptedTurns(("4\nAnswer: Winds", [("4", math.log(0.9)), ("none", math.log(0.1))]),
                          ("yes", [("yes", math.log(0.9)), ("no", math.log(0.1))]),
