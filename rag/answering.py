@@ -245,9 +245,8 @@ class CitedQueryEngine(CustomQueryEngine):
 
 
 def second_look(chat: ChatClient, passage: str, question: str) -> float:
-    """P(yes) that ``passage`` states the answer to ``question``, read from the first token's logprobs
-    after the worked examples (``prompts.verify_messages``). Without probabilities, the verdict itself
-    (1 or 0)."""
+    """P(yes) that ``passage`` states the answer to ``question`` (``prompts.verify_messages``), read from
+    the first token's logprobs. Without probabilities, the verdict itself (1 or 0)."""
     verdict = Usage()
     with contextlib.closing(chat.stream(prompts.verify_messages(passage, question.strip()), 1, 0.0, verdict,
                                         grammar=VERDICT_GRAMMAR, top_logprobs=TOP_LOGPROBS)) as deltas:
