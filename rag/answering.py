@@ -3,8 +3,11 @@
 ``CitedQueryEngine`` is a llama-index ``CustomQueryEngine`` (so it plugs into llama-index tooling)
 whose ``stream``/``answer`` return this project's typed ``Answer``. The answerer (the model, or the
 extractive scorer) first commits to the sentences that answer the question, with a confidence; below
-``min_confidence`` the answer is a refusal. Its markers are the sentences it chose, and the only check
-made afterwards is one that is right by construction (``evidence.unsupported_facts``).
+``min_confidence`` the answer is a refusal. The model then gives the answer in a few words, which must
+add something to the question and be in the sentences shown (``evidence.short_answer_gap``); the
+evidence moves to the sentences that hold it (``evidence.anchor``), and a second look reads them. The
+markers are those sentences, and the only check on the written answer is one that is right by
+construction (``citations.unsupported_facts``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ from rag.evidence import (
     number_sentences,
     parse_reply,
     render_sources,
+    anchor,
+    short_answer_gap,
     verdict_confidence,
+    with_title,
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
@@ -55,6 +61,8 @@ class Choice:
     text: str = ""
     verification: float | None = None  # P(yes) of the second look at the chosen sentences in context
     articles: dict[str, str] | None = None  # the stored texts of the candidates' articles, once fetched
+    short: str | None = None  # the reply's Short: line
+    gap: str = ""  # why the short answer does not answer (``evidence.short_answer_gap``)
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -72,6 +80,7 @@ class CitedQueryEngine(CustomQueryEngine):
     context_tokens: int | None = None  # the model's window when known (local): trim before sending
     min_confidence: float = 0.25  # below it, refuse
     min_verification: float | None = None  # None: no second look; else refuse below this P(yes)
+    check_short_answer: bool = True  # refuse when the Short: line shows the answer does not answer
     extractive_min_confidence: float = 0.5  # the extractive answerer's (``extractive.confidence``)
 
     # --- llama-index interface -------------------------------------------------------------------
@@ -181,6 +190,9 @@ class CitedQueryEngine(CustomQueryEngine):
                         choice.confidence = None
                         yield from self._read_reply(question, messages, sentences, usage, choice, allow_none=False)
                         return
+                if reply.short is not None and choice.short is None and choice.picks:
+                    if self._short_fails(question, choice, sentences, reply.short):
+                        return  # nothing of an answer that does not answer is shown
                     if self.min_verification is not None and self.chat.takes_grammar:
                         deltas.close()  # nothing is shown before the second look
                         choice.verification = self._verify(question, choice, sentences)
@@ -205,7 +217,23 @@ class CitedQueryEngine(CustomQueryEngine):
         question: a yes/no about one short passage is an easier reading than choosing among every
         candidate, so it catches picks that name the right people but not the asked detail."""
         assert self.chat is not None
-        return second_look(self.chat, in_context(choice.picks, self.articles(choice, sentences)), question)
+        return second_look(self.chat, self.passage(choice, sentences), question)
+
+    def passage(self, choice: Choice, sentences: Sequence[Sentence]) -> str:
+        """The chosen sentences in their articles' context: what the second look and the short-answer
+        check read."""
+        return in_context(choice.picks, self.articles(choice, sentences))
+
+    def _short_fails(self, question: str, choice: Choice, sentences: Sequence[Sentence], short: str) -> bool:
+        """Record the short answer and anchor the choice to the shown sentences that hold it (the model's
+        choice line is noisier than its answer: it often names a neighbour of the sentence it answers
+        from). True when the check is on and the short answer does not answer (``short_answer_gap``)."""
+        choice.short = short
+        anchored = anchor(short, question, choice.picks, sentences)
+        choice.gap = short_answer_gap(short, question, " ".join(with_title(s) for s in anchored))
+        if anchored and not choice.gap:
+            choice.picks = anchored
+        return bool(choice.gap) and self.check_short_answer
 
     def articles(self, choice: Choice, sentences: Sequence[Sentence]) -> dict[str, str]:
         """The stored text of every candidate's article, fetched once per answer (the second look and
@@ -217,19 +245,19 @@ class CitedQueryEngine(CustomQueryEngine):
 
     def _write(self, messages: list[dict[str, str]], sentences: list[Sentence], usage: Usage,
                choice: Choice) -> Iterator[str]:
-        """Stream the answer line after a choice line fixed by the grammar to ``choice.picks`` (the
-        same prompt again: the server's prompt cache has it)."""
+        """Stream the answer line after a choice line and a short answer fixed by the grammar to
+        ``choice.picks`` and ``choice.short`` (the same prompt again: the server's prompt cache has it)."""
         assert self.chat is not None
         raw, shown = "", 0
-        grammar = answer_grammar([s.n for s in choice.picks])
+        grammar = answer_grammar([s.n for s in choice.picks], choice.short)
         with contextlib.closing(self.chat.stream(messages, self.max_tokens, self.temperature, usage,
                                                  stop=prompts.ANSWER_STOP, grammar=grammar)) as deltas:
             for delta in deltas:
                 raw += delta
-                answer = parse_reply(raw, len(sentences)).answer
-                if len(answer) > shown:
-                    yield answer[shown:]
-                    shown = len(answer)
+                reply = parse_reply(raw, len(sentences))
+                if len(reply.answer) > shown:
+                    yield reply.answer[shown:]
+                    shown = len(reply.answer)
         choice.text = parse_reply(raw, len(sentences)).answer
 
     def _fit_window(self, question: str, sources: list[Source]) -> list[Source]:
@@ -294,10 +322,12 @@ class _Finisher:
             "backend": engine.chat.backend if engine.chat else "extractive",
             "model": engine.chat.model if engine.chat else "none", "confidence": choice.confidence,
             "verification": choice.verification, "draft": choice.text.strip() or None,
+            "short": choice.short, "short_gap": choice.gap,
         }
         threshold = engine.min_confidence if engine.chat else engine.extractive_min_confidence
         unsure = choice.confidence is not None and choice.confidence < threshold
-        if not choice.picks or not choice.text.strip() or unsure:
+        unanswered = bool(choice.gap) and engine.check_short_answer
+        if not choice.picks or not choice.text.strip() or unsure or unanswered:
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         articles = engine.articles(choice, sentences)
         written = choice.text

@@ -111,6 +111,7 @@ class NewsRAG:
             context_tokens=self.settings.local_context if self.settings.llm == "local" else None,
             min_confidence=self.settings.min_confidence,
             min_verification=self.settings.min_verification if self.settings.verify_evidence else None,
+            check_short_answer=self.settings.check_short_answer,
             extractive_min_confidence=self.settings.extractive_min_confidence,
         )
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     min_verification: float = Field(0.8, ge=0.0, le=1.0,
                                     description="Answers whose second look says yes with less than this "
                                                 "probability are refused.")
+    check_short_answer: bool = Field(True, description="Refuse an answer whose few-word form (the reply's "
+                                                        "Short: line) only repeats the question or is not in "
+                                                        "the sentences it rests on.")
     extractive_min_confidence: float = Field(0.5, ge=0.0, le=1.0,
                                              description="The extractive backend refuses below this confidence "
                                                          "(its best sentence score, mapped to 0..1).")

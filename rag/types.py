@@ -77,6 +77,11 @@ class Answer:
     # The second look: P(yes) that the chosen sentences, shown alone, answer the question; None when not
     # made. Below RAG_MIN_VERIFICATION the answer is a refusal.
     verification: float | None = None
+    # The answer in a few words, as the answerer wrote it before the full answer (None when it wrote none),
+    # and why it does not answer the question ("" when nothing shows it does not): with
+    # RAG_CHECK_SHORT_ANSWER on, such an answer is a refusal.
+    short: str | None = None
+    short_gap: str = ""
 
     def passage_of(self, citation: Citation) -> Hit | None:
         """The retrieved passage a citation's quote was taken from (None when no hit holds it): the quote's
@@ -93,6 +98,7 @@ class Answer:
             "refused": self.refused,
             "confidence": self.confidence,
             "verification": self.verification,
+            "short": self.short,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
                            "start": c.start, "end": c.end, "publisher": c.publisher} for c in self.citations],
             "backend": self.backend,

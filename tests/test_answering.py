@@ -133,6 +133,35 @@ def test_the_second_look_tells_a_stated_detail_from_a_named_person(local_engine:
     assert (p_yes >= local_engine.settings.min_verification) == states_it, p_yes
 
 
+DUEL = ("Prince challenges Mark Hale to a duel",
+        "A Polish prince has challenged the politician Mark Hale to a sword duel in Hyde Park. The prince said "
+        "the duel would settle their row over immigration. Hale's spokesman, Ian Cole, said Hale would not "
+        "take part.")
+
+
+def invented_reader(engine: NewsRAG, article: tuple[str, str]):  # type: ignore[no-untyped-def]
+    """The engine's query engine with the real local model, reading one invented article (no index)."""
+    from rag.types import Hit
+
+    title, text = article
+    hit = Hit(chunk_id=f"{title}:0", doc_id=title, text=text, start=0, end=len(text), score=1.0, title=title,
+              source_name="invented.txt")
+    return engine.query_engine().model_copy(update={"retrieve_hits": lambda question: [hit],
+                                                    "article_texts": lambda ids: {title: text}})
+
+
+@pytest.mark.slow
+def test_an_answer_that_names_no_one_new_is_refused_and_a_stated_name_is_cited(local_engine: NewsRAG) -> None:
+    """The short-answer check with the real model, thresholds off so that it alone decides: the article
+    never names the prince, so anything the model says of him only repeats the question."""
+    reader = invented_reader(local_engine, DUEL).model_copy(update={"min_confidence": 0.0, "min_verification": 0.0})
+    unnamed = reader.answer("Which Polish prince challenged Mark Hale to a duel?")
+    assert unnamed.refused and not unnamed.citations and unnamed.short_gap, unnamed
+    named = reader.answer("Who is Mark Hale's spokesman?")
+    assert not named.refused and "Ian Cole" in named.text and "Ian Cole" in (named.short or ""), named
+    assert "Ian Cole" in named.citations[0].quote  # the citation quotes the sentence holding the answer
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("question", ["What did Joe Biden say about Zelensky's plan to work with Trump?",
                                       "Who won the 2022 football World Cup final?"])
@@ -170,10 +199,14 @@ def test_local_model_cannot_choose_a_sentence_it_was_not_given(local_engine: New
 
 @pytest.mark.slow
 def test_local_answers_carry_the_confidence_they_were_given(local_engine: NewsRAG) -> None:
+    # Both figures a user sees are there; the second look, which reads the sentences holding the short
+    # answer, is the one that tells the seeds' question from one they do not answer (the choice token's
+    # confidence stopped doing so once the reply carried a short answer: README, news_dev).
     answered = local_engine.ask("Which French president hosted Trump and Zelensky in Paris?")
     refused = local_engine.ask("Who won the 2022 football World Cup final?")
     assert answered.confidence is not None and refused.confidence is not None
-    assert answered.confidence > refused.confidence
+    assert answered.verification is not None and refused.verification is not None
+    assert answered.verification > refused.verification + 0.3
 
 
 @pytest.mark.slow

@@ -45,18 +45,18 @@ def test_openai_backend_answers_through_a_compatible_server(tmp_path: Path,
 
 @pytest.mark.slow
 def test_a_prompt_the_server_cannot_hold_is_answered_from_fewer_sources(tmp_path: Path) -> None:
-    """A real overflow: an OpenAI-compatible server whose window (256 tokens) is smaller than the
-    four-source prompt (~400). The engine cannot know the window of a remote server, so it sends the
+    """A real overflow: an OpenAI-compatible server whose window (320 tokens) is smaller than the
+    four-source prompt (~450). The engine cannot know the window of a remote server, so it sends the
     prompt, gets the server's context error, and retries without the weakest source."""
     from rag.model_files import ensure_model
     from rag.model_server import LocalModelServer
     import os
 
-    with LocalModelServer(ensure_model(Path(os.environ["RAG_MODEL_DIR"])), context=256) as server:
+    with LocalModelServer(ensure_model(Path(os.environ["RAG_MODEL_DIR"])), context=320) as server:
         engine = engine_with(tmp_path, llm="openai", openai_base_url=server.base_url, openai_model=server.model_name)
         answer = engine.ask(QUESTION)
     assert answer.error == "" and not answer.refused, answer.error
-    assert 0 < answer.prompt_tokens < 256 and "64.1 billion" in answer.text and answer.citations
+    assert 0 < answer.prompt_tokens < 320 and "64.1 billion" in answer.text and answer.citations
 
 
 def test_missing_key_names_the_setting_and_still_returns_sources(tmp_path: Path) -> None:

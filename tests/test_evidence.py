@@ -11,8 +11,8 @@ import pytest
 from rag.answering import REFUSAL_TEXT, CitedQueryEngine
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
-from rag.evidence import (VERDICT_GRAMMAR, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,
-                          number_sentences, parse_reply, verdict_confidence)
+from rag.evidence import (VERDICT_GRAMMAR, anchor, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,
+                          number_sentences, parse_reply, short_answer_gap, verdict_confidence)
 from rag.generation import ChatClient
 from rag.text import names
 from rag.types import Hit
@@ -50,6 +50,8 @@ def test_grammar_allows_only_real_sentence_numbers_or_none() -> None:
     assert 'root ::= "none" | n' in grammar
     assert '"12" | "11"' in grammar and '"13"' not in grammar  # longest first, nothing past the last
     assert "\\[" in grammar  # the answer line cannot write its own markers
+    assert '"\\nShort:" short "\\nAnswer:" answer' in grammar  # the answer in a few words comes first
+    assert answer_grammar([2, 5]).startswith('root ::= "2,5" "\\nShort:"')
 
 
 # --- reading the reply ---------------------------------------------------------------------------------
@@ -61,11 +63,35 @@ def test_grammar_allows_only_real_sentence_numbers_or_none() -> None:
     ("9,2\nAnswer: y", (2,), "y", True),  # 9 is no sentence of 4
     ("The port closed.", (), "The port closed.", True),  # a server without the grammar: prose at once
     ("no", (), "", False),  # may still become "none"
+    ("4\nShort: 140 km/h\nAnswer: Winds reached 140 km/h.", (4,), "Winds reached 140 km/h.", True),
+    ("4\nShort: 140 km", (4,), "", True),  # the short line streams: nothing of the answer yet
+    ("4\nShort: 140 km/h\nAnsw", (4,), "", True),  # nor the label of the answer line
 ])
 def test_parse_reply(text: str, picks: tuple[int, ...], answer: str, complete: bool) -> None:
     reply = parse_reply(text, 4)
     assert (reply.picks, reply.answer, reply.complete) == (picks, answer, complete)
     assert parse_reply("The port closed.", 4).chose is False
+
+
+def test_the_short_line_is_read_once_it_has_ended() -> None:
+    assert parse_reply("4\nShort: 140 km", 4).short is None
+    assert parse_reply("4\nShort: 140 km/h\n", 4).short == "140 km/h"
+    assert parse_reply("4\nAnswer: Winds reached 140 km/h.", 4).short is None  # a server that skipped it
+
+
+@pytest.mark.parametrize(("short", "question", "gap"), [
+    ("140 km/h", "How strong were the winds in Brest?", ""),
+    ("Anne Morel", "Who is the mayor of Brest?", ""),
+    ("the winds in Brest", "How strong were the winds in Brest?", "repeats"),  # says nothing new
+    ("The mayor", "Who is the mayor of Brest?", "repeats"),  # the asked name is not in the passage
+    ("Jean Dupont", "Who is the mayor of Brest?", "not in"),  # a name from elsewhere
+    ("180 km/h", "How strong were the winds in Brest?", "not in"),
+    (None, "How strong were the winds in Brest?", ""),  # no short line: no evidence either way
+])
+def test_a_short_answer_that_repeats_the_question_or_is_not_in_its_evidence_does_not_answer(
+        short: str | None, question: str, gap: str) -> None:
+    found = short_answer_gap(short, question, BREST[1])
+    assert (gap in found) if gap else found == ""
 
 
 def test_a_reply_without_a_choice_line_cites_the_sentences_that_back_it() -> None:
@@ -194,7 +220,8 @@ def test_an_answer_inventing_a_number_is_refused_not_passed_on() -> None:
 
 def test_the_second_look_and_the_citation_check_read_the_articles_fetched_once() -> None:
     # Each fetch is a round trip to Chroma (a server, when shared): one per answer is enough.
-    chat = ScriptedChat("4\nAnswer: Winds reached 140 km/h.", [("4", math.log(0.9)), ("none", math.log(0.1))])
+    chat = ScriptedChat("4\nShort: 140 km/h\nAnswer: Winds reached 140 km/h.",
+                        [("4", math.log(0.9)), ("none", math.log(0.1))])
     chat.takes_grammar = True  # a server that honours the verdict grammar: the second look runs
     fetched: list[list[str]] = []
     answering = engine(chat)
@@ -211,6 +238,36 @@ def test_a_none_above_the_threshold_is_asked_again_without_none() -> None:
     answer = engine(chat, min_confidence=0.5).answer("How strong were the winds in Brest?")
     assert chat.grammar == evidence_grammar(4, allow_none=False)  # the second request could not say none
     assert answer.refused  # this scripted server ignores grammars and said "none" again: no loop, a refusal
+
+
+def test_a_short_answer_that_does_not_answer_is_a_refusal_and_nothing_of_it_is_streamed() -> None:
+    reply = "4\nShort: The mayor\nAnswer: The mayor of Brest spoke about the winds."
+    chat = ScriptedChat(reply, [("4", math.log(0.9)), ("none", math.log(0.1))])
+    streamed = list(engine(chat).stream("Who is the mayor of Brest?"))
+    answer = streamed[-1]
+    assert answer.refused and streamed[:-1] == [] and chat.closed
+    assert answer.short == "The mayor" and "repeats" in answer.short_gap
+    kept = engine(ScriptedChat(reply, [("4", math.log(0.9)), ("none", math.log(0.1))]))
+    kept.check_short_answer = False  # off (the tuning run): answered, and the gap still recorded
+    answer = kept.answer("Who is the mayor of Brest?")
+    assert not answer.refused and "repeats" in answer.short_gap
+    named = ScriptedChat("4\nShort: Anne Morel\nAnswer: The mayor is Anne Morel.",
+                         [("4", math.log(0.9)), ("none", math.log(0.1))])
+    answer = engine(named).answer("Who is the mayor of Brest?")
+    assert not answer.refused and answer.short == "Anne Morel" and answer.short_gap == ""
+
+
+def test_the_citation_moves_to_the_shown_sentence_that_holds_the_short_answer() -> None:
+    # The choice line names the neighbour (3: "The port of Brest closed"); the answer's words are in 4.
+    chat = ScriptedChat("3\nShort: Anne Morel\nAnswer: The mayor is Anne Morel.",
+                        [("3", math.log(0.9)), ("none", math.log(0.1))])
+    answer = engine(chat).answer("Who is the mayor of Brest?")
+    assert not answer.refused and answer.citations[0].quote == "Winds reached 140 km/h, the mayor, Anne Morel, said."
+    numbered = number_sentences(sources())
+    assert [s.n for s in anchor("Anne Morel", "Who is the mayor?", [numbered[2]], numbered)] == [4]
+    assert [s.n for s in anchor("Brest", "Which port closed?", [numbered[2]], numbered)] == [3]  # the pick wins ties
+    assert anchor("the mayor", "Who is the mayor?", [numbered[2]], numbered) == []
+    assert anchor("Jean Dupont", "Who is the mayor?", [numbered[2]], numbered) == []
 
 
 def test_an_answer_that_only_restates_the_question_shows_the_chosen_sentence() -> None:
@@ -243,13 +300,13 @@ def second_look(chat: ScriptedTurns, min_verification: float) -> CitedQueryEngin
 
 
 def test_a_pick_the_second_look_doubts_is_refused_before_any_answer_is_written() -> None:
-    chat = ScriptedTurns(("4\nAnswer: The mayor was Anne Morel.", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+    chat = ScriptedTurns(("4\nShort: Anne Morel\nAnswer: The mayor was Anne Morel.", [("4", math.log(0.9)), ("none", math.log(0.1))]),
                          ("no", [("no", math.log(0.8)), ("yes", math.log(0.2))]))
     streamed = list(second_look(chat, 0.5).stream("Who was the mayor of Brest in 1990?"))
     answer = streamed[-1]
     assert answer.refused and answer.text == REFUSAL_TEXT and streamed[:-1] == []
     assert answer.confidence == pytest.approx(0.9) and answer.verification == pytest.approx(0.2)
-    assert len(chat.requests) == 2 and not chat.requests[0]["finished"]  # stopped after the choice line
+    assert len(chat.requests) == 2 and not chat.requests[0]["finished"]  # stopped before the answer line
     verdict = chat.requests[1]
     assert verdict["grammar"] == VERDICT_GRAMMAR
     shown = verdict["messages"][-1]["content"]  # the chosen sentence alone, not the other candidates
@@ -257,14 +314,14 @@ def test_a_pick_the_second_look_doubts_is_refused_before_any_answer_is_written()
 
 
 def test_a_pick_the_second_look_confirms_is_written_after_that_choice_and_cited() -> None:
-    chat = ScriptedTurns(("4\nAnswer: Winds", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+    chat = ScriptedTurns(("4\nShort: 140 km/h\nAnswer: Winds", [("4", math.log(0.9)), ("none", math.log(0.1))]),
                          ("yes", [("yes", math.log(0.9)), ("no", math.log(0.1))]),
-                         ("4\nAnswer: Winds reached 140 km/h.", [("4", 0.0)]))
+                         ("4\nShort: 140 km/h\nAnswer: Winds reached 140 km/h.", [("4", 0.0)]))
     answer = second_look(chat, 0.5).answer("How strong were the winds in Brest?")
-    assert not answer.refused and answer.text == "Winds reached 140 km/h [1]."
+    assert not answer.refused and answer.text == "Winds reached 140 km/h [1]." and answer.short == "140 km/h"
     assert answer.verification == pytest.approx(0.9)
-    assert chat.requests[2]["grammar"] == answer_grammar([4])  # the choice line cannot change
-    assert answer_grammar([2, 4]).startswith('root ::= "2,4\\nAnswer:"')
+    assert chat.requests[2]["grammar"] == answer_grammar([4], "140 km/h")  # choice and short cannot change
+    assert answer_grammar([2, 4]).startswith('root ::= "2,4" "\\nShort:"')
 
 
 def test_the_second_look_reads_each_pick_with_its_headline_and_neighbour_sentences() -> None:

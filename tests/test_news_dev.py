@@ -102,6 +102,18 @@ def test_the_sweep_refuses_below_either_threshold_and_scores_wrong_answers_doubl
     assert table[0.4, 0.5]["false_refusals"] == 1 and table[0.4, 0.5]["wrong_share"] == 0.0
 
 
+def test_an_answer_the_short_answer_check_flags_counts_as_refused_in_the_sweep() -> None:
+    # The tuning run records the check without refusing, so the sweep applies it, as users get it.
+    from eval.bench.news import outcome, summarise
+
+    flagged = {**_row(True, False, 0.9, 0.9), "short_gap": "the answer in a few words only repeats the question"}
+    assert outcome(flagged) == "refused"
+    rows = [{**r, "first_token_s": 1.0, "total_s": 2.0, "prompt_tokens": 0, "gold_retrieved": True}
+            for r in (flagged, _row(False, True, 0.9, 0.9))]
+    figures = summarise(rows)
+    assert figures["unanswerable_refused"] == 1 and figures["right_and_gold_cited"] == 1
+
+
 def test_a_threshold_pair_that_wins_by_noise_does_not_move_the_default() -> None:
     from eval.bench.news import threshold_choice
 

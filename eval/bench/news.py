@@ -85,8 +85,8 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     items = split(items, half, [item.unanswerable for item in items])[:limit]
     # On the tuning half the threshold is applied afterwards (``sweep``): answers are kept whatever their
     # confidence. The report half runs as users get it, with the configured thresholds.
-    thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0}
-                  if half == "tune" else {})
+    thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
+                   "check_short_answer": False} if half == "tune" else {})
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
@@ -192,16 +192,20 @@ def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untype
             "gold_cited": bool(set(cited) & set(item.sources)),
             "gold_retrieved": bool({h.source_name for h in read} & set(item.sources)),
             "confidence": getattr(answer, "confidence", None),
-            "verification": getattr(answer, "verification", None), "first_token_s": timed["first_token_s"],
+            "verification": getattr(answer, "verification", None),
+            "short": getattr(answer, "short", None), "short_gap": getattr(answer, "short_gap", ""),
+            "first_token_s": timed["first_token_s"],
             "total_s": timed["total_s"], "prompt_tokens": timed["prompt_tokens"], "text": timed["text"],
             "quotes": [c.quote for c in getattr(answer, "citations", [])]}
 
 
 def outcome(row: dict, threshold: float = 0.0, verification: float = 0.0) -> str:  # type: ignore[type-arg]
     """right (answerable: facts + gold cited), refused, wrong (answered, but wrong or unanswerable),
-    had the answer been refused below these confidence and second-look thresholds."""
+    had the answer been refused below these confidence and second-look thresholds, or by the short-answer
+    check (recorded on the tuning half, where it does not refuse)."""
     refused = (row["refused"] or (row["confidence"] is not None and row["confidence"] < threshold)
-               or (row.get("verification") is not None and row["verification"] < verification))
+               or (row.get("verification") is not None and row["verification"] < verification)
+               or bool(row.get("short_gap")))
     if row["unanswerable"]:
         return "refused" if refused else "wrong"
     if refused:
@@ -219,8 +223,8 @@ def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
     return {
         "facts": sum(r["facts"] for r in answerable), "answerable": len(answerable),
         "right_and_gold_cited": sum(outcome(r) == "right" for r in answerable),
-        "false_refusals": sum(r["refused"] for r in answerable),
-        "unanswerable_refused": sum(r["refused"] for r in unanswerable), "unanswerable": len(unanswerable),
+        "false_refusals": sum(outcome(r) == "refused" for r in answerable),
+        "unanswerable_refused": sum(outcome(r) == "refused" for r in unanswerable), "unanswerable": len(unanswerable),
         "wrong_but_cited": sum(outcome(r) == "wrong" for r in answered),
         "gold_retrieved": sum(r["gold_retrieved"] for r in answerable),
         "ttft_p50_s": percentile([r["first_token_s"] for r in rows], 50),
