@@ -220,8 +220,7 @@ class CitedQueryEngine(CustomQueryEngine):
         return second_look(self.chat, self.passage(choice, sentences), question)
 
     def passage(self, choice: Choice, sentences: Sequence[Sentence]) -> str:
-        """The chosen sentences in their articles' context: what the second look and the short-answer
-        check read."""
+        """The chosen sentences in their articles' context (headline, neighbours): what the second look reads."""
         return in_context(choice.picks, self.articles(choice, sentences))
 
     def _short_fails(self, question: str, choice: Choice, sentences: Sequence[Sentence], short: str) -> bool:

@@ -213,8 +213,8 @@ def verdict_confidence(alternatives: Iterable[tuple[str, float]]) -> float | Non
 
 
 def short_answer_gap(short: str | None, question: str, evidence: str) -> str:
-    """Why the answerer's short answer does not answer ``question`` from ``evidence`` (the chosen
-    sentences as the second look reads them), or "" when nothing shows it does not.
+    """Why the answerer's short answer does not answer ``question`` from ``evidence`` (the sentences
+    ``anchor`` found holding it, with their headlines), or "" when nothing shows it does not.
 
     Two facts true of any answer, not judgements of its words: it says something the question does
     not (a small model asked for a name the passage lacks writes the question back: "A Polish
