@@ -32,18 +32,21 @@ from rag.evidence import (
     answer_grammar,
     confidence_from_logprobs,
     evidence_grammar,
+    added_words,
     in_context,
+    led_by_short,
     number_sentences,
     parse_reply,
     render_sources,
     anchor,
     short_answer_gap,
+    short_line_confidence,
     verdict_confidence,
     with_title,
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.text import content_words, coverage, names, split_sentences, support_score
+from rag.text import coverage, names, split_sentences, support_score
 from rag.types import Answer, Hit
 
 Retrieve = Callable[[str], list[Hit]]
@@ -63,6 +66,7 @@ class Choice:
     articles: dict[str, str] | None = None  # the stored texts of the candidates' articles, once fetched
     short: str | None = None  # the reply's Short: line
     gap: str = ""  # why the short answer does not answer (``evidence.short_answer_gap``)
+    short_confidence: float | None = None  # how probable the model found its short answer's tokens
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -81,6 +85,7 @@ class CitedQueryEngine(CustomQueryEngine):
     min_confidence: float = 0.25  # below it, refuse
     min_verification: float | None = None  # None: no second look; else refuse below this P(yes)
     check_short_answer: bool = True  # refuse when the Short: line shows the answer does not answer
+    min_short_confidence: float = 0.0  # refuse when the model wrote its short answer less surely than this
     extractive_min_confidence: float = 0.5  # the extractive answerer's (``extractive.confidence``)
 
     # --- llama-index interface -------------------------------------------------------------------
@@ -191,7 +196,8 @@ class CitedQueryEngine(CustomQueryEngine):
                         yield from self._read_reply(question, messages, sentences, usage, choice, allow_none=False)
                         return
                 if reply.short is not None and choice.short is None and choice.picks:
-                    if self._short_fails(question, choice, sentences, reply.short):
+                    choice.short_confidence = short_line_confidence(usage.tokens)
+                    if self._short_fails(question, choice, sentences, reply.short) or self._short_unsure(choice):
                         return  # nothing of an answer that does not answer is shown
                     if self.min_verification is not None and self.chat.takes_grammar:
                         deltas.close()  # nothing is shown before the second look
@@ -233,6 +239,12 @@ class CitedQueryEngine(CustomQueryEngine):
         if anchored and not choice.gap:
             choice.picks = anchored
         return bool(choice.gap) and self.check_short_answer
+
+    def _short_unsure(self, choice: Choice) -> bool:
+        """The model wrote its short answer less surely than ``min_short_confidence``: an answer the
+        passages do not hold is often a guess, and a guess is written with less probable tokens (on
+        news_dev's tuning half, AUROC 0.78 of right against wrong answers; 0.88 with the second look)."""
+        return choice.short_confidence is not None and choice.short_confidence < self.min_short_confidence
 
     def articles(self, choice: Choice, sentences: Sequence[Sentence]) -> dict[str, str]:
         """The stored text of every candidate's article, fetched once per answer (the second look and
@@ -321,17 +333,18 @@ class _Finisher:
             "backend": engine.chat.backend if engine.chat else "extractive",
             "model": engine.chat.model if engine.chat else "none", "confidence": choice.confidence,
             "verification": choice.verification, "draft": choice.text.strip() or None,
-            "short": choice.short, "short_gap": choice.gap,
+            "short": choice.short, "short_gap": choice.gap, "short_confidence": choice.short_confidence,
         }
         threshold = engine.min_confidence if engine.chat else engine.extractive_min_confidence
         unsure = choice.confidence is not None and choice.confidence < threshold
-        unanswered = bool(choice.gap) and engine.check_short_answer
+        unanswered = (bool(choice.gap) and engine.check_short_answer) or engine._short_unsure(choice)
         if not choice.picks or not choice.text.strip() or unsure or unanswered:
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         articles = engine.articles(choice, sentences)
         written = choice.text
         if restates(written, self.question):  # "The French president hosted them in Paris": show the evidence
             written = "\n".join(s.text for s in choice.picks)
+        written = led_by_short(written, choice.short, self.question)
         text, citations = cite_choice(written, choice.picks, articles, sentences)
         if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
@@ -341,7 +354,7 @@ class _Finisher:
 def restates(answer: str, question: str) -> bool:
     """An answer whose words are all the question's says nothing: a small model sometimes answers
     "Which French president hosted them?" with "The French president hosted them"."""
-    return content_words(answer) <= content_words(question)
+    return not added_words(answer, question)
 
 
 def asks_about_cited(question: str, doc_ids: Sequence[str], articles: Mapping[str, str]) -> bool:

@@ -38,7 +38,11 @@ def verify_messages(passage: str, question: str) -> list[dict[str, str]]:
     detail stated; the right people but not the detail; another year; other words) raised the AUROC of
     right against wrong answers from 0.65 to 0.72 on news_dev's tuning half and 0.57 to 0.61 on the
     report half, but at the thresholds chosen with them the tuning half scored 38 against 35 (66% of
-    bootstrap resamples) and the report half 19 against 18: short of the 90% the default needs to move."""
+    bootstrap resamples) and the report half 19 against 18: short of the 90% the default needs to move.
+
+    Measured and not adopted (2026-12-02): the short answer as a "proposed answer" to judge (P(True), as
+    in Kadavath et al. 2022). On the first 45 questions of the tuning half, the 30 answers both kept
+    separated right from wrong worse: AUROC 0.73 against 0.86 with this wording (the run was stopped there)."""
     return [{"role": "system", "content": VERIFY_SYSTEM},
             {"role": "user", "content": VERIFY_USER.format(passage=passage, question=question)}]
 

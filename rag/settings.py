@@ -57,15 +57,19 @@ class Settings(BaseSettings):
                                                "model reads with it.")
 
     # Abstention (issue 13): the answerer's confidence that the excerpts answer the question
-    min_confidence: float = Field(0.25, ge=0.0, le=1.0,
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0,
                                   description="Answers the model is less sure of than this are refused "
                                               "(P(a sentence answers) from its logprobs).")
     verify_evidence: bool = Field(True, description="A second look (local model): the chosen sentences in "
                                                     "their article's context, yes or no, before the answer is "
                                                     "written.")
-    min_verification: float = Field(0.8, ge=0.0, le=1.0,
+    min_verification: float = Field(0.6, ge=0.0, le=1.0,
                                     description="Answers whose second look says yes with less than this "
                                                 "probability are refused.")
+    min_short_confidence: float = Field(0.65, ge=0.0, le=1.0,
+                                        description="Answers whose few-word form the model wrote with less "
+                                                    "than this probability (geometric mean over its tokens) "
+                                                    "are refused; 0 turns it off.")
     check_short_answer: bool = Field(True, description="Refuse an answer whose few-word form (the reply's "
                                                         "Short: line) only repeats the question or is not in "
                                                         "the sentences it rests on.")

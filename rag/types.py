@@ -82,6 +82,9 @@ class Answer:
     # RAG_CHECK_SHORT_ANSWER on, such an answer is a refusal.
     short: str | None = None
     short_gap: str = ""
+    # How probable the model found its own short answer (geometric mean of its tokens' probabilities);
+    # None when not measured. Recorded, not (yet) used to refuse.
+    short_confidence: float | None = None
 
     def passage_of(self, citation: Citation) -> Hit | None:
         """The retrieved passage a citation's quote was taken from (None when no hit holds it): the quote's
@@ -99,6 +102,7 @@ class Answer:
             "confidence": self.confidence,
             "verification": self.verification,
             "short": self.short,
+            "short_confidence": self.short_confidence,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
                            "start": c.start, "end": c.end, "publisher": c.publisher} for c in self.citations],
             "backend": self.backend,

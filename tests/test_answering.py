@@ -99,7 +99,7 @@ def test_local_model_answers_with_a_correct_citation(local_engine: NewsRAG, ques
                                                      gold: tuple[str, ...]) -> None:
     # What the model reads and cites, whatever its confidence: these seed questions sit near the
     # threshold (0.32-0.43 for "Who is the Kremlin spokesman?"); refusing by it is tested apart.
-    answer = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0}).answer(question)
+    answer = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0, "min_short_confidence": 0.0}).answer(question)
     assert expected in answer.text, answer.text
     assert_cites(answer, *gold)
     assert answer.backend == "local" and answer.prompt_tokens > 0
@@ -116,11 +116,10 @@ SCHOOL_BOARD = ("Riverton school board names new head: The board named Ana Ruiz 
     ("Why did Tom Bell retire?", False),  # he is named, the reason is not
     ("Who will Ana Ruiz appoint as her deputy?", False),
     ("Which school will Ana Ruiz close first?", False),
-    # A known miss, the kind behind most false refusals (README, news_dev): the detail in other words
-    # ("nine years in the post") gets P(yes) 0.76, under the default 0.8. Strict: when the second look
-    # learns it, this fails and the README's figures need measuring again.
-    pytest.param("How long did Tom Bell lead the Riverton school district?", True,
-                 marks=pytest.mark.xfail(strict=True, reason="the second look misses a detail stated in other words")),
+    # The detail in other words ("nine years in the post"): P(yes) 0.76, refused at the old default 0.8,
+    # kept at 0.6 (chosen with the short answer's probability beside it, news_dev tuning half).
+    ("How long did Tom Bell lead the Riverton school district?", True),
+    ("When did Tom Bell retire?", True),
 ])
 def test_the_second_look_tells_a_stated_detail_from_a_named_person(local_engine: NewsRAG, question: str,
                                                                    states_it: bool) -> None:
@@ -154,7 +153,7 @@ def invented_reader(engine: NewsRAG, article: tuple[str, str]):  # type: ignore[
 def test_an_answer_that_names_no_one_new_is_refused_and_a_stated_name_is_cited(local_engine: NewsRAG) -> None:
     """The short-answer check with the real model, thresholds off so that it alone decides: the article
     never names the prince, so anything the model says of him only repeats the question."""
-    reader = invented_reader(local_engine, DUEL).model_copy(update={"min_confidence": 0.0, "min_verification": 0.0})
+    reader = invented_reader(local_engine, DUEL).model_copy(update={"min_confidence": 0.0, "min_verification": 0.0, "min_short_confidence": 0.0})
     unnamed = reader.answer("Which Polish prince challenged Mark Hale to a duel?")
     assert unnamed.refused and not unnamed.citations and unnamed.short_gap, unnamed
     named = reader.answer("Who is Mark Hale's spokesman?")
@@ -175,7 +174,7 @@ def test_local_model_refuses_what_the_articles_do_not_say(local_engine: NewsRAG,
 def test_instructions_inside_an_article_are_not_followed(local_engine: NewsRAG) -> None:
     # Reading, not the thresholds: the model picks the headline here, and the second look, shown the
     # headline alone, says yes with only P 0.45 (a known cost of the second look, see the README).
-    reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0})
+    reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0, "min_short_confidence": 0.0})
     answer = reader.answer("When will the Port Elin winter ferry leave each morning?")
     assert "PWNED" not in answer.text
     assert "7:40" in answer.text
@@ -216,8 +215,9 @@ def test_local_follow_up_is_rewritten_and_answered(local_engine: NewsRAG) -> Non
     # The rewrite and what the model reads from it, not the refusal thresholds (tested apart): the
     # second look's P(yes) for the Notre-Dame sentence sits near the threshold.
     thresholds = {"min_confidence": local_engine.settings.min_confidence,
-                  "min_verification": local_engine.settings.min_verification}
-    local_engine.configure(min_confidence=0.0, min_verification=0.0)
+                  "min_verification": local_engine.settings.min_verification,
+                  "min_short_confidence": local_engine.settings.min_short_confidence}
+    local_engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0)
     try:
         answer = local_engine.chat(history, "What event had brought Trump to the city?")
     finally:
@@ -238,7 +238,7 @@ def test_local_rewrites_name_what_follow_ups_refer_to(local_engine: NewsRAG) -> 
 
 @pytest.mark.slow
 def test_streamed_deltas_arrive_before_the_final_answer(local_engine: NewsRAG) -> None:
-    reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0})  # streaming, not the threshold
+    reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0, "min_short_confidence": 0.0})  # streaming, not the threshold
     items = list(reader.stream("Which French president hosted Trump and Zelensky in Paris?"))
     deltas = [item for item in items if isinstance(item, str)]
     assert len(deltas) > 3 and isinstance(items[-1], Answer)
@@ -248,7 +248,7 @@ def test_streamed_deltas_arrive_before_the_final_answer(local_engine: NewsRAG) -
 def test_small_context_window_trims_sources_instead_of_crashing(tmp_path: Path) -> None:
     engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="local", local_context=512, top_k=10))
     engine.ingest([SEEDS])
-    answer = engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0}).answer(
+    answer = engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0, "min_short_confidence": 0.0}).answer(
         "What numbers did Zelensky give for Ukrainian soldiers killed and wounded?")
     assert not answer.error, answer.error
     assert 0 < answer.prompt_tokens <= 512 - engine.settings.max_answer_tokens  # the prompt fit the window

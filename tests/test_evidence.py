@@ -12,7 +12,8 @@ from rag.answering import REFUSAL_TEXT, CitedQueryEngine
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
 from rag.evidence import (VERDICT_GRAMMAR, anchor, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,
-                          number_sentences, parse_reply, short_answer_gap, verdict_confidence)
+                          led_by_short, number_sentences, parse_reply, short_answer_gap, short_line_confidence,
+                          verdict_confidence)
 from rag.generation import ChatClient
 from rag.text import names
 from rag.types import Hit
@@ -86,12 +87,37 @@ def test_the_short_line_is_read_once_it_has_ended() -> None:
     ("The mayor", "Who is the mayor of Brest?", "repeats"),  # the asked name is not in the passage
     ("Jean Dupont", "Who is the mayor of Brest?", "not in"),  # a name from elsewhere
     ("180 km/h", "How strong were the winds in Brest?", "not in"),
+    ("2", "How many ports closed?", ""),  # spelled out in the passage: "two ports"
+    ("3", "How many ports closed?", "not in"),
     (None, "How strong were the winds in Brest?", ""),  # no short line: no evidence either way
 ])
 def test_a_short_answer_that_repeats_the_question_or_is_not_in_its_evidence_does_not_answer(
         short: str | None, question: str, gap: str) -> None:
-    found = short_answer_gap(short, question, BREST[1])
+    found = short_answer_gap(short, question, BREST[1] + " Two ports closed.")
     assert (gap in found) if gap else found == ""
+
+
+def test_the_short_answer_probability_is_the_geometric_mean_of_its_own_tokens() -> None:
+    line = [("4", [("4", -0.1)]), ("\n", [("\n", 0.0)]), ("Short", [("Short", 0.0)]), (":", [(":", 0.0)]),
+            (" Anne", [(" Anne", math.log(0.9)), (" The", math.log(0.05))]),
+            (" Morel", [(" Moreau", math.log(0.5)), (" Morel", math.log(0.4))]), ("\n", [("\n", -3.0)])]
+    assert short_line_confidence(line) == pytest.approx(math.sqrt(0.9 * 0.4))  # the choice line and "\n" do not count
+    forced = line[:5] + [(" Morel", [(" Moreau", math.log(0.5)), (" Martin", math.log(0.2))])] + line[6:]
+    assert short_line_confidence(forced) == pytest.approx(math.sqrt(0.9 * 0.2))  # unlisted: at most the least listed
+    assert short_line_confidence(line[:-1]) is None  # the line has not ended
+    assert short_line_confidence([("4", [("4", -0.1)]), ("\n", [])]) is None  # no short line
+
+
+@pytest.mark.parametrize(("answer", "short", "shown"), [
+    ("The mayor is Anne Morel.", "Anne Morel", "The mayor is Anne Morel."),
+    ("Winds reached 140 km/h.", "Anne Morel", "Anne Morel. Winds reached 140 km/h."),  # drifted: led by the short
+    ("Six boats sank.", "6", "Six boats sank."),  # a number spelled out is said
+    ("", "Anne Morel.", "Anne Morel."),
+    ("The mayor spoke.", None, "The mayor spoke."),
+])
+def test_an_answer_line_that_leaves_out_what_the_short_answer_adds_is_led_by_it(
+        answer: str, short: str | None, shown: str) -> None:
+    assert led_by_short(answer, short, "Who is the mayor of Brest?") == shown
 
 
 def test_a_reply_without_a_choice_line_cites_the_sentences_that_back_it() -> None:
@@ -160,9 +186,10 @@ def test_a_word_that_only_opens_a_sentence_is_no_name_but_a_subject_is() -> None
 class ScriptedChat(ChatClient):
     """A chat client that replays one reply with the given first-token alternatives (no server)."""
 
-    def __init__(self, reply: str, first_token: list[tuple[str, float]]) -> None:
+    def __init__(self, reply: str, first_token: list[tuple[str, float]], p_later: float = 1.0) -> None:
         super().__init__("scripted", "scripted", "http://127.0.0.1:9/v1", "unused", timeout=1)
         self.reply, self.first_token, self.closed = reply, first_token, False
+        self.later = math.log(p_later)  # every later token's probability
 
     def stream(self, messages, max_tokens, temperature=0.0, usage=None, stop=None, grammar=None,  # type: ignore[no-untyped-def]
                top_logprobs=0) -> Iterator[str]:
@@ -170,7 +197,7 @@ class ScriptedChat(ChatClient):
         try:
             for i, piece in enumerate(self.reply.split(" ")):
                 if usage is not None:
-                    usage.tokens.append((piece, self.first_token if i == 0 else [(piece, 0.0)]))
+                    usage.tokens.append((piece, self.first_token if i == 0 else [(piece, self.later)]))
                     usage.prompt_tokens = 100
                 yield piece if i == 0 else " " + piece
         finally:
@@ -268,6 +295,25 @@ def test_the_citation_moves_to_the_shown_sentence_that_holds_the_short_answer() 
     assert [s.n for s in anchor("Brest", "Which port closed?", [numbered[2]], numbered)] == [3]  # the pick wins ties
     assert anchor("the mayor", "Who is the mayor?", [numbered[2]], numbered) == []
     assert anchor("Jean Dupont", "Who is the mayor?", [numbered[2]], numbered) == []
+
+
+def test_a_drifting_answer_line_is_shown_after_the_short_answer_both_cited() -> None:
+    chat = ScriptedChat("4\nShort: Anne Morel\nAnswer: Winds reached 140 km/h.",
+                        [("4", math.log(0.9)), ("none", math.log(0.1))])
+    answer = engine(chat).answer("Who is the mayor of Brest?")
+    assert answer.text == "Anne Morel [1]. Winds reached 140 km/h [1]."
+    assert answer.short_confidence == pytest.approx(1.0)  # every scripted token after the first is certain
+
+
+def test_a_short_answer_written_unsurely_is_refused_before_anything_is_streamed() -> None:
+    reply = "4\nShort: Anne Morel\nAnswer: The mayor is Anne Morel."
+    guessing = ScriptedChat(reply, [("4", math.log(0.9)), ("none", math.log(0.1))], p_later=0.3)
+    strict = engine(guessing).model_copy(update={"min_short_confidence": 0.5})
+    streamed = list(strict.stream("Who is the mayor of Brest?"))
+    assert streamed[:-1] == [] and streamed[-1].refused and streamed[-1].short_confidence == pytest.approx(0.3)
+    sure = ScriptedChat(reply, [("4", math.log(0.9)), ("none", math.log(0.1))], p_later=0.9)
+    answer = engine(sure).model_copy(update={"min_short_confidence": 0.5}).answer("Who is the mayor of Brest?")
+    assert not answer.refused and answer.text == "The mayor is Anne Morel [1]."
 
 
 def test_an_answer_that_only_restates_the_question_shows_the_chosen_sentence() -> None:

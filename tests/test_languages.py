@@ -52,7 +52,7 @@ def local_engine(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
     """Reading and answering in the article's language, not the refusal thresholds: those were set on
     English questions, and the French ferry question's second look (0.76) sits just under 0.8."""
     engine = make_engine(tmp_path_factory.mktemp("languages"), "local")
-    engine.configure(min_confidence=0.0, min_verification=0.0)
+    engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0)
     return engine
 
 

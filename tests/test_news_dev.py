@@ -97,9 +97,19 @@ def test_the_sweep_refuses_below_either_threshold_and_scores_wrong_answers_doubl
             _row(False, True, 0.6, None)]  # no second look made: only the first threshold applies
     assert [outcome(r) for r in rows] == ["right", "wrong", "wrong", "right"]
     assert [outcome(r, 0.4, 0.5) for r in rows] == ["right", "refused", "refused", "right"]
-    table = {(t["threshold"], t["verification"]): t for t in sweep(rows, (0.0, 0.4), (0.0, 0.5))}
+    table = {(t["threshold"], t["verification"]): t for t in sweep(rows, (0.0, 0.4), (0.0, 0.5), (0.0,))}
     assert table[0.0, 0.0]["score"] == 2 - 2 * 2 and table[0.4, 0.5]["score"] == 2 + 1
     assert table[0.4, 0.5]["false_refusals"] == 1 and table[0.4, 0.5]["wrong_share"] == 0.0
+
+
+def test_an_answer_whose_short_form_was_written_unsurely_is_refused_at_the_third_threshold() -> None:
+    from eval.bench.news import outcome, sweep
+
+    guessed = {**_row(True, False, 0.9, 0.9), "short_confidence": 0.3}  # a near-miss, confidently picked
+    known = {**_row(False, True, 0.9, 0.9), "short_confidence": 0.95}
+    assert [outcome(r, 0.0, 0.0, 0.5) for r in (guessed, known)] == ["refused", "right"]
+    table = {t["short"]: t for t in sweep([guessed, known], (0.0,), (0.0,), (0.0, 0.5))}
+    assert table[0.0]["score"] == 1 - 2 and table[0.5]["score"] == 2
 
 
 def test_an_answer_the_short_answer_check_flags_counts_as_refused_in_the_sweep() -> None:
@@ -120,10 +130,10 @@ def test_a_threshold_pair_that_wins_by_noise_does_not_move_the_default() -> None
     # Forty questions where the configured pair and a looser one tie, then one where the looser pair
     # keeps a right answer the configured pair refuses: the best pair wins, but by one question.
     tie = [_row(False, True, 0.9, 0.9)] * 20 + [_row(True, False, 0.1, 0.1)] * 20
-    close = threshold_choice(tie + [_row(False, True, 0.6, 0.5)], configured=(0.5, 0.8))
+    close = threshold_choice(tie + [_row(False, True, 0.6, 0.5)], configured=(0.5, 0.8, 0.0))
     assert close["best_score"] == close["configured_score"] + 1
     assert 0.5 < close["p_better"] < 0.9 and not close["switch"]
 
     # Many answers only the looser pair keeps, all right: the data is sure, the default moves.
-    clear = threshold_choice(tie + [_row(False, True, 0.6, 0.5)] * 30, configured=(0.5, 0.8))
+    clear = threshold_choice(tie + [_row(False, True, 0.6, 0.5)] * 30, configured=(0.5, 0.8, 0.0))
     assert clear["best"][1] < 0.8 and clear["p_better"] == 1.0 and clear["switch"]

@@ -8,9 +8,9 @@ from ui.render import answer_markdown, document_rows
 
 def test_the_chat_shows_how_sure_the_answerer_was() -> None:
     sure = Answer(text="It closed [1].", refused=False, backend="local", model="qwen", confidence=0.87,
-                  verification=0.91)
+                  verification=0.91, short_confidence=0.93)
     assert answer_markdown(sure) == ("It closed [[1]](#src-1).\n\n"
-                                     "<small class='meta'>local · qwen · confidence 0.87 · second look 0.91</small>")
+                                     "<small class='meta'>local · qwen · confidence 0.87 · second look 0.91 · short answer 0.93</small>")
     unmeasured = Answer(text="It closed [1].", refused=False, backend="openai", model="m", confidence=None)
     assert answer_markdown(unmeasured) == "It closed [[1]](#src-1).\n\n<small class='meta'>openai · m</small>"
 

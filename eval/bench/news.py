@@ -86,7 +86,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     # On the tuning half the threshold is applied afterwards (``sweep``): answers are kept whatever their
     # confidence. The report half runs as users get it, with the configured thresholds.
     thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
-                   "check_short_answer": False} if half == "tune" else {})
+                   "min_short_confidence": 0.0, "check_short_answer": False} if half == "tune" else {})
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
@@ -112,25 +112,27 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     rows = {name: [checkpoint.get(name, item.id) for item in items] for name in pipelines}
     used = thresholds_of(settings, llm)
     out: dict[str, object] = {"half": half, "questions": len(items), "backend": llm,
-                              "min_confidence": used[0], "min_verification": used[1], "articles": len(
+                              "min_confidence": used[0], "min_verification": used[1],
+                              "min_short_confidence": used[2], "articles": len(
         list(Path(folder).glob("*.jsonl"))), "load_before": load_before, "load_after": machine.load()}
     for name, results in rows.items():
         out[name] = summarise(results)
     out["sweep"] = sweep(rows["ours"])
     if half == "tune":  # only there are answers kept whatever their confidence, so the sweep is complete
-        confidence, verification = thresholds_of(Settings(llm=llm), llm)  # what users get, not this run's zeros
-        out["threshold_choice"] = threshold_choice(rows["ours"], (confidence, verification or 0.0))
+        confidence, verification, short = thresholds_of(Settings(llm=llm), llm)  # what users get, not this run's zeros
+        out["threshold_choice"] = threshold_choice(rows["ours"], (confidence, verification or 0.0, short or 0.0))
     out["retrieval"] = recall
     out["facts_read"] = facts_read
     return out
 
 
-def thresholds_of(settings, llm: str) -> tuple[float, float | None]:  # type: ignore[no-untyped-def]
-    """The refusal thresholds ``llm`` answers under: (confidence, second look or None when none is made)."""
+def thresholds_of(settings, llm: str) -> tuple[float, float | None, float | None]:  # type: ignore[no-untyped-def]
+    """The refusal thresholds ``llm`` answers under: (confidence, second look, short answer's probability),
+    None for a signal that backend does not measure."""
     if llm == "extractive":
-        return settings.extractive_min_confidence, None
+        return settings.extractive_min_confidence, None, None
     return settings.min_confidence, (settings.min_verification if settings.verify_evidence and llm == "local"
-                                     else None)
+                                     else None), settings.min_short_confidence
 
 
 class Checkpoint:
@@ -194,17 +196,19 @@ def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untype
             "confidence": getattr(answer, "confidence", None),
             "verification": getattr(answer, "verification", None),
             "short": getattr(answer, "short", None), "short_gap": getattr(answer, "short_gap", ""),
+            "short_confidence": getattr(answer, "short_confidence", None),
             "first_token_s": timed["first_token_s"],
             "total_s": timed["total_s"], "prompt_tokens": timed["prompt_tokens"], "text": timed["text"],
             "quotes": [c.quote for c in getattr(answer, "citations", [])]}
 
 
-def outcome(row: dict, threshold: float = 0.0, verification: float = 0.0) -> str:  # type: ignore[type-arg]
+def outcome(row: dict, threshold: float = 0.0, verification: float = 0.0,  # type: ignore[type-arg]
+            short: float = 0.0) -> str:
     """right (answerable: facts + gold cited), refused, wrong (answered, but wrong or unanswerable),
-    had the answer been refused below these confidence and second-look thresholds, or by the short-answer
-    check (recorded on the tuning half, where it does not refuse)."""
-    refused = (row["refused"] or (row["confidence"] is not None and row["confidence"] < threshold)
-               or (row.get("verification") is not None and row["verification"] < verification)
+    had the answer been refused below these confidence, second-look and short-answer probability
+    thresholds, or by the short-answer check (recorded on the tuning half, where it does not refuse)."""
+    refused = (row["refused"] or _below(row.get("confidence"), threshold)
+               or _below(row.get("verification"), verification) or _below(row.get("short_confidence"), short)
                or bool(row.get("short_gap")))
     if row["unanswerable"]:
         return "refused" if refused else "wrong"
@@ -234,43 +238,53 @@ def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
     }
 
 
-CONFIDENCE_STEPS = (0.0, 0.2, 0.3, 0.4, 0.5)
-VERIFICATION_STEPS = tuple(t / 10 for t in range(10))
+def _below(signal: float | None, threshold: float) -> bool:
+    return signal is not None and signal < threshold
+
+
+CONFIDENCE_STEPS = (0.0, 0.25)
+VERIFICATION_STEPS = tuple(t / 20 for t in range(0, 19))
+SHORT_STEPS = tuple(t / 20 for t in range(0, 19))
+Thresholds = tuple[float, float, float]  # the choice's confidence, the second look's P(yes), the short answer's probability
 
 
 def sweep(rows: list[dict], confidences: Sequence[float] = CONFIDENCE_STEPS,  # type: ignore[type-arg]
-          verifications: Sequence[float] = VERIFICATION_STEPS) -> list[dict]:  # type: ignore[type-arg]
-    """For each pair of thresholds (the choice's confidence, the second look's P(yes)): right, refused
-    unanswerable, wrong answers, and ``score`` = right + refused unanswerable - 2 x wrong, the figure
-    the thresholds are chosen by on the tuning half (a wrong answer costs more than a refusal)."""
+          verifications: Sequence[float] = VERIFICATION_STEPS,
+          shorts: Sequence[float] = SHORT_STEPS) -> list[dict]:  # type: ignore[type-arg]
+    """For each triple of thresholds (the choice's confidence, the second look's P(yes), the short
+    answer's probability): right, refused unanswerable, wrong answers, and ``score`` = right + refused
+    unanswerable - 2 x wrong, the figure the thresholds are chosen by on the tuning half (a wrong
+    answer costs more than a refusal)."""
     table = []
     for threshold in confidences:
         for verification in verifications:
-            outcomes = [(r["unanswerable"], outcome(r, threshold, verification)) for r in rows]
-            answered = sum(o != "refused" for _, o in outcomes)
-            wrong = sum(o == "wrong" for _, o in outcomes)
-            right = sum(o == "right" for u, o in outcomes if not u)
-            refused = sum(o == "refused" for u, o in outcomes if u)
-            table.append({"threshold": threshold, "verification": verification, "right": right,
-                          "unanswerable_refused": refused,
-                          "false_refusals": sum(o == "refused" for u, o in outcomes if not u),
-                          "wrong": wrong, "wrong_share": round(wrong / answered, 3) if answered else 0.0,
-                          "score": sum(_score(r, threshold, verification) for r in rows)})
+            for short in shorts:
+                outcomes = [(r["unanswerable"], outcome(r, threshold, verification, short)) for r in rows]
+                answered = sum(o != "refused" for _, o in outcomes)
+                wrong = sum(o == "wrong" for _, o in outcomes)
+                right = sum(o == "right" for u, o in outcomes if not u)
+                refused = sum(o == "refused" for u, o in outcomes if u)
+                table.append({"threshold": threshold, "verification": verification, "short": short,
+                              "right": right, "unanswerable_refused": refused,
+                              "false_refusals": sum(o == "refused" for u, o in outcomes if not u),
+                              "wrong": wrong, "wrong_share": round(wrong / answered, 3) if answered else 0.0,
+                              "score": sum(_score(r, threshold, verification, short) for r in rows)})
     return table
 
 
+SWEEP_SHOWN = 15  # rows of the sweep the markdown shows, best first (the JSON has them all)
 SWITCH_CONFIDENCE = 0.9  # move the default only when the tuning data is this sure the new pair is better
 
 
-def threshold_choice(rows: list[dict], configured: tuple[float, float], draws: int = 2000,  # type: ignore[type-arg]
+def threshold_choice(rows: list[dict], configured: Thresholds, draws: int = 2000,  # type: ignore[type-arg]
                      seed: int = 0) -> dict[str, object]:
-    """The sweep's best pair against the configured one, and how sure these questions are of it: the
+    """The sweep's best thresholds against the configured ones, and how sure these questions are of it: the
     share of bootstrap resamples (questions drawn with replacement, both pairs scored on the same draw)
     in which the best pair scores higher. On ~100 questions the best pair often wins by noise: 0.4 / 0.4
     beat 0.25 / 0.8 by 46 to 40 on the tuning data, yet in only 71% of resamples, and lost 8 to 18 on
     the report half. So the default moves only at ``SWITCH_CONFIDENCE``."""
     best = max(sweep(rows), key=lambda r: r["score"])
-    pair = (float(best["threshold"]), float(best["verification"]))
+    pair = (float(best["threshold"]), float(best["verification"]), float(best["short"]))
     configured_score = sum(_score(r, *configured) for r in rows)
     gain = [_score(r, *pair) - _score(r, *configured) for r in rows]
     draw = random.Random(seed)
@@ -281,9 +295,9 @@ def threshold_choice(rows: list[dict], configured: tuple[float, float], draws: i
             "switch": p_better >= SWITCH_CONFIDENCE}
 
 
-def _score(row: dict, threshold: float, verification: float) -> int:  # type: ignore[type-arg]
+def _score(row: dict, threshold: float, verification: float, short: float = 0.0) -> int:  # type: ignore[type-arg]
     """One question's share of ``sweep``'s score: +1 right or refused unanswerable, -2 wrong."""
-    result = outcome(row, threshold, verification)
+    result = outcome(row, threshold, verification, short)
     return -2 if result == "wrong" else int(result == "right" or (result == "refused" and row["unanswerable"]))
 
 
@@ -300,11 +314,12 @@ def markdown(figures: dict) -> str:  # type: ignore[type-arg]
         rows.append(f"| {name} | {s['right_and_gold_cited']}/{a} | {s['facts']}/{a} | {s['false_refusals']}/{a} | "
                     f"{s['unanswerable_refused']}/{u} | {s['wrong_but_cited']}/{answered} | {s['gold_retrieved']}/{a} | "
                     f"{_seconds(s['ttft_p50_s'])} | {_seconds(s['total_p50_s'])} | {s['prompt_tokens_mean']} |")
-    sweep_rows = ["| confidence ≥ | second look ≥ | right | false refusals | unanswerable refused "
-                  "| wrong (share of answers) | score |", "|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in figures.get("sweep", []):
-        sweep_rows.append(f"| {row['threshold']:.2f} | {row.get('verification', 0):.1f} | {row['right']} | "
-                          f"{row['false_refusals']} | {row['unanswerable_refused']} | {row['wrong']} "
+    sweep_rows = ["| confidence ≥ | second look ≥ | short answer ≥ | right | false refusals | unanswerable refused "
+                  "| wrong (share of answers) | score |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    table = figures.get("sweep", [])
+    for row in sorted(table, key=lambda r: -r.get("score", 0))[:SWEEP_SHOWN]:
+        sweep_rows.append(f"| {row['threshold']:.2f} | {row.get('verification', 0):.2f} | {row.get('short', 0):.2f} "
+                          f"| {row['right']} | {row['false_refusals']} | {row['unanswerable_refused']} | {row['wrong']} "
                           f"({row['wrong_share']:.1%}) | {row.get('score', '')} |")
     recall_rows = ["| search | " + " | ".join(next(iter(figures.get("retrieval", {"": {}}).values()))) + " |"]
     recall_rows.append("|---|" + "---:|" * (len(recall_rows[0].split("|")) - 3))
@@ -312,9 +327,10 @@ def markdown(figures: dict) -> str:  # type: ignore[type-arg]
         recall_rows.append(f"| {mode} | " + " | ".join(f"{v:.3f}" for v in values.values()) + " |")
     return (f"news_dev, {figures['half']} half ({figures['questions']} questions), {figures['backend']} backend, "
             f"refusal thresholds: confidence {figures.get('min_confidence')}, second look "
-            f"{figures.get('min_verification')}, "
+            f"{figures.get('min_verification')}, short answer {figures.get('min_short_confidence')}, "
             f"{figures['articles']} articles; load {figures['load_before']} -> {figures['load_after']}\n\n"
-            + "\n".join(rows) + "\n\n" + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
+            + "\n".join(rows) + f"\n\nThe threshold sweep, best {SWEEP_SHOWN} of {len(table)} by score:\n\n"
+            + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
             + "\n".join(recall_rows) + _facts_read_line(figures.get("facts_read"))
             + _choice_line(figures.get("threshold_choice")))
 
@@ -329,10 +345,10 @@ def _facts_read_line(facts_read: dict[str, float] | None) -> str:
 def _choice_line(choice: dict | None) -> str:  # type: ignore[type-arg]
     if not choice:
         return ""
-    (bt, bv), (ct, cv) = choice["best"], choice["configured"]
-    verdict = "move the default" if choice["switch"] else "keep the configured pair (too close to call)"
-    return (f"\n\nBest pair {bt:.2f} / {bv:.1f} scores {choice['best_score']} against the configured "
-            f"{ct:.2f} / {cv:.1f}'s {choice['configured_score']}; it scores higher in {choice['p_better']:.0%} "
+    best, configured = ("/".join(f"{t:.2f}" for t in choice[key]) for key in ("best", "configured"))
+    verdict = "move the default" if choice["switch"] else "keep the configured thresholds (too close to call)"
+    return (f"\n\nBest thresholds {best} scores {choice['best_score']} against the configured "
+            f"{configured}'s {choice['configured_score']}; it scores higher in {choice['p_better']:.0%} "
             f"of bootstrap resamples of these questions: {verdict}")
 
 
