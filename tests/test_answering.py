@@ -198,14 +198,22 @@ def test_local_model_cannot_choose_a_sentence_it_was_not_given(local_engine: New
 
 @pytest.mark.slow
 def test_local_answers_carry_the_confidence_they_were_given(local_engine: NewsRAG) -> None:
-    # Both figures a user sees are there; the second look, which reads the sentences holding the short
-    # answer, is the one that tells the seeds' question from one they do not answer (the choice token's
-    # confidence stopped doing so once the reply carried a short answer: README, news_dev).
-    answered = local_engine.ask("Which French president hosted Trump and Zelensky in Paris?")
-    refused = local_engine.ask("Who won the 2022 football World Cup final?")
-    assert answered.confidence is not None and refused.confidence is not None
-    assert answered.verification is not None and refused.verification is not None
-    assert answered.verification > refused.verification + 0.3
+    # Every figure a user sees is there, and an answer is refused exactly when one of them is below its
+    # threshold (or the short answer has a gap). With nothing refusing, the second look, which reads
+    # the sentences holding the short answer, tells the seeds' question from one they do not answer.
+    settings = local_engine.settings
+    questions = ("Which French president hosted Trump and Zelensky in Paris?", "Who won the 2022 football World Cup final?")
+    for answer in (local_engine.ask(q) for q in questions):
+        assert answer.confidence is not None and answer.short_confidence is not None, answer
+        below = (bool(answer.short_gap) or answer.short_confidence < settings.min_short_confidence
+                 or (answer.verification is not None and answer.verification < settings.min_verification))
+        assert answer.refused == below, answer
+        assert answer.refused or answer.verification is not None
+    reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0,
+                                                            "min_short_confidence": 0.0, "check_short_answer": False})
+    answered, unanswerable = (reader.answer(q) for q in questions)
+    assert answered.verification is not None and unanswerable.verification is not None
+    assert answered.verification > unanswerable.verification + 0.3
 
 
 @pytest.mark.slow
