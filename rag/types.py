@@ -83,7 +83,7 @@ class Answer:
     short: str | None = None
     short_gap: str = ""
     # How probable the model found its own short answer (geometric mean of its tokens' probabilities);
-    # None when not measured. Recorded, not (yet) used to refuse.
+    # None when not measured. Below RAG_MIN_SHORT_CONFIDENCE the answer is a refusal.
     short_confidence: float | None = None
 
     def passage_of(self, citation: Citation) -> Hit | None:
