@@ -44,6 +44,18 @@ def test_other_settings_prompts_or_questions_start_a_fresh_checkpoint(tmp_path: 
     assert run_key(Settings(data_dir=tmp_path / "one"), str(questions)) != base
 
 
+def test_a_changed_engine_starts_a_fresh_checkpoint(tmp_path: Path) -> None:
+    """Rows answered by yesterday's code must not be resumed as today's figures."""
+    questions, code = tmp_path / "q.jsonl", tmp_path / "rag"
+    questions.write_text('{"id": "a", "question": "Who?"}\n', encoding="utf-8")
+    code.mkdir()
+    (code / "answering.py").write_text("THRESHOLD = 0.5\n", encoding="utf-8")
+    base = run_key(Settings(data_dir=tmp_path), str(questions), code)
+    assert run_key(Settings(data_dir=tmp_path), str(questions), code) == base
+    (code / "answering.py").write_text("THRESHOLD = 0.6\n", encoding="utf-8")
+    assert run_key(Settings(data_dir=tmp_path), str(questions), code) != base
+
+
 def test_facts_within_reach_counts_what_the_search_found_and_what_the_model_reads(seeded_engine) -> None:  # type: ignore[no-untyped-def]
     from eval.bench.news import facts_within_reach
     from eval.dataset import EvalItem

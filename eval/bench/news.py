@@ -161,14 +161,17 @@ class Checkpoint:
         return row
 
 
-def run_key(settings, dataset: str) -> str:  # type: ignore[no-untyped-def]
-    """Digest of what decides the answers: every setting but where the index lives, the prompts (a
-    changed prompt must not resume a run made with the old one), and the questions."""
+def run_key(settings, dataset: str, code: Path | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Digest of what decides the answers: every setting but where the index lives, the prompts and the
+    engine's code (a run made with other ones must not be resumed as if it were this one), and the
+    questions."""
     from rag import prompts
 
     fields = settings.model_dump(mode="json", exclude={"data_dir"})
     wording = {name: value for name, value in vars(prompts).items() if name.isupper()}
+    sources = sorted((code or Path(prompts.__file__).parent).glob("*.py"))
     blob = (json.dumps([fields, wording], sort_keys=True, default=str)
+            + "".join(path.read_text(encoding="utf-8") for path in sources)
             + Path(dataset).read_text(encoding="utf-8"))
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
