@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.context import Source
-from rag.text import content_words, numbers, split_sentences, spelled_numbers
+from rag.text import STOPWORDS, content_words, numbers, split_sentences, spelled_numbers
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
@@ -254,13 +254,16 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
     return f"{short.strip().rstrip('.')}. {answer}" if answer.strip() else short.strip()
 
 
-def short_line_confidence(tokens: Sequence[tuple[str, Sequence[tuple[str, float]]]]) -> float | None:
+def short_line_confidence(tokens: Sequence[tuple[str, Sequence[tuple[str, float]]]],
+                          shown: str = "") -> float | None:
     """How probable the model found its own short answer: the geometric mean of its tokens'
     probabilities (length-normalised, so a long answer is not penalised for its length). None when the
     reply has no complete ``Short:`` line or the server sent no probabilities.
 
     A token the grammar forced outside the listed alternatives counts at the least listed probability,
-    an upper bound on its own."""
+    an upper bound on its own. A token's probability includes its alternatives that start another way
+    ``shown`` (the sentences the model read) names the same thing (``same_name_forms``): a model torn
+    between "Emmanuel" and "Macron" is not unsure who hosted the talks."""
     text, spans = "", []
     for token, alternatives in tokens:
         spans.append((len(text), len(text) + len(token), token, alternatives))
@@ -269,14 +272,72 @@ def short_line_confidence(tokens: Sequence[tuple[str, Sequence[tuple[str, float]
     end = text.find("\n", start + len(_SHORT)) if start >= 0 else -1
     if start < 0 or end < 0:
         return None
-    logprobs = [_token_logprob(token, alternatives) for first, last, token, alternatives in spans
-                if first < end and last > start + len(_SHORT) and token.strip() and alternatives]
+    line = start + len(_SHORT)
+    forms = same_name_forms(text[line:end], shown)
+    logprobs = [_token_logprob(token, alternatives, text[line:max(first, line)].lstrip(), forms)
+                for first, last, token, alternatives in spans
+                if first < end and last > line and token.strip() and alternatives]
     return math.exp(sum(logprobs) / len(logprobs)) if logprobs else None
 
 
-def _token_logprob(token: str, alternatives: Sequence[tuple[str, float]]) -> float:
+def _token_logprob(token: str, alternatives: Sequence[tuple[str, float]], written: str = "",
+                   forms: Iterable[str] = ()) -> float:
+    """The token's log probability plus that of its alternatives which, after what the short line has
+    ``written`` so far, begin one of the ``forms`` naming the same thing."""
     listed = [logprob for alternative, logprob in alternatives if alternative == token]
-    return listed[0] if listed else min(logprob for _, logprob in alternatives)
+    own = listed[0] if listed else min(logprob for _, logprob in alternatives)
+    same = [logprob for alternative, logprob in alternatives
+            if alternative != token and (written + alternative).strip()
+            and any(form.startswith((written + alternative).lstrip()) for form in forms)]
+    return min(0.0, math.log(math.exp(own) + sum(math.exp(logprob) for logprob in same)))
+
+
+def same_name_forms(short: str, shown: str) -> set[str]:
+    """The ways ``shown`` names what ``short`` names, when ``short`` is (part of) a name: every run of
+    capitalised words holding it, from each of its words on. "Macron" in "French President Emmanuel
+    Macron" gives "French President Emmanuel Macron", "President Emmanuel Macron", "Emmanuel Macron" and
+    "Macron". Runs end at punctuation and at stop words ("Trump and Macron" is two names, and so is a
+    headline's "Work With Trump"), so another person of the same sentence is never the same name.
+    Empty for an answer that is no name (a number, a phrase, a script without capitals)."""
+    short = short.strip().rstrip(".")
+    if not short:
+        return set()
+    holding = re.compile(rf"(?<!\w){re.escape(short)}(?!\w)")
+    forms: set[str] = set()
+    for run, starts in _capitalised_runs(shown):
+        found = holding.search(run)
+        if found:
+            forms.update(run[at:] for at in starts if at < found.end())
+    return forms
+
+
+def _capitalised_runs(text: str) -> Iterator[tuple[str, list[int]]]:
+    """Runs of consecutive capitalised words that are not stop words, each with its words' offsets."""
+    words: list[tuple[int, int]] = []  # (start, end) in text, punctuation stripped
+    for match in re.finditer(r"\S+", text):
+        raw = match.group()
+        core = raw.strip(_PUNCTUATION)
+        lead = raw.find(core[:1]) if core else 0
+        capitalised = bool(core) and core[0].isupper() and core.lower() not in STOPWORDS
+        begins_here = not capitalised or (words and (raw[:lead] or text[words[-1][1]:match.start()].strip()))
+        if begins_here and words:
+            yield _run(text, words)
+            words = []
+        if capitalised:
+            words.append((match.start() + lead, match.start() + lead + len(core)))
+            if raw[lead + len(core):]:  # trailing punctuation ends the run
+                yield _run(text, words)
+                words = []
+    if words:
+        yield _run(text, words)
+
+
+def _run(text: str, words: Sequence[tuple[int, int]]) -> tuple[str, list[int]]:
+    first = words[0][0]
+    return text[first:words[-1][1]], [start - first for start, _ in words]
+
+
+_PUNCTUATION = ".,;:!?()[]{}\"'“”‘’«»–—-"
 
 
 def render_sources(sources: Sequence[Source], sentences: Sequence[Sentence], header: callable) -> str:  # type: ignore[valid-type]

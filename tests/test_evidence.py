@@ -12,7 +12,7 @@ from rag.answering import REFUSAL_TEXT, CitedQueryEngine
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
 from rag.evidence import (VERDICT_GRAMMAR, anchor, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,
-                          led_by_short, number_sentences, parse_reply, short_answer_gap, short_line_confidence,
+                          led_by_short, number_sentences, parse_reply, same_name_forms, short_answer_gap, short_line_confidence,
                           verdict_confidence)
 from rag.generation import ChatClient
 from rag.text import names
@@ -106,6 +106,24 @@ def test_the_short_answer_probability_is_the_geometric_mean_of_its_own_tokens() 
     assert short_line_confidence(forced) == pytest.approx(math.sqrt(0.9 * 0.2))  # unlisted: at most the least listed
     assert short_line_confidence(line[:-1]) is None  # the line has not ended
     assert short_line_confidence([("4", [("4", -0.1)]), ("\n", [])]) is None  # no short line
+
+
+def test_alternatives_naming_the_same_thing_count_for_the_short_answer() -> None:
+    """A model torn between "Emmanuel" and "Macron" is sure of who it means; one torn between
+    "Macron" and "Trump" is not, though the passage names both."""
+    shown = "Zelensky met Trump in Paris. The talks were hosted by French President Emmanuel Macron."
+    line = [("1", [("1", 0.0)]), ("\n", [("\n", 0.0)]), ("Short", [("Short", 0.0)]), (":", [(":", 0.0)]),
+            (" Mac", [(" Emmanuel", math.log(0.5)), (" Mac", math.log(0.3)), (" Trump", math.log(0.15))]),
+            ("ron", [("ron", 0.0)]), ("\n", [("\n", 0.0)])]
+    assert short_line_confidence(line, shown) == pytest.approx(math.sqrt(0.8))  # Emmanuel counts, Trump not
+    assert short_line_confidence(line) == pytest.approx(math.sqrt(0.3))  # nothing shown: the token alone
+    full = line[:4] + [(" Emmanuel", [(" Emmanuel", math.log(0.5)), (" Macron", math.log(0.3))]),
+                       (" Macron", [(" Macron", 0.0)]), ("\n", [("\n", 0.0)])]
+    assert short_line_confidence(full, shown) == pytest.approx(math.sqrt(0.8))  # the surname alone, too
+    assert same_name_forms("Macron", shown) == {"French President Emmanuel Macron", "President Emmanuel Macron",
+                                                "Emmanuel Macron", "Macron"}
+    assert same_name_forms("Trump", "Zelensky Wants To Work With Trump, and Macron") == {"Trump"}  # stop words end a name
+    assert same_name_forms("14 years", "Sahra is 14 years old.") == set()  # no name: nothing merges
 
 
 @pytest.mark.parametrize(("answer", "short", "shown"), [
