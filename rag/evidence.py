@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.context import Source
-from rag.text import STOPWORDS, content_words, numbers, split_sentences, spelled_numbers
+from rag.text import STOPWORDS, content_words, coverage, names, numbers, split_sentences, spelled_numbers
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
@@ -76,13 +76,21 @@ def anchor(short: str, question: str, picks: Sequence[Sentence], shown: Sequence
     else the fewest others that do (at most ``MAX_PICKS``, greedily). A small model's choice line
     often names a neighbour of the sentence its answer comes from (on news_dev's tuning half, 20 of 43
     right answers rested on a chosen sentence without the answer), and a citation should quote the
-    sentence that holds the answer. Empty when no shown sentence holds any of it."""
+    sentence that holds the answer. Empty when no shown sentence holds any of it.
+
+    Between sentences holding as much of it, the one whose excerpt names more of the question's names
+    wins, then the model's own choice: the answer is refused when the cited articles do not name what
+    the question asks about (``asks_about_cited``), and "Emmanuel Macron" is held by a sentence of an
+    article that says "President of France" as well as by one that says "French President", which the
+    question says."""
     wanted = added_words(short, question)
     ordered = list(picks) + [s for s in shown if s not in picks]  # the model's own choice wins ties
     words = {id(s): said_words(with_title(s)) for s in ordered}
+    asked = names(question)
+    covered = {id(s): coverage(asked, f"{s.source.hit.title}. {s.source.text}") for s in ordered}
     chosen: list[Sentence] = []
     while wanted and len(chosen) < MAX_PICKS:
-        best = max(ordered, key=lambda s: len(wanted & words[id(s)]), default=None)
+        best = max(ordered, key=lambda s: (len(wanted & words[id(s)]), covered[id(s)]), default=None)
         if best is None or not wanted & words[id(best)]:
             break
         chosen.append(best)

@@ -315,6 +315,19 @@ def test_the_citation_moves_to_the_shown_sentence_that_holds_the_short_answer() 
     assert anchor("Jean Dupont", "Who is the mayor?", [numbered[2]], numbered) == []
 
 
+def test_the_citation_moves_to_the_sentence_holding_the_answer_in_an_article_naming_what_was_asked() -> None:
+    # Both articles hold "Emmanuel Macron"; only the second says "French", which the question asks about.
+    palace = source(1, "Talks at the Elysee", "The meeting took place at Elysee Palace in the presence of the "
+                                              "President of France, Emmanuel Macron.")
+    visit = source(2, "Trump in Paris", "Trump met Zelensky in Paris, alongside host French President "
+                                        "Emmanuel Macron.")
+    numbered = number_sentences([palace, visit])
+    picked = [s for s in numbered if s.source is palace]
+    question = "Which French leader hosted Trump and Zelensky in Paris?"
+    assert [s.source for s in anchor("Emmanuel Macron", question, picked, numbered)] == [visit]
+    assert [s.source for s in anchor("Emmanuel Macron", "Who hosted the talks?", picked, numbered)] == [palace]  # else the pick
+
+
 def test_a_drifting_answer_line_is_shown_after_the_short_answer_both_cited() -> None:
     chat = ScriptedChat("4\nShort: Anne Morel\nAnswer: Winds reached 140 km/h.",
                         [("4", math.log(0.9)), ("none", math.log(0.1))])
