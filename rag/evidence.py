@@ -294,10 +294,13 @@ def _token_logprob(token: str, alternatives: Sequence[tuple[str, float]], writte
     ``written`` so far, begin one of the ``forms`` naming the same thing."""
     listed = [logprob for alternative, logprob in alternatives if alternative == token]
     own = listed[0] if listed else min(logprob for _, logprob in alternatives)
-    same = [logprob for alternative, logprob in alternatives
-            if alternative != token and (written + alternative).strip()
-            and any(form.startswith((written + alternative).lstrip()) for form in forms)]
+    same = [logprob for alternative, logprob in alternatives if alternative != token
+            and _starts_a_form((written + alternative).lstrip(), forms)]
     return min(0.0, math.log(math.exp(own) + sum(math.exp(logprob) for logprob in same)))
+
+
+def _starts_a_form(prefix: str, forms: Iterable[str]) -> bool:
+    return bool(prefix.strip()) and any(form.startswith(prefix) for form in forms)
 
 
 def same_name_forms(short: str, shown: str) -> set[str]:
@@ -327,8 +330,7 @@ def _capitalised_runs(text: str) -> Iterator[tuple[str, list[int]]]:
         core = raw.strip(_PUNCTUATION)
         lead = raw.find(core[:1]) if core else 0
         capitalised = bool(core) and core[0].isupper() and core.lower() not in STOPWORDS
-        begins_here = not capitalised or (words and (raw[:lead] or text[words[-1][1]:match.start()].strip()))
-        if begins_here and words:
+        if words and (not capitalised or raw[:lead]):  # leading punctuation ends the run before it
             yield _run(text, words)
             words = []
         if capitalised:
