@@ -108,6 +108,17 @@ def test_the_short_answer_probability_is_the_geometric_mean_of_its_own_tokens() 
     assert short_line_confidence([("4", [("4", -0.1)]), ("\n", [])]) is None  # no short line
 
 
+def test_a_token_streamed_with_the_next_line_does_not_sink_the_short_answer() -> None:
+    """llama.cpp streams "%", the newline and the grammar's "Answer" as one entry with the
+    probabilities of "Answer" alone: "57%" was refused at 0.08 though the model wrote 5 and 7 surely."""
+    merged = [("3", [("3", -0.1)]), ("\nShort", [("5", math.log(0.4))]), (":", [(":", 0.0)]), (" ", [(" ", 0.0)]),
+              ("5", [("5", math.log(0.8)), ("6", math.log(0.1))]), ("7", [("7", math.log(0.9))]),
+              ("%\nAnswer", [("Answer", math.log(0.95)), ("Third", math.log(0.01))])]
+    assert short_line_confidence(merged) == pytest.approx(math.sqrt(0.8 * 0.9))  # 5 and 7
+    own = merged[:6] + [(".\n", [(".\n", math.log(0.5)), ("\n", math.log(0.4))])]
+    assert short_line_confidence(own) == pytest.approx((0.8 * 0.9 * 0.5) ** (1 / 3))  # its own: it counts
+
+
 def test_alternatives_naming_the_same_thing_count_for_the_short_answer() -> None:
     """A model torn between "Emmanuel" and "Macron" is sure of who it means; one torn between
     "Macron" and "Trump" is not, though the passage names both."""
