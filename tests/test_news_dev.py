@@ -21,7 +21,7 @@ def test_the_set_is_big_enough_and_mixed(items: list[EvalItem]) -> None:
     unanswerable = [i for i in items if i.unanswerable]
     multi = [i for i in items if not i.unanswerable and (len(i.must) >= 2 or len(i.sources) >= 2)]
     assert (len(items), len(unanswerable)) == (188, 46)  # the README's figures: 142 answerable, 46 near-misses
-    assert len(multi) == 60  # two must items or two sources
+    assert len(multi) == 63  # two must items or two sources (some answers are stated in several articles)
     assert len({i.id for i in items}) == len(items)
     assert all(not i.must for i in unanswerable) and all(i.sources for i in items)
 
