@@ -24,7 +24,7 @@ ANSWERED = [  # (question, a fact the answer must state, the article it must cit
 # refuse, which the README reports (news_dev).
 REFUSED = [
     "Whom did Chet Olson defeat when he was reelected mayor of Rochelle, Illinois, the day before the tornado?",
-    # A known miss, the kind behind most wrong answers on news_dev's report half (7 of 28 at the defaults
+    # A known miss, a kind behind several wrong answers on news_dev's report half (8 of 34 at the defaults,
     # chosen on 2026-12-02): the article names a man who helped at the restaurant, and the model names
     # him as its owner, surely (short answer 0.97, second look 0.63: both above their thresholds; the
     # 0.8 second look refused it before). Strict: when it is refused again, this fails and says so.
