@@ -172,7 +172,8 @@ class ChromaStore:
                 yield metadata_dict_to_node(meta, text=text)
 
     def article_texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        """The stored text of these articles (their chunks in order; overlaps repeat a few words)."""
+        """The stored text of these articles, rebuilt from their chunks at their article offsets, so that
+        a hit's ``start``/``end`` index it as they index the article (``join_at_offsets``)."""
         if not doc_ids:
             return {}
         page = self.chunks.get(where={"doc_id": {"$in": list(dict.fromkeys(doc_ids))}},
@@ -180,8 +181,9 @@ class ChromaStore:
         pieces: dict[str, list[tuple[int, str]]] = {}
         for meta, text in zip(page["metadatas"] or [], page["documents"] or []):
             meta = meta or {}
-            pieces.setdefault(str(meta.get("doc_id", "")), []).append((int(meta.get("position", 0) or 0), text or ""))
-        return {doc_id: "\n".join(text for _, text in sorted(parts)) for doc_id, parts in pieces.items()}
+            position = int(meta.get("position", 0) or 0)
+            pieces.setdefault(str(meta.get("doc_id", "")), []).append((_chunk_start(meta, text or ""), position, text or ""))
+        return {doc_id: join_at_offsets(parts) for doc_id, parts in pieces.items()}
 
     def _pages(self, collection, include: list[str], where: dict | None = None) -> Iterator[tuple]:  # type: ignore[no-untyped-def,type-arg]
         offset = 0
@@ -191,6 +193,31 @@ class ChromaStore:
                 return
             yield (page["ids"], *(page[key] for key in include))
             offset += len(page["ids"])
+
+
+def _chunk_start(meta: dict, text: str) -> int | None:  # type: ignore[type-arg]
+    """A stored chunk's article offset (llama-index keeps it in the node's serialised content)."""
+    try:
+        return metadata_dict_to_node(meta, text=text).start_char_idx
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def join_at_offsets(chunks: Sequence[tuple[int | None, int, str]]) -> str:
+    """One article's text from its chunks as ``(article offset, position, text)``: each chunk is laid at
+    its offset, the words neighbouring chunks share written once, a gap (whitespace the splitter left
+    out) kept as spaces. Joining the chunks end to end instead repeats each overlap and shifts every
+    later offset: the second look's window around a chosen sentence slid away from it. Chunks stored
+    without an offset (an index written before they were kept) are joined by a newline, as before."""
+    text = ""
+    for start, _position, chunk in sorted(chunks, key=lambda c: (c[1], c[0] or 0)):
+        if start is None:
+            text += ("\n" if text else "") + chunk
+        elif start >= len(text):
+            text += " " * (start - len(text)) + chunk
+        else:
+            text += chunk[len(text) - start:]
+    return text
 
 
 @dataclass(frozen=True)

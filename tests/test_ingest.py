@@ -52,6 +52,20 @@ def test_hit_offsets_point_into_the_cleaned_article(seeded_engine: NewsRAG) -> N
         assert articles[hit.doc_id].text[hit.start:hit.end] == hit.text
 
 
+def test_the_stored_article_reads_as_the_article_at_its_hits_offsets(seeded_engine: NewsRAG) -> None:
+    # The second look reads a chosen sentence with its neighbours from this text, by the hit's offsets:
+    # chunk overlaps written twice had slid that window away from the sentence in long articles.
+    from rag.loading import load_file
+
+    articles = {a.doc_id: a for path in SEEDS.glob("*.txt") for a in load_file(path, 10**7)}
+    stored = seeded_engine.store.article_texts(list(articles))
+    assert max(doc.chunks for doc in seeded_engine.documents()) > 3  # overlaps to get wrong
+    for doc_id, article in articles.items():
+        assert stored[doc_id].split() == article.text.split()
+    for hit in seeded_engine.search("Notre-Dame reopening in Paris", k=8):
+        assert stored[hit.doc_id][hit.start:hit.end] == hit.text
+
+
 def test_reingesting_unchanged_files_embeds_nothing(tmp_path: Path) -> None:
     engine = engine_for(tmp_path / "data")
     engine.ingest([SEEDS])
