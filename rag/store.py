@@ -178,7 +178,7 @@ class ChromaStore:
             return {}
         page = self.chunks.get(where={"doc_id": {"$in": list(dict.fromkeys(doc_ids))}},
                                include=["metadatas", "documents"])
-        pieces: dict[str, list[tuple[int, str]]] = {}
+        pieces: dict[str, list[tuple[int | None, int, str]]] = {}
         for meta, text in zip(page["metadatas"] or [], page["documents"] or []):
             meta = meta or {}
             position = int(meta.get("position", 0) or 0)
@@ -207,8 +207,8 @@ def join_at_offsets(chunks: Sequence[tuple[int | None, int, str]]) -> str:
     """One article's text from its chunks as ``(article offset, position, text)``: each chunk is laid at
     its offset, the words neighbouring chunks share written once, a gap (whitespace the splitter left
     out) kept as spaces. Joining the chunks end to end instead repeats each overlap and shifts every
-    later offset: the second look's window around a chosen sentence slid away from it. Chunks stored
-    without an offset (an index written before they were kept) are joined by a newline, as before."""
+    later offset: the second look's window around a chosen sentence slid away from it. A chunk whose
+    offset cannot be read follows the text after a newline."""
     text = ""
     for start, _position, chunk in sorted(chunks, key=lambda c: (c[1], c[0] or 0)):
         if start is None:
