@@ -82,6 +82,20 @@ def test_other_articles_naming_the_question_subject_are_listed_for_review() -> N
     assert check.check_item(item, archive).related == ["cnn_00001.jsonl"]  # not the source, not the tornado
 
 
+def test_related_articles_that_mention_every_must_fact_are_marked_as_possible_sources() -> None:
+    archive = {"cnn_00000.jsonl": "Christian Benteke scored a hat-trick as Aston Villa drew 3-3 with QPR.",
+               "cnn_00001.jsonl": "Benteke's late free-kick completed his hat-trick for Aston Villa against QPR.",
+               "cnn_00002.jsonl": "Aston Villa face QPR on Tuesday; Tim Sherwood wants goals.",
+               "cnn_00003.jsonl": "Benteke scored twice for Aston Villa against QPR."}
+    item = EvalItem("f", "Who scored a hat-trick to earn Aston Villa a draw against QPR?", must=("Benteke", "hat-trick"),
+                    sources=("cnn_00000.jsonl",), answer="Christian Benteke.")
+    report = check.check_item(item, archive)
+    assert set(report.related) == {"cnn_00001.jsonl", "cnn_00002.jsonl", "cnn_00003.jsonl"}
+    assert report.stating == ["cnn_00001.jsonl"]  # names the subject and every fact; the others miss one
+    unanswerable = EvalItem("g", "How many fans watched Aston Villa draw with QPR?", unanswerable=True)
+    assert check.check_item(unanswerable, archive).stating == []  # no facts to state
+
+
 # --- the threshold sweep the README's choice comes from --------------------------------------------------
 def _row(unanswerable: bool, right: bool, confidence: float, verification: float | None) -> dict:  # type: ignore[type-arg]
     return {"unanswerable": unanswerable, "refused": False, "facts": right, "gold_cited": right,

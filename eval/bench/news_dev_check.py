@@ -12,7 +12,9 @@ Hard problems (exit status 1):
 
 For a human to review, each question lists the OTHER articles that mention most of its distinctive
 names ("also about this"): another article might answer it differently, or (for an unanswerable
-question) might state the detail after all.
+question) might state the detail after all. Those that also mention every ``must`` fact of an
+answerable question are marked: if one states the answer it belongs among the sources, else an answer
+citing it is scored wrong although it is right (five such gaps were found that way on 2026-12-02).
 
 Usage: ``python -m eval.bench.news_dev_check [--dataset PATH] [--quiet]``.
 """
@@ -47,6 +49,7 @@ class ItemReport:
     id: str
     problems: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)  # other articles about the same names
+    stating: list[str] = field(default_factory=list)  # those of them that mention every must fact too
 
 
 def source_name(index: int) -> str:
@@ -75,8 +78,12 @@ def load_archive(n: int = ARCHIVE_SIZE) -> dict[str, str]:
 
 def missing_musts(item: EvalItem, archive: Mapping[str, str]) -> list[str]:
     """The ``must`` items none of whose alternatives is mentioned in the union of the item's sources."""
-    text = "\n".join(archive.get(source, "") for source in item.sources)
-    return [must for must in item.must if not any(mentions(text, alt) for alt in must.split("|") if alt.strip())]
+    return unmet_musts(item.must, "\n".join(archive.get(source, "") for source in item.sources))
+
+
+def unmet_musts(musts: Sequence[str], text: str) -> list[str]:
+    """The ``must`` items (``"a|b"``: either alternative) none of whose alternatives ``text`` mentions."""
+    return [must for must in musts if not any(mentions(text, alt) for alt in must.split("|") if alt.strip())]
 
 
 def question_names(question: str) -> set[str]:
@@ -144,6 +151,8 @@ def check_item(item: EvalItem, archive: Mapping[str, str],
         report.problems.append("unanswerable question with must items")
     if related:
         report.related = related_articles(item, words if words is not None else article_words(archive))
+        if item.must and not item.unanswerable:
+            report.stating = [name for name in report.related if not unmet_musts(item.must, archive[name])]
     return report
 
 
@@ -162,7 +171,9 @@ def summary(items: Sequence[EvalItem], reports: Sequence[ItemReport]) -> str:
     return (f"{len(items)} questions: {len(answerable)} answerable ({len(multi)} with 2+ must items or sources), "
             f"{len(items) - len(answerable)} unanswerable; {len(articles)} distinct source articles\n"
             f"hard problems: {sum(len(r.problems) for r in reports)} in {len(bad)} questions; "
-            f"questions with other related articles to review: {sum(bool(r.related) for r in reports)}")
+            f"questions with other related articles to review: {sum(bool(r.related) for r in reports)}, "
+            f"{sum(bool(r.stating) for r in reports)} of them with articles mentioning every must fact "
+            f"({sum(len(r.stating) for r in reports)} articles)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             kind = "unanswerable" if item.unanswerable else "answerable"
             print(f"{item.id} ({kind}) {item.question}")
             for name in report.related:
-                print(f"    also about this: {name}")
+                marked = " (mentions every must fact: a source?)" if name in report.stating else ""
+                print(f"    also about this: {name}{marked}")
     print(summary(items, reports))
     return 1 if any(r.problems for r in reports) else 0
 
