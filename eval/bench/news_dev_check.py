@@ -15,13 +15,17 @@ names ("also about this"): another article might answer it differently, or (for 
 question) might state the detail after all. Those that also mention every ``must`` fact of an
 answerable question are marked: if one states the answer it belongs among the sources, else an answer
 citing it is scored wrong although it is right (five such gaps were found that way on 2026-12-02).
+A reader's verdicts are kept in ``news_dev_reviewed.jsonl`` (question, article, ``states``/``partial``/
+``not``, the reason and the sentence): a reviewed article is not marked again, and one reviewed as
+stating the answer must be among the question's sources (a hard problem otherwise).
 
-Usage: ``python -m eval.bench.news_dev_check [--dataset PATH] [--quiet]``.
+Usage: ``python -m eval.bench.news_dev_check [--dataset PATH] [--reviews PATH] [--quiet]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -37,6 +41,7 @@ from eval.metrics import mentions
 ARCHIVE_SIZE = 2000
 RESERVED = HALUEVAL_RESERVED["summarization"]  # HaluEval lines kept for held-out checks: never a source
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "datasets" / "news_dev.jsonl"
+DEFAULT_REVIEWS = DEFAULT_DATASET.with_name("news_dev_reviewed.jsonl")
 SOURCE_NAME = re.compile(r"cnn_(\d{5})\.jsonl")
 RELATED_SHARE = 0.75  # an article naming at least this share of a question's names is "about it"
 MAX_RELATED = 8
@@ -49,7 +54,30 @@ class ItemReport:
     id: str
     problems: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)  # other articles about the same names
-    stating: list[str] = field(default_factory=list)  # those of them that mention every must fact too
+    stating: list[str] = field(default_factory=list)  # those of them that mention every must fact, unreviewed
+    reviewed: dict[str, str] = field(default_factory=dict)  # related article -> a reader's verdict on it
+
+
+@dataclass(frozen=True)
+class Review:
+    """A reader's verdict on whether an article states a question's answer (``news_dev_reviewed.jsonl``)."""
+
+    id: str
+    article: str
+    verdict: str  # states | partial (only some asked facts) | not
+    reason: str = ""
+    quote: str = ""
+
+
+Reviews = Mapping[tuple[str, str], Review]
+
+
+def load_reviews(path: Path = DEFAULT_REVIEWS) -> dict[tuple[str, str], Review]:
+    """``{(question id, article): Review}``; empty when the file does not exist."""
+    if not path.exists():
+        return {}
+    reviews = [Review(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {(review.id, review.article): review for review in reviews}
 
 
 def source_name(index: int) -> str:
@@ -132,12 +160,17 @@ def related_articles(item: EvalItem, words: Mapping[str, set[str]], share: float
 
 
 def check_item(item: EvalItem, archive: Mapping[str, str],
-               words: Mapping[str, set[str]] | None = None, related: bool = True) -> ItemReport:
+               words: Mapping[str, set[str]] | None = None, related: bool = True,
+               reviews: Reviews | None = None) -> ItemReport:
     """The hard problems of one item plus (``related``) the other articles about its subject.
 
     ``words`` is ``article_words(archive)``, passed in when many items are checked.
     """
     report = ItemReport(item.id)
+    reviews = reviews or {}
+    report.problems.extend(f"{article} was reviewed as stating the answer but is not a source"
+                           for (qid, article), review in reviews.items()
+                           if qid == item.id and review.verdict == "states" and article not in item.sources)
     for source in item.sources:
         if source_index(source, len(archive) if archive else ARCHIVE_SIZE) is None or source not in archive:
             report.problems.append(f"bad source name {source!r}")
@@ -151,15 +184,19 @@ def check_item(item: EvalItem, archive: Mapping[str, str],
         report.problems.append("unanswerable question with must items")
     if related:
         report.related = related_articles(item, words if words is not None else article_words(archive))
+        report.reviewed = {name: f"reviewed, {reviews[item.id, name].verdict}: {reviews[item.id, name].reason}"
+                           for name in report.related if (item.id, name) in reviews}
         if item.must and not item.unanswerable:
-            report.stating = [name for name in report.related if not unmet_musts(item.must, archive[name])]
+            report.stating = [name for name in report.related if name not in report.reviewed
+                              and not unmet_musts(item.must, archive[name])]
     return report
 
 
-def check_dataset(items: Sequence[EvalItem], archive: Mapping[str, str], related: bool = True) -> list[ItemReport]:
+def check_dataset(items: Sequence[EvalItem], archive: Mapping[str, str], related: bool = True,
+                  reviews: Reviews | None = None) -> list[ItemReport]:
     """One report per item, in dataset order; ``related=False`` skips the (slower) listing of other articles."""
     words = article_words(archive) if related else {}
-    return [check_item(item, archive, words, related) for item in items]
+    return [check_item(item, archive, words, related, reviews) for item in items]
 
 
 def summary(items: Sequence[EvalItem], reports: Sequence[ItemReport]) -> str:
@@ -172,19 +209,21 @@ def summary(items: Sequence[EvalItem], reports: Sequence[ItemReport]) -> str:
             f"{len(items) - len(answerable)} unanswerable; {len(articles)} distinct source articles\n"
             f"hard problems: {sum(len(r.problems) for r in reports)} in {len(bad)} questions; "
             f"questions with other related articles to review: {sum(bool(r.related) for r in reports)}, "
-            f"{sum(bool(r.stating) for r in reports)} of them with articles mentioning every must fact "
-            f"({sum(len(r.stating) for r in reports)} articles)")
+            f"{sum(bool(r.stating) for r in reports)} of them with unreviewed articles mentioning every must fact "
+            f"({sum(len(r.stating) for r in reports)} articles; {sum(len(r.reviewed) for r in reports)} "
+            f"related articles already reviewed)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Check the dataset, print every problem and related article, then a summary; 1 on a hard problem."""
     parser = argparse.ArgumentParser(prog="python -m eval.bench.news_dev_check", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--reviews", type=Path, default=DEFAULT_REVIEWS, help="a reader's verdicts (JSON Lines)")
     parser.add_argument("--quiet", action="store_true", help="print only problems and the summary")
     args = parser.parse_args(argv)
     items = load_dataset(args.dataset)
     archive = load_archive()
-    reports = check_dataset(items, archive)
+    reports = check_dataset(items, archive, reviews=load_reviews(args.reviews))
     for item, report in zip(items, reports, strict=True):
         for problem in report.problems:
             print(f"{item.id}: PROBLEM {problem}")
@@ -192,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             kind = "unanswerable" if item.unanswerable else "answerable"
             print(f"{item.id} ({kind}) {item.question}")
             for name in report.related:
-                marked = " (mentions every must fact: a source?)" if name in report.stating else ""
+                marked = (" (mentions every must fact: a source?)" if name in report.stating
+                          else f" ({report.reviewed[name]})" if name in report.reviewed else "")
                 print(f"    also about this: {name}{marked}")
     print(summary(items, reports))
     return 1 if any(r.problems for r in reports) else 0
