@@ -394,6 +394,38 @@ def news_bench(
     console.print(f"wrote {report.save(out, f'news_{half}_{llm}', figures, _command())}")
 
 
+@bench_app.command("news-rescore")
+def news_rescore(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Stored `rag bench news` results.")],
+    dataset: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="The questions and their sources.")] = (
+        Path(__file__).resolve().parent / "datasets" / "news_dev.jsonl"),
+) -> None:
+    """Score stored `rag bench news` runs again against the dataset's sources as they are now (after an
+    audit added articles that state an answer), in place, without answering again."""
+    import json
+    import time
+
+    from eval.bench import news
+    from eval.bench.news_dev_check import load_archive
+    from eval.dataset import load_dataset
+
+    items = load_dataset(dataset)
+    locate = news.quote_locator(load_archive())
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key, section in data.get("sections", {}).items():
+            if "ours" not in section:
+                continue
+            before = section["ours"]
+            after = news.rescore(section, items, locate)
+            after["rescored"] = {"at": time.strftime("%Y-%m-%d %H:%M:%S %z"), "dataset": dataset.name}
+            data["sections"][key] = after
+            console.print(f"{path.name} {key}: right and cited {before['right_and_gold_cited']} -> "
+                          f"{after['ours']['right_and_gold_cited']}, wrong {before['wrong_but_cited']} -> "
+                          f"{after['ours']['wrong_but_cited']}", highlight=False, markup=False, soft_wrap=True)
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
 @bench_app.command("report")
 def report_cmd(
     out: OUT = DEFAULT_OUT,

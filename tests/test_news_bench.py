@@ -69,3 +69,45 @@ def test_facts_within_reach_counts_what_the_search_found_and_what_the_model_read
     # Only the best sentence of each passage: "Mar-a-Lago" is in the passage, one sentence away.
     best_only = NewsRAG(seeded_engine.settings.model_copy(update={"context_sentences": 0}))
     assert facts_within_reach(best_only, [found, nowhere]) == {"top_k": 4, "passages": 0.5, "excerpts": 0.0}
+
+
+# --- re-scoring stored runs after an audit added sources ---------------------------------------------------
+def _stored(id_: str, quotes: list[str], gold_cited: bool, **extra: object) -> dict:  # type: ignore[type-arg]
+    return {"id": id_, "unanswerable": False, "refused": False, "facts": True, "gold_cited": gold_cited,
+            "gold_retrieved": True, "confidence": 0.9, "verification": 0.9, "short_confidence": 0.9,
+            "first_token_s": 1.0, "total_s": 2.0, "prompt_tokens": 100, "text": "x", "quotes": quotes, **extra}
+
+
+def test_a_stored_answer_citing_an_article_added_to_the_sources_becomes_right() -> None:
+    from eval.bench.news import quote_locator, rescore_row
+
+    archive = {"cnn_00000.jsonl": "Benteke  scored a hat-trick.\nVilla drew 3-3.",
+               "cnn_00001.jsonl": "Benteke's free-kick completed his hat-trick. Villa drew 3-3.",
+               "cnn_00002.jsonl": "Villa drew 3-3."}
+    locate = quote_locator(archive)
+    assert locate("Benteke scored a hat-trick.") == {"cnn_00000.jsonl"}  # spacing ignored
+    sources = ("cnn_00000.jsonl", "cnn_00001.jsonl")  # cnn_00001 added by the audit
+    assert rescore_row(_stored("a", ["Benteke's free-kick completed his hat-trick."], False), sources, locate)["gold_cited"]
+    # a sentence two articles share, one of them not a source, could have been cited from the other
+    assert not rescore_row(_stored("b", ["Villa drew 3-3."], False), sources, locate)["gold_cited"]
+    assert rescore_row(_stored("c", ["Villa drew 3-3."], True), sources, locate)["gold_cited"]  # right stays right
+    # newer rows name their cited articles: those decide
+    named = _stored("d", ["Villa drew 3-3."], False, cited=["cnn_00001.jsonl"])
+    assert rescore_row(named, sources, locate)["gold_cited"]
+    assert not rescore_row({**named, "cited": ["cnn_00002.jsonl"]}, sources, locate)["gold_cited"]
+
+
+def test_rescoring_keeps_the_stored_sweep_grid_and_recounts_right_answers() -> None:
+    from eval.bench.news import quote_locator, rescore, sweep
+    from eval.dataset import EvalItem
+
+    rows = [_stored("a", ["Added source sentence."], False), _stored("b", ["Gold sentence."], True)]
+    stored_sweep = [{k: v for k, v in e.items() if k != "short"} for e in sweep(rows, (0.0,), (0.0, 0.5), (0.0,))]
+    figures = {"ours": {"right_and_gold_cited": 1, "per_question": rows}, "sweep": stored_sweep}
+    items = [EvalItem("a", "Q?", must=("x",), sources=("cnn_00000.jsonl", "cnn_00001.jsonl")),
+             EvalItem("b", "Q?", must=("x",), sources=("cnn_00002.jsonl",))]
+    archive = {"cnn_00001.jsonl": "Added source sentence.", "cnn_00002.jsonl": "Gold sentence."}
+    after = rescore(figures, items, quote_locator(archive))
+    assert after["ours"]["right_and_gold_cited"] == 2 and after["ours"]["wrong_but_cited"] == 0
+    assert [(e["verification"], e["right"]) for e in after["sweep"]] == [(0.0, 2), (0.5, 2)]
+    assert all("short" not in e for e in after["sweep"])  # the older format, kept

@@ -7,6 +7,9 @@
 - ``split``: the questions divided into a tuning half and a report half (every other answerable and
   every other unanswerable question, in file order), so thresholds are chosen on one and reported on
   the other.
+- ``rescore``: a stored run scored again against the dataset's sources as they are now (a reader's
+  audit adds the other articles that state an answer: ``news_dev_reviewed.jsonl``), without answering
+  anything again.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import hashlib
 import json
 import random
 import sys
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -190,11 +194,11 @@ def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untype
     from eval import metrics
 
     answer = timed.pop("answer", None)
-    cited = [c.source for c in getattr(answer, "citations", [])]
+    cited = list(dict.fromkeys(c.source for c in getattr(answer, "citations", [])))
     read = [c for c in getattr(answer, "hits", [])]
     facts = bool(item.must) and metrics.must_recall(timed["text"], list(item.must)) == 1.0
     return {"id": item.id, "unanswerable": item.unanswerable, "refused": timed["refused"], "facts": facts,
-            "gold_cited": bool(set(cited) & set(item.sources)),
+            "gold_cited": bool(set(cited) & set(item.sources)), "cited": cited,
             "gold_retrieved": bool({h.source_name for h in read} & set(item.sources)),
             "confidence": getattr(answer, "confidence", None),
             "verification": getattr(answer, "verification", None),
@@ -239,6 +243,58 @@ def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
         "prompt_tokens_mean": round(sum(tokens) / len(tokens), 1) if tokens else 0,
         "per_question": rows,
     }
+
+
+Locate = Callable[[str], set[str]]  # a quoted sentence -> the archive articles that hold it
+
+
+def quote_locator(archive: Mapping[str, str]) -> Locate:
+    """Finds a quote's articles by its words, spacing ignored (rows stored before ``cited`` name only quotes)."""
+    flat = {name: _spaced(text) for name, text in archive.items()}
+    return lambda quote: {name for name, text in flat.items() if _spaced(quote) in text}
+
+
+def _spaced(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def rescore_row(row: dict, sources: Sequence[str], locate: Locate) -> dict:  # type: ignore[type-arg]
+    """``row`` with ``gold_cited`` against ``sources``. A row that names its cited articles is scored by
+    them. An older row has only its quotes: a quote counts as citing a source when every article holding
+    it is one (a sentence two articles share could have been cited from the other), and a row already
+    right stays right (sources are only ever added)."""
+    if "cited" in row:
+        return {**row, "gold_cited": bool(set(row["cited"]) & set(sources))}
+    located = [locate(quote) for quote in row.get("quotes", [])]
+    unambiguous = any(found and found <= set(sources) for found in located)
+    return {**row, "gold_cited": bool(row["gold_cited"] or unambiguous)}
+
+
+def rescore(figures: dict, items: Sequence, locate: Locate) -> dict:  # type: ignore[type-arg]
+    """A stored run's figures scored again against ``items``' sources: every pipeline's summary, the
+    sweep and (tuning half) the threshold choice against the thresholds it was compared with. Retrieval
+    recall and ``gold_retrieved`` stay as measured: they need the hits, which are not stored."""
+    sources = {item.id: item.sources for item in items}
+    out = dict(figures)
+    for name in ("ours", "naive"):
+        if name in figures:
+            rows = [rescore_row(row, sources[row["id"]], locate) for row in figures[name]["per_question"]]
+            out[name] = {**figures[name], **summarise(rows)}
+    out["sweep"] = _sweep_like(out["ours"]["per_question"], figures.get("sweep", []))
+    if figures.get("threshold_choice"):
+        out["threshold_choice"] = threshold_choice(out["ours"]["per_question"],
+                                                   tuple(figures["threshold_choice"]["configured"]))
+    return out
+
+
+def _sweep_like(rows: list[dict], stored: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+    """``sweep`` over the thresholds a stored sweep tried (older runs swept fewer), in its format."""
+    grid = [sorted({float(entry.get(key, 0.0)) for entry in stored}) or [0.0]
+            for key in ("threshold", "verification", "short")]
+    table = sweep(rows, *grid)
+    if stored and "short" not in stored[0]:
+        table = [{key: value for key, value in entry.items() if key != "short"} for entry in table]
+    return table
 
 
 def _below(signal: float | None, threshold: float) -> bool:
