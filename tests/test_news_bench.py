@@ -111,3 +111,47 @@ def test_rescoring_keeps_the_stored_sweep_grid_and_recounts_right_answers() -> N
     assert after["ours"]["right_and_gold_cited"] == 2 and after["ours"]["wrong_but_cited"] == 0
     assert [(e["verification"], e["right"]) for e in after["sweep"]] == [(0.0, 2), (0.5, 2)]
     assert all("short" not in e for e in after["sweep"])  # the older format, kept
+
+
+# --- re-reading stored picks with another second-look passage (eval.bench.relook) -----------------------
+ARTICLE = ("Prosecutors filed the case in San Francisco on Friday. The indictment names the company. "
+           "It lists 15 counts of conspiracy and money laundering. Shares fell 2% after the news. "
+           "The company said it would fight the charges in court.")
+
+
+def _pick(text: str, article: str = ARTICLE) -> "Sentence":  # type: ignore[name-defined]  # noqa: F821
+    from rag.context import Source
+    from rag.evidence import Sentence
+    from rag.types import Hit
+
+    start = article.index(text)
+    hit = Hit("c1", "doc1", article, 0, len(article), 1.0, title="Shipper indicted")
+    return Sentence(1, Source(1, hit, article, 0, len(article), 1.0), text, start, start + len(text))
+
+
+def _overlap_scorer(question: str, texts: list[str]) -> list[float]:
+    words = set(question.lower().split())
+    return [len(words & set(t.lower().rstrip(".").split())) for t in texts]
+
+
+def test_the_question_best_variant_adds_the_closest_other_sentence_in_article_order() -> None:
+    from eval.bench.relook import VARIANTS
+
+    pick = _pick("The company said it would fight the charges in court.")
+    passage = VARIANTS["question-best"]([pick], {"doc1": ARTICLE}, "how many counts of conspiracy", _overlap_scorer)
+    # the window is the last two sentences; the counts sentence is outside it and comes first, in article order
+    assert passage == ("Shipper indicted: It lists 15 counts of conspiracy and money laundering. ... "
+                       "Shares fell 2% after the news. The company said it would fight the charges in court.")
+    assert VARIANTS["window1"]([pick], {"doc1": ARTICLE}, "q", _overlap_scorer).startswith("Shipper indicted: Shares fell")
+
+
+def test_stored_quotes_find_their_sentences_and_the_summary_scores_each_variant() -> None:
+    from eval.bench.relook import picks_of, summary
+
+    sentences = [_pick("The indictment names the company."), _pick("Shares fell 2% after the news.")]
+    assert picks_of([" Shares fell 2% after the news."], sentences) == [sentences[1]]
+    rows = [{**_stored("a", [], True), "verification": 0.5}, {**_stored("b", [], False), "facts": False, "verification": 0.7}]
+    relooked = [{"id": "a", "stored": 0.5, "window1": 0.9}, {"id": "b", "stored": 0.7, "window1": 0.2}]
+    lines = summary(rows, relooked, ["stored", "window1"], (0.0, 0.6, 0.0))
+    assert lines[0].startswith("stored: 2 answers re-read, AUROC 0.0;") and "right 0" in lines[0] and "wrong 1" in lines[0]
+    assert lines[1].startswith("window1: 2 answers re-read, AUROC 1.0;") and "right 1" in lines[1] and "wrong 0" in lines[1]
