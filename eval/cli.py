@@ -423,7 +423,9 @@ def news_rescore(
             console.print(f"{path.name} {key}: right and cited {before['right_and_gold_cited']} -> "
                           f"{after['ours']['right_and_gold_cited']}, wrong {before['wrong_but_cited']} -> "
                           f"{after['ours']['wrong_but_cited']}", highlight=False, markup=False, soft_wrap=True)
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        staged = path.with_name(path.name + ".tmp")  # a stopped run leaves the stored file whole
+        staged.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        staged.replace(path)
 
 
 @bench_app.command("report")

@@ -50,5 +50,6 @@ EXTENSION_MODULES = (
     "rag.fusion",  # reciprocal rank fusion for the retrieval baselines
     "rag.embedding",  # the embedding model the naive pipeline uses
     "rag.generation",  # token usage and logprobs of a chat call
+    "rag.evidence",  # the numbered sentences, the second look's passage and when it is skipped, for its experiments
 )
 

@@ -34,6 +34,7 @@ from rag.evidence import (
     evidence_grammar,
     added_words,
     in_context,
+    skips_second_look,
     led_by_short,
     number_sentences,
     parse_reply,
@@ -86,6 +87,7 @@ class CitedQueryEngine(CustomQueryEngine):
     min_verification: float | None = None  # None: no second look; else refuse below this P(yes)
     check_short_answer: bool = True  # refuse when the Short: line shows the answer does not answer
     min_short_confidence: float = 0.0  # refuse when the model wrote its short answer less surely than this
+    skip_second_look_above: float | None = None  # a short answer written at least this surely skips the second look
     extractive_min_confidence: float = 0.5  # the extractive answerer's (``extractive.confidence``)
 
     # --- llama-index interface -------------------------------------------------------------------
@@ -201,8 +203,9 @@ class CitedQueryEngine(CustomQueryEngine):
                         return  # nothing of an answer that does not answer is shown
                     if self.min_verification is not None and self.chat.takes_grammar:
                         deltas.close()  # nothing is shown before the second look
-                        choice.verification = self._verify(question, choice, sentences)
-                        if choice.verification >= self.min_verification:
+                        if not self._sure_without_second_look(choice):
+                            choice.verification = self._verify(question, choice, sentences)
+                        if choice.verification is None or choice.verification >= self.min_verification:
                             yield from self._write(messages, sentences, usage, choice)
                         return
                 if len(reply.answer) > shown:
@@ -218,12 +221,27 @@ class CitedQueryEngine(CustomQueryEngine):
             choice.picks = [sentences[n - 1] for n in reply.picks]
         choice.text = reply.answer
 
+    def _sure_without_second_look(self, choice: Choice) -> bool:
+        """The model wrote its short answer at least ``skip_second_look_above`` surely, so the second look
+        is skipped: its own prompt is 3-4 s of the first token on a 2-core CPU. The answer is still written
+        by ``_write``, pinned to the anchored sentences the citations will name."""
+        return skips_second_look(choice.short_confidence, self.skip_second_look_above)
+
     def _verify(self, question: str, choice: Choice, sentences: Sequence[Sentence]) -> float:
         """P(yes) that the chosen sentences, read in their articles' context (``in_context``), answer the
         question: a yes/no about one short passage is an easier reading than choosing among every
         candidate, so it catches picks that name the right people but not the asked detail."""
+        return self.second_look(question, self.passage(choice, sentences))
+
+    def second_look(self, question: str, passage: str) -> float:
+        """The second look at any passage (experiments read other passages than the engine's own)."""
         assert self.chat is not None
-        return second_look(self.chat, self.passage(choice, sentences), question)
+        return second_look(self.chat, passage, question)
+
+    def shown_sentences(self, question: str) -> list[Sentence]:
+        """The numbered sentences the answerer is shown for ``question``: retrieval, excerpts, and the
+        trim to the context window, as ``stream`` does (deterministic for a given index)."""
+        return number_sentences(self._fit_window(question, self.excerpts(question, self.retrieve_hits(question))))
 
     def passage(self, choice: Choice, sentences: Sequence[Sentence]) -> str:
         """The chosen sentences in their articles' context (headline, neighbours): what the second look reads."""

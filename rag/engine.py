@@ -113,6 +113,7 @@ class NewsRAG:
             min_verification=self.settings.min_verification if self.settings.verify_evidence else None,
             check_short_answer=self.settings.check_short_answer,
             min_short_confidence=self.settings.min_short_confidence,
+            skip_second_look_above=self.settings.skip_second_look_above,
             extractive_min_confidence=self.settings.extractive_min_confidence,
         )
 

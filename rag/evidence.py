@@ -108,6 +108,12 @@ VERDICT_GRAMMAR = 'root ::= "yes" | "no"'
 CONTEXT_SENTENCES = 1  # the second look reads this many article sentences either side of each pick
 
 
+def skips_second_look(short_confidence: float | None, skip_above: float | None) -> bool:
+    """A short answer written at least ``skip_above`` surely needs no second look (None: always look).
+    The engine (``rag.answering``) and the bench's threshold tables both decide with this."""
+    return skip_above is not None and short_confidence is not None and short_confidence >= skip_above
+
+
 def in_context(picks: Sequence[Sentence], articles: Mapping[str, str], width: int = CONTEXT_SENTENCES) -> str:
     """The chosen sentences as the second look reads them: each with its article's headline and the
     sentences either side. A sentence alone often names no one ("The meeting took place at Elysee

@@ -217,6 +217,18 @@ def test_local_answers_carry_the_confidence_they_were_given(local_engine: NewsRA
 
 
 @pytest.mark.slow
+def test_a_surely_written_short_answer_skips_the_second_look_and_is_written_the_same_way(local_engine: NewsRAG) -> None:
+    question = "Who is the Kremlin spokesman?"
+    always = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0,
+                                                            "min_short_confidence": 0.0})
+    skipping = always.model_copy(update={"skip_second_look_above": 0.0})  # every short answer is sure enough
+    checked, quick = always.answer(question), skipping.answer(question)
+    assert checked.verification is not None and quick.verification is None  # no second look was made
+    assert not quick.refused and "Peskov" in quick.text and quick.short_confidence is not None
+    assert [c.quote for c in quick.citations] == [c.quote for c in checked.citations]  # pinned to the same sentences
+
+
+@pytest.mark.slow
 def test_local_follow_up_is_rewritten_and_answered(local_engine: NewsRAG) -> None:
     history = [{"role": "user", "content": "Which French president hosted Trump and Zelensky in Paris?"},
                {"role": "assistant", "content": "Emmanuel Macron hosted them [1]."}]

@@ -146,10 +146,13 @@ def test_the_question_best_variant_adds_the_closest_other_sentence_in_article_or
 
 
 def test_stored_quotes_find_their_sentences_and_the_summary_scores_each_variant() -> None:
-    from eval.bench.relook import picks_of, summary
+    from eval.bench.relook import merge_lines, picks_of, summary
 
     sentences = [_pick("The indictment names the company."), _pick("Shares fell 2% after the news.")]
     assert picks_of([" Shares fell 2% after the news."], sentences) == [sentences[1]]
+    assert picks_of(["Shares fell 2% after the news."], sentences, cited=["other.jsonl"]) == []  # not that article's
+    merged = merge_lines(['{"id": "a", "window1": 0.9}', '{"id": "a", "window2": 0.8}', '{"id": "b", "wind'])
+    assert merged == {"a": {"id": "a", "window1": 0.9, "window2": 0.8}}  # a torn last line is read again later
     rows = [{**_stored("a", [], True), "verification": 0.5}, {**_stored("b", [], False), "facts": False, "verification": 0.7}]
     relooked = [{"id": "a", "stored": 0.5, "window1": 0.9}, {"id": "b", "stored": 0.7, "window1": 0.2}]
     lines = summary(rows, relooked, ["stored", "window1"], (0.0, 0.6, 0.0))

@@ -107,14 +107,25 @@ def test_a_reviewed_article_is_not_marked_again_and_a_stating_one_must_be_a_sour
     report = check.check_item(item, archive, reviews=reviews)
     assert report.stating == []  # both were read: nothing left to mark
     assert report.reviewed["cnn_00002.jsonl"] == "reviewed, not: he scored once"
-    assert report.problems == ["cnn_00001.jsonl was reviewed as stating the answer but is not a source"]
+    assert report.problems == ["cnn_00001.jsonl was reviewed as 'states' but is not a source"]
     fixed = EvalItem("f", item.question, must=item.must, sources=("cnn_00000.jsonl", "cnn_00001.jsonl"), answer=item.answer)
     assert check.check_item(fixed, archive, reviews=reviews).problems == []
+    wrongly_listed = EvalItem("f", item.question, must=item.must, answer=item.answer,
+                              sources=("cnn_00000.jsonl", "cnn_00001.jsonl", "cnn_00002.jsonl"))
+    assert check.check_item(wrongly_listed, archive, reviews=reviews).problems == [
+        "cnn_00002.jsonl was reviewed as 'not' but is a source"]
+    orphan = {("zz", "cnn_00002.jsonl"): check.Review("zz", "cnn_00002.jsonl", "not")}
+    assert check.check_dataset([fixed], archive, related=False, reviews=orphan)[-1].problems == [
+        "reviews of questions not in the dataset: zz"]
+    with pytest.raises(ValueError, match="verdict 'maybe'"):
+        check.Review("f", "cnn_00002.jsonl", "maybe")
 
 
 def test_the_shipped_reviews_are_of_real_questions_and_agree_with_the_sources(items: list[EvalItem]) -> None:
     reviews = check.load_reviews()
     by_id = {i.id: i for i in items}
+    assert check.check_dataset(items, {check.source_name(i): "" for i in range(check.ARCHIVE_SIZE)}, related=False,
+                               reviews=reviews)[-1].id != "reviews"  # every review is of a question of the set
     assert len(reviews) >= 90 and {r.verdict for r in reviews.values()} <= {"states", "partial", "not"}
     for (qid, article), review in reviews.items():
         assert qid in by_id and check.source_index(article) is not None, (qid, article)
@@ -149,6 +160,22 @@ def test_an_answer_whose_short_form_was_written_unsurely_is_refused_at_the_third
     assert [outcome(r, 0.0, 0.0, 0.5) for r in (guessed, known)] == ["refused", "right"]
     table = {t["short"]: t for t in sweep([guessed, known], (0.0,), (0.0,), (0.0, 0.5))}
     assert table[0.0]["score"] == 1 - 2 and table[0.5]["score"] == 2
+
+
+def test_a_surely_written_short_answer_is_scored_as_if_no_second_look_was_made_when_skipping() -> None:
+    from eval.bench.news import outcome, skip_table
+
+    doubted_right = {**_row(False, True, 0.9, 0.3), "short_confidence": 0.95}  # the look refused a right answer
+    doubted_wrong = {**_row(False, False, 0.9, 0.2), "short_confidence": 0.85}  # and caught a wrong one
+    unsure = {**_row(False, True, 0.9, 0.9), "short_confidence": 0.7}  # looked at either way
+    rows = [doubted_right, doubted_wrong, unsure]
+    assert [outcome(r, 0.0, 0.6, 0.65) for r in rows] == ["refused", "refused", "right"]
+    assert [outcome(r, 0.0, 0.6, 0.65, skip_above=0.8) for r in rows] == ["right", "wrong", "right"]
+    assert [outcome(r, 0.0, 0.6, 0.65, skip_above=0.9) for r in rows] == ["right", "refused", "right"]
+    table = {t["skip_above"]: t for t in skip_table(rows, (0.0, 0.6, 0.65), (None, 0.8, 0.9), draws=200)}
+    assert (table[None]["score"], table[0.8]["score"], table[0.9]["score"]) == (1, 0, 2)
+    assert (table[None]["looks_saved"], table[0.8]["looks_saved"], table[0.9]["looks_saved"]) == (0, 2, 1)
+    assert table[0.9]["p_better"] > 0.5 and table[0.8]["p_better"] < 0.5  # 0.8 lets the wrong answer through
 
 
 def test_an_answer_the_short_answer_check_flags_counts_as_refused_in_the_sweep() -> None:

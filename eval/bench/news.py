@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from rag.evidence import skips_second_look
+
 from eval.bench.corpus import write_files
 from eval.halueval import load_items
 
@@ -90,7 +92,8 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     # On the tuning half the threshold is applied afterwards (``sweep``): answers are kept whatever their
     # confidence. The report half runs as users get it, with the configured thresholds.
     thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
-                   "min_short_confidence": 0.0, "check_short_answer": False} if half == "tune" else {})
+                   "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None}
+                  if half == "tune" else {})  # every answer gets its second look, so the sweep can read it
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
@@ -117,7 +120,8 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     used = thresholds_of(settings, llm)
     out: dict[str, object] = {"half": half, "questions": len(items), "backend": llm,
                               "min_confidence": used[0], "min_verification": used[1],
-                              "min_short_confidence": used[2], "articles": len(
+                              "min_short_confidence": used[2],
+                              "skip_second_look_above": settings.skip_second_look_above, "articles": len(
         list(Path(folder).glob("*.jsonl"))), "load_before": load_before, "load_after": machine.load()}
     for name, results in rows.items():
         out[name] = summarise(results)
@@ -125,6 +129,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     if half == "tune":  # only there are answers kept whatever their confidence, so the sweep is complete
         confidence, verification, short = thresholds_of(Settings(llm=llm), llm)  # what users get, not this run's zeros
         out["threshold_choice"] = threshold_choice(rows["ours"], (confidence, verification or 0.0, short or 0.0))
+        out["skip_second_look"] = skip_table(rows["ours"], (confidence, verification or 0.0, short or 0.0))
     out["retrieval"] = recall
     out["facts_read"] = facts_read
     return out
@@ -210,10 +215,13 @@ def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untype
 
 
 def outcome(row: dict, threshold: float = 0.0, verification: float = 0.0,  # type: ignore[type-arg]
-            short: float = 0.0) -> str:
+            short: float = 0.0, skip_above: float | None = None) -> str:
     """right (answerable: facts + gold cited), refused, wrong (answered, but wrong or unanswerable),
     had the answer been refused below these confidence, second-look and short-answer probability
-    thresholds, or by the short-answer check (recorded on the tuning half, where it does not refuse)."""
+    thresholds, or by the short-answer check (recorded on the tuning half, where it does not refuse).
+    ``skip_above``: the second look is not made for a short answer written at least this surely."""
+    if skips_second_look(row.get("short_confidence"), skip_above):
+        verification = 0.0
     refused = (row["refused"] or _below(row.get("confidence"), threshold)
                or _below(row.get("verification"), verification) or _below(row.get("short_confidence"), short)
                or bool(row.get("short_gap")))
@@ -251,7 +259,12 @@ Locate = Callable[[str], set[str]]  # a quoted sentence -> the archive articles 
 def quote_locator(archive: Mapping[str, str]) -> Locate:
     """Finds a quote's articles by its words, spacing ignored (rows stored before ``cited`` name only quotes)."""
     flat = {name: _spaced(text) for name, text in archive.items()}
-    return lambda quote: {name for name, text in flat.items() if _spaced(quote) in text}
+
+    def locate(quote: str) -> set[str]:
+        wanted = _spaced(quote)
+        return {name for name, text in flat.items() if wanted in text}
+
+    return locate
 
 
 def _spaced(text: str) -> str:
@@ -267,7 +280,7 @@ def rescore_row(row: dict, sources: Sequence[str], locate: Locate) -> dict:  # t
         return {**row, "gold_cited": bool(set(row["cited"]) & set(sources))}
     located = [locate(quote) for quote in row.get("quotes", [])]
     unambiguous = any(found and found <= set(sources) for found in located)
-    return {**row, "gold_cited": bool(row["gold_cited"] or unambiguous)}
+    return {**row, "gold_cited": bool(row.get("gold_cited") or unambiguous)}
 
 
 def rescore(figures: dict, items: Sequence, locate: Locate) -> dict:  # type: ignore[type-arg]
@@ -278,12 +291,16 @@ def rescore(figures: dict, items: Sequence, locate: Locate) -> dict:  # type: ig
     out = dict(figures)
     for name in ("ours", "naive"):
         if name in figures:
-            rows = [rescore_row(row, sources[row["id"]], locate) for row in figures[name]["per_question"]]
+            rows = [rescore_row(row, sources.get(row["id"], ()), locate) for row in figures[name]["per_question"]]
             out[name] = {**figures[name], **summarise(rows)}
     out["sweep"] = _sweep_like(out["ours"]["per_question"], figures.get("sweep", []))
     if figures.get("threshold_choice"):
-        out["threshold_choice"] = threshold_choice(out["ours"]["per_question"],
-                                                   tuple(figures["threshold_choice"]["configured"]))
+        stored = tuple(figures["threshold_choice"]["configured"])
+        configured: Thresholds = (stored[0], stored[1], stored[2] if len(stored) > 2 else 0.0)
+        choice = threshold_choice(out["ours"]["per_question"], configured, table=out["sweep"])
+        out["threshold_choice"] = {**choice, "configured": list(stored)}
+        if "skip_second_look" in figures:
+            out["skip_second_look"] = skip_table(out["ours"]["per_question"], configured)
     return out
 
 
@@ -336,27 +353,67 @@ SWITCH_CONFIDENCE = 0.9  # move the default only when the tuning data is this su
 
 
 def threshold_choice(rows: list[dict], configured: Thresholds, draws: int = 2000,  # type: ignore[type-arg]
-                     seed: int = 0) -> dict[str, object]:
+                     seed: int = 0, table: list[dict] | None = None) -> dict[str, object]:  # type: ignore[type-arg]
     """The sweep's best thresholds against the configured ones, and how sure these questions are of it: the
     share of bootstrap resamples (questions drawn with replacement, both pairs scored on the same draw)
     in which the best pair scores higher. On ~100 questions the best pair often wins by noise: 0.4 / 0.4
     beat 0.25 / 0.8 by 46 to 40 on the tuning data, yet in only 71% of resamples, and lost 8 to 18 on
-    the report half. So the default moves only at ``SWITCH_CONFIDENCE``."""
-    best = max(sweep(rows), key=lambda r: r["score"])
-    pair = (float(best["threshold"]), float(best["verification"]), float(best["short"]))
+    the report half. So the default moves only at ``SWITCH_CONFIDENCE``. ``table``: the sweep to choose
+    from (default: ``sweep(rows)``; a stored run's own grid when it is re-scored)."""
+    best = max(table or sweep(rows), key=lambda r: r["score"])
+    pair = (float(best["threshold"]), float(best["verification"]), float(best.get("short", 0.0)))
     configured_score = sum(_score(r, *configured) for r in rows)
-    gain = [_score(r, *pair) - _score(r, *configured) for r in rows]
-    draw = random.Random(seed)
-    wins = sum(sum(gain[draw.randrange(len(rows))] for _ in rows) > 0 for _ in range(draws)) if rows else 0
-    p_better = wins / draws
+    p_better = _p_better([_score(r, *pair) - _score(r, *configured) for r in rows], draws, seed)
     return {"best": pair, "best_score": best["score"], "configured": configured,
             "configured_score": configured_score, "p_better": round(p_better, 3),
             "switch": p_better >= SWITCH_CONFIDENCE}
 
 
-def _score(row: dict, threshold: float, verification: float, short: float = 0.0) -> int:  # type: ignore[type-arg]
+def _p_better(gain: Sequence[int], draws: int = 2000, seed: int = 0) -> float:
+    """Share of bootstrap resamples of the questions (drawn with replacement) whose summed score gain is
+    positive: ties are not wins."""
+    draw = random.Random(seed)
+    wins = sum(sum(gain[draw.randrange(len(gain))] for _ in gain) > 0 for _ in range(draws)) if gain else 0
+    return wins / draws
+
+
+SKIP_STEPS = (None, 0.8, 0.85, 0.9, 0.95)
+
+
+def skip_table(rows: list[dict], configured: Thresholds, steps: Sequence[float | None] = SKIP_STEPS,  # type: ignore[type-arg]
+               draws: int = 2000, seed: int = 0) -> list[dict]:  # type: ignore[type-arg]
+    """At the configured thresholds, the second look skipped for short answers written at least this
+    surely (``RAG_SKIP_SECOND_LOOK_ABOVE``): how many looks are saved, the outcomes, the score, and the
+    share of bootstrap resamples in which it scores higher than always looking (ties are not wins)."""
+    always = [_points(r, outcome(r, *configured)) for r in rows]
+    table = []
+    for step in steps:
+        outcomes = [outcome(r, *configured, skip_above=step) for r in rows]
+        points = [_points(r, o) for r, o in zip(rows, outcomes, strict=True)]
+        table.append({"skip_above": step,
+                      "looks_saved": sum(_looked(r, configured) and skips_second_look(r.get("short_confidence"), step)
+                                         for r in rows),
+                      "right": sum(o == "right" for o in outcomes),
+                      "unanswerable_refused": sum(o == "refused" for r, o in zip(rows, outcomes, strict=True)
+                                                  if r["unanswerable"]),
+                      "wrong": sum(o == "wrong" for o in outcomes), "score": sum(points),
+                      "p_better": round(_p_better([p - a for p, a in zip(points, always, strict=True)], draws, seed), 3)})
+    return table
+
+
+def _looked(row: dict, configured: Thresholds) -> bool:  # type: ignore[type-arg]
+    """The answer reached the second look at these thresholds (no earlier step refused it)."""
+    confidence, _, short = configured
+    return row.get("verification") is not None and outcome(row, confidence, 0.0, short) != "refused"
+
+
+def _score(row: dict, threshold: float, verification: float, short: float = 0.0,  # type: ignore[type-arg]
+           skip_above: float | None = None) -> int:
     """One question's share of ``sweep``'s score: +1 right or refused unanswerable, -2 wrong."""
-    result = outcome(row, threshold, verification, short)
+    return _points(row, outcome(row, threshold, verification, short, skip_above))
+
+
+def _points(row: dict, result: str) -> int:  # type: ignore[type-arg]
     return -2 if result == "wrong" else int(result == "right" or (result == "refused" and row["unanswerable"]))
 
 
@@ -384,14 +441,26 @@ def markdown(figures: dict) -> str:  # type: ignore[type-arg]
     recall_rows.append("|---|" + "---:|" * (len(recall_rows[0].split("|")) - 3))
     for mode, values in figures.get("retrieval", {}).items():
         recall_rows.append(f"| {mode} | " + " | ".join(f"{v:.3f}" for v in values.values()) + " |")
+    skipping = figures.get("skip_second_look_above")
+    skip_note = f" (second look skipped at short answer >= {skipping})" if skipping is not None else ""
     return (f"news_dev, {figures['half']} half ({figures['questions']} questions), {figures['backend']} backend, "
             f"refusal thresholds: confidence {figures.get('min_confidence')}, second look "
-            f"{figures.get('min_verification')}, short answer {figures.get('min_short_confidence')}, "
+            f"{figures.get('min_verification')}, short answer {figures.get('min_short_confidence')}{skip_note}, "
             f"{figures['articles']} articles; load {figures['load_before']} -> {figures['load_after']}\n\n"
             + "\n".join(rows) + f"\n\nThe threshold sweep, best {SWEEP_SHOWN} of {len(table)} by score:\n\n"
             + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
             + "\n".join(recall_rows) + _facts_read_line(figures.get("facts_read"))
-            + _choice_line(figures.get("threshold_choice")))
+            + _choice_line(figures.get("threshold_choice")) + _skip_lines(figures.get("skip_second_look")))
+
+
+def _skip_lines(table: list[dict] | None) -> str:  # type: ignore[type-arg]
+    if not table:
+        return ""
+    rows = ["| second look skipped at short answer ≥ | looks saved | right | unanswerable refused | wrong | score "
+            "| beats always looking |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    rows += [f"| {'never' if r['skip_above'] is None else r['skip_above']} | {r['looks_saved']} | {r['right']} | "
+             f"{r['unanswerable_refused']} | {r['wrong']} | {r['score']} | {r['p_better']:.0%} |" for r in table]
+    return "\n\nAt the configured thresholds, the second look skipped for surely written short answers:\n\n" + "\n".join(rows)
 
 
 def _facts_read_line(facts_read: dict[str, float] | None) -> str:

@@ -68,7 +68,12 @@ class Review:
     reason: str = ""
     quote: str = ""
 
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"review of {self.id}/{self.article}: verdict {self.verdict!r} is not one of {VERDICTS}")
 
+
+VERDICTS = ("states", "partial", "not")
 Reviews = Mapping[tuple[str, str], Review]
 
 
@@ -77,7 +82,10 @@ def load_reviews(path: Path = DEFAULT_REVIEWS) -> dict[tuple[str, str], Review]:
     if not path.exists():
         return {}
     reviews = [Review(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {(review.id, review.article): review for review in reviews}
+    keyed = {(review.id, review.article): review for review in reviews}
+    if len(keyed) < len(reviews):
+        raise ValueError(f"{path}: an article is reviewed twice for the same question")
+    return keyed
 
 
 def source_name(index: int) -> str:
@@ -168,9 +176,10 @@ def check_item(item: EvalItem, archive: Mapping[str, str],
     """
     report = ItemReport(item.id)
     reviews = reviews or {}
-    report.problems.extend(f"{article} was reviewed as stating the answer but is not a source"
-                           for (qid, article), review in reviews.items()
-                           if qid == item.id and review.verdict == "states" and article not in item.sources)
+    for (qid, article), review in reviews.items():
+        if qid == item.id and (review.verdict == "states") != (article in item.sources):
+            report.problems.append(f"{article} was reviewed as {review.verdict!r} but is "
+                                   f"{'a source' if article in item.sources else 'not a source'}")
     for source in item.sources:
         if source_index(source, len(archive) if archive else ARCHIVE_SIZE) is None or source not in archive:
             report.problems.append(f"bad source name {source!r}")
@@ -196,7 +205,12 @@ def check_dataset(items: Sequence[EvalItem], archive: Mapping[str, str], related
                   reviews: Reviews | None = None) -> list[ItemReport]:
     """One report per item, in dataset order; ``related=False`` skips the (slower) listing of other articles."""
     words = article_words(archive) if related else {}
-    return [check_item(item, archive, words, related, reviews) for item in items]
+    reports = [check_item(item, archive, words, related, reviews) for item in items]
+    known = {item.id for item in items}
+    orphans = sorted({qid for qid, _ in (reviews or {}) if qid not in known})
+    if orphans:
+        reports.append(ItemReport("reviews", problems=[f"reviews of questions not in the dataset: {', '.join(orphans)}"]))
+    return reports
 
 
 def summary(items: Sequence[EvalItem], reports: Sequence[ItemReport]) -> str:

@@ -4,11 +4,12 @@ A thresholds-off run of ``rag bench news --half tune`` stores each answer's cite
 and excerpts are deterministic, so the same numbered sentences come back for the same question, and
 the quotes find the picks among them. Each variant builds the second look's passage from those picks
 and the second look reads it: one short prompt per answer, ~12 minutes for the tuning half instead of
-~55 for a full run. ``window1`` is the passage the engine reads today; re-reading it reproduces the
-stored P(yes) within 0.01, which is what makes the other variants comparable.
+~55 for a full run. ``window1`` is the passage the engine reads today: re-reading a width-1 run with it
+shows how closely the picks and P(yes) are reproduced, which is what makes the other variants comparable.
 
-Usage: ``python -m eval.bench.relook RUN.json OUT.jsonl [--variant NAME ...]`` (resumes OUT), then the
-AUROC of right against wrong answers and the default's outcome for each variant.
+Usage: ``python -m eval.bench.relook RUN.json OUT.jsonl [--variant NAME ...]`` (resumes OUT: a variant
+an answer already has is not read again), then the AUROC of right against wrong answers and the
+default's outcome for each variant.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from rag.context import SentenceScorer
 from rag.evidence import Sentence, in_context
 from rag.text import split_sentences
 
 from eval.bench.news import NEWS_DEV, outcome
+from eval.dataset import load_dataset
 from eval.metrics import roc_auc
 
+SentenceScorer = Callable[[str, Sequence[str]], Sequence[float]]  # the engine's question-to-sentence scorer
 Variant = Callable[[Sequence[Sentence], Mapping[str, str], str, SentenceScorer], str]
 MIN_SENTENCE_CHARS = 20  # shorter "sentences" are bylines and captions, never the predicate
 
@@ -62,10 +64,25 @@ def with_question_best(picks: Sequence[Sentence], articles: Mapping[str, str], q
 VARIANTS: dict[str, Variant] = {"window1": window(1), "window2": window(2), "question-best": with_question_best}
 
 
-def picks_of(quotes: Sequence[str], sentences: Sequence[Sentence]) -> list[Sentence]:
-    """The numbered sentences a stored answer cited, found by their text."""
+def picks_of(quotes: Sequence[str], sentences: Sequence[Sentence], cited: Sequence[str] | None = None) -> list[Sentence]:
+    """The numbered sentences a stored answer cited, found by their text (and, when the row names them,
+    only in the articles it cited: a sentence two articles share is not picked twice)."""
     wanted = {quote.strip() for quote in quotes}
-    return [sentence for sentence in sentences if sentence.text.strip() in wanted]
+    return [sentence for sentence in sentences if sentence.text.strip() in wanted
+            and (cited is None or sentence.source.hit.source_name in cited)]
+
+
+def merge_lines(lines: Sequence[str]) -> dict[str, dict]:  # type: ignore[type-arg]
+    """``{id: values}`` from an OUT file, later lines adding variants to earlier ones; a torn last line
+    (a stopped run) is left out."""
+    merged: dict[str, dict] = {}  # type: ignore[type-arg]
+    for line in lines:
+        try:
+            values = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        merged.setdefault(values["id"], {}).update(values)
+    return merged
 
 
 def summary(rows: Sequence[dict], relooked: Sequence[dict], variants: Sequence[str],  # type: ignore[type-arg]
@@ -91,8 +108,6 @@ def summary(rows: Sequence[dict], relooked: Sequence[dict], variants: Sequence[s
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs the local model for minutes
     from rag import NewsRAG, Settings
-    from rag.answering import Choice, second_look
-    from rag.evidence import number_sentences
 
     parser = argparse.ArgumentParser(prog="python -m eval.bench.relook", description=__doc__.split("\n")[0])
     parser.add_argument("run", type=Path, help="a thresholds-off `rag bench news --half tune` results file")
@@ -104,29 +119,30 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
     names = args.variant or list(VARIANTS)
     section = next(iter(json.loads(args.run.read_text(encoding="utf-8"))["sections"].values()))
     rows = section["ours"]["per_question"]
-    questions = {item["id"]: item["question"] for item in map(json.loads, NEWS_DEV.read_text(encoding="utf-8").splitlines())}
+    questions = {item.id: item.question for item in load_dataset(NEWS_DEV)}
     engine = NewsRAG(Settings(data_dir=args.index, llm="local", chroma_url=None))
     reader = engine.query_engine()
-    done = {json.loads(line)["id"] for line in args.out.read_text().splitlines()} if args.out.exists() else set()
+    done = merge_lines(args.out.read_text(encoding="utf-8").splitlines()) if args.out.exists() else {}
     with args.out.open("a", encoding="utf-8") as out:
         for row in rows:
-            if row["id"] in done or row.get("verification") is None or not row.get("quotes"):
+            missing = [name for name in names if name not in done.get(row["id"], {})]
+            if not missing or row.get("verification") is None or not row.get("quotes"):
                 continue
             question = questions[row["id"]]
-            sentences = number_sentences(reader._fit_window(question, reader.excerpts(question, reader.retrieve_hits(question))))
-            picks = picks_of(row["quotes"], sentences)
+            sentences = reader.shown_sentences(question)
+            picks = picks_of(row["quotes"], sentences, row.get("cited"))
             if not picks:
                 print(f"{row['id']}: its quotes are not among the sentences found now; skipped", file=sys.stderr)
                 continue
-            articles = reader.articles(Choice(picks=picks), sentences)
+            articles = dict(reader.article_texts(list(dict.fromkeys(p.source.hit.doc_id for p in picks))))  # type: ignore[misc]
             result = {"id": row["id"], "stored": row["verification"]}
-            for name in names:
+            for name in missing:
                 passage = VARIANTS[name](picks, articles, question, reader.scorer)
-                result[name] = second_look(reader.chat, passage, question)  # type: ignore[arg-type]
+                result[name] = reader.second_look(question, passage)
             out.write(json.dumps(result) + "\n")
             out.flush()
-            print(f"{row['id']}: " + ", ".join(f"{n} {result[n]:.3f}" for n in names), file=sys.stderr)
-    relooked = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines()]
+            print(f"{row['id']}: " + ", ".join(f"{n} {result[n]:.3f}" for n in missing), file=sys.stderr)
+    relooked = list(merge_lines(args.out.read_text(encoding="utf-8").splitlines()).values())
     default = (engine.settings.min_confidence, engine.settings.min_verification, engine.settings.min_short_confidence)
     print("\n".join(summary(rows, relooked, ["stored", *names], default)))
     return 0
