@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.context import Source
-from rag.text import STOPWORDS, content_words, coverage, names, numbers, split_sentences, spelled_numbers
+from rag.text import STOPWORDS, Span, content_words, coverage, names, numbers, split_sentences, spelled_numbers
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
@@ -129,22 +129,32 @@ def in_context(picks: Sequence[Sentence], articles: Mapping[str, str], width: in
     (2026-12-03, the same picks re-read: ``eval.bench.relook``): the predicate often sits there, but P(yes)
     rose by 0.10 on average for wrong answers and 0.04 for right ones; AUROC 0.81 -> 0.71, the same score
     at the default (two more right answers, one more wrong)."""
-    windows = []
-    for pick in picks:
-        window = _window(pick, articles.get(pick.source.hit.doc_id, ""), width)
-        title = pick.source.hit.title
-        windows.append(f"{title}: {window}" if title and not window.startswith(title) else window)
+    windows = [titled(pick, _window(pick, articles.get(pick.source.hit.doc_id, ""), width)) for pick in picks]
     return " ... ".join(dict.fromkeys(windows))
+
+
+def titled(pick: Sentence, text: str) -> str:
+    """``text`` from ``pick``'s article led by its headline (unless it already starts with it)."""
+    title = pick.source.hit.title
+    return f"{title}: {text}" if title and not text.startswith(title) else text
+
+
+def window_bounds(pick: Sentence, spans: Sequence[Span], width: int) -> tuple[int, int] | None:
+    """Indices ``[first, last)`` of the article sentences from ``width`` before ``pick`` to ``width``
+    after it (article offsets); None when no sentence overlaps the pick."""
+    inside = [i for i, span in enumerate(spans) if span.end > pick.start and span.start < pick.end]
+    if not inside:
+        return None
+    return max(0, inside[0] - width), min(len(spans), inside[-1] + width + 1)
 
 
 def _window(pick: Sentence, article: str, width: int) -> str:
     """The article's sentences from ``width`` before ``pick`` to ``width`` after it (article offsets)."""
     spans = split_sentences(article) if article else []
-    inside = [i for i, span in enumerate(spans) if span.end > pick.start and span.start < pick.end]
-    if not inside:
+    bounds = window_bounds(pick, spans, width)
+    if bounds is None:
         return pick.text
-    first, last = max(0, inside[0] - width), min(len(spans), inside[-1] + width + 1)
-    return " ".join(span.text for span in spans[first:last])
+    return " ".join(span.text for span in spans[bounds[0]:bounds[1]])
 
 
 

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from rag.evidence import Sentence, in_context
+from rag.evidence import Sentence, in_context, titled, window_bounds
 from rag.text import split_sentences
 
 from eval.bench.news import NEWS_DEV, outcome
@@ -46,19 +46,18 @@ def with_question_best(picks: Sequence[Sentence], articles: Mapping[str, str], q
     for pick in picks:
         article = articles.get(pick.source.hit.doc_id, "")
         spans = split_sentences(article) if article else []
-        inside = [i for i, span in enumerate(spans) if span.end > pick.start and span.start < pick.end]
-        if not inside:
+        bounds = window_bounds(pick, spans, 1)
+        if bounds is None:
             parts.append(in_context([pick], articles, 1))
             continue
-        first, last = max(0, inside[0] - 1), min(len(spans), inside[-1] + 2)
+        first, last = bounds
         others = [i for i in range(len(spans)) if not first <= i < last and len(spans[i].text) > MIN_SENTENCE_CHARS]
         shown = " ".join(span.text for span in spans[first:last])
         if others:
             scores = scorer(question, [spans[i].text for i in others])
             best = others[max(range(len(others)), key=lambda k: scores[k])]
             shown = " ... ".join([spans[best].text, shown] if best < first else [shown, spans[best].text])
-        title = pick.source.hit.title
-        parts.append(f"{title}: {shown}" if title and not shown.startswith(title) else shown)
+        parts.append(titled(pick, shown))
     return " ... ".join(dict.fromkeys(parts))
 
 
