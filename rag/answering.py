@@ -25,7 +25,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from rag import prompts
 from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
-from rag.citations import cite_choice
+from rag.citations import cite_choice, restated_premise
 from rag.evidence import (
     VERDICT_GRAMMAR,
     Sentence,
@@ -359,11 +359,15 @@ class _Finisher:
         if not choice.picks or not choice.text.strip() or unsure or unanswered:
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         articles = engine.articles(choice, sentences)
+        evidence = "\n".join(s.text for s in choice.picks)
         written = choice.text
         if restates(written, self.question):  # "The French president hosted them in Paris": show the evidence
-            written = "\n".join(s.text for s in choice.picks)
-        written = led_by_short(written, choice.short, self.question)
-        text, citations = cite_choice(written, choice.picks, articles, sentences)
+            written = evidence
+        text, citations = cite_choice(led_by_short(written, choice.short, self.question), choice.picks,
+                                      articles, sentences)
+        if not citations and restated_premise(written, self.question, choice.picks, articles):
+            text, citations = cite_choice(led_by_short(evidence, choice.short, self.question), choice.picks,
+                                          articles, sentences)  # the asker's premise written back: show the evidence
         if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         return Answer(text=text, refused=False, citations=citations, **common)

@@ -364,6 +364,19 @@ def test_an_answer_that_only_restates_the_question_shows_the_chosen_sentence() -
     assert answer.text == "Winds reached 140 km/h, the mayor, Anne Morel, said [1]."
 
 
+def test_an_answer_writing_back_the_questions_premise_shows_the_chosen_sentence_instead() -> None:
+    # The Brest article never says "2024": the question does. The guard cannot pass the answer as
+    # written, yet it invented nothing: the evidence is shown, led by the short answer.
+    question = "How strong were the winds in Brest during the 2024 storm?"
+    reply = "4\nShort: 140 km/h\nAnswer: Winds in Brest reached 140 km/h during the 2024 storm."
+    answer = engine(ScriptedChat(reply, [("4", math.log(0.9)), ("none", math.log(0.1))])).answer(question)
+    assert not answer.refused and answer.text == "Winds reached 140 km/h, the mayor, Anne Morel, said [1]."
+    # A fact of the answer's own that its evidence lacks is still a refusal, premise or not.
+    invented = "4\nShort: 140 km/h\nAnswer: Winds reached 140 km/h during the 2023 storm."
+    answer = engine(ScriptedChat(invented, [("4", math.log(0.9)), ("none", math.log(0.1))])).answer(question)
+    assert answer.refused and not answer.citations
+
+
 # --- the second look -------------------------------------------------------------------------------------
 class ScriptedTurns(ChatClient):
     """A llama.cpp-like client replaying one scripted reply per request: the choice, the verdict, the answer."""
