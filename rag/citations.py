@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.evidence import Sentence, articles_of
-from rag.text import content_words, name_in, names, numbers, spelled_numbers, split_sentences
+from rag.text import (SENTENCE_STOP, content_words, name_in, names, numbers, spelled_numbers, split_sentences,
+                      unspaced)
 from rag.types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
+_CLOSING = "\"'”’»)」』）"  # quotes and brackets that may close a sentence after its full stop
 
 
 @dataclass(frozen=True)
@@ -96,12 +98,19 @@ def _with_markers(sentence: str, numbers: list[int]) -> str:
     follow the whole sentence, never inside someone's words. A sentence without an ending (a headline,
     a list item) gets a full stop, or the next sentence would read as its continuation."""
     marks = "".join(f"[{n}]" for n in numbers)
-    match = re.search(r"[.!?…]+$", sentence)
+    match = re.search(f"[{re.escape(SENTENCE_STOP)}]+$", sentence)
     if match:
-        return f"{sentence[:match.start()].rstrip()} {marks}{sentence[match.start():]}"
-    if re.search(r"[.!?…][\"'”’»)]+$", sentence):
-        return f"{sentence} {marks}"
-    return f"{sentence.rstrip(':;,')} {marks}."
+        body = sentence[:match.start()].rstrip()
+        return f"{body}{_gap(body)}{marks}{sentence[match.start():]}"
+    if re.search(f"[{re.escape(SENTENCE_STOP)}][{re.escape(_CLOSING)}]+$", sentence):
+        return f"{sentence}{_gap(sentence.rstrip(SENTENCE_STOP + _CLOSING))}{marks}"
+    body = sentence.rstrip(":;,，：；")
+    return f"{body}{_gap(body)}{marks}{'。' if unspaced(body) else '.'}"
+
+
+def _gap(before: str) -> str:
+    """A space before markers, except after Chinese or Japanese, which write none between words."""
+    return "" if unspaced(before) else " "
 
 
 def _citation(n: int, sentence: Sentence) -> Citation:

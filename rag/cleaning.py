@@ -26,6 +26,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from rag.dates import EARLIEST, LATEST, iso_date
+from rag.text import word_count
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -50,7 +51,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
 
 
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?…:;。！？：；][\"'”’)\]」』）]*$")
 _QUOTE = re.compile(r"[“”„«»\"]")
 # Whole short lines that are page furniture: ad slots, widget headers, share/print/tag lines.
 _MARKER = _rx(
@@ -107,7 +108,7 @@ _SECTION_WORDS = frozenset("news world politics business sport sports opinion la
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    return word_count(text)  # Chinese or Japanese counts too: a paragraph of them is one "split()" word
 
 
 def _ends_sentence(text: str) -> bool:
@@ -187,7 +188,7 @@ def _find_title(paras: list[str], top: int, junk: set[int], counts: Counter[str]
             _words(paras[i]) > 6) and not _byline_of(paras[i]) and not _looks_like_name(paras[i])]
     for min_words in (4, 2):
         for i in head:
-            if min_words <= _words(paras[i]) <= 30 and not re.search(r"[.,:;][\"'”’)\]]*$", paras[i]):
+            if min_words <= _words(paras[i]) <= 30 and not re.search(r"[.,:;。，：；][\"'”’)\]」』）]*$", paras[i]):
                 return i
     return None
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rag import prompts
 from rag.errors import RagError
 from rag.generation import ChatClient, Message
+from rag.text import word_count
 
 _DEPENDENT = re.compile(r"\b(he|she|they|them|him|her|his|their|theirs|it|its|there|that|this|those|these|"
                         r"the two|both|then|else|more|also)\b", re.I)
@@ -16,7 +17,7 @@ MAX_TURN_CHARS = 400  # older turns are clipped: the rewrite prompt must stay ch
 
 def needs_context(message: str) -> bool:
     """A pronoun, or a message too short to stand alone, depends on the conversation."""
-    return bool(_DEPENDENT.search(message)) or len(message.split()) <= 4
+    return bool(_DEPENDENT.search(message)) or word_count(message) <= 4
 
 
 def last_user_question(history: Sequence[Message]) -> str:
@@ -47,4 +48,4 @@ def _rewrite_with_model(history: Sequence[Message], message: str, chat: ChatClie
         return ""  # the answer step will report the backend problem
     line = text.strip().splitlines()[0].strip().strip('"') if text.strip() else ""
     # A rewrite that is a statement, or much longer than a question, is a failed rewrite.
-    return line if 3 <= len(line.split()) <= 40 else ""
+    return line if 3 <= word_count(line) <= 40 else ""

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.context import Source
-from rag.text import STOPWORDS, Span, content_words, coverage, names, numbers, split_sentences, spelled_numbers
+from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_words, coverage, names, numbers, split_sentences,
+                      spelled_numbers, unspaced)
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
@@ -284,7 +285,10 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
         return answer
     if not added_words(short, question) - said_words(answer):
         return answer
-    return f"{short.strip().rstrip('.')}. {answer}" if answer.strip() else short.strip()
+    if not answer.strip():
+        return short.strip()
+    lead = short.strip().rstrip(SENTENCE_STOP)
+    return f"{lead}。{answer}" if unspaced(lead) else f"{lead}. {answer}"
 
 
 def short_line_confidence(tokens: Sequence[tuple[str, Sequence[tuple[str, float]]]],

@@ -6,9 +6,10 @@ without duplicate collapsing; as pure functions both are testable without any in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
+
+from rag.text import word_tokens
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -29,12 +30,9 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[K]], k: int = RRF_K,
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
-_WORD = re.compile(r"\w+")
-
-
 def shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
     """Word n-grams: two passages sharing most of them are the same text (syndicated copies)."""
-    words = _WORD.findall(text.lower())
+    words = word_tokens(text.lower())
     if len(words) < size:
         return {tuple(words)} if words else set()
     return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
+from rag.text import spaced_pairs
+
 if TYPE_CHECKING:
     from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
 
@@ -144,7 +146,7 @@ class KeywordIndex:
             except ValueError:  # every chunk filtered out
                 return []
         retriever.similarity_top_k = min(k, total)
-        return [hit for hit in retriever.retrieve(query) if hit.score and hit.score > 0]
+        return [hit for hit in retriever.retrieve(spaced_pairs(query)) if hit.score and hit.score > 0]
 
 
 def _alive(pid: int) -> bool:
@@ -163,7 +165,9 @@ def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
     llama-index needs the whole node list (it walks it twice); at 80,000 chunks those objects cost
     ~700 MB on top of the index. Each node is reduced to what the retriever keeps (its serialised
     form and its text) as it streams from the store. The tokenisation is the retriever's own with
-    its defaults, which are also what ``from_persist_dir`` uses for queries (they are not persisted).
+    its defaults, which are also what ``from_persist_dir`` uses for queries (they are not persisted),
+    on texts (and queries, ``search``) whose Chinese or Japanese runs are spaced into character pairs
+    (``spaced_pairs``): its word pattern would otherwise take a whole clause for one word.
     """
     import bm25s
     import Stemmer
@@ -175,7 +179,7 @@ def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
     texts: list[str] = []
     for node in nodes:
         corpus.append(node_to_metadata_dict(node) | {"node_id": node.node_id})
-        texts.append(node.get_content(metadata_mode=MetadataMode.EMBED))
+        texts.append(spaced_pairs(node.get_content(metadata_mode=MetadataMode.EMBED)))
     if not corpus:
         return None
     stemmer = Stemmer.Stemmer("english")

@@ -17,9 +17,11 @@ class Span:
     end: int
 
 
-# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets and [n] markers) before
-# white space, or at a line break.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|\n+""")
+# A sentence ends at . ! ? … ؟ । (optionally followed by closing quotes/brackets and [n] markers) before
+# white space, at a full-width 。！？ (Chinese and Japanese put no space after them), or at a line break.
+_SENTENCE_END = re.compile(r"""[.!?…؟।]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|[。！？]+["'”’」』)）\]]*(?:\s*\[\d+\])*|\n+""")
+# What ends a sentence written in one line: an answer's markers go before it.
+SENTENCE_STOP = ".!?…。！？؟।"
 # "U.S." or "Mr." before a space is not the end of a sentence (merging two sentences is harmless,
 # cutting one in half is not).
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){1,3}$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Sen|Rep|Gov|No|vs|etc)\.$")
@@ -61,6 +63,42 @@ def _append_span(spans: list[Span], text: str, start: int, end: int) -> None:
 
 # Letters of any script (Cyrillic, Greek, "Erdoğan" in one piece), with an apostrophe suffix ("Ukraine's").
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+(?:[.,]\d+)*")
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean,
+# which joins particles to its words ("서울에서"): without a dictionary, a run of them is read as its
+# overlapping character pairs, as Lucene's CJK bigram filter does, so "张艺谋" is found in "由导演张艺谋担任".
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+                       "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+# A Chinese word is 1.7 characters on average: counting unspaced text in pairs keeps word-count rules
+# ("a paragraph of 15 words is prose") meaningful for it.
+_CHARACTERS_A_WORD = 2
+
+
+def word_tokens(text: str) -> list[str]:
+    """The words of ``text`` in order of kind: letter runs and numbers, then the character pairs of
+    its unspaced-script runs (a run of one character is itself)."""
+    pairs = [pair for match in _UNSPACED.finditer(text) for pair in _pairs(match.group())]
+    return _WORD.findall(_UNSPACED.sub(" ", text)) + pairs
+
+
+def _pairs(run: str) -> list[str]:
+    return [run[i:i + 2] for i in range(max(1, len(run) - 1))]
+
+
+def spaced_pairs(text: str) -> str:
+    """``text`` with each unspaced-script run written as its character pairs, space-separated: what a
+    word tokenizer (BM25's) needs to find a Chinese or Japanese word inside a longer run."""
+    return _UNSPACED.sub(lambda match: " " + " ".join(_pairs(match.group())) + " ", text)
+
+
+def unspaced(text: str) -> bool:
+    """``text`` ends in a script written without spaces: no space before a marker, a 。 to end it."""
+    return bool(text) and bool(_UNSPACED.match(text[-1]))
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them: spaced words, and unspaced-script characters two to a word."""
+    unspaced = sum(len(match.group()) for match in _UNSPACED.finditer(text))
+    return len(_UNSPACED.sub(" ", text).split()) + -(-unspaced // _CHARACTERS_A_WORD)
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having
@@ -105,8 +143,8 @@ def normalise_word(word: str) -> str:
 def content_words(text: str) -> set[str]:
     """The words that carry meaning: no stop words, no citation markers, numbers kept."""
     text = re.sub(r"\[\d+\]", " ", text)
-    words = {normalise_word(w) for w in _WORD.findall(text)}
-    return {w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+    found = {normalise_word(w) for w in word_tokens(text)}
+    return {w for w in found if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
 
 
 def numbers(text: str) -> set[str]:

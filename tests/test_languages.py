@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from llama_index.core.schema import TextNode
+
 from rag import NewsRAG, Settings
-from rag.text import content_words, names
+from rag.citations import cite_choice
+from rag.context import Source
+from rag.evidence import number_sentences, short_answer_gap
+from rag.keyword import KeywordIndex
+from rag.text import content_words, names, split_sentences, word_count
+from rag.types import Hit
 
 UKRAINIAN = ("Зеленський зустрівся з Туском у Львові\n\n"
              "Президент України Володимир Зеленський зустрівся з прем'єр-міністром Польщі Дональдом Туском "
@@ -16,9 +23,18 @@ UKRAINIAN = ("Зеленський зустрівся з Туском у Льв�
 FRENCH = ("Le port de Brest fermé par la tempête\n\n"
           "Le port de Brest a fermé lundi après des rafales de vent atteignant 140 km/h, a déclaré la maire "
           "Anne Morel. Les ferries vers l'Angleterre reprendront mercredi selon la compagnie Brittany Ferries.\n")
+# Chinese and Japanese put no spaces between words: "托纳多雷" is inside the run "由意大利导演朱塞佩·托纳多雷担任".
+CHINESE = ("上海国际电影节在上海大剧院开幕\n\n"
+           "第二十七届上海国际电影节于6月13日晚在上海大剧院开幕，为期十天。本届电影节共收到来自119个国家和地区的"
+           "3800多部影片报名。金爵奖评委会主席由意大利导演朱塞佩·托纳多雷担任。\n")
+JAPANESE = ("東京都、新たな防災計画を発表\n\n"
+            "東京都は火曜日、首都直下地震に備えた新たな防災計画を発表した。計画によると、都内の避難所は2030年までに"
+            "500か所増やされる。小池百合子知事は記者会見で計画の意義を説明した。\n")
 QUESTIONS = [  # (question, a word the answer must hold, the article it must cite)
     ("Де Зеленський зустрівся з Туском?", "Львов", "uk.txt"),
     ("Quand les ferries vers l'Angleterre reprendront-ils ?", "mercredi", "fr.txt"),
+    ("金爵奖评委会主席由谁担任？", "托纳多雷", "zh.txt"),
+    ("都内の避難所は何年までに500か所増やされますか？", "2030", "ja.txt"),
 ]
 
 
@@ -27,6 +43,8 @@ def make_engine(tmp_path: Path, llm: str) -> NewsRAG:
     articles.mkdir()
     (articles / "uk.txt").write_text(UKRAINIAN, encoding="utf-8")
     (articles / "fr.txt").write_text(FRENCH, encoding="utf-8")
+    (articles / "zh.txt").write_text(CHINESE, encoding="utf-8")
+    (articles / "ja.txt").write_text(JAPANESE, encoding="utf-8")
     engine = NewsRAG(Settings(data_dir=tmp_path / "index", llm=llm))
     engine.ingest([articles, Path(__file__).resolve().parent.parent / "seeds"])
     return engine
@@ -36,6 +54,33 @@ def test_words_of_any_script_are_whole_words() -> None:
     assert "erdoğan" in names("Turkey's president, Erdoğan, spoke.")
     assert {"зеленськ", "туск"} <= content_words("Зеленський зустрівся з Туском")
     assert names("Президент України Зеленський прибув до Львова.") >= {"україн", "зеленськ", "львов"}
+
+
+def test_chinese_and_japanese_are_read_in_character_pairs_and_sentences_end_at_their_full_stops() -> None:
+    assert {"托纳", "纳多", "多雷"} <= content_words(CHINESE)  # a name inside a run of characters
+    assert [s.text for s in split_sentences(CHINESE.split("\n\n")[1])][-1] == "金爵奖评委会主席由意大利导演朱塞佩·托纳多雷担任。"
+    question = "金爵奖评委会主席由谁担任？"
+    assert short_answer_gap("朱塞佩·托纳多雷", question, CHINESE) == ""  # adds a name that the article holds
+    assert short_answer_gap("金爵奖评委会主席", question, CHINESE) != ""  # only the question again
+    assert short_answer_gap("张艺谋", question, CHINESE) != ""  # a name the article never mentions
+    assert word_count("评委会主席由谁担任") == 5 and word_count("Who chairs the jury?") == 4
+    assert not names(CHINESE)  # no letter case, so no name rule: numbers are still checked
+
+
+def test_keyword_search_finds_a_chinese_word_inside_a_longer_run(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path)
+    index.rebuild([TextNode(text=CHINESE, id_="zh"), TextNode(text=JAPANESE, id_="ja"),
+                   TextNode(text=FRENCH, id_="fr")])
+    assert [hit.node.node_id for hit in index.search("托纳多雷", 3)] == ["zh"]
+    assert [hit.node.node_id for hit in index.search("避難所", 3)] == ["ja"]
+
+
+def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:
+    hit = Hit(chunk_id="zh:0", doc_id="zh", text=CHINESE, start=0, end=len(CHINESE), score=1.0, title="", source_name="zh.txt")
+    sentences = number_sentences([Source(1, hit, CHINESE, 0, len(CHINESE), 1.0)])
+    chair = next(s for s in sentences if "托纳多雷" in s.text)
+    text, _ = cite_choice("评委会主席是朱塞佩·托纳多雷。", [chair], {"zh": CHINESE})
+    assert text == "评委会主席是朱塞佩·托纳多雷[1]。"
 
 
 @pytest.mark.parametrize(("question", "expected", "source"), QUESTIONS)
