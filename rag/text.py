@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import Stemmer  # PyStemmer, already used by the BM25 retriever
@@ -61,8 +62,19 @@ def _append_span(spans: list[Span], text: str, start: int, end: int) -> None:
     spans.append(Span(stripped, offset, offset + len(stripped)))
 
 
-# Letters of any script (Cyrillic, Greek, "Erdoğan" in one piece), with an apostrophe suffix ("Ukraine's").
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+(?:[.,]\d+)*")
+
+def _combining_marks() -> str:
+    """A character class of the combining marks (Unicode categories M*) of the Basic Multilingual Plane.
+
+    ``re``'s ``\\w`` leaves them out, so Hindi "मोदी" (its vowel signs are marks) fell apart into letters."""
+    marks = [chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M")]
+    return "".join(re.escape(m) for m in marks)
+
+
+_LETTER = rf"(?:[^\W\d_]|[{_combining_marks()}])"
+# Letters of any script (Cyrillic, Greek, Devanagari, "Erdoğan" in one piece), with an apostrophe suffix
+# ("Ukraine's").
+_WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)?|\d+(?:[.,]\d+)*")
 # Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean,
 # which joins particles to its words ("서울에서"): without a dictionary, a run of them is read as its
 # overlapping character pairs, as Lucene's CJK bigram filter does, so "张艺谋" is found in "由导演张艺谋担任".

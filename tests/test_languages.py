@@ -54,6 +54,10 @@ def test_words_of_any_script_are_whole_words() -> None:
     assert "erdoğan" in names("Turkey's president, Erdoğan, spoke.")
     assert {"зеленськ", "туск"} <= content_words("Зеленський зустрівся з Туском")
     assert names("Президент України Зеленський прибув до Львова.") >= {"україн", "зеленськ", "львов"}
+    # Devanagari vowel signs are combining marks, which Python's \w leaves out: words stay whole.
+    hindi = "प्रधानमंत्री नरेंद्र मोदी उद्घाटन करेंगे। सम्मेलन 15 मार्च को होगा।"
+    assert {"नरेंद्र", "मोदी"} <= content_words(hindi)
+    assert [s.text for s in split_sentences(hindi)] == ["प्रधानमंत्री नरेंद्र मोदी उद्घाटन करेंगे।", "सम्मेलन 15 मार्च को होगा।"]
 
 
 def test_chinese_and_japanese_are_read_in_character_pairs_and_sentences_end_at_their_full_stops() -> None:
