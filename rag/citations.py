@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rag.evidence import Sentence, articles_of
 from rag.text import (SENTENCE_STOP, content_words, name_in, names, numbers, spelled_numbers, split_sentences,
-                      unspaced)
+                      ends_in_chinese_or_japanese)
 from rag.types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -105,12 +105,12 @@ def _with_markers(sentence: str, numbers: list[int]) -> str:
     if re.search(f"[{re.escape(SENTENCE_STOP)}][{re.escape(_CLOSING)}]+$", sentence):
         return f"{sentence}{_gap(sentence.rstrip(SENTENCE_STOP + _CLOSING))}{marks}"
     body = sentence.rstrip(":;,，：；")
-    return f"{body}{_gap(body)}{marks}{'。' if unspaced(body) else '.'}"
+    return f"{body}{_gap(body)}{marks}{'。' if ends_in_chinese_or_japanese(body) else '.'}"
 
 
 def _gap(before: str) -> str:
     """A space before markers, except after Chinese or Japanese, which write none between words."""
-    return "" if unspaced(before) else " "
+    return "" if ends_in_chinese_or_japanese(before) else " "
 
 
 def _citation(n: int, sentence: Sentence) -> Citation:

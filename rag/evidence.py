@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rag.context import Source
 from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_words, coverage, names, numbers, split_sentences,
-                      spelled_numbers, unspaced)
+                      spelled_numbers, ends_in_chinese_or_japanese)
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
@@ -288,7 +288,7 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
     if not answer.strip():
         return short.strip()
     lead = short.strip().rstrip(SENTENCE_STOP)
-    return f"{lead}。{answer}" if unspaced(lead) else f"{lead}. {answer}"
+    return f"{lead}。{answer}" if ends_in_chinese_or_japanese(lead) else f"{lead}. {answer}"
 
 
 def short_line_confidence(tokens: Sequence[tuple[str, Sequence[tuple[str, float]]]],
@@ -329,7 +329,16 @@ def _token_logprob(token: str, alternatives: Sequence[tuple[str, float]], writte
     """The token's log probability plus that of its alternatives which, after what the short line has
     ``written`` so far, begin one of the ``forms`` naming the same thing."""
     listed = [logprob for alternative, logprob in alternatives if alternative == token]
-    own = listed[0] if listed else min(logprob for _, logprob in alternatives)
+    pieces = [logprob for alternative, logprob in alternatives if "\ufffd" in alternative]
+    if listed:
+        own = listed[0]
+    elif pieces and not token.isascii():
+        # A character the model writes in byte pieces (Korean "박"): the server lists each piece as "�",
+        # never the character, so it was counted at the least listed probability and a sure Korean
+        # name came out at 0.01. The most probable piece is an upper bound on it, as below.
+        own = max(pieces)
+    else:
+        own = min(logprob for _, logprob in alternatives)
     same = [logprob for alternative, logprob in alternatives if alternative != token
             and _starts_a_form((written + alternative).lstrip(), forms)]
     return min(0.0, math.log(math.exp(own) + sum(math.exp(logprob) for logprob in same)))

@@ -102,9 +102,12 @@ def spaced_pairs(text: str) -> str:
     return _UNSPACED.sub(lambda match: " " + " ".join(_pairs(match.group())) + " ", text)
 
 
-def unspaced(text: str) -> bool:
-    """``text`` ends in a script written without spaces: no space before a marker, a 。 to end it."""
-    return bool(text) and bool(_UNSPACED.match(text[-1]))
+_CHINESE_OR_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def ends_in_chinese_or_japanese(text: str) -> bool:
+    """No space before a marker then, and 。 ends the sentence (Korean and Thai use spaces and ".")."""
+    return bool(text) and bool(_CHINESE_OR_JAPANESE.match(text[-1]))
 
 
 def word_count(text: str) -> int:
@@ -165,7 +168,7 @@ def numbers(text: str) -> set[str]:
     return {re.sub(r"[,\s]", "", n).rstrip(".") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
 
 
-_SENTENCE_START = re.compile(r"""(?:^|[.!?:;\n])["'“‘«(\s]*$""")
+_SENTENCE_START = re.compile(r"""(?:^|[.!?:;。！？\n])["'“‘«(\s¿¡]*$""")  # Spanish opens with ¿ and ¡
 
 
 def names(text: str, openers: bool = False) -> set[str]:

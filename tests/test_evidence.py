@@ -119,6 +119,17 @@ def test_a_token_streamed_with_the_next_line_does_not_sink_the_short_answer() ->
     assert short_line_confidence(own) == pytest.approx((0.8 * 0.9 * 0.5) ** (1 / 3))  # its own: it counts
 
 
+def test_a_character_written_in_byte_pieces_counts_at_its_piece_not_the_least_listed() -> None:
+    """Korean "박" is two byte tokens; llama.cpp lists their alternatives as "�", never the character,
+    so a name the model wrote at 0.99 came out at 0.01 and was refused (seen on a Korean article)."""
+    line = [("1", [("1", -0.1)]), ("\nShort", [("박", -0.4)]), (":", [(":", 0.0)]),
+            (" 박", [("\ufffd", math.log(0.99)), ("\ufffd", math.log(0.0001))]),
+            ("형", [("형", math.log(0.98)), ("상", math.log(0.01))]), ("\nAnswer", [("Answer", -0.04)])]
+    assert short_line_confidence(line) == pytest.approx(math.sqrt(0.99 * 0.98))
+    english = line[:3] + [(" Park", [("\ufffd", math.log(0.3)), (" Kim", math.log(0.1))])] + line[4:]
+    assert short_line_confidence(english) == pytest.approx(math.sqrt(0.1 * 0.98))  # ASCII is never in pieces
+
+
 def test_alternatives_naming_the_same_thing_count_for_the_short_answer() -> None:
     """A model torn between "Emmanuel" and "Macron" is sure of who it means; one torn between
     "Macron" and "Trump" is not, though the passage names both."""
