@@ -62,7 +62,6 @@ def _append_span(spans: list[Span], text: str, start: int, end: int) -> None:
     spans.append(Span(stripped, offset, offset + len(stripped)))
 
 
-
 def _combining_marks() -> str:
     """A character class of the combining marks (Unicode categories M*) of the Basic Multilingual Plane.
 
@@ -114,6 +113,8 @@ def word_count(text: str) -> int:
     """Words as a reader counts them: spaced words, and unspaced-script characters two to a word."""
     unspaced = sum(len(match.group()) for match in _UNSPACED.finditer(text))
     return len(_UNSPACED.sub(" ", text).split()) + -(-unspaced // _CHARACTERS_A_WORD)
+
+
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having

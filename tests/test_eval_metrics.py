@@ -257,6 +257,22 @@ def test_the_seeds_dataset_loads() -> None:
     assert [i.id for i in first] == sorted(i.id for i in first)  # kept in dataset order
 
 
+MULTILINGUAL = SEEDS_DEV.parent / "multilingual"
+
+
+def test_the_multilingual_set_states_each_answer_in_its_cited_article() -> None:
+    """Eight articles in Chinese, Japanese, German, Spanish, Arabic, Hindi and Korean, with questions in
+    their language (``rag eval --dataset eval/datasets/multilingual_dev.jsonl --corpus
+    eval/datasets/multilingual``): each answer is in its source, and each near-miss names an article."""
+    items = load_dataset(SEEDS_DEV.parent / "multilingual_dev.jsonl")
+    assert len(items) == 25 and sum(item.unanswerable for item in items) == 7
+    for item in items:
+        articles = [(MULTILINGUAL / source).read_text(encoding="utf-8") for source in item.sources]
+        assert articles, item.id
+        for fact in item.must:
+            assert any(alt in text for alt in fact.split("|") for text in articles), (item.id, fact)
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ({"id": "a", "must": [], "sources": [], "unanswerable": True}, "line 2: missing field 'question'"),
     ({"id": "a", "question": "Q?", "must": "x", "sources": [], "unanswerable": False}, "'must' must be list"),
