@@ -335,7 +335,8 @@ def _token_logprob(token: str, alternatives: Sequence[tuple[str, float]], writte
     elif pieces and not token.isascii():
         # A character the model writes in byte pieces (Korean "박"): the server lists each piece as "�",
         # never the character, so it was counted at the least listed probability and a sure Korean
-        # name came out at 0.01. The most probable piece is an upper bound on it, as below.
+        # name came out at 0.01. The most probable piece is an upper bound on it (for that "박" it is
+        # also what the server reports as the token's own log probability: -0.0).
         own = max(pieces)
     else:
         own = min(logprob for _, logprob in alternatives)
