@@ -77,8 +77,8 @@ _WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)?|\d+(?:[.,]\d+)*")
 # Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean,
 # which joins particles to its words ("서울에서"): without a dictionary, a run of them is read as its
 # overlapping character pairs, as Lucene's CJK bigram filter does, so "张艺谋" is found in "由导演张艺谋担任".
-_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
-                       "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_HAN_AND_KANA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese and Japanese
+_UNSPACED = re.compile(f"[{_HAN_AND_KANA}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\uac00-\ud7af]+")
 # A Chinese word is 1.7 characters on average: counting unspaced text in pairs keeps word-count rules
 # ("a paragraph of 15 words is prose") meaningful for it.
 _CHARACTERS_A_WORD = 2
@@ -101,7 +101,7 @@ def spaced_pairs(text: str) -> str:
     return _UNSPACED.sub(lambda match: " " + " ".join(_pairs(match.group())) + " ", text)
 
 
-_CHINESE_OR_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CHINESE_OR_JAPANESE = re.compile(f"[{_HAN_AND_KANA}]")
 
 
 def ends_in_chinese_or_japanese(text: str) -> bool:
