@@ -47,7 +47,7 @@ from rag.evidence import (
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.text import coverage, names, split_sentences, support_score
+from rag.text import coverage, names, split_sentences, support_score, writing_script
 from rag.types import Answer, Hit
 
 Retrieve = Callable[[str], list[Hit]]
@@ -264,6 +264,17 @@ class CitedQueryEngine(CustomQueryEngine):
         news_dev's tuning half, AUROC 0.78 of right against wrong answers; 0.88 with the second look)."""
         return choice.short_confidence is not None and choice.short_confidence < self.min_short_confidence
 
+    def refuses(self, choice: Choice) -> bool:
+        """A threshold the choice fell below: the choice line's confidence, the short answer's (or its
+        gap), or the second look's. Every one is checked here, not inferred from what was written: the
+        answer line may be empty although every check passed (then the evidence is shown)."""
+        threshold = self.min_confidence if self.chat else self.extractive_min_confidence
+        unsure = choice.confidence is not None and choice.confidence < threshold
+        unanswered = (bool(choice.gap) and self.check_short_answer) or self.short_unsure(choice)
+        unverified = (self.min_verification is not None and choice.verification is not None
+                      and choice.verification < self.min_verification)
+        return unsure or unanswered or unverified
+
     def articles(self, choice: Choice, sentences: Sequence[Sentence]) -> dict[str, str]:
         """The stored text of every candidate's article, fetched once per answer (the second look and
         the citation check both read them)."""
@@ -353,16 +364,13 @@ class _Finisher:
             "verification": choice.verification, "draft": choice.text.strip() or None,
             "short": choice.short, "short_gap": choice.gap, "short_confidence": choice.short_confidence,
         }
-        threshold = engine.min_confidence if engine.chat else engine.extractive_min_confidence
-        unsure = choice.confidence is not None and choice.confidence < threshold
-        unanswered = (bool(choice.gap) and engine.check_short_answer) or engine.short_unsure(choice)
-        if not choice.picks or not choice.text.strip() or unsure or unanswered:
+        if not choice.picks or not (choice.text.strip() or choice.short) or engine.refuses(choice):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         articles = engine.articles(choice, sentences)
         evidence = "\n".join(s.text for s in choice.picks)
         written = choice.text
-        if restates(written, self.question):  # "The French president hosted them in Paris": show the evidence
-            written = evidence
+        if restates(written, self.question) or drifted(written, self.question, evidence):
+            written = evidence  # "The French president hosted them in Paris", or nothing at all: show the evidence
         text, citations = cite_choice(led_by_short(written, choice.short, self.question), choice.picks,
                                       articles, sentences)
         if not citations and restated_premise(written, self.question, choice.picks, articles):
@@ -371,6 +379,14 @@ class _Finisher:
         if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles):
             return Answer(text=REFUSAL_TEXT, refused=True, **common)
         return Answer(text=text, refused=False, citations=citations, **common)
+
+
+def drifted(answer: str, question: str, evidence: str) -> bool:
+    """The answer line left the script the question and its evidence share: asked in Korean about a
+    Korean article, the small model sometimes writes its answer line in English (its short line stays
+    Korean). The evidence, in the asker's language, is then the better answer."""
+    asked = writing_script(question)
+    return asked is not None and writing_script(answer) not in (None, asked) and writing_script(evidence) == asked
 
 
 def restates(answer: str, question: str) -> bool:

@@ -115,6 +115,23 @@ def word_count(text: str) -> int:
     return len(_UNSPACED.sub(" ", text).split()) + -(-unspaced // _CHARACTERS_A_WORD)
 
 
+# Scripts that one language writes together: Japanese mixes Han characters with both kana.
+_SCRIPT_FAMILIES = {"CJK": "han-kana", "HIRAGANA": "han-kana", "KATAKANA": "han-kana", "HANGUL": "hangul"}
+
+
+def writing_script(text: str) -> str | None:
+    """The script most of ``text``'s letters are written in ("LATIN", "han-kana", "hangul", "ARABIC"...,
+    from Unicode character names), or None when it has no letters. Digits and marks do not count."""
+    counts: dict[str, int] = {}
+    for char in text:
+        if not char.isalpha():
+            continue
+        script = unicodedata.name(char, "UNKNOWN").split()[0]
+        script = _SCRIPT_FAMILIES.get(script, script)
+        counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having

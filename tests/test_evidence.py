@@ -4,11 +4,12 @@ citing the chosen sentences, the guard, and the threshold, without a model (a sc
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from collections.abc import Iterator
 
 import pytest
 
-from rag.answering import REFUSAL_TEXT, CitedQueryEngine
+from rag.answering import REFUSAL_TEXT, Choice, CitedQueryEngine
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
 from rag.evidence import (VERDICT_GRAMMAR, anchor, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,
@@ -388,6 +389,31 @@ def test_an_answer_writing_back_the_questions_premise_shows_the_chosen_sentence_
     assert answer.refused and not answer.citations
 
 
+def test_an_empty_answer_line_after_a_checked_short_answer_shows_the_evidence_led_by_it() -> None:
+    # The grammar lets the answer line be a lone space; a small model asked in German wrote just that.
+    reply = "4\nShort: Anne Morel\nAnswer: "
+    answer = engine(ScriptedChat(reply, [("4", math.log(0.9)), ("none", math.log(0.1))])).answer("Who is the mayor of Brest?")
+    assert not answer.refused and answer.text == "Winds reached 140 km/h, the mayor, Anne Morel, said [1]."
+    # Without a short answer there is nothing checked to show: a refusal.
+    bare = engine(ScriptedChat("4\nAnswer: ", [("4", math.log(0.9)), ("none", math.log(0.1))])).answer("Who is the mayor of Brest?")
+    assert bare.refused and not bare.citations
+
+
+def test_an_answer_line_drifting_out_of_the_askers_script_shows_the_evidence_in_it() -> None:
+    article = ("부산 신공항 착공", "국토교통부는 신공항을 2029년 12월에 개항할 계획이라고 밝혔다. 활주로는 하나다.")
+    korean = source(1, *article)
+    reply = "2\nShort: 2029년 12월\nAnswer: The ministry plans to open the new airport in 2029."
+    chat = ScriptedChat(reply, [("2", math.log(0.9)), ("none", math.log(0.1))])
+    asked_in_korean = CitedQueryEngine(retrieve_hits=lambda q: [korean.hit], scorer=lambda q, ss: [1.0] * len(ss),
+                                       chat=chat, min_confidence=0.5, article_texts=lambda ids: {article[0]: article[1]})
+    answer = asked_in_korean.answer("신공항은 언제 개항할 계획인가?")
+    assert not answer.refused and answer.text == "국토교통부는 신공항을 2029년 12월에 개항할 계획이라고 밝혔다 [1]."
+    # Asked in English about the same article, an English answer line is what the asker wants.
+    chat = ScriptedChat(reply, [("2", math.log(0.9)), ("none", math.log(0.1))])
+    english = asked_in_korean.model_copy(update={"chat": chat}).answer("When will the new airport open?")
+    assert "The ministry plans to open the new airport in 2029 [1]." in english.text
+
+
 # --- the second look -------------------------------------------------------------------------------------
 class ScriptedTurns(ChatClient):
     """A llama.cpp-like client replaying one scripted reply per request: the choice, the verdict, the answer."""
@@ -423,6 +449,16 @@ def test_a_pick_the_second_look_doubts_is_refused_before_any_answer_is_written()
     assert verdict["grammar"] == VERDICT_GRAMMAR
     shown = verdict["messages"][-1]["content"]  # the chosen sentence alone, not the other candidates
     assert "Anne Morel" in shown and "Paul Grall" not in shown and "Who was the mayor of Brest in 1990?" in shown
+
+
+def test_a_pick_the_second_look_doubts_is_refused_even_when_the_answer_line_would_be_shown() -> None:
+    # The refusal rests on the verdict itself, not on the answer line being left unwritten.
+    chat = ScriptedTurns(("4\nShort: Anne Morel\nAnswer: The mayor was Anne Morel.", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+                         ("no", [("no", math.log(0.8)), ("yes", math.log(0.2))]))
+    doubted = second_look(chat, 0.5)
+    choice = Choice(picks=number_sentences(sources())[3:], confidence=0.9, text="The mayor was Anne Morel.",
+                    short="Anne Morel", verification=0.2)
+    assert doubted.refuses(choice) and not doubted.refuses(replace(choice, verification=0.7))
 
 
 def test_a_pick_the_second_look_confirms_is_written_after_that_choice_and_cited() -> None:

@@ -13,7 +13,7 @@ from rag.citations import cite_choice
 from rag.context import Source
 from rag.evidence import number_sentences, short_answer_gap
 from rag.keyword import KeywordIndex
-from rag.text import content_words, names, split_sentences, word_count
+from rag.text import content_words, names, split_sentences, word_count, writing_script
 from rag.types import Hit
 
 UKRAINIAN = ("Зеленський зустрівся з Туском у Львові\n\n"
@@ -72,6 +72,13 @@ def test_chinese_and_japanese_are_read_in_character_pairs_and_sentences_end_at_t
     assert short_answer_gap("张艺谋", question, CHINESE) != ""  # a name the article never mentions
     assert word_count("评委会主席由谁担任") == 5 and word_count("Who chairs the jury?") == 4
     assert not names(CHINESE)  # no letter case, so no name rule: numbers are still checked
+
+
+def test_the_script_of_a_text_is_that_of_most_of_its_letters() -> None:
+    assert writing_script(JAPANESE) == writing_script(CHINESE) == "han-kana"  # kanji and kana, one language
+    assert writing_script("가덕도 신공항은 2029년 12월 [1]") == "hangul"
+    assert writing_script(UKRAINIAN) == "CYRILLIC" and writing_script(FRENCH) == "LATIN"
+    assert writing_script("2029 [1]") is None  # digits and markers are no script
 
 
 def test_keyword_search_finds_a_chinese_word_inside_a_longer_run(tmp_path: Path) -> None:
