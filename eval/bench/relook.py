@@ -61,7 +61,8 @@ def with_question_best(picks: Sequence[Sentence], articles: Mapping[str, str], q
     return " ... ".join(dict.fromkeys(parts))
 
 
-VARIANTS: dict[str, Variant] = {"window1": window(1), "window2": window(2), "question-best": with_question_best}
+VARIANTS: dict[str, Variant] = {"window0": window(0), "window1": window(1), "window2": window(2),
+                                "question-best": with_question_best}
 
 
 def picks_of(quotes: Sequence[str], sentences: Sequence[Sentence], cited: Sequence[str] | None = None) -> list[Sentence]:
