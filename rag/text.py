@@ -119,16 +119,20 @@ def word_count(text: str) -> int:
 _SCRIPT_FAMILIES = {"CJK": "han-kana", "HIRAGANA": "han-kana", "KATAKANA": "han-kana", "HANGUL": "hangul"}
 
 
+def _char_script(char: str) -> str:
+    """A letter's script from its Unicode name ("LATIN", "CYRILLIC", "han-kana", "hangul"...)."""
+    script = unicodedata.name(char, "UNKNOWN").split()[0]
+    return _SCRIPT_FAMILIES.get(script, script)
+
+
 def writing_script(text: str) -> str | None:
-    """The script most of ``text``'s letters are written in ("LATIN", "han-kana", "hangul", "ARABIC"...,
-    from Unicode character names), or None when it has no letters. Digits and marks do not count."""
+    """The script most of ``text``'s letters are written in, or None when it has no letters. Digits
+    and marks do not count."""
     counts: dict[str, int] = {}
     for char in text:
-        if not char.isalpha():
-            continue
-        script = unicodedata.name(char, "UNKNOWN").split()[0]
-        script = _SCRIPT_FAMILIES.get(script, script)
-        counts[script] = counts.get(script, 0) + 1
+        if char.isalpha():
+            script = _char_script(char)
+            counts[script] = counts.get(script, 0) + 1
     return max(counts, key=counts.__getitem__) if counts else None
 
 
@@ -146,21 +150,8 @@ said says say told tell according also would could one two mr mrs ms
 # Snowball stemmers by script: a word is stemmed by the rules of the script it is written in, so one
 # archive may mix languages. Latin script uses the English rules (other Latin-script languages keep
 # most of their endings: matching is then on whole words, which still works for names and numbers).
-_STEMMERS = {"latin": Stemmer.Stemmer("english"), "cyrillic": Stemmer.Stemmer("russian"),
-             "greek": Stemmer.Stemmer("greek"), "arabic": Stemmer.Stemmer("arabic")}
-
-
-def _script(word: str) -> str:
-    first = word[0]
-    if first < "\u0370":
-        return "latin"
-    if "\u0370" <= first < "\u0400":
-        return "greek"
-    if "\u0400" <= first < "\u0530":
-        return "cyrillic"
-    if "\u0600" <= first < "\u0700":
-        return "arabic"
-    return "other"
+_STEMMERS = {"LATIN": Stemmer.Stemmer("english"), "CYRILLIC": Stemmer.Stemmer("russian"),
+             "GREEK": Stemmer.Stemmer("greek"), "ARABIC": Stemmer.Stemmer("arabic")}
 
 
 def normalise_word(word: str) -> str:
@@ -169,7 +160,7 @@ def normalise_word(word: str) -> str:
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    stemmer = _STEMMERS.get(_script(word)) if word else None
+    stemmer = _STEMMERS.get(_char_script(word[0])) if word else None
     return stemmer.stemWord(word) if stemmer else word
 
 
