@@ -47,12 +47,13 @@ from rag.evidence import (
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
+from rag.replies import ENGLISH, REFUSALS, refusal_text
 from rag.text import coverage, names, split_sentences, support_score, writing_script
 from rag.types import Answer, Hit
 
 Retrieve = Callable[[str], list[Hit]]
 ArticleTexts = Callable[[Sequence[str]], Mapping[str, str]]
-REFUSAL_TEXT = "I could not find the answer to that in the indexed articles."
+REFUSAL_TEXT = REFUSALS[ENGLISH]  # other languages: ``rag.replies.refusal_text``
 TOP_LOGPROBS = 10  # alternatives read at the choice token: enough to hold "none" whenever it is likely
 
 
@@ -365,7 +366,7 @@ class _Finisher:
             "short": choice.short, "short_gap": choice.gap, "short_confidence": choice.short_confidence,
         }
         if not choice.picks or not (choice.text.strip() or choice.short) or engine.refuses(choice):
-            return Answer(text=REFUSAL_TEXT, refused=True, **common)
+            return Answer(text=refusal_text(self.question), refused=True, **common)
         articles = engine.articles(choice, sentences)
         evidence = "\n".join(s.text for s in choice.picks)
         written = choice.text
@@ -377,7 +378,7 @@ class _Finisher:
             text, citations = cite_choice(led_by_short(evidence, choice.short, self.question), choice.picks,
                                           articles, sentences)  # the asker's premise written back: show the evidence
         if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles):
-            return Answer(text=REFUSAL_TEXT, refused=True, **common)
+            return Answer(text=refusal_text(self.question), refused=True, **common)
         return Answer(text=text, refused=False, citations=citations, **common)
 
 

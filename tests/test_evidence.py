@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from rag.answering import REFUSAL_TEXT, Choice, CitedQueryEngine
+from rag.replies import REFUSALS
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
 from rag.evidence import (VERDICT_GRAMMAR, anchor, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,
@@ -268,6 +269,13 @@ def test_none_is_a_refusal_and_an_unsure_pick_is_refused_at_the_threshold() -> N
     answer = engine(unsure, min_confidence=0.5).answer("How strong were the winds in Brest?")
     assert answer.refused and answer.confidence == pytest.approx(0.4)
     assert unsure.closed  # generation stopped at the choice, not after a whole answer nobody sees
+
+
+def test_a_refusal_is_written_in_the_askers_language() -> None:
+    """The refusal is the one reply the model does not write: it must not switch to English."""
+    none = ScriptedChat("none", [("none", math.log(0.8)), ("1", math.log(0.2))])
+    answer = engine(none).answer("Wie viele Fischer wurden im Hafen von Brest festgenommen?")
+    assert answer.refused and answer.text == REFUSALS["de"]
     kept = ScriptedChat("4\nAnswer: Winds reached 140 km/h.", [("4", math.log(0.4)), ("none", math.log(0.6))])
     assert not engine(kept, min_confidence=0.3).answer("How strong were the winds in Brest?").refused
 

@@ -13,6 +13,7 @@ from rag.citations import cite_choice
 from rag.context import Source
 from rag.evidence import number_sentences, short_answer_gap
 from rag.keyword import KeywordIndex
+from rag.replies import ENGLISH, REFUSALS, question_language, refusal_text
 from rag.text import content_words, names, split_sentences, word_count, writing_script
 from rag.types import Hit
 
@@ -95,6 +96,32 @@ def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:
     chair = next(s for s in sentences if "托纳多雷" in s.text)
     text, _ = cite_choice("评委会主席是朱塞佩·托纳多雷。", [chair], {"zh": CHINESE})
     assert text == "评委会主席是朱塞佩·托纳多雷[1]。"
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("Wer ist der Bahnchef, der bei der Eröffnung sprach?", "de"),
+    ("Quand les ferries vers l'Angleterre reprendront-ils ?", "fr"),
+    ("¿Quién es la consejera de Acción Climática de Cataluña?", "es"),
+    ("Де Зеленський зустрівся з Туском?", "uk"),
+    ("金爵奖评委会主席由谁担任？", "zh"),
+    ("都内の避難所は何年までに500か所増やされますか？", "ja"),
+    ("가덕도 신공항은 언제 개항할 계획인가?", "ko"),
+    ("كم قطعة أثرية يضم المتحف المصري الكبير؟", "ar"),
+    ("पटना मेट्रो के पहले चरण में कितने स्टेशन हैं?", "hi"),
+    ("How many people were arrested in Brest?", ENGLISH),
+    ("What did Obama say?", ENGLISH),  # a few English words the identifier would take for Indonesian
+    ("யார் வென்றார்?", ENGLISH),  # Tamil: no reply is written in it, and Hindi would be no better
+    ("2024?", ENGLISH),
+])
+def test_the_refusal_is_in_the_questions_language_and_english_when_unsure(question: str, language: str) -> None:
+    assert question_language(question) == language
+    assert refusal_text(question) == REFUSALS[language]
+
+
+@pytest.mark.parametrize("language", sorted(REFUSALS))
+def test_every_refusal_reads_as_the_language_it_is_filed_under(language: str) -> None:
+    """A reply filed under the wrong code would be shown to the wrong askers."""
+    assert question_language(REFUSALS[language]) == language
 
 
 @pytest.mark.parametrize(("question", "expected", "source"), QUESTIONS)

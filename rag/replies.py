@@ -1,0 +1,87 @@
+"""The fixed replies the engine writes itself, in the asker's language.
+
+A refusal is the one answer the model does not write, so it would otherwise be English whatever the
+question's language: asked in Korean about a Korean archive, a user should not be told in English that
+the articles do not hold the answer. The question's language is identified by ``py3langid`` (langid.py's
+model, shipped in its wheel: no download), restricted to the languages a refusal is written in here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from rag.text import writing_script
+
+ENGLISH = "en"
+REFUSALS: dict[str, str] = {
+    "en": "I could not find the answer to that in the indexed articles.",
+    "ar": "لم أجد الإجابة عن هذا السؤال في المقالات المفهرسة.",
+    "bg": "Не успях да намеря отговор на този въпрос в индексираните статии.",
+    "bn": "সূচিভুক্ত নিবন্ধগুলোতে এই প্রশ্নের উত্তর খুঁজে পাইনি।",
+    "ca": "No he trobat la resposta a aquesta pregunta als articles indexats.",
+    "cs": "V indexovaných článcích se mi nepodařilo najít odpověď na tuto otázku.",
+    "da": "Jeg kunne ikke finde svaret på det i de indekserede artikler.",
+    "de": "Die Antwort darauf habe ich in den indexierten Artikeln nicht gefunden.",
+    "el": "Δεν βρήκα την απάντηση σε αυτή την ερώτηση στα ευρετηριασμένα άρθρα.",
+    "es": "No encontré la respuesta a esa pregunta en los artículos indexados.",
+    "fa": "پاسخ این پرسش را در مقاله‌های نمایه‌شده پیدا نکردم.",
+    "fi": "En löytänyt vastausta tähän indeksoiduista artikkeleista.",
+    "fr": "Je n'ai pas trouvé la réponse à cette question dans les articles indexés.",
+    "he": "לא מצאתי את התשובה לשאלה הזו במאמרים שבאינדקס.",
+    "hi": "मुझे अनुक्रमित लेखों में इस प्रश्न का उत्तर नहीं मिला।",
+    "hu": "Erre a kérdésre nem találtam választ az indexelt cikkekben.",
+    "id": "Saya tidak menemukan jawaban atas pertanyaan itu di artikel yang diindeks.",
+    "it": "Non ho trovato la risposta a questa domanda negli articoli indicizzati.",
+    "ja": "索引済みの記事には、その答えが見つかりませんでした。",
+    "ko": "색인된 기사에서 이 질문에 대한 답을 찾지 못했습니다.",
+    "ms": "Saya tidak menemui jawapan kepada soalan itu dalam artikel yang diindeks.",
+    "nl": "Ik heb het antwoord daarop niet gevonden in de geïndexeerde artikelen.",
+    "no": "Jeg fant ikke svaret på det i de indekserte artiklene.",
+    "pl": "Nie udało mi się znaleźć odpowiedzi na to pytanie w zindeksowanych artykułach.",
+    "pt": "Não encontrei a resposta a essa pergunta nos artigos indexados.",
+    "ro": "Nu am găsit răspunsul la această întrebare în articolele indexate.",
+    "ru": "Мне не удалось найти ответ на этот вопрос в проиндексированных статьях.",
+    "sk": "V indexovaných článkoch sa mi nepodarilo nájsť odpoveď na túto otázku.",
+    "sv": "Jag hittade inte svaret på det i de indexerade artiklarna.",
+    "th": "ไม่พบคำตอบของคำถามนี้ในบทความที่จัดทำดัชนีไว้",
+    "tr": "Bu sorunun cevabını dizinlenmiş makalelerde bulamadım.",
+    "uk": "Мені не вдалося знайти відповідь на це питання в проіндексованих статтях.",
+    "ur": "مجھے انڈیکس شدہ مضامین میں اس سوال کا جواب نہیں ملا۔",
+    "vi": "Tôi không tìm thấy câu trả lời cho câu hỏi này trong các bài báo đã lập chỉ mục.",
+    "zh": "我在已索引的文章中没有找到这个问题的答案。",
+}
+# A Latin-script question is taken for another language than English only when the identifier is at
+# least this sure: on a few words ("What did Obama say?") it guesses among the Latin-script languages.
+MIN_LATIN_PROBABILITY = 0.5
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    """langid's model, loaded once (about a second: it is decompressed from the wheel)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(sorted(REFUSALS))
+    return identifier
+
+
+def question_language(question: str) -> str:
+    """The language of ``question`` among those a reply is written in; English when unsure.
+
+    A guess is kept only if its reply is written in the question's script: a Tamil question, for
+    which no reply exists, must not be answered in Hindi because Hindi was the nearest language."""
+    script = writing_script(question)
+    if script is None:
+        return ENGLISH
+    language, probability = _identifier().classify(question)
+    if writing_script(REFUSALS[language]) != script:
+        return ENGLISH
+    if script == "LATIN" and probability < MIN_LATIN_PROBABILITY:
+        return ENGLISH
+    return str(language)
+
+
+def refusal_text(question: str) -> str:
+    """"Not in the articles", in the question's language."""
+    return REFUSALS[question_language(question)]
