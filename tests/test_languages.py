@@ -150,3 +150,22 @@ def test_local_model_answers_in_the_articles_language(local_engine: NewsRAG, que
     assert not answer.refused, answer
     assert expected.lower() in answer.text.lower(), answer.text
     assert source in {c.source for c in answer.citations}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "language"), [
+    ("Combien a coûté la réparation du port de Brest ?", "fr"),  # no article gives a cost
+    ("東京都の防災計画の予算はいくらですか？", "ja"),  # nor the plan's budget
+])
+def test_local_model_refuses_a_near_miss_in_the_askers_language(local_engine: NewsRAG, question: str,
+                                                                language: str) -> None:
+    """At the default thresholds (the fixture turns them off to test reading), end to end."""
+    defaults = Settings()
+    local_engine.configure(min_confidence=defaults.min_confidence, min_verification=defaults.min_verification,
+                           min_short_confidence=defaults.min_short_confidence)
+    try:
+        answer = local_engine.ask(question)
+    finally:
+        local_engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0)
+    assert answer.refused, answer
+    assert answer.text == REFUSALS[language] and answer.citations == []
