@@ -47,13 +47,13 @@ from rag.evidence import (
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.replies import ENGLISH, REFUSALS, refusal_text
+from rag.languages import ENGLISH, REFUSALS, refusal_text
 from rag.text import coverage, names, split_sentences, support_score, writing_script
 from rag.types import Answer, Hit
 
 Retrieve = Callable[[str], list[Hit]]
 ArticleTexts = Callable[[Sequence[str]], Mapping[str, str]]
-REFUSAL_TEXT = REFUSALS[ENGLISH]  # other languages: ``rag.replies.refusal_text``
+REFUSAL_TEXT = REFUSALS[ENGLISH]  # other languages: ``rag.languages.refusal_text``
 TOP_LOGPROBS = 10  # alternatives read at the choice token: enough to hold "none" whenever it is likely
 
 

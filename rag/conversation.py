@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rag import prompts
 from rag.errors import RagError
 from rag.generation import ChatClient, Message
+from rag.languages import ENGLISH, question_language
 from rag.text import word_count
 
 _DEPENDENT = re.compile(r"\b(he|she|they|them|him|her|his|their|theirs|it|its|there|that|this|those|these|"
@@ -16,8 +17,10 @@ MAX_TURN_CHARS = 400  # older turns are clipped: the rewrite prompt must stay ch
 
 
 def needs_context(message: str) -> bool:
-    """A pronoun, or a message too short to stand alone, depends on the conversation."""
-    return bool(_DEPENDENT.search(message)) or word_count(message) <= 4
+    """A pronoun, or a message too short to stand alone, depends on the conversation. The pronouns are
+    English ones, so a follow-up in another language is always rewritten: "Was hat er über die Züge
+    gesagt?" names no one, and the model's rewrite keeps the asker's language."""
+    return bool(_DEPENDENT.search(message)) or word_count(message) <= 4 or question_language(message) != ENGLISH
 
 
 def last_user_question(history: Sequence[Message]) -> str:

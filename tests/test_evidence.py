@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from rag.answering import REFUSAL_TEXT, Choice, CitedQueryEngine
-from rag.replies import REFUSALS
+from rag.languages import REFUSALS
 from rag.citations import MARKER, cite_choice, unsupported_facts
 from rag.context import Source
 from rag.evidence import (VERDICT_GRAMMAR, anchor, answer_grammar, confidence_from_logprobs, evidence_grammar, in_context,

@@ -10,10 +10,11 @@ from llama_index.core.schema import TextNode
 
 from rag import NewsRAG, Settings
 from rag.citations import cite_choice
+from rag.conversation import needs_context
 from rag.context import Source
 from rag.evidence import number_sentences, short_answer_gap
 from rag.keyword import KeywordIndex
-from rag.replies import ENGLISH, REFUSALS, question_language, refusal_text
+from rag.languages import ENGLISH, REFUSALS, question_language, refusal_text
 from rag.text import content_words, names, split_sentences, word_count, writing_script
 from rag.types import Hit
 
@@ -124,6 +125,16 @@ def test_every_refusal_reads_as_the_language_it_is_filed_under(language: str) ->
     assert question_language(REFUSALS[language]) == language
 
 
+@pytest.mark.parametrize(("message", "dependent"), [
+    ("Was hat er über die Pünktlichkeit der Züge bei der Eröffnung gesagt?", True),  # "er": not an English pronoun
+    ("¿Qué dijo ella sobre los embalses de la región de Cataluña?", True),
+    ("What did the minister say about the port closure on Monday?", False),  # stands alone: not rewritten
+    ("What did she say about the port closure?", True),
+])
+def test_a_follow_up_in_another_language_is_always_rewritten(message: str, dependent: bool) -> None:
+    assert needs_context(message) is dependent
+
+
 @pytest.mark.parametrize(("question", "expected", "source"), QUESTIONS)
 def test_extractive_answers_in_the_articles_language(tmp_path: Path, question: str, expected: str,
                                                      source: str) -> None:
@@ -169,3 +180,14 @@ def test_local_model_refuses_a_near_miss_in_the_askers_language(local_engine: Ne
         local_engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0)
     assert answer.refused, answer
     assert answer.text == REFUSALS[language] and answer.citations == []
+
+
+@pytest.mark.slow
+def test_local_model_resolves_a_chinese_follow_up(local_engine: NewsRAG) -> None:
+    """"他是哪个国家的导演？" ("which country is he a director from?") names no one: the rewrite must."""
+    history = [{"role": "user", "content": "金爵奖评委会主席由谁担任？"},
+               {"role": "assistant", "content": "朱塞佩·托纳多雷担任金爵奖评委会主席[1]。"}]
+    answer = local_engine.chat(history, "他是哪个国家的导演？")
+    assert "托纳多雷" in answer.question, answer.question
+    assert not answer.refused and "意大利" in answer.text, answer.text
+    assert {c.source for c in answer.citations} == {"zh.txt"}

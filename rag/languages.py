@@ -1,9 +1,10 @@
-"""The fixed replies the engine writes itself, in the asker's language.
+"""The asker's language: which one it is, and the replies the engine writes itself in it.
 
 A refusal is the one answer the model does not write, so it would otherwise be English whatever the
 question's language: asked in Korean about a Korean archive, a user should not be told in English that
-the articles do not hold the answer. The question's language is identified by ``py3langid`` (langid.py's
-model, shipped in its wheel: no download), restricted to the languages a refusal is written in here.
+the articles do not hold the answer. Follow-ups need the language too: their pronoun list is English.
+The language is identified by ``py3langid`` (langid.py's model, shipped in its wheel: no download),
+restricted to the languages a refusal is written in here.
 """
 
 from __future__ import annotations
