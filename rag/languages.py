@@ -52,6 +52,7 @@ REFUSALS: dict[str, str] = {
     "vi": "Tôi không tìm thấy câu trả lời cho câu hỏi này trong các bài báo đã lập chỉ mục.",
     "zh": "我在已索引的文章中没有找到这个问题的答案。",
 }
+_REPLY_SCRIPTS = {language: writing_script(text) for language, text in REFUSALS.items()}
 # A Latin-script question is taken for another language than English only when the identifier is at
 # least this sure: on a few words ("What did Obama say?") it guesses among the Latin-script languages.
 MIN_LATIN_PROBABILITY = 0.5
@@ -76,7 +77,7 @@ def question_language(question: str) -> str:
     if script is None:
         return ENGLISH
     language, probability = _identifier().classify(question)
-    if writing_script(REFUSALS[language]) != script:
+    if _REPLY_SCRIPTS[language] != script:
         return ENGLISH
     if script == "LATIN" and probability < MIN_LATIN_PROBABILITY:
         return ENGLISH
