@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.context import Source
-from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_words, coverage, names, numbers, split_sentences,
-                      spelled_numbers, ends_in_chinese_or_japanese)
+from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_word_sequence, content_words, coverage, names, numbers,
+                      split_sentences, spelled_numbers, ends_in_chinese_or_japanese)
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
@@ -84,9 +84,12 @@ def anchor(short: str, question: str, picks: Sequence[Sentence], shown: Sequence
     the question asks about (``asks_about_cited``), and "Emmanuel Macron" is held by a sentence of an
     article that says "President of France" as well as by one that says "French President", which the
     question says."""
-    wanted = added_words(short, question)
+    wanted = answer_words(short, question)
     ordered = list(picks) + [s for s in shown if s not in picks]  # the model's own choice wins ties
-    words = {id(s): said_words(with_title(s)) for s in ordered}
+    if added_words(short, question):
+        words = {id(s): said_words(with_title(s)) for s in ordered}
+    else:  # the question's words in another order ("Burger King"): held only where they are so ordered
+        words = {id(s): wanted if in_order_of(short, with_title(s)) else set() for s in ordered}
     asked = names(question)
     covered = {id(s): coverage(asked, f"{s.source.hit.title}. {s.source.text}") for s in ordered}
     chosen: list[Sentence] = []
@@ -254,10 +257,12 @@ def short_answer_gap(short: str | None, question: str, evidence: str) -> str:
     No short line at all (a server that ignored the format) is no evidence either way."""
     if short is None:
         return ""
-    added = added_words(short, question)
-    if not added:
+    if in_order_of(short, question):
         return "the answer in a few words only repeats the question"
-    if not added & said_words(evidence) or not numbers(short) <= numbers(evidence) | spelled_numbers(evidence) | numbers(question):
+    added = added_words(short, question)
+    # Made of the question's words in another order ("Burger King"), it must be in the evidence so.
+    held = added & said_words(evidence) if added else in_order_of(short, evidence)
+    if not held or not numbers(short) <= numbers(evidence) | spelled_numbers(evidence) | numbers(question):
         return "the answer in a few words is not in the sentences it rests on"
     return ""
 
@@ -274,6 +279,30 @@ def added_words(text: str, question: str) -> set[str]:
     return content_words(text) - content_words(question)
 
 
+def answer_words(short: str, question: str) -> set[str]:
+    """What a short answer says beyond ``question``: the words it adds; when it adds none but does not
+    repeat the question (``in_order_of``), all its words. Asked which company pays for the wedding of
+    Joel Burger and Ashley King, "Burger King" adds no word, yet it names what the question does not
+    (news_dev's report half: a right answer refused as a repeat before its second look)."""
+    added = added_words(short, question)
+    if added or in_order_of(short, question):
+        return added
+    return content_words(short)
+
+
+_PARTS = re.compile(r",\s|;|\band\b|&|、|，|；")  # "Holland, Spain": each part on its own
+
+
+def in_order_of(short: str, text: str) -> bool:
+    """Every part of ``short`` (split at commas and "and") is a run of ``text``'s content words, in
+    order: "the winds in Brest", "Holland, Spain" repeat a question about them. Order matters for the
+    few words of a short answer (a name is its words in order); a sentence may reorder its words, so a
+    written answer is judged by its words alone (``rag.answering.restates``)."""
+    words = content_word_sequence(text)
+    parts = [run for run in map(content_word_sequence, _PARTS.split(short)) if run]
+    return all(any(words[i:i + len(run)] == run for i in range(len(words) - len(run) + 1)) for run in parts)
+
+
 def led_by_short(answer: str, short: str | None, question: str) -> str:
     """The written answer, led by the short answer when it leaves out what the short one adds.
 
@@ -283,7 +312,7 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
     about 120 answers left out what their short line added, 8 of them the asked fact."""
     if not short or not short.strip():
         return answer
-    if not added_words(short, question) - said_words(answer):
+    if not answer_words(short, question) - said_words(answer):
         return answer
     if not answer.strip():
         return short.strip()

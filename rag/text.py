@@ -166,9 +166,14 @@ def normalise_word(word: str) -> str:
 
 def content_words(text: str) -> set[str]:
     """The words that carry meaning: no stop words, no citation markers, numbers kept."""
+    return set(content_word_sequence(text))
+
+
+def content_word_sequence(text: str) -> list[str]:
+    """``content_words`` in the order ``word_tokens`` reads them (for when order matters: a name)."""
     text = re.sub(r"\[\d+\]", " ", text)
-    found = {normalise_word(w) for w in word_tokens(text)}
-    return {w for w in found if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+    found = (normalise_word(w) for w in word_tokens(text))
+    return [w for w in found if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 def numbers(text: str) -> set[str]:

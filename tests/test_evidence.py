@@ -99,6 +99,19 @@ def test_a_short_answer_that_repeats_the_question_or_is_not_in_its_evidence_does
     assert (gap in found) if gap else found == ""
 
 
+def test_a_short_answer_made_of_the_questions_words_in_another_order_names_something_new() -> None:
+    """A name is its words in order: "Ford Motor" is not the question's "Mary Ford ... Tom Motor"."""
+    question = "Which carmaker employs both Mary Ford and her neighbour Tom Motor?"
+    evidence = "Mary Ford and Tom Motor both work for Ford Motor in Detroit."
+    assert short_answer_gap("Ford Motor", question, evidence) == ""
+    assert "repeats" in short_answer_gap("Mary Ford", question, evidence)
+    assert "repeats" in short_answer_gap("Tom Motor, Mary Ford", question, evidence)  # each part is the question's
+    assert "not in" in short_answer_gap("Ford Motor", question, "Mary Ford and Tom Motor are neighbours.")
+    company = [source(1, "Neighbours at work", "Mary Ford met Tom Motor in 2019. Both work for Ford Motor.")]
+    numbered = number_sentences(company)
+    assert anchor("Ford Motor", question, [numbered[0]], numbered) == [numbered[1]]  # the sentence that names it
+
+
 def test_the_short_answer_probability_is_the_geometric_mean_of_its_own_tokens() -> None:
     line = [("4", [("4", -0.1)]), ("\n", [("\n", 0.0)]), ("Short", [("Short", 0.0)]), (":", [(":", 0.0)]),
             (" Anne", [(" Anne", math.log(0.9)), (" The", math.log(0.05))]),
