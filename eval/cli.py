@@ -380,6 +380,9 @@ def news_bench(
     llm: Annotated[str, typer.Option(help="Answering backend: local, openai or extractive.")] = "local",
     naive: Annotated[bool, typer.Option(help="Also run the naive llama-index pipeline, alternating.")] = True,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions of the half.")] = None,
+    keep_all: Annotated[Optional[bool], typer.Option(
+        "--keep-all/--as-users", help="Write every answer whatever its confidence and apply the thresholds "
+                                      "afterwards (default: the tuning half only).")] = None,
     out: OUT = DEFAULT_OUT,
     work: WORK = None,
 ) -> None:
@@ -389,7 +392,8 @@ def news_bench(
 
     if half not in news.HALVES:
         raise typer.BadParameter(f"unknown half {half!r}: choose {', '.join(news.HALVES)}")
-    figures = news.run(_work(ctx, work), half=half, llm=llm, naive=naive, limit=limit)  # type: ignore[arg-type]
+    figures = news.run(_work(ctx, work), half=half, llm=llm, naive=naive, limit=limit,  # type: ignore[arg-type]
+                       keep_all=keep_all)
     console.print(news.markdown(figures), highlight=False, markup=False, soft_wrap=True)
     console.print(f"wrote {report.save(out, f'news_{half}_{llm}', figures, _command())}")
 

@@ -70,17 +70,23 @@ def split(items: Sequence[T], half: Half, unanswerable: Sequence[bool]) -> list[
 
 # --- the run: ours beside the naive pipeline, and the threshold sweep ----------------------------------
 def run(work: Path, half: Half = "tune", llm: str = "local", naive: bool = True, n: int = ARCHIVE_ARTICLES,
-        dataset: Path = NEWS_DEV, limit: int | None = None) -> dict[str, object]:
+        dataset: Path = NEWS_DEV, limit: int | None = None, keep_all: bool | None = None) -> dict[str, object]:
     """Answer one half of news_dev on the archive with our pipeline (and the naive one, alternating
-    question by question) and summarise quality, latency and the refusal threshold sweep."""
+    question by question) and summarise quality, latency and the refusal threshold sweep.
+
+    ``keep_all``: every answer is written and given its second look whatever its confidence, and the
+    thresholds are applied afterwards (``sweep``); by default on the tuning half only. On the report
+    half it lets a rule chosen on the tuning half be reported from the stored rows, without answering
+    again (its first-token times are then those of answers always written)."""
     from eval.bench.server import in_child
 
     folder = write_archive(work, n)
-    return in_child(_run, str(folder), str(work / f"news-index-{n}"), half, llm, naive, str(dataset), limit)
+    keep = half == "tune" if keep_all is None else keep_all
+    return in_child(_run, str(folder), str(work / f"news-index-{n}"), half, llm, naive, str(dataset), limit, keep)
 
 
 def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset: str,
-         limit: int | None) -> dict[str, object]:
+         limit: int | None, keep_all: bool) -> dict[str, object]:
     from rag import NewsRAG, Settings, build_chat_client
 
     from eval.bench import machine
@@ -93,7 +99,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     # confidence. The report half runs as users get it, with the configured thresholds.
     thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
                    "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None}
-                  if half == "tune" else {})  # every answer gets its second look, so the sweep can read it
+                  if keep_all else {})  # every answer gets its second look, so the sweep can read it
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
@@ -126,10 +132,13 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     for name, results in rows.items():
         out[name] = summarise(results)
     out["sweep"] = sweep(rows["ours"])
-    if half == "tune":  # only there are answers kept whatever their confidence, so the sweep is complete
+    out["kept_all"] = keep_all
+    if keep_all:  # only there are answers kept whatever their confidence, so the sweep is complete
         confidence, verification, short = thresholds_of(Settings(llm=llm), llm)  # what users get, not this run's zeros
-        out["threshold_choice"] = threshold_choice(rows["ours"], (confidence, verification or 0.0, short or 0.0))
-        out["skip_second_look"] = skip_table(rows["ours"], (confidence, verification or 0.0, short or 0.0))
+        configured = (confidence, verification or 0.0, short or 0.0)
+        if half == "tune":  # thresholds are chosen there only
+            out["threshold_choice"] = threshold_choice(rows["ours"], configured)
+        out["skip_second_look"] = skip_table(rows["ours"], configured)
     out["retrieval"] = recall
     out["facts_read"] = facts_read
     return out
