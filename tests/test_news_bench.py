@@ -158,3 +158,16 @@ def test_stored_quotes_find_their_sentences_and_the_summary_scores_each_variant(
     lines = summary(rows, relooked, ["stored", "window1"], (0.0, 0.6, 0.0))
     assert lines[0].startswith("stored: 2 answers re-read, AUROC 0.0;") and "right 0" in lines[0] and "wrong 1" in lines[0]
     assert lines[1].startswith("window1: 2 answers re-read, AUROC 1.0;") and "right 1" in lines[1] and "wrong 0" in lines[1]
+
+
+def test_the_report_half_keeps_every_answer_only_when_asked(tmp_path: Path) -> None:
+    """`rag bench news --half report --keep-all`: no threshold refuses, the skip table is scored from the
+    rows, and no threshold choice is made on the half figures are quoted from. Without it, as users."""
+    from eval.bench.news import run
+
+    kept = run(tmp_path, half="report", llm="extractive", naive=False, n=12, limit=3, keep_all=True)
+    assert kept["kept_all"] is True and kept["min_confidence"] == 0.0
+    assert "skip_second_look" in kept and "threshold_choice" not in kept
+    as_users = run(tmp_path, half="report", llm="extractive", naive=False, n=12, limit=3)
+    assert as_users["kept_all"] is False and as_users["min_confidence"] == Settings().extractive_min_confidence
+    assert "skip_second_look" not in as_users
