@@ -383,6 +383,9 @@ def news_bench(
     keep_all: Annotated[Optional[bool], typer.Option(
         "--keep-all/--as-users", help="Write every answer whatever its confidence and apply the thresholds "
                                       "afterwards (default: the tuning half only).")] = None,
+    dataset: Annotated[Optional[Path], typer.Option(
+        exists=True, dir_okay=False, help="Questions in news_dev's format over the same archive, split into "
+                                          "halves the same way [default: eval/datasets/news_dev.jsonl].")] = None,
     out: OUT = DEFAULT_OUT,
     work: WORK = None,
 ) -> None:
@@ -393,7 +396,7 @@ def news_bench(
     if half not in news.HALVES:
         raise typer.BadParameter(f"unknown half {half!r}: choose {', '.join(news.HALVES)}")
     figures = news.run(_work(ctx, work), half=half, llm=llm, naive=naive, limit=limit,  # type: ignore[arg-type]
-                       keep_all=keep_all)
+                       keep_all=keep_all, dataset=dataset or news.NEWS_DEV)
     console.print(news.markdown(figures), highlight=False, markup=False, soft_wrap=True)
     console.print(f"wrote {report.save(out, f'news_{half}_{llm}', figures, _command())}")
 

@@ -171,3 +171,21 @@ def test_the_report_half_keeps_every_answer_only_when_asked(tmp_path: Path) -> N
     as_users = run(tmp_path, half="report", llm="extractive", naive=False, n=12, limit=3)
     assert as_users["kept_all"] is False and as_users["min_confidence"] == Settings().extractive_min_confidence
     assert "skip_second_look" not in as_users
+
+
+def test_another_question_file_over_the_same_archive_is_split_and_answered_the_same_way(tmp_path: Path) -> None:
+    """`rag bench news --dataset`: new questions over the archive (more tuning data) run without the rest."""
+    import json
+
+    from eval.bench.news import run
+
+    questions = [{"id": f"x{i}", "question": question, "answer": "", "must": must, "sources": ["cnn_00010.jsonl"],
+                  "unanswerable": not must}
+                 for i, (question, must) in enumerate([("Who asked Ellie Meredith to be his prom date?", ["Trey"]),
+                                                       ("Which college will Trey Moses play for?", ["Ball State"]),
+                                                       ("What colour was Ellie Meredith's prom dress?", [])])]
+    dataset = tmp_path / "more.jsonl"
+    dataset.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    figures = run(tmp_path, half="tune", llm="extractive", naive=False, n=12, dataset=dataset)
+    assert figures["dataset"] == "more.jsonl"
+    assert [row["id"] for row in figures["ours"]["per_question"]] == ["x0", "x2"]  # first of each kind

@@ -124,7 +124,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
                   f"{row['total_s']} s", file=sys.stderr, flush=True)
     rows = {name: [checkpoint.get(name, item.id) for item in items] for name in pipelines}
     used = thresholds_of(settings, llm)
-    out: dict[str, object] = {"half": half, "questions": len(items), "backend": llm,
+    out: dict[str, object] = {"half": half, "questions": len(items), "dataset": Path(dataset).name, "backend": llm,
                               "min_confidence": used[0], "min_verification": used[1],
                               "min_short_confidence": used[2],
                               "skip_second_look_above": settings.skip_second_look_above, "articles": len(
