@@ -189,3 +189,47 @@ def test_another_question_file_over_the_same_archive_is_split_and_answered_the_s
     figures = run(tmp_path, half="tune", llm="extractive", naive=False, n=12, dataset=dataset)
     assert figures["dataset"] == "more.jsonl"
     assert [row["id"] for row in figures["ours"]["per_question"]] == ["x0", "x2"]  # first of each kind
+
+
+# --- one probability from the three signals (eval.bench.calibration) ------------------------------------
+def _signals(item_id: str, verification: float, short: float, right: bool, unanswerable: bool = False) -> dict:  # type: ignore[type-arg]
+    return {"id": item_id, "unanswerable": unanswerable, "refused": False, "facts": right, "gold_cited": right,
+            "confidence": 0.4, "verification": verification, "short_confidence": short, "short_gap": ""}
+
+
+def test_the_fitted_probability_refuses_the_answers_its_signals_doubt() -> None:
+    from eval.bench.calibration import best_threshold, cross_validated, decide, fit
+
+    rows = ([_signals(f"r{i}", 0.75 + i / 100, 0.9, True) for i in range(20)]
+            + [_signals(f"w{i}", 0.2 + i / 100, 0.5, False) for i in range(10)]
+            + [_signals(f"u{i}", 0.3, 0.6, False, unanswerable=True) for i in range(10)])
+    weights = fit(rows)
+    assert weights[1] > 0 and weights[2] > 0  # surer second look and short answer: more likely right
+    threshold = best_threshold(rows, weights)
+    assert [decide(r, weights, threshold) for r in rows] == ["right"] * 20 + ["refused"] * 20
+    assert cross_validated(rows).count("wrong") == 0  # a fit that never saw a row still refuses it
+
+
+def test_an_answer_refused_whatever_the_thresholds_stays_refused() -> None:
+    from eval.bench.calibration import decide, fit
+
+    rows = [_signals(f"r{i}", 0.9, 0.9, True) for i in range(5)] + [_signals("w", 0.1, 0.1, False)]
+    gap = dict(_signals("g", 0.99, 0.99, True), short_gap="the answer in a few words only repeats the question")
+    assert decide(gap, fit(rows), 0.3) == "refused"
+
+
+def test_the_readme_figures_of_the_fitted_probability_come_from_the_stored_runs() -> None:
+    from eval.bench.calibration import compare, stored_rows
+
+    results = Path(__file__).resolve().parents[1] / "eval" / "bench" / "results" / "news"
+    tune = stored_rows([results / "tune_local_thresholds_off_chunk_offsets.json",
+                        results / "tune_local_new_questions_keep_all.json"])
+    report = stored_rows([results / "report_local_first70_keep_all.json",
+                          results / "report_local_new_questions_keep_all.json"])
+    out = compare(tune, report, (0.0, 0.6, 0.65))
+    assert (len(tune), len(report)) == (154, 130)
+    assert out["threshold"] == 0.72
+    assert {k: out["tune_cross_validated"][k] for k in ("right", "wrong", "score", "baseline_score")} == {  # type: ignore[index]
+        "right": 63, "wrong": 4, "score": 92, "baseline_score": 91}
+    assert {k: out["report"][k] for k in ("right", "unanswerable_refused", "wrong", "score", "baseline_score")} == {  # type: ignore[index]
+        "right": 58, "unanswerable_refused": 27, "wrong": 13, "score": 59, "baseline_score": 47}
