@@ -233,3 +233,43 @@ def test_the_readme_figures_of_the_fitted_probability_come_from_the_stored_runs(
         "right": 63, "wrong": 4, "score": 92, "baseline_score": 91}
     assert {k: out["report"][k] for k in ("right", "unanswerable_refused", "wrong", "score", "baseline_score")} == {  # type: ignore[index]
         "right": 58, "unanswerable_refused": 27, "wrong": 13, "score": 59, "baseline_score": 47}
+
+
+def test_a_question_is_split_only_when_the_model_wrote_two_whole_questions() -> None:
+    from eval.bench.subquestions import parse_split
+
+    asked = "Which club did he join, and how much did it pay?"
+    assert parse_split("two\nWhich club did he join?\nHow much did the club pay for him?", asked) == [
+        "Which club did he join?", "How much did the club pay for him?"]
+    assert parse_split("one", asked) == [asked]
+    assert parse_split("two\nWhich club did he join?", asked) == [asked]  # a reply cut short: not split
+    assert parse_split("two\nWho?\nWhen?", asked) == [asked]  # fragments are no questions
+
+
+def _part(text: str, refused: bool = False, short: float = 0.9) -> dict:  # type: ignore[type-arg]
+    return {"refused": refused, "confidence": 0.4, "verification": 0.9, "short_confidence": short,
+            "short_gap": "", "text": text, "cited": ["a.jsonl"] if not refused else []}
+
+
+def test_parts_are_put_together_under_the_default_thresholds() -> None:
+    from eval.bench.subquestions import combined
+
+    item = {"id": "q", "unanswerable": False, "must": ["Arsenal", "£20m|20 million"], "sources": ["a.jsonl"]}
+    both = [_part("He joined Arsenal [1]."), _part("Arsenal paid £20m [1].")]
+    assert combined(item, both, "all") | {"text": ""} == {
+        "id": "q", "unanswerable": False, "refused": False, "facts": True, "gold_cited": True, "text": ""}
+    one_unsure = [_part("He joined Arsenal [1]."), _part("Arsenal paid £5m [1].", short=0.3)]
+    assert combined(item, one_unsure, "all")["refused"]  # no half answers
+    half = combined(item, one_unsure, "any")
+    assert not half["refused"] and half["text"] == "He joined Arsenal [1]." and not half["facts"]
+
+
+def test_the_readme_figures_of_the_sub_question_experiment_come_from_its_stored_run() -> None:
+    from eval.bench.subquestions import compare
+
+    stored = Path(__file__).resolve().parents[1] / "eval" / "bench" / "results" / "news" / "subquestions_tune.jsonl"
+    out = compare(stored, "tune")
+    assert (out["questions"], out["two_part"], out["two_part_split"], out["others_split"]) == (194, 47, 18, 7)
+    assert out["any"]["right_refused_wrong"] == [79, 98, 17] and out["any"]["gain"] == -17  # type: ignore[index]
+    assert out["all"]["right_refused_wrong"] == [78, 108, 8] and out["all"]["gain"] == 1  # type: ignore[index]
+    assert out["all"]["before"] == [77, 109, 8]  # type: ignore[index]
