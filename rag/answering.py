@@ -25,6 +25,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from rag import prompts
 from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
+from rag.calibration import answer_probability
 from rag.citations import cite_choice, restated_premise
 from rag.evidence import (
     VERDICT_GRAMMAR,
@@ -90,6 +91,7 @@ class CitedQueryEngine(CustomQueryEngine):
     min_short_confidence: float = 0.0  # refuse when the model wrote its short answer less surely than this
     skip_second_look_above: float | None = None  # a short answer written at least this surely skips the second look
     extractive_min_confidence: float = 0.5  # the extractive answerer's (``extractive.confidence``)
+    min_answer_probability: float | None = None  # set: one threshold on ``answer_probability`` replaces the three
 
     # --- llama-index interface -------------------------------------------------------------------
     def custom_query(self, query_str: str) -> Response:
@@ -190,7 +192,7 @@ class CitedQueryEngine(CustomQueryEngine):
                 if reply.chose and not choice.picks and choice.confidence is None:
                     choice.confidence = _first_token_confidence(usage, bool(reply.picks))
                     choice.picks = [sentences[n - 1] for n in reply.picks]
-                    if choice.confidence < self.min_confidence:
+                    if self.separate_thresholds and choice.confidence < self.min_confidence:
                         return  # closing the stream stops the server generating what will not be shown
                     if not choice.picks and not allow_none:
                         return  # a server that ignores grammars said "none" twice
@@ -206,9 +208,11 @@ class CitedQueryEngine(CustomQueryEngine):
                         deltas.close()  # nothing is shown before the second look
                         if not self._sure_without_second_look(choice):
                             choice.verification = self._verify(question, choice, sentences)
-                        if choice.verification is None or choice.verification >= self.min_verification:
+                        if not self.refuses(choice):
                             yield from self._write(messages, sentences, usage, choice)
                         return
+                    if self.refuses(choice):
+                        return  # one probability without a second look: decided on the two signals read
                 if len(reply.answer) > shown:
                     yield reply.answer[shown:]
                     shown = len(reply.answer)
@@ -225,8 +229,9 @@ class CitedQueryEngine(CustomQueryEngine):
     def _sure_without_second_look(self, choice: Choice) -> bool:
         """The model wrote its short answer at least ``skip_second_look_above`` surely, so the second look
         is skipped: its own prompt is 3-4 s of the first token on a 2-core CPU. The answer is still written
-        by ``_write``, pinned to the anchored sentences the citations will name."""
-        return skips_second_look(choice.short_confidence, self.skip_second_look_above)
+        by ``_write``, pinned to the anchored sentences the citations will name. (Never with one
+        probability: it weighs the second look most.)"""
+        return self.separate_thresholds and skips_second_look(choice.short_confidence, self.skip_second_look_above)
 
     def _verify(self, question: str, choice: Choice, sentences: Sequence[Sentence]) -> float:
         """P(yes) that the chosen sentences, read in their articles' context (``in_context``), answer the
@@ -263,15 +268,34 @@ class CitedQueryEngine(CustomQueryEngine):
         """The model wrote its short answer less surely than ``min_short_confidence``: an answer the
         passages do not hold is often a guess, and a guess is written with less probable tokens (on
         news_dev's tuning half, AUROC 0.78 of right against wrong answers; 0.88 with the second look)."""
-        return choice.short_confidence is not None and choice.short_confidence < self.min_short_confidence
+        return (self.separate_thresholds and choice.short_confidence is not None
+                and choice.short_confidence < self.min_short_confidence)
+
+    @property
+    def separate_thresholds(self) -> bool:
+        """The choice line's confidence, the short answer's probability and the second look each have
+        their own threshold (the default), rather than one on ``answer_probability``."""
+        return self.min_answer_probability is None or self.chat is None
+
+    def answer_probability(self, choice: Choice) -> float | None:
+        """The three signals as one probability that the answer is right (``rag.calibration``); None
+        for the extractive answerer or before the choice was read."""
+        if self.chat is None or choice.confidence is None:
+            return None
+        return answer_probability(choice.confidence, choice.verification, choice.short_confidence)
 
     def refuses(self, choice: Choice) -> bool:
         """A threshold the choice fell below: the choice line's confidence, the short answer's (or its
-        gap), or the second look's. Every one is checked here, not inferred from what was written: the
-        answer line may be empty although every check passed (then the evidence is shown)."""
+        gap), or the second look's; or, with ``min_answer_probability`` set, the one probability (and
+        the gap). Every one is checked here, not inferred from what was written: the answer line may be
+        empty although every check passed (then the evidence is shown)."""
+        unanswered = bool(choice.gap) and self.check_short_answer
+        if not self.separate_thresholds:
+            probability = self.answer_probability(choice)
+            return unanswered or (probability is not None and probability < self.min_answer_probability)
         threshold = self.min_confidence if self.chat else self.extractive_min_confidence
         unsure = choice.confidence is not None and choice.confidence < threshold
-        unanswered = (bool(choice.gap) and self.check_short_answer) or self.short_unsure(choice)
+        unanswered = unanswered or self.short_unsure(choice)
         unverified = (self.min_verification is not None and choice.verification is not None
                       and choice.verification < self.min_verification)
         return unsure or unanswered or unverified
@@ -364,6 +388,7 @@ class _Finisher:
             "model": engine.chat.model if engine.chat else "none", "confidence": choice.confidence,
             "verification": choice.verification, "draft": choice.text.strip() or None,
             "short": choice.short, "short_gap": choice.gap, "short_confidence": choice.short_confidence,
+            "answer_probability": engine.answer_probability(choice),
         }
         if not choice.picks or not (choice.text.strip() or choice.short) or engine.refuses(choice):
             return Answer(text=refusal_text(self.question), refused=True, **common)

@@ -114,6 +114,7 @@ class NewsRAG:
             check_short_answer=self.settings.check_short_answer,
             min_short_confidence=self.settings.min_short_confidence,
             skip_second_look_above=self.settings.skip_second_look_above,
+            min_answer_probability=self.settings.min_answer_probability,
             extractive_min_confidence=self.settings.extractive_min_confidence,
         )
 

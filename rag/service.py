@@ -298,7 +298,8 @@ def rag_fields(answer: Answer) -> dict[str, object]:
     """The top-level fields this server adds to OpenAI's response: the evidence behind the answer."""
     return {"citations": citations_of(answer), "confidence": answer.confidence,
             "verification": answer.verification, "short": answer.short,
-            "short_confidence": answer.short_confidence, "refused": answer.refused, "question": answer.question}
+            "short_confidence": answer.short_confidence, "answer_probability": answer.answer_probability,
+            "refused": answer.refused, "question": answer.question}
 
 
 def completion_body(answer: Answer, completion_id: str, created: int) -> dict[str, object]:

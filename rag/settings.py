@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+
 LlmBackend = Literal["local", "openai", "extractive"]
 EmbedBackend = Literal["minilm", "openai"]
 
@@ -79,6 +81,17 @@ class Settings(BaseSettings):
     check_short_answer: bool = Field(True, description="Refuse an answer whose few-word form (the reply's "
                                                         "Short: line) only repeats the question or is not in "
                                                         "the sentences it rests on.")
+    min_answer_probability: float | None = Field(
+        TUNED_MIN_ANSWER_PROBABILITY, ge=0.0, le=1.0,
+        description="Refuse answers whose three signals together give less than this probability of being "
+                    "right (a logistic fit on news_dev's tuning half, where 0.75 was chosen). 'none': the "
+                    "three thresholds above decide instead.")
+
+    @field_validator("min_answer_probability", mode="before")
+    @classmethod
+    def _none_turns_off(cls, value: object) -> object:
+        """``RAG_MIN_ANSWER_PROBABILITY=none`` (or empty) gives the three separate thresholds back."""
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "off") else value
     extractive_min_confidence: float = Field(0.5, ge=0.0, le=1.0,
                                              description="The extractive backend refuses below this confidence "
                                                          "(its best sentence score, mapped to 0..1).")

@@ -85,6 +85,9 @@ class Answer:
     # How probable the model found its own short answer (geometric mean of its tokens' probabilities);
     # None when not measured. Below RAG_MIN_SHORT_CONFIDENCE the answer is a refusal.
     short_confidence: float | None = None
+    # The three signals as one probability that the answer is right (``rag.calibration``); None when the
+    # answerer measured none of them. With RAG_MIN_ANSWER_PROBABILITY set, below it the answer is a refusal.
+    answer_probability: float | None = None
 
     def passage_of(self, citation: Citation) -> Hit | None:
         """The retrieved passage a citation's quote was taken from (None when no hit holds it): the quote's
@@ -103,6 +106,7 @@ class Answer:
             "verification": self.verification,
             "short": self.short,
             "short_confidence": self.short_confidence,
+            "answer_probability": self.answer_probability,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
                            "start": c.start, "end": c.end, "publisher": c.publisher} for c in self.citations],
             "backend": self.backend,

@@ -10,6 +10,7 @@ import pytest
 
 from rag import Answer, NewsRAG, Settings, prompts
 from eval.metrics import must_recall
+from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
 from rag.citations import MARKER
 from rag.evidence import evidence_grammar, parse_reply
 from rag.conversation import standalone_question
@@ -198,29 +199,45 @@ def test_local_model_cannot_choose_a_sentence_it_was_not_given(local_engine: New
 
 @pytest.mark.slow
 def test_local_answers_carry_the_confidence_they_were_given(local_engine: NewsRAG) -> None:
-    # Every figure a user sees is there, and an answer is refused exactly when one of them is below its
-    # threshold (or the short answer has a gap). With nothing refusing, the second look, which reads
-    # the sentences holding the short answer, tells the seeds' question from one they do not answer.
+    # Every figure a user sees is there, and an answer is refused exactly when the one probability made
+    # of them is below its threshold (or the short answer has a gap). With nothing refusing, the second
+    # look, which reads the sentences holding the short answer, tells the seeds' question from one they
+    # do not answer.
     settings = local_engine.settings
+    assert settings.min_answer_probability is not None  # the default since 2026-12-04
     questions = ("Which French president hosted Trump and Zelensky in Paris?", "Who won the 2022 football World Cup final?")
     for answer in (local_engine.ask(q) for q in questions):
         assert answer.confidence is not None and answer.short_confidence is not None, answer
-        below = (bool(answer.short_gap) or answer.short_confidence < settings.min_short_confidence
-                 or (answer.verification is not None and answer.verification < settings.min_verification))
+        assert answer.answer_probability is not None, answer
+        below = bool(answer.short_gap) or answer.answer_probability < settings.min_answer_probability
         assert answer.refused == below, answer
-        assert answer.refused or answer.verification is not None
+        assert answer.short_gap or answer.verification is not None  # the look is always made
     reader = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0,
-                                                            "min_short_confidence": 0.0, "check_short_answer": False})
+                                                            "min_short_confidence": 0.0, "check_short_answer": False,
+                                                            "min_answer_probability": None})
     answered, unanswerable = (reader.answer(q) for q in questions)
     assert answered.verification is not None and unanswerable.verification is not None
     assert answered.verification > unanswerable.verification + 0.3
 
 
 @pytest.mark.slow
+def test_local_answers_carry_the_one_probability_and_refuse_below_it(local_engine: NewsRAG) -> None:
+    one = local_engine.query_engine().model_copy(update={"min_answer_probability": TUNED_MIN_ANSWER_PROBABILITY})
+    answered = one.answer("Who is the Kremlin spokesman?")
+    assert not answered.refused and "Peskov" in answered.text
+    assert answered.answer_probability is not None and answered.answer_probability >= TUNED_MIN_ANSWER_PROBABILITY
+    assert answered.verification is not None  # the second look is always made: it weighs most
+    near_miss = one.answer("Who won the 2022 football World Cup final?")
+    assert near_miss.refused and near_miss.answer_probability is not None
+    assert near_miss.answer_probability < TUNED_MIN_ANSWER_PROBABILITY or near_miss.short_gap
+    assert answered.to_dict()["answer_probability"] == answered.answer_probability
+
+
+@pytest.mark.slow
 def test_a_surely_written_short_answer_skips_the_second_look_and_is_written_the_same_way(local_engine: NewsRAG) -> None:
     question = "Who is the Kremlin spokesman?"
     always = local_engine.query_engine().model_copy(update={"min_confidence": 0.0, "min_verification": 0.0,
-                                                            "min_short_confidence": 0.0})
+                                                            "min_short_confidence": 0.0, "min_answer_probability": None})
     skipping = always.model_copy(update={"skip_second_look_above": 0.0})  # every short answer is sure enough
     checked, quick = always.answer(question), skipping.answer(question)
     assert checked.verification is not None and quick.verification is None  # no second look was made

@@ -149,7 +149,7 @@ def local_engine(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
     """Reading and answering in the article's language, not the refusal thresholds: those were set on
     English questions, and the French ferry question's second look (0.76) sits just under 0.8."""
     engine = make_engine(tmp_path_factory.mktemp("languages"), "local")
-    engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0)
+    engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0, min_answer_probability=None)
     return engine
 
 
@@ -173,11 +173,13 @@ def test_local_model_refuses_a_near_miss_in_the_askers_language(local_engine: Ne
     """At the default thresholds (the fixture turns them off to test reading), end to end."""
     defaults = Settings()
     local_engine.configure(min_confidence=defaults.min_confidence, min_verification=defaults.min_verification,
-                           min_short_confidence=defaults.min_short_confidence)
+                           min_short_confidence=defaults.min_short_confidence,
+                           min_answer_probability=defaults.min_answer_probability)
     try:
         answer = local_engine.ask(question)
     finally:
-        local_engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0)
+        local_engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0,
+                               min_answer_probability=None)
     assert answer.refused, answer
     assert answer.text == REFUSALS[language] and answer.citations == []
 

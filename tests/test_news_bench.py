@@ -273,3 +273,27 @@ def test_the_readme_figures_of_the_sub_question_experiment_come_from_its_stored_
     assert out["any"]["right_refused_wrong"] == [79, 98, 17] and out["any"]["gain"] == -17  # type: ignore[index]
     assert out["all"]["right_refused_wrong"] == [78, 108, 8] and out["all"]["gain"] == 1  # type: ignore[index]
     assert out["all"]["before"] == [77, 109, 8]  # type: ignore[index]
+
+
+def test_the_engine_s_one_probability_is_the_fit_on_the_stored_tuning_half_and_its_registered_figures() -> None:
+    """``rag.calibration``'s weights and threshold are what ``eval.bench.calibration`` fits on the stored
+    keep-all rows of the 234-question tuning half, and the README's decision figures come from them."""
+    from eval.bench.calibration import compare, stored_rows
+    from rag.calibration import ANSWER_WEIGHTS, TUNED_MIN_ANSWER_PROBABILITY
+
+    results = Path(__file__).resolve().parents[1] / "eval" / "bench" / "results" / "news"
+    tune = stored_rows([results / name for name in (
+        "tune_local_thresholds_off_chunk_offsets.json", "tune_local_new_questions_keep_all.json",
+        "tune_local_new80_keep_all.json", "tune_local_new80b_keep_all.json")])
+    report = stored_rows([results / name for name in (
+        "report_local_first70_keep_all.json", "report_local_new_questions_keep_all.json",
+        "report_local_new80_keep_all.json", "report_local_new80b_keep_all.json")])
+    out = compare(tune, report, (0.0, 0.6, 0.65))
+    assert (len(tune), len(report)) == (234, 210)
+    assert tuple(out["weights"].values()) == pytest.approx(tuple(ANSWER_WEIGHTS), abs=0.01)  # type: ignore[union-attr]
+    assert out["threshold"] == TUNED_MIN_ANSWER_PROBABILITY
+    cross = out["tune_cross_validated"]
+    assert (cross["score"], cross["baseline_score"]) == (137, 123) and cross["p_better"] >= 0.9  # type: ignore[index]
+    assert {k: out["report"][k] for k in ("right", "unanswerable_refused", "wrong", "answered", "score",  # type: ignore[index]
+                                           "baseline_score")} == {
+        "right": 79, "unanswerable_refused": 52, "wrong": 12, "answered": 91, "score": 107, "baseline_score": 95}

@@ -45,7 +45,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, News
     # The model's refusal thresholds are off: these tests watch what the page shows while a model writes,
     # not the thresholds (tests/test_evidence.py and tests/test_news_answers.py cover those).
     engine = NewsRAG(Settings(data_dir=tmp_path_factory.mktemp("ui-browser"), llm="extractive",
-                              openai_base_url=DOWN_SERVER, min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0))
+                              openai_base_url=DOWN_SERVER, min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0,
+                              min_answer_probability=None))
     seed_if_empty(engine, SEEDS, say=lambda _: None)
     app = build_app(engine)
     url = launch(app, port=free_port(), block=False)

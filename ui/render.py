@@ -62,6 +62,8 @@ def meta_line(answer: Answer) -> str:
         parts.append(f"second look {answer.verification:.2f}")
     if answer.short_confidence is not None:  # how probable the model found its answer in a few words
         parts.append(f"short answer {answer.short_confidence:.2f}")
+    if answer.answer_probability is not None:  # the three as one probability that the answer is right
+        parts.append(f"probability right {answer.answer_probability:.2f}")
     if answer.short_gap:  # why the answer in a few words does not answer the question
         parts.append(answer.short_gap)
     parts += [f"{name.replace('_', ' ')} {seconds:.2f} s" for name, seconds in answer.timings.items()]

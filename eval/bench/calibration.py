@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from rag.calibration import AnswerWeights, answer_probability, log_odds
 
 from eval.bench.news import Thresholds, _p_better, _points, outcome
 
@@ -41,16 +42,10 @@ def stored_rows(paths: Sequence[Path]) -> list[Row]:
     return list(rows.values())
 
 
-def _log_odds(p: float | None) -> float:
-    """A missing signal (a backend without logprobs) counts as undecided: 0.5."""
-    p = min(max(0.5 if p is None else p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
-
-
 def features(row: Row) -> list[float]:
-    """The three signals' log-odds, and a constant for the bias."""
-    return [_log_odds(row.get("confidence")), _log_odds(row.get("verification")),
-            _log_odds(row.get("short_confidence")), 1.0]
+    """The three signals' log-odds (``rag.calibration.log_odds``), and a constant for the bias."""
+    return [log_odds(row.get("confidence")), log_odds(row.get("verification")),
+            log_odds(row.get("short_confidence")), 1.0]
 
 
 def refused_anyway(row: Row) -> bool:
@@ -71,7 +66,9 @@ def fit(rows: Sequence[Row], l2: float = 1.0, steps: int = 3000, rate: float = 0
 
 
 def probability(weights: np.ndarray, row: Row) -> float:
-    return float(1 / (1 + math.exp(-float(np.array(features(row)) @ weights))))
+    """The engine's ``answer_probability`` of a stored row under ``weights``."""
+    return answer_probability(row.get("confidence"), row.get("verification"), row.get("short_confidence"),
+                              AnswerWeights(*(float(w) for w in weights)))
 
 
 def decide(row: Row, weights: np.ndarray, threshold: float) -> str:

@@ -98,7 +98,8 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     # On the tuning half the threshold is applied afterwards (``sweep``): answers are kept whatever their
     # confidence. The report half runs as users get it, with the configured thresholds.
     thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
-                   "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None}
+                   "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None,
+                   "min_answer_probability": None}
                   if keep_all else {})  # every answer gets its second look, so the sweep can read it
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
     engine = NewsRAG(settings)
@@ -127,6 +128,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     out: dict[str, object] = {"half": half, "questions": len(items), "dataset": Path(dataset).name, "backend": llm,
                               "min_confidence": used[0], "min_verification": used[1],
                               "min_short_confidence": used[2],
+                              "min_answer_probability": settings.min_answer_probability,
                               "skip_second_look_above": settings.skip_second_look_above, "articles": len(
         list(Path(folder).glob("*.jsonl"))), "load_before": load_before, "load_after": machine.load()}
     for name, results in rows.items():

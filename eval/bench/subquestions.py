@@ -102,7 +102,8 @@ def answer_parts(out: Path, half: str, limit: int | None, work: Path) -> None:
     items = load_dataset(NEWS_DEV)
     items = split(items, half, [item.unanswerable for item in items])[:limit]
     off = {"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
-           "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None}
+           "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None,
+           "min_answer_probability": None}
     engine = NewsRAG(Settings(data_dir=work / f"news-index-{ARCHIVE_ARTICLES}", chroma_url=None, **off))
     query_engine = engine.query_engine()
     for index, item in enumerate(items):

@@ -1,0 +1,34 @@
+"""One probability from the answerer's three signals (``rag.calibration``), and the engine's one threshold on it."""
+
+from __future__ import annotations
+
+from rag.answering import Choice, CitedQueryEngine
+from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY, answer_probability
+from rag.generation import ChatClient
+
+
+def test_each_surer_signal_makes_the_answer_more_probably_right() -> None:
+    base = answer_probability(0.4, 0.6, 0.7)
+    assert answer_probability(0.8, 0.6, 0.7) > base
+    assert answer_probability(0.4, 0.9, 0.7) > base
+    assert answer_probability(0.4, 0.6, 0.95) > base
+    assert answer_probability(0.4, None, 0.7) == answer_probability(0.4, 0.5, 0.7)  # not measured: undecided
+
+
+def _engine(min_answer_probability: float | None) -> CitedQueryEngine:
+    # The client is never called: ``refuses`` only reads the signals already measured.
+    chat = ChatClient("local", "qwen", "http://127.0.0.1:9/v1", "none", timeout=1.0, takes_grammar=True)
+    return CitedQueryEngine(retrieve_hits=lambda question: [], scorer=lambda question, texts: [0.0] * len(texts),
+                            chat=chat, min_confidence=0.0, min_verification=0.6, min_short_confidence=0.65,
+                            min_answer_probability=min_answer_probability)
+
+
+def test_one_threshold_weighs_the_signals_together_where_three_refuse_each_alone() -> None:
+    # A sure second look outweighs a short answer written just under its own threshold.
+    sure_look = Choice(confidence=0.4, verification=0.95, short_confidence=0.6)
+    assert _engine(None).refuses(sure_look)
+    assert not _engine(TUNED_MIN_ANSWER_PROBABILITY).refuses(sure_look)
+    doubted = Choice(confidence=0.4, verification=0.3, short_confidence=0.95)  # a surely written guess it doubts
+    assert _engine(TUNED_MIN_ANSWER_PROBABILITY).refuses(doubted)
+    gap = Choice(confidence=0.9, verification=0.99, short_confidence=0.99, gap="only repeats the question")
+    assert _engine(TUNED_MIN_ANSWER_PROBABILITY).refuses(gap)  # a short answer that does not answer never passes
