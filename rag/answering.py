@@ -274,13 +274,22 @@ class CitedQueryEngine(CustomQueryEngine):
     @property
     def separate_thresholds(self) -> bool:
         """The choice line's confidence, the short answer's probability and the second look each have
-        their own threshold (the default), rather than one on ``answer_probability``."""
-        return self.min_answer_probability is None or self.chat is None
+        their own threshold, rather than one on ``answer_probability``: when asked to
+        (``min_answer_probability`` None) and wherever the one probability's fit does not apply."""
+        return self.min_answer_probability is None or not self.reads_every_signal
+
+    @property
+    def reads_every_signal(self) -> bool:
+        """The one probability was fitted on answers whose three signals were all read: a server that
+        takes grammars, with the second look on. An OpenAI-style server takes no grammar, so no second
+        look is made and the fit's largest weight would read a missing signal as a coin toss (it refused
+        a right answer at 0.16): there each signal keeps its own threshold."""
+        return self.chat is not None and self.chat.takes_grammar and self.min_verification is not None
 
     def answer_probability(self, choice: Choice) -> float | None:
         """The three signals as one probability that the answer is right (``rag.calibration``); None
-        for the extractive answerer or before the choice was read."""
-        if self.chat is None or choice.confidence is None:
+        where the fit does not apply (``reads_every_signal``) or before the choice was read."""
+        if not self.reads_every_signal or choice.confidence is None:
             return None
         return answer_probability(choice.confidence, choice.verification, choice.short_confidence)
 

@@ -253,8 +253,10 @@ def test_local_follow_up_is_rewritten_and_answered(local_engine: NewsRAG) -> Non
     # second look's P(yes) for the Notre-Dame sentence sits near the threshold.
     thresholds = {"min_confidence": local_engine.settings.min_confidence,
                   "min_verification": local_engine.settings.min_verification,
-                  "min_short_confidence": local_engine.settings.min_short_confidence}
-    local_engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0)
+                  "min_short_confidence": local_engine.settings.min_short_confidence,
+                  "min_answer_probability": local_engine.settings.min_answer_probability}
+    local_engine.configure(min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0,
+                           min_answer_probability=0.0)
     try:
         answer = local_engine.chat(history, "What event had brought Trump to the city?")
     finally:

@@ -15,9 +15,9 @@ def test_each_surer_signal_makes_the_answer_more_probably_right() -> None:
     assert answer_probability(0.4, None, 0.7) == answer_probability(0.4, 0.5, 0.7)  # not measured: undecided
 
 
-def _engine(min_answer_probability: float | None) -> CitedQueryEngine:
+def _engine(min_answer_probability: float | None, takes_grammar: bool = True) -> CitedQueryEngine:
     # The client is never called: ``refuses`` only reads the signals already measured.
-    chat = ChatClient("local", "qwen", "http://127.0.0.1:9/v1", "none", timeout=1.0, takes_grammar=True)
+    chat = ChatClient("local", "qwen", "http://127.0.0.1:9/v1", "none", timeout=1.0, takes_grammar=takes_grammar)
     return CitedQueryEngine(retrieve_hits=lambda question: [], scorer=lambda question, texts: [0.0] * len(texts),
                             chat=chat, min_confidence=0.0, min_verification=0.6, min_short_confidence=0.65,
                             min_answer_probability=min_answer_probability)
@@ -32,3 +32,13 @@ def test_one_threshold_weighs_the_signals_together_where_three_refuse_each_alone
     assert _engine(TUNED_MIN_ANSWER_PROBABILITY).refuses(doubted)
     gap = Choice(confidence=0.9, verification=0.99, short_confidence=0.99, gap="only repeats the question")
     assert _engine(TUNED_MIN_ANSWER_PROBABILITY).refuses(gap)  # a short answer that does not answer never passes
+
+
+def test_a_server_without_grammars_keeps_the_three_thresholds_and_claims_no_probability() -> None:
+    # No grammar, no second look: the fit's largest weight would read a coin toss. A right answer the
+    # choice line and short answer are sure of must not be refused for the look that was never made.
+    no_look = Choice(confidence=0.8, short_confidence=0.8)
+    openai_style = _engine(TUNED_MIN_ANSWER_PROBABILITY, takes_grammar=False)
+    assert openai_style.separate_thresholds and openai_style.answer_probability(no_look) is None
+    assert not openai_style.refuses(no_look)
+    assert _engine(TUNED_MIN_ANSWER_PROBABILITY).refuses(no_look)  # where the look is made, missing it is doubt
