@@ -297,3 +297,24 @@ def test_the_engine_s_one_probability_is_the_fit_on_the_stored_tuning_half_and_i
     assert {k: out["report"][k] for k in ("right", "unanswerable_refused", "wrong", "answered", "score",  # type: ignore[index]
                                            "baseline_score")} == {
         "right": 79, "unanswerable_refused": 52, "wrong": 12, "answered": 91, "score": 107, "baseline_score": 95}
+
+
+def test_a_keep_all_run_reports_the_default_refusal_beside_the_three_thresholds() -> None:
+    """What ``rag bench news --keep-all`` prints under the one probability users get by default: the
+    stored report half's rows give the README's figures, in the markdown too."""
+    from eval.bench.calibration import stored_rows
+    from eval.bench.news import markdown, one_probability_figures
+    from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+
+    results = Path(__file__).resolve().parents[1] / "eval" / "bench" / "results" / "news"
+    report = stored_rows([results / name for name in (
+        "report_local_first70_keep_all.json", "report_local_new_questions_keep_all.json",
+        "report_local_new80_keep_all.json", "report_local_new80b_keep_all.json")])
+    rule = one_probability_figures(report, TUNED_MIN_ANSWER_PROBABILITY, (0.0, 0.6, 0.65))
+    assert rule is not None
+    assert {k: rule[k] for k in ("right", "unanswerable_refused", "wrong", "answered", "score", "baseline_score")} == {
+        "right": 79, "unanswerable_refused": 52, "wrong": 12, "answered": 91, "score": 107, "baseline_score": 95}
+    assert one_probability_figures(report, None, (0.0, 0.6, 0.65)) is None  # RAG_MIN_ANSWER_PROBABILITY=none
+    page = markdown({"half": "report", "questions": len(report), "backend": "local", "articles": 2000,
+                     "load_before": 1.0, "load_after": 1.0, "one_probability": rule})
+    assert "one probability >= 0.75: 79/154 right" in page and "score 107 against 95" in page

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.calibration import AnswerWeights, answer_probability, log_odds
+from rag.calibration import AnswerWeights, log_odds
 
-from eval.bench.news import Thresholds, _p_better, _points, outcome
+from eval.bench.news import Thresholds, _p_better, _points, outcome, outcome_at_probability, refused_anyway
 
 Row = dict  # type: ignore[type-arg]  # one per_question row of a stored run
 THRESHOLD_STEPS = tuple(t / 100 for t in range(30, 96))
@@ -48,10 +48,6 @@ def features(row: Row) -> list[float]:
             log_odds(row.get("short_confidence")), 1.0]
 
 
-def refused_anyway(row: Row) -> bool:
-    return bool(row["refused"] or row.get("short_gap"))
-
-
 def fit(rows: Sequence[Row], l2: float = 1.0, steps: int = 3000, rate: float = 0.1) -> np.ndarray:
     """Weights of P(right and cited) over the answers that reach the thresholds (gradient descent on the
     L2-regularised log loss; the bias is not regularised)."""
@@ -65,15 +61,9 @@ def fit(rows: Sequence[Row], l2: float = 1.0, steps: int = 3000, rate: float = 0
     return weights
 
 
-def probability(weights: np.ndarray, row: Row) -> float:
-    """The engine's ``answer_probability`` of a stored row under ``weights``."""
-    return answer_probability(row.get("confidence"), row.get("verification"), row.get("short_confidence"),
-                              AnswerWeights(*(float(w) for w in weights)))
-
-
 def decide(row: Row, weights: np.ndarray, threshold: float) -> str:
     """right, refused or wrong, had the answer been refused below ``threshold`` of the probability."""
-    return "refused" if refused_anyway(row) or probability(weights, row) < threshold else outcome(row)
+    return outcome_at_probability(row, threshold, AnswerWeights(*(float(w) for w in weights)))
 
 
 def best_threshold(rows: Sequence[Row], weights: np.ndarray) -> float:

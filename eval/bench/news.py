@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from rag.calibration import ANSWER_WEIGHTS, AnswerWeights, answer_probability
 from rag.evidence import skips_second_look
 
 from eval.bench.corpus import write_files
@@ -136,11 +137,13 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     out["sweep"] = sweep(rows["ours"])
     out["kept_all"] = keep_all
     if keep_all:  # only there are answers kept whatever their confidence, so the sweep is complete
-        confidence, verification, short = thresholds_of(Settings(llm=llm), llm)  # what users get, not this run's zeros
+        users = Settings(llm=llm)  # what users get, not this run's zeros
+        confidence, verification, short = thresholds_of(users, llm)
         configured = (confidence, verification or 0.0, short or 0.0)
         if half == "tune":  # thresholds are chosen there only
             out["threshold_choice"] = threshold_choice(rows["ours"], configured)
         out["skip_second_look"] = skip_table(rows["ours"], configured)
+        out["one_probability"] = one_probability_figures(rows["ours"], users.min_answer_probability, configured)
     out["retrieval"] = recall
     out["facts_read"] = facts_read
     return out
@@ -243,6 +246,34 @@ def outcome(row: dict, threshold: float = 0.0, verification: float = 0.0,  # typ
     return "right" if row["facts"] and row["gold_cited"] else "wrong"
 
 
+def outcome_at_probability(row: dict, threshold: float,  # type: ignore[type-arg]
+                           weights: AnswerWeights = ANSWER_WEIGHTS) -> str:
+    """``outcome`` had the answer been refused below ``threshold`` of the one probability
+    (``rag.calibration``), or by what refuses it whatever the thresholds: no citation, a short line
+    that does not answer."""
+    probability = answer_probability(row.get("confidence"), row.get("verification"), row.get("short_confidence"),
+                                     weights)
+    return "refused" if refused_anyway(row) or probability < threshold else outcome(row)
+
+
+def refused_anyway(row: dict) -> bool:  # type: ignore[type-arg]
+    """Refused whatever the thresholds: no citation, or a short line that does not answer."""
+    return bool(row["refused"] or row.get("short_gap"))
+
+
+def one_probability_figures(rows: list[dict], threshold: float | None,  # type: ignore[type-arg]
+                            configured: Thresholds) -> dict[str, object] | None:
+    """The rows with every answer kept, scored under the refusal users get by default (one probability at
+    ``threshold``; None when it is turned off), beside the three separate thresholds ``configured``."""
+    if threshold is None:
+        return None
+    from eval.bench.calibration import figures  # it imports this module
+
+    return {"threshold": threshold, "configured": list(configured),
+            **figures(rows, [outcome_at_probability(r, threshold) for r in rows],
+                      [outcome(r, *configured) for r in rows])}
+
+
 def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
     from eval.metrics import percentile
 
@@ -312,6 +343,10 @@ def rescore(figures: dict, items: Sequence, locate: Locate) -> dict:  # type: ig
         out["threshold_choice"] = {**choice, "configured": list(stored)}
         if "skip_second_look" in figures:
             out["skip_second_look"] = skip_table(out["ours"]["per_question"], configured)
+    if figures.get("one_probability"):
+        stored_rule = figures["one_probability"]
+        out["one_probability"] = one_probability_figures(out["ours"]["per_question"], stored_rule["threshold"],
+                                                         tuple(stored_rule["configured"]))  # type: ignore[arg-type]
     return out
 
 
@@ -461,7 +496,18 @@ def markdown(figures: dict) -> str:  # type: ignore[type-arg]
             + "\n".join(rows) + f"\n\nThe threshold sweep, best {SWEEP_SHOWN} of {len(table)} by score:\n\n"
             + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
             + "\n".join(recall_rows) + _facts_read_line(figures.get("facts_read"))
-            + _choice_line(figures.get("threshold_choice")) + _skip_lines(figures.get("skip_second_look")))
+            + _choice_line(figures.get("threshold_choice")) + _skip_lines(figures.get("skip_second_look"))
+            + _probability_line(figures.get("one_probability")))
+
+
+def _probability_line(result: dict | None) -> str:  # type: ignore[type-arg]
+    if not result:
+        return ""
+    return (f"\n\nUnder the default refusal, one probability >= {result['threshold']}: {result['right']}/"
+            f"{result['answerable']} right and gold-cited, {result['unanswerable_refused']}/{result['unanswerable']} "
+            f"near-misses refused, {result['wrong']} of {result['answered']} answers wrong: score {result['score']} "
+            f"against {result['baseline_score']} at the three thresholds (higher in {result['p_better']:.0%} of "
+            f"bootstrap resamples)")
 
 
 def _skip_lines(table: list[dict] | None) -> str:  # type: ignore[type-arg]
