@@ -143,7 +143,9 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
         if half == "tune":  # thresholds are chosen there only
             out["threshold_choice"] = threshold_choice(rows["ours"], configured)
         out["skip_second_look"] = skip_table(rows["ours"], configured)
-        out["one_probability"] = one_probability_figures(rows["ours"], users.min_answer_probability, configured)
+        # As in the engine (``reads_every_signal``): the one probability decides only where the second look is made.
+        rule = users.min_answer_probability if verification is not None else None
+        out["one_probability"] = one_probability_figures(rows["ours"], rule, configured)
     out["retrieval"] = recall
     out["facts_read"] = facts_read
     return out
