@@ -318,3 +318,47 @@ def test_a_keep_all_run_reports_the_default_refusal_beside_the_three_thresholds(
     page = markdown({"half": "report", "questions": len(report), "backend": "local", "articles": 2000,
                      "load_before": 1.0, "load_after": 1.0, "one_probability": rule})
     assert "one probability >= 0.75: 79/154 right" in page and "score 107 against 95" in page
+
+
+# --- the evidence likelihood as a further signal (eval.bench.likelihood) -------------------------------
+def test_the_forced_grammar_allows_exactly_the_short_answer_quotes_included() -> None:
+    from eval.bench.likelihood import forced_grammar
+
+    assert forced_grammar('the "Treesome" series') == 'root ::= "the \\"Treesome\\" series"'
+    assert forced_grammar("a\\b\nc") == 'root ::= "a\\\\b\\nc"'
+
+
+def test_a_likelihood_that_separates_right_from_wrong_is_weighed_and_refuses_what_the_three_signals_pass() -> None:
+    from eval.bench.calibration import best_threshold, cross_validated, decide, fit
+    from eval.bench.likelihood import FEATURE_SETS, featurizer
+
+    # The three signals cannot tell these apart; the passage raised the right answers' likelihood only.
+    rows = ([dict(_signals(f"r{i}", 0.8, 0.9, True), evidence_lp=-0.1 - i / 100, prior_lp=-3.0) for i in range(20)]
+            + [dict(_signals(f"w{i}", 0.8, 0.9, False), evidence_lp=-2.5 - i / 100, prior_lp=-3.0) for i in range(10)])
+    three, add = featurizer(FEATURE_SETS["three"]), featurizer(FEATURE_SETS["add"])
+    weights = fit(rows, featurize=add)
+    assert weights[3] > 0  # a likelier answer given the passage: more probably right
+    assert [decide(r, weights, best_threshold(rows, weights, add), add) for r in rows] == ["right"] * 20 + ["refused"] * 10
+    assert cross_validated(rows, featurize=add).count("wrong") == 0
+    assert cross_validated(rows, featurize=three).count("wrong") > 0  # without it the wrong ones pass
+
+
+def test_the_readme_figures_of_the_evidence_likelihood_come_from_the_stored_runs() -> None:
+    from eval.bench.calibration import stored_rows
+    from eval.bench.likelihood import compare, with_likelihoods
+    from eval.bench.relook import merge_lines
+
+    results = Path(__file__).resolve().parents[1] / "eval" / "bench" / "results" / "news"
+    read = {}
+    for name in ("likelihood_tune_keep_all.jsonl", "likelihood_report_keep_all.jsonl"):
+        read.update(merge_lines((results / name).read_text(encoding="utf-8").splitlines()))
+    tune = with_likelihoods(stored_rows([results / f for f in (
+        "tune_local_thresholds_off_chunk_offsets.json", "tune_local_new_questions_keep_all.json",
+        "tune_local_new80_keep_all.json", "tune_local_new80b_keep_all.json")]), read)
+    report = with_likelihoods(stored_rows([results / f for f in (
+        "report_local_first70_keep_all.json", "report_local_new_questions_keep_all.json",
+        "report_local_new80_keep_all.json", "report_local_new80b_keep_all.json")]), read)
+    out = compare(tune, report)
+    scores = {name: (figures["tune_cross_validated"]["score"], figures["report"]["score"])  # type: ignore[index]
+              for name, figures in out.items()}
+    assert scores == {"three": (137, 107), "add": (132, 121), "replace": (129, 121), "prior": (134, 109)}

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,17 +43,21 @@ def stored_rows(paths: Sequence[Path]) -> list[Row]:
     return list(rows.values())
 
 
+Featurize = Callable[[Row], list[float]]  # a row's signals, then 1.0 for the bias
+
+
 def features(row: Row) -> list[float]:
     """The three signals' log-odds (``rag.calibration.log_odds``), and a constant for the bias."""
     return [log_odds(row.get("confidence")), log_odds(row.get("verification")),
             log_odds(row.get("short_confidence")), 1.0]
 
 
-def fit(rows: Sequence[Row], l2: float = 1.0, steps: int = 3000, rate: float = 0.1) -> np.ndarray:
+def fit(rows: Sequence[Row], l2: float = 1.0, steps: int = 3000, rate: float = 0.1,
+        featurize: Featurize = features) -> np.ndarray:
     """Weights of P(right and cited) over the answers that reach the thresholds (gradient descent on the
     L2-regularised log loss; the bias is not regularised)."""
     kept = [row for row in rows if not refused_anyway(row)]
-    x = np.array([features(row) for row in kept])
+    x = np.array([featurize(row) for row in kept])
     y = np.array([float(outcome(row) == "right") for row in kept])
     weights = np.zeros(x.shape[1])
     for _ in range(steps):
@@ -61,17 +66,23 @@ def fit(rows: Sequence[Row], l2: float = 1.0, steps: int = 3000, rate: float = 0
     return weights
 
 
-def decide(row: Row, weights: np.ndarray, threshold: float) -> str:
-    """right, refused or wrong, had the answer been refused below ``threshold`` of the probability."""
-    return outcome_at_probability(row, threshold, AnswerWeights(*(float(w) for w in weights)))
+def decide(row: Row, weights: np.ndarray, threshold: float, featurize: Featurize = features) -> str:
+    """right, refused or wrong, had the answer been refused below ``threshold`` of the probability. The
+    three signals go through the engine's own ``answer_probability``; other signals (experiments in
+    ``eval.bench.likelihood``) through the same logistic form."""
+    if featurize is features:
+        return outcome_at_probability(row, threshold, AnswerWeights(*(float(w) for w in weights)))
+    probability = 1 / (1 + math.exp(-float(np.dot(featurize(row), weights))))
+    return "refused" if refused_anyway(row) or probability < threshold else outcome(row)
 
 
-def best_threshold(rows: Sequence[Row], weights: np.ndarray) -> float:
+def best_threshold(rows: Sequence[Row], weights: np.ndarray, featurize: Featurize = features) -> float:
     """The threshold of the best score; between equal scores, the one nearest 0.7 (the middle of the steps)."""
-    return max(THRESHOLD_STEPS, key=lambda t: (sum(_points(r, decide(r, weights, t)) for r in rows), -abs(t - 0.7)))
+    return max(THRESHOLD_STEPS, key=lambda t: (sum(_points(r, decide(r, weights, t, featurize)) for r in rows),
+                                               -abs(t - 0.7)))
 
 
-def cross_validated(rows: Sequence[Row], folds: int = 5, seed: int = 0) -> list[str]:
+def cross_validated(rows: Sequence[Row], folds: int = 5, seed: int = 0, featurize: Featurize = features) -> list[str]:
     """Each row's outcome under a fit and threshold chosen without it (``folds``-fold)."""
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
@@ -79,10 +90,10 @@ def cross_validated(rows: Sequence[Row], folds: int = 5, seed: int = 0) -> list[
     for k in range(folds):
         held = set(order[k::folds])
         train = [rows[i] for i in order if i not in held]
-        weights = fit(train)
-        threshold = best_threshold(train, weights)
+        weights = fit(train, featurize=featurize)
+        threshold = best_threshold(train, weights, featurize)
         for i in held:
-            results[i] = decide(rows[i], weights, threshold)
+            results[i] = decide(rows[i], weights, threshold, featurize)
     return results
 
 

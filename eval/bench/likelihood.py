@@ -1,0 +1,186 @@
+"""Evidence likelihood: how probable the model finds its own short answer with and without the passage.
+
+A 4th signal for the one probability (issue 13), measured on stored keep-all runs without answering
+again. The second look asks the 1.5B model a yes/no question, and its P(yes) separated right from wrong
+answers barely better than chance on part of the report half (AUROC 0.57). This reads instead how
+probable the model finds the stored short answer, token by token, when a grammar forces exactly that
+string after the second look's passage and the question (teacher forcing), and after the question
+alone. An answer the passage states is likely given it; a guess from the model's own priors, or a name
+the passage merely contains, gains little from the passage.
+
+Usage: ``python -m eval.bench.likelihood RUN.json[,RUN2.json] OUT.jsonl --index DIR`` (resumes OUT), then
+``python -m eval.bench.likelihood --fit TUNE.json,... --report REPORT.json,... --read OUT.jsonl,...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.calibration import log_odds
+
+from eval.bench.calibration import (Featurize, Row, best_threshold, cross_validated, decide, figures, fit,
+                                    stored_rows)
+from eval.bench.news import NEWS_DEV, outcome, refused_anyway
+from eval.bench.relook import merge_lines, picks_of
+from eval.dataset import load_dataset
+
+WITH_PASSAGE_SYSTEM = "You answer a question about a news article in a few words, from the passage given."
+WITHOUT_PASSAGE_SYSTEM = "You answer a question about the news in a few words."
+FORCED_TOKENS = 48  # longer short answers are cut here: the mean per token is what is read
+
+
+def forced_grammar(text: str) -> str:
+    """GBNF that allows exactly ``text``."""
+    return 'root ::= "' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def mean_logprob(logprobs: Sequence[float]) -> float | None:
+    """Length-normalised log probability (a long name is not penalised for its length)."""
+    return sum(logprobs) / len(logprobs) if logprobs else None
+
+
+def scoring_messages(question: str, passage: str | None) -> list[dict[str, str]]:
+    """The chat the short answer is forced after: the passage and question, or the question alone."""
+    if passage is None:
+        return [{"role": "system", "content": WITHOUT_PASSAGE_SYSTEM},
+                {"role": "user", "content": f"Question: {question}"}]
+    return [{"role": "system", "content": WITH_PASSAGE_SYSTEM},
+            {"role": "user", "content": f"Passage: {passage}\n\nQuestion: {question}"}]
+
+
+def forced_logprobs(chat, messages: list[dict[str, str]], text: str) -> list[float]:  # type: ignore[no-untyped-def]
+    """Each token's log probability under the model as the grammar forces ``text`` (the server reports the
+    model's own distribution, before the grammar)."""
+    response = chat.complete(messages, FORCED_TOKENS, 0.0, logprobs=True, top_logprobs=1,
+                             extra_body={"grammar": forced_grammar(text)})
+    content = response.choices[0].logprobs.content or []
+    return [token.logprob for token in content if token.token.strip()]
+
+
+# ---- the fit with the new signals (pure: stored rows plus the read likelihoods) ----
+
+FEATURE_SETS = {
+    "three": ("confidence", "verification", "short"),
+    "add": ("confidence", "verification", "short", "evidence", "gain"),
+    "replace": ("confidence", "short", "evidence", "gain"),
+    "prior": ("confidence", "verification", "short", "prior"),
+}
+
+
+def signal(row: Row, name: str) -> float:
+    """One feature: the three stored probabilities as log-odds; the likelihoods as mean logprobs."""
+    if name == "confidence":
+        return log_odds(row.get("confidence"))
+    if name == "verification":
+        return log_odds(row.get("verification"))
+    if name == "short":
+        return log_odds(row.get("short_confidence"))
+    evidence, prior = row.get("evidence_lp"), row.get("prior_lp")
+    if name == "evidence":
+        return 0.0 if evidence is None else evidence
+    if name == "prior":
+        return 0.0 if prior is None else prior
+    return 0.0 if evidence is None or prior is None else evidence - prior
+
+
+def featurizer(names: Sequence[str]) -> Featurize:
+    """The row's named signals, then 1.0 for the bias (``eval.bench.calibration`` fits and decides on it)."""
+    return lambda row: [signal(row, name) for name in names] + [1.0]
+
+
+def with_likelihoods(rows: Sequence[Row], read: dict[str, dict]) -> list[Row]:  # type: ignore[type-arg]
+    return [{**row, **{k: v for k, v in read.get(row["id"], {}).items() if k in ("evidence_lp", "prior_lp")}}
+            for row in rows]
+
+
+def compare(tune: Sequence[Row], report: Sequence[Row]) -> dict[str, object]:
+    """Each feature set against the three signals: cross-validated on the tuning half (five folds, the
+    same folds for both), and fitted on the whole tuning half then scored on the report half."""
+    three = featurizer(FEATURE_SETS["three"])
+    base_cv = cross_validated(tune, featurize=three)
+    base_weights = fit(tune, featurize=three)
+    base_threshold = best_threshold(tune, base_weights, three)
+    base_report = [decide(r, base_weights, base_threshold, three) for r in report]
+    result: dict[str, object] = {}
+    for name, names in FEATURE_SETS.items():
+        featurize = featurizer(names)
+        weights = fit(tune, featurize=featurize)
+        threshold = best_threshold(tune, weights, featurize)
+        result[name] = {"weights": dict(zip([*names, "bias"], (round(float(w), 3) for w in weights), strict=True)),
+                        "threshold": threshold,
+                        "tune_cross_validated": figures(tune, cross_validated(tune, featurize=featurize), base_cv),
+                        "report": figures(report, [decide(r, weights, threshold, featurize) for r in report],
+                                          base_report)}
+    return result
+
+
+def auroc_lines(rows: Sequence[Row]) -> list[str]:
+    """AUROC of right against wrong among answers the thresholds decide, per signal."""
+    from eval.metrics import roc_auc
+
+    kept = [r for r in rows if not refused_anyway(r) and r.get("evidence_lp") is not None]
+    labels = [outcome(r) == "right" for r in kept]
+    lines = [f"{len(kept)} answers with both likelihoods ({sum(labels)} right)"]
+    for name in ("confidence", "verification", "short", "evidence", "gain", "prior"):
+        auc = roc_auc(labels, [signal(r, name) for r in kept])
+        lines.append(f"  {name}: AUROC {auc if auc is None else round(auc, 3)}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs the local model for minutes
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.likelihood", description=__doc__.split("\n")[0])
+    parser.add_argument("runs", nargs="?", help="stored keep-all runs to read, comma-separated")
+    parser.add_argument("out", nargs="?", type=Path, help="per-answer likelihoods (JSON Lines; resumed)")
+    parser.add_argument("--index", type=Path, default=Path("bench-work/news-index-2000"))
+    parser.add_argument("--fit", help="tuning-half keep-all runs, comma-separated (no model: the fit only)")
+    parser.add_argument("--report", help="report-half keep-all runs, comma-separated")
+    parser.add_argument("--read", help="likelihood files, comma-separated")
+    args = parser.parse_args(argv)
+    if args.fit:
+        read: dict[str, dict] = {}  # type: ignore[type-arg]
+        for path in args.read.split(","):
+            read.update(merge_lines(Path(path).read_text(encoding="utf-8").splitlines()))
+        tune = with_likelihoods(stored_rows([Path(p) for p in args.fit.split(",")]), read)
+        report = with_likelihoods(stored_rows([Path(p) for p in args.report.split(",")]), read)
+        print("\n".join(["tuning half"] + auroc_lines(tune) + ["report half"] + auroc_lines(report)))
+        print(json.dumps(compare(tune, report), indent=2))
+        return 0
+    read_rows(stored_rows([Path(p) for p in args.runs.split(",")]), args.out, args.index)
+    return 0
+
+
+def read_rows(rows: Sequence[Row], out: Path, index: Path) -> None:  # pragma: no cover - runs the local model
+    from rag import NewsRAG, Settings
+    from rag.evidence import in_context
+
+    questions = {item.id: item.question for item in load_dataset(NEWS_DEV)}
+    engine = NewsRAG(Settings(data_dir=index, llm="local", chroma_url=None))
+    reader = engine.query_engine()
+    done = merge_lines(out.read_text(encoding="utf-8").splitlines()) if out.exists() else {}
+    with out.open("a", encoding="utf-8") as sink:
+        for row in rows:
+            if row["id"] in done or refused_anyway(row) or not row.get("short") or not row.get("quotes"):
+                continue
+            question = questions[row["id"]]
+            picks = picks_of(row["quotes"], reader.shown_sentences(question), row.get("cited"))
+            if not picks:
+                print(f"{row['id']}: its quotes are not among the sentences found now; skipped", file=sys.stderr)
+                continue
+            articles = dict(reader.article_texts(list(dict.fromkeys(p.source.hit.doc_id for p in picks))))  # type: ignore[misc]
+            passage = in_context(picks, articles)
+            short = row["short"].strip()
+            evidence = forced_logprobs(reader.chat, scoring_messages(question, passage), short)
+            prior = forced_logprobs(reader.chat, scoring_messages(question, None), short)
+            result = {"id": row["id"], "evidence_lp": mean_logprob(evidence), "prior_lp": mean_logprob(prior),
+                      "evidence_tokens": evidence, "prior_tokens": prior}
+            sink.write(json.dumps(result) + "\n")
+            sink.flush()
+            print(f"{row['id']}: evidence {result['evidence_lp']}, prior {result['prior_lp']}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
