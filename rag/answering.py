@@ -160,8 +160,7 @@ class CitedQueryEngine(CustomQueryEngine):
         """Stream the answer line; the choice line is read first and, below the threshold, generation
         stops there. If the prompt overflows the context window, retry with one source fewer."""
         while True:
-            messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
-                        {"role": "user", "content": render_user_prompt(question, sources, sentences)}]
+            messages = self.choice_messages(question, sources)
             try:
                 yield from self._read_reply(question, messages, sentences, usage, choice)
                 return
@@ -243,6 +242,20 @@ class CitedQueryEngine(CustomQueryEngine):
         """The second look at any passage (experiments read other passages than the engine's own)."""
         assert self.chat is not None
         return second_look(self.chat, passage, question)
+
+    def choice_messages(self, question: str, sources: Sequence[Source] | None = None) -> list[dict[str, str]]:
+        """The chat the model chooses its evidence in: the instruction, the numbered sentences and the
+        question (``sources`` found as ``shown_sentences`` finds them when not given; experiments
+        continue this chat, ``eval.bench.relook``)."""
+        if sources is None:
+            sources = self._fit_window(question, self.excerpts(question, self.retrieve_hits(question)))
+        return [{"role": "system", "content": prompts.ANSWER_SYSTEM},
+                {"role": "user", "content": render_user_prompt(question, sources, number_sentences(sources))}]
+
+    def yes_probability(self, messages: list[dict[str, str]]) -> float:
+        """P(yes) of any yes/no chat, as the second look reads it (experiments ask in other chats)."""
+        assert self.chat is not None
+        return yes_probability(self.chat, messages)
 
     def shown_sentences(self, question: str) -> list[Sentence]:
         """The numbered sentences the answerer is shown for ``question``: retrieval, excerpts, and the
@@ -347,10 +360,15 @@ class CitedQueryEngine(CustomQueryEngine):
 
 
 def second_look(chat: ChatClient, passage: str, question: str) -> float:
-    """P(yes) that ``passage`` states the answer to ``question`` (``prompts.verify_messages``), read from
-    the first token's logprobs. Without probabilities, the verdict itself (1 or 0)."""
+    """P(yes) that ``passage`` states the answer to ``question`` (``prompts.verify_messages``)."""
+    return yes_probability(chat, prompts.verify_messages(passage, question.strip()))
+
+
+def yes_probability(chat: ChatClient, messages: list[dict[str, str]]) -> float:
+    """P(yes) of a yes/no chat, read from the first token's logprobs. Without probabilities, the verdict
+    itself (1 or 0)."""
     verdict = Usage()
-    with contextlib.closing(chat.stream(prompts.verify_messages(passage, question.strip()), 1, 0.0, verdict,
+    with contextlib.closing(chat.stream(messages, 1, 0.0, verdict,
                                         grammar=VERDICT_GRAMMAR, top_logprobs=TOP_LOGPROBS)) as deltas:
         reply = "".join(deltas)
     for _token, alternatives in verdict.tokens[:1]:

@@ -145,6 +145,16 @@ def test_the_question_best_variant_adds_the_closest_other_sentence_in_article_or
     assert VARIANTS["window1"]([pick], {"doc1": ARTICLE}, "q", _overlap_scorer).startswith("Shipper indicted: Shares fell")
 
 
+def test_the_continued_look_keeps_the_choice_chat_as_its_prefix_and_asks_about_the_anchored_numbers() -> None:
+    from eval.bench.relook import continued_messages
+
+    chosen = [{"role": "system", "content": "numbered sentences"}, {"role": "user", "content": "1. ...\n\nQuestion: q"}]
+    messages = continued_messages(chosen, [_pick("It lists 15 counts of conspiracy and money laundering.")], "15")
+    assert messages[:2] == chosen  # the server's prompt cache holds this prefix: only the last turns are new
+    assert messages[2] == {"role": "assistant", "content": "1\nShort: 15"}
+    assert messages[3]["content"].startswith("Do sentence 1 state the answer")
+
+
 def test_stored_quotes_find_their_sentences_and_the_summary_scores_each_variant() -> None:
     from eval.bench.relook import merge_lines, picks_of, summary
 
@@ -362,3 +372,16 @@ def test_the_readme_figures_of_the_evidence_likelihood_come_from_the_stored_runs
     scores = {name: (figures["tune_cross_validated"]["score"], figures["report"]["score"])  # type: ignore[index]
               for name, figures in out.items()}
     assert scores == {"three": (137, 107), "add": (132, 121), "replace": (129, 121), "prior": (134, 109)}
+
+
+def test_the_readme_figures_of_the_continued_look_come_from_the_stored_runs() -> None:
+    from eval.bench.calibration import stored_rows
+    from eval.bench.relook import merge_lines, refitted
+
+    results = Path(__file__).resolve().parents[1] / "eval" / "bench" / "results" / "news"
+    tune = stored_rows([results / f for f in (
+        "tune_local_thresholds_off_chunk_offsets.json", "tune_local_new_questions_keep_all.json",
+        "tune_local_new80_keep_all.json", "tune_local_new80b_keep_all.json")])
+    read = merge_lines((results / "continued_tune_keep_all.jsonl").read_text(encoding="utf-8").splitlines())
+    [line] = refitted(tune, list(read.values()), ["continued"])
+    assert "right 94, unanswerable refused 55, wrong 15 of 109, score 119 against 137" in line

@@ -8,7 +8,7 @@ and the second look reads it: one short prompt per answer, ~12 minutes for the t
 gave back the stored P(yes) within 0.05 for 75 of 81 answers (2026-12-03; the others cite sentences
 that are not exactly the ones the look read), so variants are compared with each other, all re-read.
 
-Usage: ``python -m eval.bench.relook RUN.json OUT.jsonl [--variant NAME ...]`` (resumes OUT: a variant
+Usage: ``python -m eval.bench.relook RUN.json[,RUN2.json] OUT.jsonl [--variant NAME ...]`` (resumes OUT: a variant
 an answer already has is not read again), then the AUROC of right against wrong answers and the
 default's outcome for each variant.
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 from rag.evidence import Sentence, in_context, titled, window_bounds
 from rag.text import split_sentences
 
+from eval.bench.calibration import cross_validated, figures, stored_rows
 from eval.bench.news import NEWS_DEV, outcome
 from eval.dataset import load_dataset
 from eval.metrics import roc_auc
@@ -63,6 +64,25 @@ def with_question_best(picks: Sequence[Sentence], articles: Mapping[str, str], q
 
 VARIANTS: dict[str, Variant] = {"window0": window(0), "window1": window(1), "window2": window(2),
                                 "question-best": with_question_best}
+
+
+CONTINUED = "continued"  # not a passage: the look made inside the choice chat (``continued_messages``)
+CONTINUED_LOOK = "Do sentence{s} {numbers} state the answer to the question? Reply yes or no."
+
+
+def continued_messages(chosen: list[dict[str, str]], picks: Sequence[Sentence], short: str) -> list[dict[str, str]]:
+    """The second look as a continuation of the chat the model chose in: its reply so far (the anchored
+    numbers and its short answer), then one yes/no turn about those sentences. With the server's prompt
+    cache only this last turn is new prompt, instead of the whole passage in a chat of its own."""
+    numbers = ",".join(str(p.n) for p in picks)
+    return [*chosen, {"role": "assistant", "content": f"{numbers}\nShort: {short}"},
+            {"role": "user", "content": CONTINUED_LOOK.format(s="s" if len(picks) > 1 else "", numbers=numbers)}]
+
+
+def continued_look(reader, question: str, picks: Sequence[Sentence], short: str) -> float:  # type: ignore[no-untyped-def]  # pragma: no cover - runs the model
+    """P(yes) of the continued look: the engine's own choice chat for ``question``, continued by
+    ``continued_messages``."""
+    return reader.yes_probability(continued_messages(reader.choice_messages(question), picks, short))
 
 
 def picks_of(quotes: Sequence[str], sentences: Sequence[Sentence], cited: Sequence[str] | None = None) -> list[Sentence]:
@@ -107,19 +127,33 @@ def summary(rows: Sequence[dict], relooked: Sequence[dict], variants: Sequence[s
     return lines
 
 
+def refitted(rows: Sequence[dict], relooked: Sequence[dict], variants: Sequence[str]) -> list[str]:  # type: ignore[type-arg]
+    """Per variant: the one probability refitted with its P(yes) in place of the stored one, five-fold
+    cross-validated on ``rows`` against the stored signals refitted the same way."""
+    read = {r["id"]: r for r in relooked}
+    baseline = cross_validated(rows)
+    lines = []
+    for name in variants:
+        swapped = [{**row, "verification": read.get(row["id"], {}).get(name, row.get("verification"))} for row in rows]
+        f = figures(swapped, cross_validated(swapped), baseline)
+        lines.append(f"{name}, one probability refitted (cross-validated): right {f['right']}, unanswerable refused "
+                     f"{f['unanswerable_refused']}, wrong {f['wrong']} of {f['answered']}, score {f['score']} "
+                     f"against {f['baseline_score']} (higher in {f['p_better']:.0%} of resamples)")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs the local model for minutes
     from rag import NewsRAG, Settings
 
     parser = argparse.ArgumentParser(prog="python -m eval.bench.relook", description=__doc__.split("\n")[0])
-    parser.add_argument("run", type=Path, help="a thresholds-off `rag bench news --half tune` results file")
+    parser.add_argument("run", help="thresholds-off (keep-all) `rag bench news` results files, comma-separated")
     parser.add_argument("out", type=Path, help="per-answer P(yes) of each variant (JSON Lines; resumed)")
-    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all")
+    parser.add_argument("--variant", action="append", choices=sorted([*VARIANTS, CONTINUED]), help="default: all")
     parser.add_argument("--index", type=Path, default=Path("bench-work/news-index-2000"),
                         help="the index the run was made on (`rag bench news --work DIR`: DIR/news-index-2000)")
     args = parser.parse_args(argv)
     names = args.variant or list(VARIANTS)
-    section = next(iter(json.loads(args.run.read_text(encoding="utf-8"))["sections"].values()))
-    rows = section["ours"]["per_question"]
+    rows = stored_rows([Path(p) for p in args.run.split(",")])
     questions = {item.id: item.question for item in load_dataset(NEWS_DEV)}
     engine = NewsRAG(Settings(data_dir=args.index, llm="local", chroma_url=None))
     reader = engine.query_engine()
@@ -138,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
             articles = dict(reader.article_texts(list(dict.fromkeys(p.source.hit.doc_id for p in picks))))  # type: ignore[misc]
             result = {"id": row["id"], "stored": row["verification"]}
             for name in missing:
+                if name == CONTINUED:
+                    result[name] = continued_look(reader, question, picks, row["short"].strip())
+                    continue
                 passage = VARIANTS[name](picks, articles, question, reader.scorer)
                 result[name] = reader.second_look(question, passage)
             out.write(json.dumps(result) + "\n")
@@ -146,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
     relooked = list(merge_lines(args.out.read_text(encoding="utf-8").splitlines()).values())
     default = (engine.settings.min_confidence, engine.settings.min_verification, engine.settings.min_short_confidence)
     print("\n".join(summary(rows, relooked, ["stored", *names], default)))
+    print("\n".join(refitted(rows, relooked, names)))
     return 0
 
 
