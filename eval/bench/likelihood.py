@@ -20,10 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.calibration import log_odds
-
-from eval.bench.calibration import (Featurize, Row, best_threshold, cross_validated, decide, figures, fit,
-                                    stored_rows)
+from eval.bench.calibration import (Featurize, Row, best_threshold, cross_validated, decide, features, figures,
+                                    fit, stored_rows)
 from eval.bench.news import NEWS_DEV, outcome, refused_anyway
 from eval.bench.relook import merge_lines, picks_of
 from eval.dataset import load_dataset
@@ -63,8 +61,9 @@ def forced_logprobs(chat, messages: list[dict[str, str]], text: str) -> list[flo
 
 # ---- the fit with the new signals (pure: stored rows plus the read likelihoods) ----
 
+THREE_SIGNALS = ("confidence", "verification", "short")  # in the order ``calibration.features`` gives them
 FEATURE_SETS = {
-    "three": ("confidence", "verification", "short"),
+    "three": THREE_SIGNALS,
     "add": ("confidence", "verification", "short", "evidence", "gain"),
     "replace": ("confidence", "short", "evidence", "gain"),
     "prior": ("confidence", "verification", "short", "prior"),
@@ -73,12 +72,8 @@ FEATURE_SETS = {
 
 def signal(row: Row, name: str) -> float:
     """One feature: the three stored probabilities as log-odds; the likelihoods as mean logprobs."""
-    if name == "confidence":
-        return log_odds(row.get("confidence"))
-    if name == "verification":
-        return log_odds(row.get("verification"))
-    if name == "short":
-        return log_odds(row.get("short_confidence"))
+    if name in THREE_SIGNALS:
+        return features(row)[THREE_SIGNALS.index(name)]
     evidence, prior = row.get("evidence_lp"), row.get("prior_lp")
     if name == "evidence":
         return 0.0 if evidence is None else evidence
@@ -99,23 +94,20 @@ def with_likelihoods(rows: Sequence[Row], read: dict[str, dict]) -> list[Row]:  
 
 def compare(tune: Sequence[Row], report: Sequence[Row]) -> dict[str, object]:
     """Each feature set against the three signals: cross-validated on the tuning half (five folds, the
-    same folds for both), and fitted on the whole tuning half then scored on the report half."""
-    three = featurizer(FEATURE_SETS["three"])
-    base_cv = cross_validated(tune, featurize=three)
-    base_weights = fit(tune, featurize=three)
-    base_threshold = best_threshold(tune, base_weights, three)
-    base_report = [decide(r, base_weights, base_threshold, three) for r in report]
-    result: dict[str, object] = {}
+    same folds for all), and fitted on the whole tuning half then scored on the report half."""
+    runs = {}
     for name, names in FEATURE_SETS.items():
         featurize = featurizer(names)
         weights = fit(tune, featurize=featurize)
         threshold = best_threshold(tune, weights, featurize)
-        result[name] = {"weights": dict(zip([*names, "bias"], (round(float(w), 3) for w in weights), strict=True)),
-                        "threshold": threshold,
-                        "tune_cross_validated": figures(tune, cross_validated(tune, featurize=featurize), base_cv),
-                        "report": figures(report, [decide(r, weights, threshold, featurize) for r in report],
-                                          base_report)}
-    return result
+        runs[name] = (names, weights, threshold, cross_validated(tune, featurize=featurize),
+                      [decide(r, weights, threshold, featurize) for r in report])
+    _, _, _, base_cv, base_report = runs["three"]
+    return {name: {"weights": dict(zip([*names, "bias"], (round(float(w), 3) for w in weights), strict=True)),
+                   "threshold": threshold,
+                   "tune_cross_validated": figures(tune, cv, base_cv),
+                   "report": figures(report, on_report, base_report)}
+            for name, (names, weights, threshold, cv, on_report) in runs.items()}
 
 
 def auroc_lines(rows: Sequence[Row]) -> list[str]:
