@@ -28,9 +28,9 @@ from rag.errors import RagError
 from rag.calibration import answer_probability
 from rag.citations import cite_choice, restated_premise
 from rag.evidence import (
+    ANSWER_LINE_GRAMMAR,
     VERDICT_GRAMMAR,
     Sentence,
-    answer_grammar,
     confidence_from_logprobs,
     evidence_grammar,
     added_words,
@@ -45,6 +45,7 @@ from rag.evidence import (
     short_line_confidence,
     verdict_confidence,
     with_title,
+    written_prefix,
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
@@ -332,13 +333,15 @@ class CitedQueryEngine(CustomQueryEngine):
 
     def _write(self, messages: list[dict[str, str]], sentences: list[Sentence], usage: Usage,
                choice: Choice) -> Iterator[str]:
-        """Stream the answer line after a choice line and a short answer fixed by the grammar to
-        ``choice.picks`` and ``choice.short`` (the same prompt again: the server's prompt cache has it)."""
-        assert self.chat is not None
-        raw, shown = "", 0
-        grammar = answer_grammar([s.n for s in choice.picks], choice.short)
-        with contextlib.closing(self.chat.stream(messages, self.max_tokens, self.temperature, usage,
-                                                 stop=prompts.ANSWER_STOP, grammar=grammar)) as deltas:
+        """Stream the answer line after the choice line and short answer, fixed to ``choice.picks`` and
+        ``choice.short``: the same chat again (the server's prompt cache has it) with the reply so far
+        as the start of the assistant's turn (``written_prefix``)."""
+        assert self.chat is not None and choice.short is not None
+        prefix = written_prefix([s.n for s in choice.picks], choice.short)
+        raw, shown = prefix, 0
+        continued = [*messages, {"role": "assistant", "content": prefix}]
+        with contextlib.closing(self.chat.stream(continued, self.max_tokens, self.temperature, usage,
+                                                 stop=prompts.ANSWER_STOP, grammar=ANSWER_LINE_GRAMMAR)) as deltas:
             for delta in deltas:
                 raw += delta
                 reply = parse_reply(raw, len(sentences))

@@ -62,14 +62,15 @@ def evidence_grammar(sentences: int, allow_none: bool = True) -> str:
     return f'root ::= {none}n{more} {_AFTER_CHOICE}n ::= {numbers_rule}\n'
 
 
-def answer_grammar(picks: Sequence[int], short: str | None = None) -> str:
-    """GBNF for writing the answer once the choice is made: the choice line is fixed to ``picks`` (and
-    the short answer to ``short``, when it was read already)."""
-    line = ",".join(str(n) for n in picks)
-    if short is None:
-        return f'root ::= "{line}" {_AFTER_CHOICE}'
-    fixed = (line + "\nShort: " + short).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'root ::= "{fixed}" "\\nAnswer:" answer\nanswer ::= [^\\n\\[]+\n'
+ANSWER_LINE_GRAMMAR = "root ::= [^\\n\\[]+\n"  # the answer line alone, without brackets
+
+
+def written_prefix(picks: Sequence[int], short: str) -> str:
+    """The reply up to its answer line, once the choice and the short answer are fixed: the engine
+    sends it as the start of the assistant's turn (llama.cpp continues it), so it is read as prompt
+    in one batch instead of being generated token by token under a grammar (0.9-1.5 s of the first
+    token on a 2-core CPU, 2026-12-04)."""
+    return ",".join(str(n) for n in picks) + "\nShort: " + short + "\nAnswer:"
 
 
 def anchor(short: str, question: str, picks: Sequence[Sentence], shown: Sequence[Sentence]) -> list[Sentence]:
