@@ -216,3 +216,13 @@ def test_a_threshold_pair_that_wins_by_noise_does_not_move_the_default() -> None
     # Many answers only the looser pair keeps, all right: the data is sure, the default moves.
     clear = threshold_choice(tie + [_row(False, True, 0.6, 0.5)] * 30, configured=(0.5, 0.8, 0.0))
     assert clear["best"][1] < 0.8 and clear["p_better"] == 1.0 and clear["switch"]
+
+
+def test_checking_part_of_the_set_names_the_reviews_it_cannot_place_instead_of_crashing(
+        items: list[EvalItem], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A writer checks new questions on their own file against the shared reviews.
+    part = tmp_path / "part.jsonl"
+    part.write_text("".join(line for line in DATASET.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if '"n001"' in line), encoding="utf-8")
+    assert check.main(["--dataset", str(part), "--quiet"]) == 1
+    assert "reviews: PROBLEM reviews of questions not in the dataset" in capsys.readouterr().out

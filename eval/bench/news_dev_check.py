@@ -238,10 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = load_dataset(args.dataset)
     archive = load_archive()
     reports = check_dataset(items, archive, reviews=load_reviews(args.reviews))
-    for item, report in zip(items, reports, strict=True):
+    by_id = {item.id: item for item in items}
+    for report in reports:  # one per item, then one for reviews of questions not in the dataset
         for problem in report.problems:
-            print(f"{item.id}: PROBLEM {problem}")
-        if report.related and not args.quiet:
+            print(f"{report.id}: PROBLEM {problem}")
+        item = by_id.get(report.id)
+        if item and report.related and not args.quiet:
             kind = "unanswerable" if item.unanswerable else "answerable"
             print(f"{item.id} ({kind}) {item.question}")
             for name in report.related:
