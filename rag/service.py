@@ -268,7 +268,8 @@ class AnswerSlots:
 
 
 def answer_slots(settings: Settings) -> int:
-    """One for the local model (one llama.cpp slot); ``RAG_API_PARALLEL`` for the other backends."""
+    """One for the local model (one answer at a time: its two llama.cpp slots hold that answer's chat and
+    its second look, ``rag.model_registry.SLOTS``); ``RAG_API_PARALLEL`` for the other backends."""
     return 1 if settings.llm == "local" else settings.api_parallel
 
 

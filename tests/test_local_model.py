@@ -8,8 +8,10 @@ Only ``test_end_to_end`` loads the 1.1 GB model; it reuses the app's model cache
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ import pytest
 from rag.errors import BackendError, ConfigError
 from rag.model_files import MODEL_FILENAME, MODEL_SIZE, assemble, ensure_model, file_is_verified
 from rag.model_parts import PART_PACKAGES, locate_parts
-from rag.model_registry import shared_server
+from rag.model_registry import SLOTS, shared_server
 from rag.model_server import LocalModelServer
 
 
@@ -225,6 +227,9 @@ def test_end_to_end_chat_stream_and_logprobs() -> None:
         url = server.base_url
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         assert server.start() == url  # idempotent
+        # Two slots: an answer's chat and its second look each keep their KV cache (rag.model_registry.SLOTS).
+        with urllib.request.urlopen(url.removesuffix("/v1") + "/props", timeout=10) as response:
+            assert json.loads(response.read())["total_slots"] == SLOTS == 2
 
         client = OpenAI(base_url=url, api_key="local", timeout=120)
         reply = client.chat.completions.create(
