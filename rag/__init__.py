@@ -28,7 +28,8 @@ from rag.errors import (  # noqa: E402
 )
 from rag.generation import ChatClient, build_chat_client  # noqa: E402
 from rag.retrieval import SEARCH_MODES, SearchFilters  # noqa: E402
-from rag.text import split_sentences, support_score, word_coverage  # noqa: E402
+from rag.citations import support_score  # noqa: E402
+from rag.text import split_sentences, word_coverage  # noqa: E402
 from rag.settings import LlmBackend, Settings  # noqa: E402
 from rag.types import Answer, Article, Citation, DocumentInfo, Hit, IngestReport, SkippedFile  # noqa: E402
 

@@ -26,7 +26,7 @@ from rag import prompts
 from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
 from rag.calibration import answer_probability
-from rag.citations import cite_choice, restated_premise
+from rag.citations import cite_choice, restated_premise, support_score
 from rag.evidence import (
     ANSWER_LINE_GRAMMAR,
     VERDICT_GRAMMAR,
@@ -50,7 +50,7 @@ from rag.evidence import (
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
 from rag.languages import ENGLISH, REFUSALS, refusal_text
-from rag.text import coverage, names, split_sentences, support_score, writing_script
+from rag.text import coverage, names, split_sentences, writing_script
 from rag.types import Answer, Hit
 
 Retrieve = Callable[[str], list[Hit]]

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.evidence import Sentence, articles_of
-from rag.text import (SENTENCE_STOP, content_words, name_in, names, numbers, spelled_numbers, split_sentences,
+from rag.numerals import spelled_numbers
+from rag.text import (SENTENCE_STOP, content_words, name_in, names, numbers, split_sentences,
                       ends_in_chinese_or_japanese)
 from rag.types import Citation
 
@@ -117,6 +118,24 @@ def _citation(n: int, sentence: Sentence) -> Citation:
     hit = sentence.source.hit
     return Citation(n=n, doc_id=hit.doc_id, source=hit.source_name, title=hit.title, quote=sentence.text,
                     start=sentence.start, end=sentence.end, publisher=hit.publisher)
+
+
+def support_score(claim: str, passage: str) -> float:
+    """Share of the claim's content words found in the passage; 0 when a number or a name is not in it.
+
+    A cheap, model-free test of whether a passage can back a sentence: the lexical baseline judge, and
+    the citation of a reply from a server that ignored the answer format. Names and numbers are where
+    small models invent things, so they are mandatory.
+    """
+    claim_words = content_words(claim)
+    if not claim_words:
+        return 0.0
+    passage_words = content_words(passage)
+    if not numbers(claim) <= numbers(passage) | spelled_numbers(passage):
+        return 0.0
+    if not all(name_in(name, passage_words) for name in names(claim, openers=True)):
+        return 0.0
+    return len(claim_words & passage_words) / len(claim_words)
 
 
 def unsupported_facts(claim: str, evidence: str, article: str = "") -> list[str]:

@@ -19,8 +19,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.context import Source
+from rag.numerals import spelled_numbers
 from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_word_sequence, content_words, coverage, names, numbers,
-                      split_sentences, spelled_numbers, ends_in_chinese_or_japanese)
+                      split_sentences, ends_in_chinese_or_japanese)
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
@@ -269,9 +270,10 @@ def short_answer_gap(short: str | None, question: str, evidence: str) -> str:
 
 
 def said_words(text: str) -> set[str]:
-    """The content words of ``text`` and the numbers it spells out ("six" -> "6"): a short answer of
-    "6" is in a sentence about "six former students" (on news_dev, 4 right answers were refused
-    without this). Only English number words are known: elsewhere a spelled number stays a word."""
+    """The content words of ``text`` and the numbers it spells out ("six" -> "6", "Twenty-two" -> "22"):
+    a short answer of "6" is in a sentence about "six former students" (on news_dev, 4 right answers were
+    refused without this). The languages text2num reads (``rag.numerals``); elsewhere a spelled number
+    stays a word."""
     return content_words(text) | spelled_numbers(text)
 
 

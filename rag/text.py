@@ -217,24 +217,6 @@ def name_in(name: str, words: set[str]) -> bool:
     return any(word.startswith(stem) for word in words)
 
 
-def support_score(claim: str, passage: str) -> float:
-    """Share of the claim's content words found in the passage; 0 when a number or a name is not in it.
-
-    A cheap, model-free test of whether a passage can back a sentence: the lexical baseline judge, and
-    the citation of a reply from a server that ignored the answer format. Names and numbers are where
-    small models invent things, so they are mandatory.
-    """
-    claim_words = content_words(claim)
-    if not claim_words:
-        return 0.0
-    passage_words = content_words(passage)
-    if not numbers(claim) <= numbers(passage) | spelled_numbers(passage):
-        return 0.0
-    if not all(name_in(name, passage_words) for name in names(claim, openers=True)):
-        return 0.0
-    return len(claim_words & passage_words) / len(claim_words)
-
-
 def word_coverage(text: str, evidence: str) -> float:
     """Share of the text's content words that occur in the evidence (1.0 for a text without any).
 
@@ -252,12 +234,3 @@ def coverage(wanted: set[str], text: str) -> float:
         return 1.0
     words = content_words(text)
     return sum(name_in(name, words) for name in wanted) / len(wanted)
-
-
-_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-                 "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "hundred": "100",
-                 "thousand": "1000", "million": "1000000"}
-
-
-def spelled_numbers(text: str) -> set[str]:
-    return {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}

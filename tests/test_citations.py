@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rag.citations import split_claims
 from rag.context import Source
-from rag.text import split_sentences, support_score, word_coverage
+from rag.citations import support_score
+from rag.text import split_sentences, word_coverage
 from rag.types import Hit
 
 PASSAGES = {
