@@ -226,3 +226,37 @@ def test_checking_part_of_the_set_names_the_reviews_it_cannot_place_instead_of_c
                             if '"n001"' in line), encoding="utf-8")
     assert check.main(["--dataset", str(part), "--quiet"]) == 1
     assert "reviews: PROBLEM reviews of questions not in the dataset" in capsys.readouterr().out
+
+
+# --- the holdout set: fresh questions nothing was chosen on ------------------------------------------------
+HOLDOUT = DATASET.with_name("news_holdout.jsonl")
+
+
+@pytest.fixture(scope="module")
+def holdout() -> list[EvalItem]:
+    return load_dataset(HOLDOUT)
+
+
+def test_the_holdout_is_built_on_articles_news_dev_never_asked_about(items: list[EvalItem],
+                                                                     holdout: list[EvalItem]) -> None:
+    """Each holdout question is written from an article no news_dev question is built on (another article
+    stating the same answer may be shared), so a rule fitted on news_dev meets new stories there."""
+    asked = {item.sources[0] for item in items}
+    assert (len(holdout), sum(i.unanswerable for i in holdout)) == (160, 44)
+    assert len({i.id for i in holdout}) == 160 and not {i.id for i in holdout} & {i.id for i in items}
+    assert [i.id for i in holdout if i.sources[0] in asked] == []
+    for item in holdout:
+        for source in item.sources:
+            index = check.source_index(source)
+            assert index is not None and index < check.ARCHIVE_SIZE and index not in check.RESERVED, (item.id, source)
+
+
+def test_the_checker_finds_no_hard_problem_in_the_holdout_and_its_reviews_agree(holdout: list[EvalItem]) -> None:
+    archive = check.load_archive()
+    problems = {r.id: r.problems for r in check.check_dataset(holdout, archive, related=False) if r.problems}
+    assert problems == {}
+    by_id = {i.id: i for i in holdout}
+    reviews = check.load_reviews(HOLDOUT.with_name("news_holdout_reviewed.jsonl"))
+    assert len(reviews) >= 50
+    for (qid, article), review in reviews.items():
+        assert (article in by_id[qid].sources) == (review.verdict == "states"), (qid, article, review.verdict)
