@@ -128,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
     parser.add_argument("runs", nargs="?", help="stored keep-all runs to read, comma-separated")
     parser.add_argument("out", nargs="?", type=Path, help="per-answer likelihoods (JSON Lines; resumed)")
     parser.add_argument("--index", type=Path, default=Path("bench-work/news-index-2000"))
+    parser.add_argument("--dataset", type=Path, default=NEWS_DEV, help="the questions the runs answered")
     parser.add_argument("--fit", help="tuning-half keep-all runs, comma-separated (no model: the fit only)")
     parser.add_argument("--report", help="report-half keep-all runs, comma-separated")
     parser.add_argument("--read", help="likelihood files, comma-separated")
@@ -141,15 +142,16 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
         print("\n".join(["tuning half"] + auroc_lines(tune) + ["report half"] + auroc_lines(report)))
         print(json.dumps(compare(tune, report), indent=2))
         return 0
-    read_rows(stored_rows([Path(p) for p in args.runs.split(",")]), args.out, args.index)
+    read_rows(stored_rows([Path(p) for p in args.runs.split(",")]), args.out, args.index, args.dataset)
     return 0
 
 
-def read_rows(rows: Sequence[Row], out: Path, index: Path) -> None:  # pragma: no cover - runs the local model
+def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover - runs the local model
+              dataset: Path = NEWS_DEV) -> None:
     from rag import NewsRAG, Settings
     from rag.evidence import in_context
 
-    questions = {item.id: item.question for item in load_dataset(NEWS_DEV)}
+    questions = {item.id: item.question for item in load_dataset(dataset)}
     engine = NewsRAG(Settings(data_dir=index, llm="local", chroma_url=None))
     reader = engine.query_engine()
     done = merge_lines(out.read_text(encoding="utf-8").splitlines()) if out.exists() else {}
