@@ -48,6 +48,7 @@ EXTENSION_MODULES = (
     "rag.dates",  # how a stored date is shown
     "rag.citations",  # the claims the citation check saw, so the eval judges the same sentences
     "rag.text",  # sentence and word helpers the judges share with the engine
+    "rag.likelihood",  # the short answer's likelihood, which the bench reads on stored answers too
     "rag.fusion",  # reciprocal rank fusion for the retrieval baselines
     "rag.embedding",  # the embedding model the naive pipeline uses
     "rag.generation",  # token usage and logprobs of a chat call

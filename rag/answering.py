@@ -50,6 +50,7 @@ from rag.evidence import (
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
 from rag.languages import ENGLISH, REFUSALS, refusal_text
+from rag.likelihood import Likelihoods, read_likelihoods
 from rag.text import coverage, names, split_sentences, writing_script
 from rag.types import Answer, Hit
 
@@ -71,6 +72,7 @@ class Choice:
     short: str | None = None  # the reply's Short: line
     gap: str = ""  # why the short answer does not answer (``evidence.short_answer_gap``)
     short_confidence: float | None = None  # how probable the model found its short answer's tokens
+    likelihoods: Likelihoods = Likelihoods(None, None)  # of the short answer, with and without the passage
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -207,7 +209,7 @@ class CitedQueryEngine(CustomQueryEngine):
                     if self.min_verification is not None and self.chat.takes_grammar:
                         deltas.close()  # nothing is shown before the second look
                         if not self._sure_without_second_look(choice):
-                            choice.verification = self._verify(question, choice, sentences)
+                            self._look_again(question, choice, sentences)
                         if not self.refuses(choice):
                             yield from self._write(messages, sentences, usage, choice)
                         return
@@ -233,11 +235,17 @@ class CitedQueryEngine(CustomQueryEngine):
         probability: it weighs the second look most.)"""
         return self.separate_thresholds and skips_second_look(choice.short_confidence, self.skip_second_look_above)
 
-    def _verify(self, question: str, choice: Choice, sentences: Sequence[Sentence]) -> float:
-        """P(yes) that the chosen sentences, read in their articles' context (``in_context``), answer the
-        question: a yes/no about one short passage is an easier reading than choosing among every
-        candidate, so it catches picks that name the right people but not the asked detail."""
-        return self.second_look(question, self.passage(choice, sentences))
+    def _look_again(self, question: str, choice: Choice, sentences: Sequence[Sentence]) -> None:
+        """The second look: P(yes) that the chosen sentences, read in their articles' context
+        (``in_context``), answer the question: a yes/no about one short passage is an easier reading than
+        choosing among every candidate, so it catches picks that name the right people but not the asked
+        detail. Where the one probability decides, the same passage gives the short answer's likelihoods
+        (``rag.likelihood``: two short forced completions, ~1-2 s on a 2-core CPU)."""
+        passage = self.passage(choice, sentences)
+        choice.verification = self.second_look(question, passage)
+        if not self.separate_thresholds and choice.short is not None:
+            assert self.chat is not None
+            choice.likelihoods = read_likelihoods(self.chat, question, passage, choice.short)
 
     def second_look(self, question: str, passage: str) -> float:
         """The second look at any passage (experiments read other passages than the engine's own)."""
@@ -305,7 +313,8 @@ class CitedQueryEngine(CustomQueryEngine):
         where the fit does not apply (``reads_every_signal``) or before the choice was read."""
         if not self.reads_every_signal or choice.confidence is None:
             return None
-        return answer_probability(choice.confidence, choice.verification, choice.short_confidence)
+        return answer_probability(choice.confidence, choice.verification, choice.short_confidence,
+                                  evidence=choice.likelihoods.evidence, prior=choice.likelihoods.prior)
 
     def refuses(self, choice: Choice) -> bool:
         """A threshold the choice fell below: the choice line's confidence, the short answer's (or its
@@ -419,6 +428,7 @@ class _Finisher:
             "verification": choice.verification, "draft": choice.text.strip() or None,
             "short": choice.short, "short_gap": choice.gap, "short_confidence": choice.short_confidence,
             "answer_probability": engine.answer_probability(choice),
+            "evidence_likelihood": choice.likelihoods.evidence, "prior_likelihood": choice.likelihoods.prior,
         }
         if not choice.picks or not (choice.text.strip() or choice.short) or engine.refuses(choice):
             return Answer(text=refusal_text(self.question), refused=True, **common)

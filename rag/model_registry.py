@@ -13,12 +13,15 @@ from rag.model_server import LocalModelServer
 
 __all__ = ["shared_server", "stop_shared"]
 
-# One answer at a time uses two chats: the one the model chooses and writes in, and the second look.
-# With a slot each neither evicts the other from the KV cache: the second look's answer came 0.30 s
-# sooner at the median (2.53 -> 2.23 s, 21 of 23 faster; 30 news_dev tuning questions alternating in
-# one process, every decision, citation and answer text the same; 2026-12-04, 2-core CPU). The KV cache
-# is per slot, so it takes twice ``RAG_LOCAL_CONTEXT``'s memory (~230 MB at 4096 for this model).
-SLOTS = 2
+# One answer at a time uses four chats: the one the model chooses and writes in, the second look, and
+# the short answer's two likelihoods (``rag.likelihood``). With a slot each none evicts another from the
+# KV cache, and the answer is written in its own chat's cached prompt. Two slots (the choice and the
+# second look) made the look 0.30 s sooner at the median (2.53 -> 2.23 s, 21 of 23 faster; 30 news_dev
+# tuning questions alternating in one process, every decision and text the same; 2026-12-04); with the
+# likelihoods read, four instead of two made the first shown word 1.3 s sooner at the median (12.6 ->
+# 11.3 s on 17 answers of the holdout's first 20, every decision and text the same; session 28). The KV
+# cache is per slot: four times ``RAG_LOCAL_CONTEXT``'s memory (~460 MB at 4096 for this model).
+SLOTS = 4
 
 _shared: dict[tuple[Path, int, int], LocalModelServer] = {}
 _shared_lock = threading.Lock()

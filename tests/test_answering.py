@@ -18,7 +18,7 @@ from tests.conftest import REPO, SEEDS
 
 PARIS = ("002_550375792c07ea32.txt", "003_9b3973fa7ae56da0.txt")
 # Nothing refuses by confidence: neither the three thresholds nor the one probability (the default since
-# 2026-12-04, which would otherwise still decide; the French question sits at 0.76 against its 0.75).
+# 2026-12-04, which would otherwise still decide; the French question sat at 0.76 against a 0.75).
 THRESHOLDS_OFF = {"min_confidence": 0.0, "min_verification": 0.0, "min_short_confidence": 0.0,
                   "min_answer_probability": None}
 

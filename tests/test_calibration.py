@@ -5,6 +5,7 @@ from __future__ import annotations
 from rag.answering import Choice, CitedQueryEngine
 from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY, answer_probability
 from rag.generation import ChatClient
+from rag.likelihood import Likelihoods
 
 
 def test_each_surer_signal_makes_the_answer_more_probably_right() -> None:
@@ -42,3 +43,23 @@ def test_a_server_without_grammars_keeps_the_three_thresholds_and_claims_no_prob
     assert openai_style.separate_thresholds and openai_style.answer_probability(no_look) is None
     assert not openai_style.refuses(no_look)
     assert _engine(TUNED_MIN_ANSWER_PROBABILITY).refuses(no_look)  # where the look is made, missing it is doubt
+
+
+def test_a_short_answer_the_passage_makes_likely_is_more_probably_right() -> None:
+    """The likelihoods (``rag.likelihood``): an answer the model finds likely after the passage (mean log
+    probability near 0) outweighs one it finds unlikely there; one not read adds nothing."""
+    signals = (0.5, 0.8, 0.8)
+    stated = answer_probability(*signals, evidence=-0.05, prior=-3.0)
+    guessed = answer_probability(*signals, evidence=-1.5, prior=-1.6)
+    assert stated > guessed
+    assert guessed < TUNED_MIN_ANSWER_PROBABILITY <= stated
+    assert answer_probability(*signals, evidence=None, prior=-3.0) == answer_probability(*signals)
+
+
+def test_the_engine_s_probability_reads_the_likelihoods_it_measured() -> None:
+    read = Choice(confidence=0.5, verification=0.8, short_confidence=0.8, likelihoods=Likelihoods(-1.5, -1.6))
+    engine = _engine(TUNED_MIN_ANSWER_PROBABILITY)
+    assert engine.answer_probability(read) == answer_probability(0.5, 0.8, 0.8, evidence=-1.5, prior=-1.6)
+    assert engine.refuses(read)
+    assert not engine.refuses(Choice(confidence=0.5, verification=0.8, short_confidence=0.8,
+                                     likelihoods=Likelihoods(-0.05, -3.0)))

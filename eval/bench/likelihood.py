@@ -20,44 +20,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rag.likelihood import forced_logprobs, mean_logprob, scoring_messages
+
 from eval.bench.calibration import (Featurize, Row, best_threshold, cross_validated, decide, features, figures,
                                     fit, stored_rows)
 from eval.bench.news import NEWS_DEV, outcome, refused_anyway
 from eval.bench.relook import merge_lines, picks_of
 from eval.dataset import load_dataset
-
-WITH_PASSAGE_SYSTEM = "You answer a question about a news article in a few words, from the passage given."
-WITHOUT_PASSAGE_SYSTEM = "You answer a question about the news in a few words."
-FORCED_TOKENS = 48  # longer short answers are cut here: the mean per token is what is read
-
-
-def forced_grammar(text: str) -> str:
-    """GBNF that allows exactly ``text``."""
-    return 'root ::= "' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def mean_logprob(logprobs: Sequence[float]) -> float | None:
-    """Length-normalised log probability (a long name is not penalised for its length)."""
-    return sum(logprobs) / len(logprobs) if logprobs else None
-
-
-def scoring_messages(question: str, passage: str | None) -> list[dict[str, str]]:
-    """The chat the short answer is forced after: the passage and question, or the question alone."""
-    if passage is None:
-        return [{"role": "system", "content": WITHOUT_PASSAGE_SYSTEM},
-                {"role": "user", "content": f"Question: {question}"}]
-    return [{"role": "system", "content": WITH_PASSAGE_SYSTEM},
-            {"role": "user", "content": f"Passage: {passage}\n\nQuestion: {question}"}]
-
-
-def forced_logprobs(chat, messages: list[dict[str, str]], text: str) -> list[float]:  # type: ignore[no-untyped-def]
-    """Each token's log probability under the model as the grammar forces ``text`` (the server reports the
-    model's own distribution, before the grammar)."""
-    response = chat.complete(messages, FORCED_TOKENS, 0.0, logprobs=True, top_logprobs=1,
-                             extra_body={"grammar": forced_grammar(text)})
-    content = response.choices[0].logprobs.content or []
-    return [token.logprob for token in content if token.token.strip()]
-
 
 # ---- the fit with the new signals (pure: stored rows plus the read likelihoods) ----
 

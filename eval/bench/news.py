@@ -100,8 +100,8 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     # confidence. The report half runs as users get it, with the configured thresholds.
     thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
                    "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None,
-                   "min_answer_probability": None}
-                  if keep_all else {})  # every answer gets its second look, so the sweep can read it
+                   "min_answer_probability": 0.0}
+                  if keep_all else {})  # every answer gets its second look and likelihoods, so the sweep can read them
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
@@ -225,6 +225,8 @@ def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untype
             "verification": getattr(answer, "verification", None),
             "short": getattr(answer, "short", None), "short_gap": getattr(answer, "short_gap", ""),
             "short_confidence": getattr(answer, "short_confidence", None),
+            "evidence_lp": getattr(answer, "evidence_likelihood", None),
+            "prior_lp": getattr(answer, "prior_likelihood", None),
             "first_token_s": timed["first_token_s"],
             "total_s": timed["total_s"], "prompt_tokens": timed["prompt_tokens"], "text": timed["text"],
             "quotes": [c.quote for c in getattr(answer, "citations", [])]}
@@ -254,7 +256,7 @@ def outcome_at_probability(row: dict, threshold: float,  # type: ignore[type-arg
     (``rag.calibration``), or by what refuses it whatever the thresholds: no citation, a short line
     that does not answer."""
     probability = answer_probability(row.get("confidence"), row.get("verification"), row.get("short_confidence"),
-                                     weights)
+                                     weights, evidence=row.get("evidence_lp"), prior=row.get("prior_lp"))
     return "refused" if refused_anyway(row) or probability < threshold else outcome(row)
 
 
