@@ -240,7 +240,7 @@ class CitedQueryEngine(CustomQueryEngine):
         (``in_context``), answer the question: a yes/no about one short passage is an easier reading than
         choosing among every candidate, so it catches picks that name the right people but not the asked
         detail. Where the one probability decides, the same passage gives the short answer's likelihoods
-        (``rag.likelihood``: two short forced completions, ~1-2 s on a 2-core CPU)."""
+        (``rag.likelihood``: two short forced completions, ~3 s of the first token on a 2-core CPU, measured)."""
         passage = self.passage(choice, sentences)
         choice.verification = self.second_look(question, passage)
         if not self.separate_thresholds and choice.short is not None:
