@@ -50,7 +50,7 @@ from rag.evidence import (
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
 from rag.languages import ENGLISH, REFUSALS, refusal_text
-from rag.likelihood import Likelihoods, read_likelihoods
+from rag.likelihood import evidence_likelihood
 from rag.text import coverage, names, split_sentences, writing_script
 from rag.types import Answer, Hit
 
@@ -72,7 +72,7 @@ class Choice:
     short: str | None = None  # the reply's Short: line
     gap: str = ""  # why the short answer does not answer (``evidence.short_answer_gap``)
     short_confidence: float | None = None  # how probable the model found its short answer's tokens
-    likelihoods: Likelihoods = Likelihoods(None, None)  # of the short answer, with and without the passage
+    evidence_likelihood: float | None = None  # of the short answer after the second look's passage
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -239,13 +239,13 @@ class CitedQueryEngine(CustomQueryEngine):
         """The second look: P(yes) that the chosen sentences, read in their articles' context
         (``in_context``), answer the question: a yes/no about one short passage is an easier reading than
         choosing among every candidate, so it catches picks that name the right people but not the asked
-        detail. Where the one probability decides, the same passage gives the short answer's likelihoods
-        (``rag.likelihood``: two short forced completions, ~3 s of the first token on a 2-core CPU, measured)."""
+        detail. Where the one probability decides, the same passage gives the short answer's likelihood
+        (``rag.likelihood``: one short forced completion, ~2 s of the first token on a 2-core CPU)."""
         passage = self.passage(choice, sentences)
         choice.verification = self.second_look(question, passage)
         if not self.separate_thresholds and choice.short is not None:
             assert self.chat is not None
-            choice.likelihoods = read_likelihoods(self.chat, question, passage, choice.short)
+            choice.evidence_likelihood = evidence_likelihood(self.chat, question, passage, choice.short)
 
     def second_look(self, question: str, passage: str) -> float:
         """The second look at any passage (experiments read other passages than the engine's own)."""
@@ -314,7 +314,7 @@ class CitedQueryEngine(CustomQueryEngine):
         if not self.reads_every_signal or choice.confidence is None:
             return None
         return answer_probability(choice.confidence, choice.verification, choice.short_confidence,
-                                  evidence=choice.likelihoods.evidence, prior=choice.likelihoods.prior)
+                                  evidence=choice.evidence_likelihood)
 
     def refuses(self, choice: Choice) -> bool:
         """A threshold the choice fell below: the choice line's confidence, the short answer's (or its
@@ -428,7 +428,7 @@ class _Finisher:
             "verification": choice.verification, "draft": choice.text.strip() or None,
             "short": choice.short, "short_gap": choice.gap, "short_confidence": choice.short_confidence,
             "answer_probability": engine.answer_probability(choice),
-            "evidence_likelihood": choice.likelihoods.evidence, "prior_likelihood": choice.likelihoods.prior,
+            "evidence_likelihood": choice.evidence_likelihood,
         }
         if not choice.picks or not (choice.text.strip() or choice.short) or engine.refuses(choice):
             return Answer(text=refusal_text(self.question), refused=True, **common)

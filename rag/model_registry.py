@@ -13,9 +13,10 @@ from rag.model_server import LocalModelServer
 
 __all__ = ["shared_server", "stop_shared"]
 
-# One answer at a time uses four chats: the one the model chooses and writes in, the second look, and
-# the short answer's two likelihoods (``rag.likelihood``). With a slot each none evicts another from the
-# KV cache, and the answer is written in its own chat's cached prompt. Two slots (the choice and the
+# One answer at a time uses three chats: the one the model chooses and writes in, the second look, and
+# the short answer's likelihood (``rag.likelihood``; two likelihoods until session 29: the fourth slot
+# stays, not measured against three, and holds a follow-up's rewrite chat). With a slot each none evicts
+# another from the KV cache, and the answer is written in its own chat's cached prompt. Two slots (the choice and the
 # second look) made the look 0.30 s sooner at the median (2.53 -> 2.23 s, 21 of 23 faster; 30 news_dev
 # tuning questions alternating in one process, every decision and text the same; 2026-12-04); with the
 # likelihoods read, four instead of two made the first shown word 1.3 s sooner at the median (12.6 ->

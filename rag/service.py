@@ -269,7 +269,7 @@ class AnswerSlots:
 
 def answer_slots(settings: Settings) -> int:
     """One for the local model (one answer at a time: its llama.cpp slots hold that answer's chats: the
-    choice, the second look and the likelihoods, ``rag.model_registry.SLOTS``); ``RAG_API_PARALLEL`` for
+    choice, the second look and the likelihood, ``rag.model_registry.SLOTS``); ``RAG_API_PARALLEL`` for
     the other backends."""
     return 1 if settings.llm == "local" else settings.api_parallel
 
@@ -301,7 +301,7 @@ def rag_fields(answer: Answer) -> dict[str, object]:
     return {"citations": citations_of(answer), "confidence": answer.confidence,
             "verification": answer.verification, "short": answer.short,
             "short_confidence": answer.short_confidence, "answer_probability": answer.answer_probability,
-            "evidence_likelihood": answer.evidence_likelihood, "prior_likelihood": answer.prior_likelihood,
+            "evidence_likelihood": answer.evidence_likelihood,
             "refused": answer.refused, "question": answer.question}
 
 

@@ -88,11 +88,9 @@ class Answer:
     # The three signals as one probability that the answer is right (``rag.calibration``); None when the
     # answerer measured none of them. With RAG_MIN_ANSWER_PROBABILITY set, below it the answer is a refusal.
     answer_probability: float | None = None
-    # How probable the model found its short answer after the chosen passage, and after the question
-    # alone (mean log probability per token, ``rag.likelihood``); None when not read (only where the one
-    # probability decides).
+    # How probable the model found its short answer after the chosen passage (mean log probability per
+    # token, ``rag.likelihood``); None when not read (only where the one probability decides).
     evidence_likelihood: float | None = None
-    prior_likelihood: float | None = None
 
     def passage_of(self, citation: Citation) -> Hit | None:
         """The retrieved passage a citation's quote was taken from (None when no hit holds it): the quote's
@@ -113,7 +111,6 @@ class Answer:
             "short_confidence": self.short_confidence,
             "answer_probability": self.answer_probability,
             "evidence_likelihood": self.evidence_likelihood,
-            "prior_likelihood": self.prior_likelihood,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
                            "start": c.start, "end": c.end, "publisher": c.publisher} for c in self.citations],
             "backend": self.backend,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rag.answering import Choice, CitedQueryEngine
 from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY, answer_probability
 from rag.generation import ChatClient
-from rag.likelihood import Likelihoods
 
 
 def test_each_surer_signal_makes_the_answer_more_probably_right() -> None:
@@ -37,8 +36,8 @@ def test_one_threshold_weighs_the_signals_together_where_three_refuse_each_alone
 
 def test_a_server_without_grammars_keeps_the_three_thresholds_and_claims_no_probability() -> None:
     # No grammar, no second look: the fit's largest weight would read a coin toss. A right answer the
-    # choice line and short answer are sure of must not be refused for the look that was never made.
-    no_look = Choice(confidence=0.8, short_confidence=0.8)
+    # choice line and short answer pass must not be refused for the look that was never made.
+    no_look = Choice(confidence=0.6, short_confidence=0.7)
     openai_style = _engine(TUNED_MIN_ANSWER_PROBABILITY, takes_grammar=False)
     assert openai_style.separate_thresholds and openai_style.answer_probability(no_look) is None
     assert not openai_style.refuses(no_look)
@@ -46,20 +45,20 @@ def test_a_server_without_grammars_keeps_the_three_thresholds_and_claims_no_prob
 
 
 def test_a_short_answer_the_passage_makes_likely_is_more_probably_right() -> None:
-    """The likelihoods (``rag.likelihood``): an answer the model finds likely after the passage (mean log
-    probability near 0) outweighs one it finds unlikely there; one not read adds nothing."""
+    """The evidence likelihood (``rag.likelihood``): an answer the model finds likely after the passage
+    (mean log probability near 0) outweighs one it finds unlikely there; one not read adds nothing."""
     signals = (0.5, 0.8, 0.8)
-    stated = answer_probability(*signals, evidence=-0.05, prior=-3.0)
-    guessed = answer_probability(*signals, evidence=-1.5, prior=-1.6)
+    stated = answer_probability(*signals, evidence=-0.05)
+    guessed = answer_probability(*signals, evidence=-2.5)
     assert stated > guessed
     assert guessed < TUNED_MIN_ANSWER_PROBABILITY <= stated
-    assert answer_probability(*signals, evidence=None, prior=-3.0) == answer_probability(*signals)
+    assert answer_probability(*signals, evidence=None) == answer_probability(*signals)
 
 
-def test_the_engine_s_probability_reads_the_likelihoods_it_measured() -> None:
-    read = Choice(confidence=0.5, verification=0.8, short_confidence=0.8, likelihoods=Likelihoods(-1.5, -1.6))
+def test_the_engine_s_probability_reads_the_likelihood_it_measured() -> None:
+    read = Choice(confidence=0.5, verification=0.8, short_confidence=0.8, evidence_likelihood=-2.5)
     engine = _engine(TUNED_MIN_ANSWER_PROBABILITY)
-    assert engine.answer_probability(read) == answer_probability(0.5, 0.8, 0.8, evidence=-1.5, prior=-1.6)
+    assert engine.answer_probability(read) == answer_probability(0.5, 0.8, 0.8, evidence=-2.5)
     assert engine.refuses(read)
     assert not engine.refuses(Choice(confidence=0.5, verification=0.8, short_confidence=0.8,
-                                     likelihoods=Likelihoods(-0.05, -3.0)))
+                                     evidence_likelihood=-0.05))

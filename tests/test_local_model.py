@@ -227,7 +227,7 @@ def test_end_to_end_chat_stream_and_logprobs() -> None:
         url = server.base_url
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         assert server.start() == url  # idempotent
-        # Four slots: an answer's chat, its second look and its two likelihoods each keep their KV cache
+        # Four slots: an answer's chat, its second look and its likelihood each keep their KV cache, and a spare
         # (rag.model_registry.SLOTS).
         with urllib.request.urlopen(url.removesuffix("/v1") + "/props", timeout=10) as response:
             assert json.loads(response.read())["total_slots"] == SLOTS == 4

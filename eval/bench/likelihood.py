@@ -1,12 +1,13 @@
-"""Evidence likelihood: how probable the model finds its own short answer with and without the passage.
+"""Evidence likelihood: how probable the model finds its own short answer after the passage.
 
-A 4th signal for the one probability (issue 13), measured on stored keep-all runs without answering
-again. The second look asks the 1.5B model a yes/no question, and its P(yes) separated right from wrong
-answers barely better than chance on part of the report half (AUROC 0.57). This reads instead how
-probable the model finds the stored short answer, token by token, when a grammar forces exactly that
-string after the second look's passage and the question (teacher forcing), and after the question
-alone. An answer the passage states is likely given it; a guess from the model's own priors, or a name
-the passage merely contains, gains little from the passage.
+A signal for the one probability (issue 13), read on stored keep-all runs without answering again. The
+second look asks the 1.5B model a yes/no question, and its P(yes) separated right from wrong answers
+barely better than chance on part of the report half (AUROC 0.57). This reads instead how probable the
+model finds the stored short answer, token by token, when a grammar forces exactly that string after the
+second look's passage and the question (teacher forcing). An answer the passage states is likely given
+it; a guess from the model's own priors, or a name the passage merely contains, is not. Session 28's
+files (``likelihood_*_keep_all.jsonl``) also hold ``prior_lp``, the same string after the question
+alone, which the engine no longer reads (session 29); the "add" feature set still fits on it, as history.
 
 Usage: ``python -m eval.bench.likelihood RUN.json[,RUN2.json] OUT.jsonl --index DIR`` (resumes OUT), then
 ``python -m eval.bench.likelihood --fit TUNE.json,... --report REPORT.json,... --read OUT.jsonl,...``.
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.likelihood import forced_logprobs, mean_logprob, scoring_messages
+from rag.likelihood import evidence_messages, forced_logprobs, mean_logprob
 
 from eval.bench.calibration import (Featurize, Row, best_threshold, cross_validated, decide, features, figures,
                                     fit, stored_rows)
@@ -33,6 +34,7 @@ from eval.dataset import load_dataset
 THREE_SIGNALS = ("confidence", "verification", "short")  # in the order ``calibration.features`` gives them
 FEATURE_SETS = {
     "three": THREE_SIGNALS,
+    "evidence": ("confidence", "verification", "short", "evidence"),  # the engine's since session 29
     "add": ("confidence", "verification", "short", "evidence", "gain"),
     "replace": ("confidence", "short", "evidence", "gain"),
     "prior": ("confidence", "verification", "short", "prior"),
@@ -85,7 +87,7 @@ def auroc_lines(rows: Sequence[Row]) -> list[str]:
 
     kept = [r for r in rows if not refused_anyway(r) and r.get("evidence_lp") is not None]
     labels = [outcome(r) == "right" for r in kept]
-    lines = [f"{len(kept)} answers with both likelihoods ({sum(labels)} right)"]
+    lines = [f"{len(kept)} answers with the evidence likelihood ({sum(labels)} right)"]
     for name in ("confidence", "verification", "short", "evidence", "gain", "prior"):
         auc = roc_auc(labels, [signal(r, name) for r in kept])
         lines.append(f"  {name}: AUROC {auc if auc is None else round(auc, 3)}")
@@ -135,14 +137,11 @@ def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover -
                 continue
             articles = dict(reader.article_texts(list(dict.fromkeys(p.source.hit.doc_id for p in picks))))  # type: ignore[misc]
             passage = in_context(picks, articles)
-            short = row["short"].strip()
-            evidence = forced_logprobs(reader.chat, scoring_messages(question, passage), short)
-            prior = forced_logprobs(reader.chat, scoring_messages(question, None), short)
-            result = {"id": row["id"], "evidence_lp": mean_logprob(evidence), "prior_lp": mean_logprob(prior),
-                      "evidence_tokens": evidence, "prior_tokens": prior}
+            evidence = forced_logprobs(reader.chat, evidence_messages(question, passage), row["short"].strip())
+            result = {"id": row["id"], "evidence_lp": mean_logprob(evidence), "evidence_tokens": evidence}
             sink.write(json.dumps(result) + "\n")
             sink.flush()
-            print(f"{row['id']}: evidence {result['evidence_lp']}, prior {result['prior_lp']}", file=sys.stderr)
+            print(f"{row['id']}: evidence {result['evidence_lp']}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

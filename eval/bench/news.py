@@ -226,7 +226,6 @@ def score_row(item, timed: dict) -> dict[str, object]:  # type: ignore[no-untype
             "short": getattr(answer, "short", None), "short_gap": getattr(answer, "short_gap", ""),
             "short_confidence": getattr(answer, "short_confidence", None),
             "evidence_lp": getattr(answer, "evidence_likelihood", None),
-            "prior_lp": getattr(answer, "prior_likelihood", None),
             "first_token_s": timed["first_token_s"],
             "total_s": timed["total_s"], "prompt_tokens": timed["prompt_tokens"], "text": timed["text"],
             "quotes": [c.quote for c in getattr(answer, "citations", [])]}
