@@ -235,7 +235,7 @@ def test_checking_part_of_the_set_names_the_reviews_it_cannot_place_instead_of_c
 
 # --- the holdout sets: fresh questions nothing was chosen on ----------------------------------------------
 # Each written after the one before had been used to decide, from articles no earlier set is built on.
-HOLDOUTS = ("news_holdout.jsonl", "news_holdout2.jsonl")
+HOLDOUTS = ("news_holdout.jsonl", "news_holdout2.jsonl", "news_holdout3.jsonl")
 
 
 @pytest.fixture(scope="module", params=HOLDOUTS)
