@@ -8,7 +8,7 @@ it wrote, token by token, when a grammar forces exactly that string after the pa
 one short forced completion.
 
 Measured and not adopted (session 29): the same likelihood read inside the second look's own chat,
-continued with its "yes" (its prompt cached, so nearly free): AUROC 0.67 against 0.83 on the same
+continued with its "yes" (its prompt cached, so nearly free): AUROC 0.67 against 0.79 on the same 349
 news_dev answers. Dropped (session 29): the likelihood after the question alone (the prior), weighed
 0.064 through the gain and ~1 s of the first token.
 
