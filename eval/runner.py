@@ -72,6 +72,10 @@ class ItemResult:
     short: str | None = None  # the answer in a few words, and why it does not answer ("" when nothing shows it)
     short_gap: str = ""
     short_confidence: float | None = None
+    # The one probability and the likelihood it read (``rag.calibration``): a stored run can be scored
+    # again at another fit or threshold without answering again.
+    answer_probability: float | None = None
+    evidence_likelihood: float | None = None
     exception: str = ""  # set when answering or scoring raised: counted as an error, retried on resume
     draft: str | None = None  # the answer before the citation check; None when none was written
     draft_claims: list[ClaimResult] = field(default_factory=list)  # judged against all retrieved passages
@@ -242,7 +246,8 @@ def score_item(item: EvalItem, answer: Answer, judge: Judge, draft: str | None =
         metrics=item_metrics(item, answer, claims, reference, drafted, len(filtered)),
         timings=dict(answer.timings), prompt_tokens=answer.prompt_tokens, model=answer.model,
         confidence=answer.confidence, verification=answer.verification,
-        short=answer.short, short_gap=answer.short_gap, short_confidence=answer.short_confidence, draft=draft, draft_claims=drafted, filtered_claims=filtered,
+        short=answer.short, short_gap=answer.short_gap, short_confidence=answer.short_confidence,
+        answer_probability=answer.answer_probability, evidence_likelihood=answer.evidence_likelihood, draft=draft, draft_claims=drafted, filtered_claims=filtered,
     )
 
 

@@ -53,6 +53,8 @@ def test_eval_run_writes_every_output_and_the_extractive_answerer_keeps_its_qual
     assert len(lines) == 36
     for line in lines:
         assert {"id", "answer", "refused", "citations", "claims", "unsupported_claims", "metrics"} <= set(line)
+        # The signals a refusal was decided on, so a stored run can be re-scored at another fit
+        assert {"confidence", "answer_probability", "evidence_likelihood"} <= set(line)
         assert all(set(c) >= {"n", "source", "quote"} for c in line["citations"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["missing_gold_sources"] == []  # the config's corpus holds the gold files
