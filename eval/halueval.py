@@ -32,7 +32,7 @@ from rag import RagError, split_sentences
 from eval import metrics
 from eval.evidence import SentenceFocus
 from eval.judges import Judge, LexicalJudge, Verdict, all_supported
-from eval.prompts import ANSWER, CLAIM, qa_evidence
+from eval.prompts import ANSWER, SUMMARY, qa_evidence
 
 Task = Literal["qa", "summarization"]
 Split = Literal["test", "dev"]
@@ -179,7 +179,7 @@ def judge_case(judge: Judge, case: Case, task: str, focus: SentenceFocus | None 
     """One verdict for the case: QA as one claim; a summary screened whole, then its sentences judged."""
     if task == "qa":
         return judge.with_prompt(ANSWER).judge(case.answer, qa_evidence(case.evidence, case.question))
-    sentence_judge = judge.with_prompt(CLAIM)
+    sentence_judge = judge.with_prompt(SUMMARY)
     screened = sentence_judge.screen(case.answer, case.evidence)
     if screened is not None:
         return screened
@@ -194,7 +194,7 @@ def method_of(judge: Judge, task: str, focus: SentenceFocus | None) -> str:
         return "answer vs knowledge"
     if isinstance(judge, LexicalJudge):
         return "sentences vs article"
-    screen = "coverage screen, then " if CLAIM.min_coverage > 0 else ""
+    screen = "coverage screen, then " if SUMMARY.min_coverage > 0 else ""
     return screen + (f"sentences vs {focus.k} closest" if focus else "sentences vs article")
 
 
@@ -212,7 +212,7 @@ def run_halueval(judge: Judge, task: str, n: int, seed: int, split: str = "test"
                                   verdict.error))
         if progress:
             progress(done, len(cases))
-    threshold = judge.with_prompt(ANSWER if task == "qa" else CLAIM).threshold
+    threshold = judge.with_prompt(ANSWER if task == "qa" else SUMMARY).threshold
     return score(judge.name, task, split, seed, results, threshold, method_of(judge, task, focus))
 
 

@@ -12,7 +12,7 @@ says whether the claim agrees with that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 Message = dict[str, str]
 
@@ -105,6 +105,14 @@ CLAIM = JudgePrompt(
     min_coverage=0.85,
 )
 
+# A summary, sentence by sentence (HaluEval summarization): the claim prompt and its screen, with a cut of
+# its own. A summary counts as hallucinated when any of its sentences is judged unsupported, so the cut
+# that suits a whole summary is lower than one claim's: the 1.5B model's P(Yes) on a right sentence is
+# often 0.4-0.7. Chosen on the 500 dev items (lines 4500-4999; session 30, by a rule registered before
+# they were judged): accuracy 0.654 at 0.3 (0.1-0.3 tie), 0.570 at 0.8, 0.652 for the screen alone;
+# then on 200 test items (0-4499): 70.5% against 59.5%. A claim of an answer keeps CLAIM's 0.8.
+SUMMARY = replace(CLAIM, name="summary", threshold=0.3)
+
 # An answer to a question against knowledge (HaluEval QA): the model answers first, then compares.
 ANSWER = JudgePrompt(
     name="answer",
@@ -152,4 +160,4 @@ REFERENCE = JudgePrompt(
     threshold=0.5,
 )
 
-PROMPTS = {prompt.name: prompt for prompt in (CLAIM, ANSWER, REFERENCE)}
+PROMPTS = {prompt.name: prompt for prompt in (CLAIM, SUMMARY, ANSWER, REFERENCE)}

@@ -192,3 +192,26 @@ def test_build_judge_rejects_unknown_names() -> None:
     assert isinstance(build_judge("lexical", Settings()), LexicalJudge)
     with pytest.raises(ValueError, match="local, openai, lexical"):
         build_judge("gpt5", Settings())
+
+
+class UnsureClient(ScriptedClient):
+    """Says Yes at P 0.5 to every claim: where CLAIM's and SUMMARY's cuts part."""
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0,
+                 **extra: Any) -> SimpleNamespace:
+        self.requests.append(messages)
+        return completion("Yes", [("Yes", 0.5), ("No", 0.5)])
+
+
+def test_a_summary_sentence_is_judged_at_the_summary_cut_and_an_answer_s_claim_at_the_claim_cut() -> None:
+    """A summary is hallucinated when any sentence fails, so its per-sentence cut (0.3, chosen on the
+    HaluEval dev split) is lower than one claim's (0.8): the same P(Yes) 0.5 passes a summary sentence
+    and fails an answer's claim."""
+    from eval.halueval import Case, judge_case
+    from eval.prompts import SUMMARY
+
+    summary = "Winds of 140 km/h closed the port of Brest; ferries to Plymouth were cancelled."
+    verdict = judge_case(ModelJudge(UnsureClient(), CLAIM), Case(0, PORT, "", summary, True),  # type: ignore[arg-type]
+                         "summarization")
+    assert (verdict.supported, verdict.p_supported) == (True, pytest.approx(0.5)) and SUMMARY.threshold == 0.3
+    assert ModelJudge(UnsureClient(), CLAIM).judge(summary, PORT).supported is False  # type: ignore[arg-type]
