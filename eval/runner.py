@@ -247,7 +247,8 @@ def score_item(item: EvalItem, answer: Answer, judge: Judge, draft: str | None =
         timings=dict(answer.timings), prompt_tokens=answer.prompt_tokens, model=answer.model,
         confidence=answer.confidence, verification=answer.verification,
         short=answer.short, short_gap=answer.short_gap, short_confidence=answer.short_confidence,
-        answer_probability=answer.answer_probability, evidence_likelihood=answer.evidence_likelihood, draft=draft, draft_claims=drafted, filtered_claims=filtered,
+        answer_probability=answer.answer_probability, evidence_likelihood=answer.evidence_likelihood,
+        draft=draft, draft_claims=drafted, filtered_claims=filtered,
     )
 
 

@@ -234,10 +234,9 @@ def test_checking_part_of_the_set_names_the_reviews_it_cannot_place_instead_of_c
 
 
 # --- the holdout sets: fresh questions nothing was chosen on ----------------------------------------------
-# Each written after the one before had been used to decide, from articles no earlier set is built on.
-# Each set written after news_dev from articles no earlier one asked about, in the order written: its
-# questions and near-misses. The explanatory set (session 30) asks why / how did X react / what did X say,
-# which no other set asked; its tuning half may be fitted on, the others are holdouts.
+# Each written after the one before had been used to decide, from articles no earlier set is built on, in
+# the order written, with its questions and near-misses. The explanatory set (session 30) asks why / how
+# did X react / what did X say, which no other set asked; its tuning half may be fitted on.
 FRESH_SETS = {"news_holdout.jsonl": (160, 44), "news_holdout2.jsonl": (160, 44), "news_holdout3.jsonl": (160, 44),
               "news_explanatory.jsonl": (120, 40)}
 HOLDOUTS = tuple(FRESH_SETS)
