@@ -236,9 +236,10 @@ def test_checking_part_of_the_set_names_the_reviews_it_cannot_place_instead_of_c
 # --- the holdout sets: fresh questions nothing was chosen on ----------------------------------------------
 # Each written after the one before had been used to decide, from articles no earlier set is built on, in
 # the order written, with its questions and near-misses. The explanatory set (session 30) asks why / how
-# did X react / what did X say, which no other set asked; its tuning half may be fitted on.
+# did X react / what did X say, which no other set asked; its tuning half may be fitted on. The second
+# explanatory set (session 31) was written to decide a change of the reader on questions nothing saw.
 FRESH_SETS = {"news_holdout.jsonl": (160, 44), "news_holdout2.jsonl": (160, 44), "news_holdout3.jsonl": (160, 44),
-              "news_explanatory.jsonl": (120, 40)}
+              "news_explanatory.jsonl": (120, 40), "news_explanatory2.jsonl": (80, 20)}
 HOLDOUTS = tuple(FRESH_SETS)
 
 
@@ -270,6 +271,6 @@ def test_the_checker_finds_no_hard_problem_in_a_holdout_and_its_reviews_agree(
     assert problems == {}
     by_id = {i.id: i for i in questions}
     reviews = check.load_reviews(DATASET.with_name(name.replace(".jsonl", "_reviewed.jsonl")))
-    assert len(reviews) >= 40
+    assert len(reviews) >= len(questions) // 4  # the related articles a reader looked at
     for (qid, article), review in reviews.items():
         assert (article in by_id[qid].sources) == (review.verdict == "states"), (qid, article, review.verdict)
