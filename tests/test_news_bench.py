@@ -443,6 +443,26 @@ def test_explanatory_questions_are_refused_by_the_default_and_a_refit_on_them_di
     assert (registered["score"], registered["baseline_score"]) == (21, 23)
 
 
+def test_asking_the_reader_for_the_reason_gave_more_wrong_answers_on_the_explanatory_tuning_half() -> None:
+    """Session 31: the prompt told that a sentence repeating the question does not answer it, and that a
+    why or how question's short answer is the reason or the reaction. On the first 20 of the explanatory
+    set's tuning half, every answer kept, it made one more answer right and four more wrong than the
+    prompt it would have replaced (the same questions of session 30's run), so it was not taken further."""
+    from eval.bench.calibration import stored_rows
+    from eval.bench.news import outcome
+
+    asked = {r["id"]: r for r in stored_rows([NEWS_RESULTS / "explanatory_tune_first20_reason_prompt.json"])}
+    before = {r["id"]: r for r in stored_rows([NEWS_RESULTS / "explanatory_local_keep_all.json"]) if r["id"] in asked}
+    assert len(asked) == len(before) == 20
+
+    def right_and_wrong(rows: dict[str, dict]) -> tuple[int, int]:  # type: ignore[type-arg]
+        kept = [outcome(r) for r in rows.values()]
+        return kept.count("right"), kept.count("wrong")
+
+    assert right_and_wrong(asked) == (6, 10)
+    assert right_and_wrong(before) == (5, 6)
+
+
 def test_a_keep_all_run_reports_the_default_refusal_beside_the_three_thresholds() -> None:
     """What ``rag bench news --keep-all`` prints under the one probability users get by default: the
     stored report half's rows (with their likelihoods) give the README's figures, in the markdown too."""
