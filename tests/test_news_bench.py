@@ -443,6 +443,22 @@ def test_explanatory_questions_are_refused_by_the_default_and_a_refit_on_them_di
     assert (registered["score"], registered["baseline_score"]) == (21, 23)
 
 
+def test_the_second_explanatory_set_answered_once_at_the_default_gives_the_readme_s_figures() -> None:
+    """Written in session 31 to decide a change of the reader, and answered once at the default when that
+    change was dropped (every answer kept): the reader right on about a third of why / how questions, as
+    on the first set, and the one probability refusing nearly all of them."""
+    from eval.bench.calibration import figures
+    from eval.bench.news import outcome, outcome_at_probability
+    from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+
+    rows = _with_likelihoods(("explanatory2_local_keep_all.json",))
+    assert len(rows) == 80
+    default = [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows]
+    now, every = figures(rows, default, default), figures(rows, [outcome(r) for r in rows], default)
+    assert (now["right"], now["unanswerable_refused"], now["wrong"], now["answered"]) == (2, 20, 1, 3)
+    assert (every["right"], every["unanswerable_refused"], every["wrong"], every["answered"]) == (22, 7, 26, 48)
+
+
 def test_asking_the_reader_for_the_reason_gave_more_wrong_answers_on_the_explanatory_tuning_half() -> None:
     """Session 31: the prompt told that a sentence repeating the question does not answer it, and that a
     why or how question's short answer is the reason or the reaction. On the first 20 of the explanatory
