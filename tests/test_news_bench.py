@@ -459,6 +459,27 @@ def test_the_second_explanatory_set_answered_once_at_the_default_gives_the_readm
     assert (every["right"], every["unanswerable_refused"], every["wrong"], every["answered"]) == (22, 7, 26, 48)
 
 
+def test_today_s_default_beside_the_naive_pipeline_gives_the_readme_s_first_70_figures() -> None:
+    """The first 70 report-half questions answered by today's default (one probability with the evidence
+    likelihood, >= 0.67) and the naive pipeline, alternating in one process (session 31). The README's
+    speed and "of the naive pipeline's facts" rows follow from the stored rows; the first-token ratio is
+    a stored measurement read back, not a timed test."""
+    import json
+
+    from eval.bench.news import outcome
+
+    [run] = json.loads((NEWS_RESULTS / "report_local_first70_evidence_only_naive_alternating.json").read_text())[
+        "sections"].values()
+    ours = {r["id"]: r for r in run["ours"]["per_question"]}
+    naive = {r["id"]: r for r in run["naive"]["per_question"]}
+    kept = [outcome(r) for r in ours.values()]
+    near_misses = [outcome(r) for r in ours.values() if r["unanswerable"]]
+    assert (kept.count("right"), near_misses.count("refused"), kept.count("wrong")) == (26, 14, 6)
+    stated = [i for i, r in naive.items() if not r["unanswerable"] and r["facts"]]
+    assert (len(stated), sum(outcome(ours[i]) == "right" for i in stated)) == (32, 18)
+    assert round(run["ours"]["ttft_p50_s"] / run["naive"]["ttft_p50_s"], 2) == 0.85
+
+
 def test_asking_the_reader_for_the_reason_gave_more_wrong_answers_on_the_explanatory_tuning_half() -> None:
     """Session 31: the prompt told that a sentence repeating the question does not answer it, and that a
     why or how question's short answer is the reason or the reaction. On the first 20 of the explanatory
