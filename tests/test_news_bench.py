@@ -411,6 +411,19 @@ def test_the_third_holdout_answered_once_at_the_default_gives_the_readme_s_figur
     assert (counted["right"], counted["unanswerable_refused"], counted["wrong"], counted["answered"]) == HOLDOUT3_FIGURES
 
 
+def _default_and_kept(rows: list[dict]) -> tuple[tuple[int, ...], tuple[int, ...]]:  # type: ignore[type-arg]
+    """(right, near-misses refused, wrong, answers given) under the default refusal, and with every
+    answer kept: what the README quotes for a set answered once with ``--keep-all``."""
+    from eval.bench.calibration import figures
+    from eval.bench.news import outcome, outcome_at_probability
+    from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+
+    default = [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows]
+    now, every = figures(rows, default, default), figures(rows, [outcome(r) for r in rows], default)
+    keys = ("right", "unanswerable_refused", "wrong", "answered")
+    return tuple(now[k] for k in keys), tuple(every[k] for k in keys)
+
+
 def test_explanatory_questions_are_refused_by_the_default_and_a_refit_on_them_did_not_pass_its_rule() -> None:
     """The explanatory set (why / how did X react / what did X say; session 30), answered once at the
     default with every answer kept: the reader is right on few of them even when every answer is kept,
@@ -419,17 +432,13 @@ def test_explanatory_questions_are_refused_by_the_default_and_a_refit_on_them_di
     report half. They score 2 less, so the engine's weights stay."""
     from eval.bench.calibration import best_threshold, decide, figures, fit
     from eval.bench.likelihood import FEATURE_SETS, featurizer
-    from eval.bench.news import outcome, outcome_at_probability, split
+    from eval.bench.news import outcome_at_probability, split
     from eval.dataset import load_dataset
     from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
 
     order = [i.id for i in load_dataset(NEWS_RESULTS.parents[2] / "datasets" / "news_explanatory.jsonl")]
     rows = sorted(_with_likelihoods(("explanatory_local_keep_all.json",)), key=lambda r: order.index(r["id"]))
-    default = [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows]
-    kept = [outcome(r) for r in rows]
-    now, every = figures(rows, default, default), figures(rows, kept, default)
-    assert (now["right"], now["unanswerable_refused"], now["wrong"], now["answered"]) == (7, 40, 2, 9)
-    assert (every["right"], every["unanswerable_refused"], every["wrong"], every["answered"]) == (28, 25, 37, 65)
+    assert _default_and_kept(rows) == ((7, 40, 2, 9), (28, 25, 37, 65))
 
     kinds = [r["unanswerable"] for r in rows]
     tune, report = split(rows, "tune", kinds), split(rows, "report", kinds)
@@ -447,16 +456,9 @@ def test_the_second_explanatory_set_answered_once_at_the_default_gives_the_readm
     """Written in session 31 to decide a change of the reader, and answered once at the default when that
     change was dropped (every answer kept): the reader right on about a third of why / how questions, as
     on the first set, and the one probability refusing nearly all of them."""
-    from eval.bench.calibration import figures
-    from eval.bench.news import outcome, outcome_at_probability
-    from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
-
     rows = _with_likelihoods(("explanatory2_local_keep_all.json",))
     assert len(rows) == 80
-    default = [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows]
-    now, every = figures(rows, default, default), figures(rows, [outcome(r) for r in rows], default)
-    assert (now["right"], now["unanswerable_refused"], now["wrong"], now["answered"]) == (2, 20, 1, 3)
-    assert (every["right"], every["unanswerable_refused"], every["wrong"], every["answered"]) == (22, 7, 26, 48)
+    assert _default_and_kept(rows) == ((2, 20, 1, 3), (22, 7, 26, 48))
 
 
 def test_today_s_default_beside_the_naive_pipeline_gives_the_readme_s_first_70_figures() -> None:
