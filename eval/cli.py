@@ -287,6 +287,21 @@ def answer_bench(
             _store(out, "seeds" if backend != "extractive" else "seeds_extractive", answer.seeds(folder, backend))
 
 
+@bench_app.command("threads")
+def threads_bench(
+    ctx: typer.Context,
+    out: OUT = DEFAULT_OUT,
+    work: WORK = None,
+    questions: Annotated[int, typer.Option(min=1, help="Seed questions answered per setting.")] = 4,
+    busy: Annotated[bool, typer.Option(help="Also with another process keeping a core busy.")] = True,
+) -> None:
+    """Seconds per answer of the local model with the default threads, every core and one, idle and with
+    another process keeping a core busy: what RAG_LOCAL_THREADS should be on this machine."""
+    from eval.bench import threads
+
+    _store(out, "threads", threads.run(_work(ctx, work), questions, busy))
+
+
 @bench_app.command("qa-set")
 def qa_set(
     ctx: typer.Context,

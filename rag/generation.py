@@ -41,6 +41,7 @@ class ChatClient:
         self.base_url = base_url
         # llama.cpp's server constrains decoding to a GBNF ``grammar``; OpenAI rejects the field.
         self.takes_grammar = takes_grammar
+        self.threads: int | None = None  # local: the threads llama.cpp was given (-1: its own choice; ``rag.cpu``)
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
@@ -142,8 +143,10 @@ def build_chat_client(settings: Settings) -> ChatClient:
 
         path = ensure_model(settings.model_dir, settings.local_model)
         server = shared_server(path, settings.local_threads, settings.local_context)
-        return ChatClient("local", server.model_name, server.base_url, "local", settings.request_timeout,
-                          takes_grammar=True)
+        client = ChatClient("local", server.model_name, server.base_url, "local", settings.request_timeout,
+                            takes_grammar=True)
+        client.threads = server.threads
+        return client
     if settings.llm == "openai":
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         if not key and not settings.openai_base_url:

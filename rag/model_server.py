@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from rag.cpu import free_threads
 from rag.errors import BackendError, ConfigError
 from rag.model_files import check_gguf_header
 
@@ -57,7 +58,8 @@ class LocalModelServer:
         self, model_path: Path, threads: int = 0, context: int = 4096, *, parallel: int = 1, timeout: float = 60.0
     ) -> None:
         if threads < 0:
-            raise ConfigError(f"threads must be >= 0 (0 = all cores), got {threads}. Fix RAG_LOCAL_THREADS.")
+            raise ConfigError(f"threads must be >= 0 (0 = the cores other processes leave free), got {threads}. "
+                              "Fix RAG_LOCAL_THREADS.")
         if context < 256:
             raise ConfigError(f"context must be >= 256 tokens, got {context}. Fix RAG_LOCAL_CONTEXT.")
         if parallel < 1:
@@ -68,6 +70,7 @@ class LocalModelServer:
         self._server: Any = None  # the xllamacpp.Server while running
         self._base_url: str | None = None
         self.load_seconds: float | None = None
+        self.threads: int | None = None  # llama.cpp's threads once loaded (-1: its own choice, one per core)
 
     # -- public surface --------------------------------------------------------------------------
 
@@ -163,8 +166,9 @@ class LocalModelServer:
         params.port = 0  # the OS picks a free port at bind time: no race with other processes
         params.n_ctx = cfg.context * cfg.parallel  # the KV cache is split evenly between slots
         params.n_parallel = cfg.parallel
-        params.cpuparams.n_threads = cfg.threads or -1  # -1: xllamacpp resolves to the number of cores
-        params.cpuparams_batch.n_threads = cfg.threads or -1
+        threads = cfg.threads or free_threads() or -1  # -1: llama.cpp chooses (one per core)
+        params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
+        self.threads = threads
         # Measured here (2 cores, 1.5B Q4_K_M): llama.cpp's automatic flash attention on the CPU costs
         # ~13% of generation speed (34 vs 39 tokens/s) and nothing on prompts of a few hundred tokens.
         _set_if_supported(params, "flash_attn_type", 0)

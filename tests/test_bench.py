@@ -227,3 +227,20 @@ def test_a_benchmark_child_exits_when_its_parent_is_killed(tmp_path: Path) -> No
         assert not _running(child), "the benchmark child outlived its killed parent"
     finally:
         parent.kill()
+
+
+def test_the_threads_bench_answers_with_each_setting_and_names_the_threads_it_got(tmp_path: Path) -> None:
+    """`rag bench threads` at CI size (one question, idle host only: the busy half takes minutes): each
+    setting is answered in its own process with the real local model, and the table says how many
+    threads llama.cpp was given (-1: its own choice)."""
+    out, work = tmp_path / "out", tmp_path / "work"
+    printed = rag_bench(["threads", "--questions", "1", "--no-busy", "--out", str(out), "--work", str(work)],
+                        tmp_path / "data")
+    section = json.loads(next(out.glob("*.json")).read_text())["sections"]["threads"]
+    cores = section["cores"]
+    rows = {row["setting"]: row for row in section["rows"]}
+    assert list(rows) == ["default (0)", f"every core ({cores})", "one"]
+    assert (rows[f"every core ({cores})"]["threads_used"], rows["one"]["threads_used"]) == (cores, 1)
+    assert all(len(row["seconds"]) == 1 and row["median_s"] > 0 for row in rows.values())
+    assert "| setting | idle s | threads | one core busy s | threads |" in printed
+

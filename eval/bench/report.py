@@ -14,7 +14,7 @@ from typing import Any
 
 from eval.bench import machine
 
-SECTION_ORDER = ("ingest", "retrieval", "latency", "answer_extractive", "answer_local", "seeds", "concurrency")
+SECTION_ORDER = ("ingest", "retrieval", "latency", "answer_extractive", "answer_local", "seeds", "concurrency", "threads")
 
 
 def results_path(out: Path) -> Path:
@@ -104,7 +104,7 @@ def markdown(data: dict[str, Any]) -> str:
     s = data["sections"]
     for key, render in (("ingest", _md_ingest), ("retrieval", _md_retrieval), ("latency", _md_latency),
                         ("answer_extractive", _md_e2e), ("answer_local", _md_e2e), ("seeds", _md_seeds),
-                        ("concurrency", _md_concurrency)):
+                        ("concurrency", _md_concurrency), ("threads", _md_threads)):
         if key in s:
             parts += ["", render(s[key]), "", f"<sub>`{s[key]['command']}` · {s[key]['measured_at']} · "
                       f"{_cpu(s[key])}{_load(s[key])}</sub>"]
@@ -220,6 +220,21 @@ def _md_concurrency(s: dict[str, Any]) -> str:
     return (f"**Concurrency**: client processes running hybrid searches against one `chroma run` server "
             f"(loopback), {s['corpus']}.\n\n"
             + _table(["", "seconds", "searches", "searches/s", "p50 ms", "p95 ms", "errors"], rows))
+
+
+def _md_threads(s: dict[str, Any]) -> str:
+    def row(setting: str) -> list[str]:
+        cells = [setting]
+        for busy in (False, True):
+            run = next((x for x in s["rows"] if x["setting"] == setting and x["one_core_busy"] is busy), {})
+            cells += [_fmt(run.get("median_s")), _fmt(run.get("threads_used"))]
+        return cells
+
+    settings = list(dict.fromkeys(x["setting"] for x in s["rows"]))
+    return (f"**Local model threads** (`RAG_LOCAL_THREADS`): median seconds per answer over {s['questions']} seed "
+            f"questions, each setting in a fresh process, on an idle host and with another process keeping one of "
+            f"the {s['cores']} cores busy (-1: llama.cpp chose, one per core).\n\n"
+            + _table(["setting", "idle s", "threads", "one core busy s", "threads"], [row(x) for x in settings]))
 
 
 # --- Chart ----------------------------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""Threads for the local model: one per physical core that other processes leave free when it loads.
+
+llama.cpp's threads meet at a barrier at every step of every token, so a thread that shares its core with
+another busy process holds all the others back. Measured on 2 cores (4 seed questions, median seconds per
+answer, session 32, ``rag bench threads``): idle, 10.8-11.1 s with 2 threads and 20.5 s with 1; with one
+core kept busy by another process (``yes``), 71.1 s with 2 threads and 20.4 s with 1. llama.cpp's own
+remedy for contention, less busy-waiting (``poll`` 0 instead of 50), changed nothing (72.1 s; the runs:
+``eval/bench/results/threads/poll_and_threads_session32.jsonl``, ``auto`` rows this default). So
+``RAG_LOCAL_THREADS=0`` (the default) samples the CPU for half a second before the model loads: when
+other processes keep cores busy, the model gets one thread per core they leave free; otherwise llama.cpp
+chooses (one per core), as before.
+
+The decision is made once per process, when the model loads: a host that becomes busy later is not seen
+(set ``RAG_LOCAL_THREADS`` to fix the number). Linux only (``/proc``); elsewhere llama.cpp chooses.
+The arithmetic is pure (``busy_elsewhere``, ``threads_for``); ``sample`` and ``free_threads`` read ``/proc``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SECONDS = 0.5  # long enough for ~100 clock ticks on 2 cores, short beside the model's ~3 s load
+LET_LLAMA_CHOOSE = 0
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """Cumulative clock ticks: every CPU's busy and total time (``/proc/stat``), and this process's own."""
+
+    busy: int
+    total: int
+    own: int
+
+
+def busy_elsewhere(before: CpuSample, after: CpuSample, cpus: int) -> float:
+    """How many CPUs other processes kept busy between two samples (this process's time taken out: the
+    embedding threads of an ingestion in the same process are not a reason to give the model fewer)."""
+    elapsed = after.total - before.total
+    if elapsed <= 0:
+        return 0.0
+    others = (after.busy - before.busy) - (after.own - before.own)
+    return max(0.0, others / elapsed * cpus)
+
+
+def threads_for(cores: int, busy_cpus: float) -> int:
+    """``LET_LLAMA_CHOOSE`` on a host other processes leave idle (under half a CPU busy); else one
+    thread per core they leave free, at least one."""
+    taken = int(busy_cpus + 0.5)
+    return LET_LLAMA_CHOOSE if taken == 0 else max(1, cores - taken)
+
+
+def sample(cpus: set[int], proc: Path = Path("/proc")) -> CpuSample | None:
+    """Clock ticks so far of the CPUs this process may run on (their ``cpuN`` lines: a container pinned to
+    two CPUs of a large host is not judged by the host's other CPUs) and of this process; None where
+    ``/proc`` cannot be read."""
+    busy = total = 0
+    try:
+        for line in (proc / "stat").read_text().splitlines():
+            name, *fields = line.split()
+            if not name.startswith("cpu") or name == "cpu" or int(name[3:]) not in cpus:
+                continue
+            ticks = [int(x) for x in fields[:8]]  # user nice system idle iowait irq softirq steal
+            busy, total = busy + sum(ticks) - ticks[3] - ticks[4], total + sum(ticks)
+        own = (proc / "self" / "stat").read_text().rsplit(")", 1)[1].split()
+        own_ticks = int(own[11]) + int(own[12])  # utime, stime: every thread of this process
+    except (OSError, IndexError, ValueError):
+        return None
+    return CpuSample(busy=busy, total=total, own=own_ticks) if total else None
+
+
+def physical_cores(cpus: set[int], sysfs: Path = Path("/sys/devices/system/cpu")) -> int:
+    """Distinct physical cores among ``cpus`` (two hyperthreads of one core count once)."""
+    cores = set()
+    for cpu in cpus:
+        topology = sysfs / f"cpu{cpu}" / "topology"
+        try:
+            cores.add(((topology / "physical_package_id").read_text().strip(),
+                       (topology / "core_id").read_text().strip()))
+        except OSError:
+            return len(cpus)
+    return len(cores) or len(cpus)
+
+
+def free_threads(seconds: float = SAMPLE_SECONDS) -> int:
+    """Threads for llama.cpp now: ``LET_LLAMA_CHOOSE`` when the host is otherwise idle or cannot be read."""
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+    before = sample(cpus)
+    if before is None:
+        return LET_LLAMA_CHOOSE
+    time.sleep(seconds)
+    after = sample(cpus)
+    if after is None:
+        return LET_LLAMA_CHOOSE
+    busy = busy_elsewhere(before, after, len(cpus))
+    threads = threads_for(physical_cores(cpus), busy)
+    if threads != LET_LLAMA_CHOOSE:
+        log.warning("Other processes keep %.1f of %d CPUs busy: the local model gets %d thread(s), one per free "
+                    "core (llama.cpp's threads wait for each other, so a shared core slows them all). "
+                    "Set RAG_LOCAL_THREADS to choose.", busy, len(cpus), threads)
+    return threads
