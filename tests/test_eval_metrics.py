@@ -257,20 +257,34 @@ def test_the_seeds_dataset_loads() -> None:
     assert [i.id for i in first] == sorted(i.id for i in first)  # kept in dataset order
 
 
-MULTILINGUAL = SEEDS_DEV.parent / "multilingual"
+MULTILINGUAL_SETS = {  # dataset: (its articles, questions, near-misses, languages)
+    # 8 articles in Chinese, Japanese, German, Spanish, Arabic, Hindi and Korean: the set the faults of
+    # 2026-12-03 were found with
+    "multilingual_dev.jsonl": ("multilingual", 25, 7, 7),
+    # session 32, written before it was answered: 12 articles of 250-400 words in French, Italian,
+    # Portuguese, Russian, Turkish, Polish, Vietnamese, Indonesian, Dutch, Chinese, Spanish and Japanese,
+    # each with 4 questions and 2 near-misses asking a fact of a kind it states about something it does not
+    "multilingual_holdout.jsonl": ("multilingual_holdout", 72, 24, 12),
+}
 
 
-def test_the_multilingual_set_states_each_answer_in_its_cited_article() -> None:
-    """Eight articles in Chinese, Japanese, German, Spanish, Arabic, Hindi and Korean, with questions in
-    their language (``rag eval --dataset eval/datasets/multilingual_dev.jsonl --corpus
-    eval/datasets/multilingual``): each answer is in its source, and each near-miss names an article."""
-    items = load_dataset(SEEDS_DEV.parent / "multilingual_dev.jsonl")
-    assert len(items) == 25 and sum(item.unanswerable for item in items) == 7
+@pytest.mark.parametrize("dataset", MULTILINGUAL_SETS)
+def test_the_multilingual_sets_state_each_answer_in_its_cited_article(dataset: str) -> None:
+    """Questions in their article's language (``rag eval --dataset eval/datasets/<set> --corpus
+    eval/datasets/<its articles>``): each answer is in its source, each near-miss names an article, and
+    each article is cited by some question."""
+    folder, size, near_misses, languages = MULTILINGUAL_SETS[dataset]
+    articles = SEEDS_DEV.parent / folder
+    items = load_dataset(SEEDS_DEV.parent / dataset)
+    assert len(items) == size and sum(item.unanswerable for item in items) == near_misses
     for item in items:
-        articles = [(MULTILINGUAL / source).read_text(encoding="utf-8") for source in item.sources]
-        assert articles, item.id
+        texts = [(articles / source).read_text(encoding="utf-8") for source in item.sources]
+        assert texts, item.id
         for fact in item.must:
-            assert any(alt in text for alt in fact.split("|") for text in articles), (item.id, fact)
+            assert any(alt in text for alt in fact.split("|") for text in texts), (item.id, fact)
+    cited = {source for item in items for source in item.sources}
+    assert cited == {path.name for path in articles.iterdir()}
+    assert len({name.split("_")[0] for name in cited}) == languages
 
 
 @pytest.mark.parametrize(("line", "message"), [
