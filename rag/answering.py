@@ -49,7 +49,7 @@ from rag.evidence import (
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.languages import ENGLISH, REFUSALS, refusal_text
+from rag.languages import ENGLISH, REFUSALS, left_the_language, refusal_text
 from rag.likelihood import evidence_likelihood
 from rag.text import coverage, names, split_sentences, writing_script
 from rag.types import Answer, Hit
@@ -454,7 +454,9 @@ def drifted(answer: str, question: str, evidence: str) -> bool:
     Korean article, the small model sometimes writes its answer line in English (its short line stays
     Korean). The evidence, in the asker's language, is then the better answer."""
     asked = writing_script(question)
-    return asked is not None and writing_script(answer) not in (None, asked) and writing_script(evidence) == asked
+    if asked is not None and writing_script(answer) not in (None, asked) and writing_script(evidence) == asked:
+        return True
+    return left_the_language(answer, question, evidence)  # Italian asked, English written: the same script
 
 
 def restates(answer: str, question: str) -> bool:

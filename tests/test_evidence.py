@@ -18,7 +18,7 @@ from rag.evidence import (ANSWER_LINE_GRAMMAR, VERDICT_GRAMMAR, anchor, confiden
                           verdict_confidence)
 from rag.generation import ChatClient
 from rag.text import names
-from rag.types import Hit
+from rag.types import Answer, Hit
 
 BREST = ("Storm closes the port of Brest",
          "The port of Brest closed on Monday. Winds reached 140 km/h, the mayor, Anne Morel, said.")
@@ -435,6 +435,28 @@ def test_an_answer_line_drifting_out_of_the_askers_script_shows_the_evidence_in_
     chat = ScriptedChat(reply, [("2", math.log(0.9)), ("none", math.log(0.1))])
     english = asked_in_korean.model_copy(update={"chat": chat}).answer("When will the new airport open?")
     assert "The ministry plans to open the new airport in 2029 [1]." in english.text
+
+
+def test_an_answer_line_drifting_into_english_within_the_askers_script_shows_the_evidence() -> None:
+    """Same script, other language: asked in Italian about an Italian article, an English answer line
+    (the script check cannot see it) is replaced by the article's sentence; an Italian one is kept."""
+    article = ("Riapre il museo di Palazzo Vescovi",
+               "Il restauro degli affreschi è stato coordinato dalla restauratrice Giulia Bertolini. "
+               "Il museo riaprirà sabato prossimo.")
+    italian = source(1, *article)
+
+    def asked(answer_line: str) -> Answer:
+        reply = f"1\nShort: Giulia Bertolini\nAnswer: {answer_line}"
+        chat = ScriptedChat(reply, [("1", math.log(0.9)), ("none", math.log(0.1))])
+        engine = CitedQueryEngine(retrieve_hits=lambda q: [italian.hit], scorer=lambda q, ss: [1.0] * len(ss),
+                                  chat=chat, min_confidence=0.5, article_texts=lambda ids: {article[0]: article[1]})
+        return engine.answer("Chi ha coordinato il restauro degli affreschi del museo?")
+
+    drifted = asked("Giulia Bertolini was the restorer who coordinated the restoration of the frescoes.")
+    assert not drifted.refused
+    assert drifted.text == "Il restauro degli affreschi è stato coordinato dalla restauratrice Giulia Bertolini [1]."
+    kept = asked("Il restauro degli affreschi è stato coordinato da Giulia Bertolini.")
+    assert kept.text == "Il restauro degli affreschi è stato coordinato da Giulia Bertolini [1]."
 
 
 # --- the second look -------------------------------------------------------------------------------------

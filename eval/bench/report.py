@@ -14,7 +14,8 @@ from typing import Any
 
 from eval.bench import machine
 
-SECTION_ORDER = ("ingest", "retrieval", "latency", "answer_extractive", "answer_local", "seeds", "concurrency", "threads")
+SECTION_ORDER = ("ingest", "retrieval", "latency", "answer_extractive", "answer_local", "seeds", "concurrency",
+                 "threads")
 
 
 def results_path(out: Path) -> Path:
