@@ -49,7 +49,7 @@ from rag.evidence import (
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.languages import ENGLISH, REFUSALS, left_the_language, refusal_text
+from rag.languages import ENGLISH, REFUSALS, fell_back_to_english, refusal_text
 from rag.likelihood import evidence_likelihood
 from rag.text import coverage, names, split_sentences, writing_script
 from rag.types import Answer, Hit
@@ -456,7 +456,7 @@ def drifted(answer: str, question: str, evidence: str) -> bool:
     asked = writing_script(question)
     if asked is not None and writing_script(answer) not in (None, asked) and writing_script(evidence) == asked:
         return True
-    return left_the_language(answer, question, evidence)  # Italian asked, English written: the same script
+    return fell_back_to_english(answer, question, evidence)  # Italian asked, English written: the same script
 
 
 def restates(answer: str, question: str) -> bool:

@@ -50,11 +50,15 @@ def busy_elsewhere(before: CpuSample, after: CpuSample, cpus: int) -> float:
     return max(0.0, others / elapsed * cpus)
 
 
-def threads_for(cores: int, busy_cpus: float) -> int:
-    """``LET_LLAMA_CHOOSE`` on a host other processes leave idle (under half a CPU busy); else one
-    thread per core they leave free, at least one."""
-    taken = int(busy_cpus + 0.5)
-    return LET_LLAMA_CHOOSE if taken == 0 else max(1, cores - taken)
+def threads_for(cores: int, busy_cpus: float, pinned: bool = False) -> int:
+    """One thread per core other processes leave free, at least one. A core counts as taken from 0.75 of
+    a CPU busy: the choice lasts as long as the process, so a brief spike should not halve it. On a host
+    they leave idle, ``LET_LLAMA_CHOOSE``, unless this process is ``pinned`` to fewer CPUs than the host
+    has: llama.cpp counts the host's cores, not the ones it may run on, and would oversubscribe them."""
+    taken = int(busy_cpus + 0.25)
+    if taken == 0:
+        return cores if pinned else LET_LLAMA_CHOOSE
+    return max(1, cores - taken)
 
 
 def sample(cpus: set[int], proc: Path = Path("/proc")) -> CpuSample | None:
@@ -100,8 +104,9 @@ def free_threads(seconds: float = SAMPLE_SECONDS) -> int:
     if after is None:
         return LET_LLAMA_CHOOSE
     busy = busy_elsewhere(before, after, len(cpus))
-    threads = threads_for(physical_cores(cpus), busy)
-    if threads != LET_LLAMA_CHOOSE:
+    pinned = len(cpus) < (os.cpu_count() or len(cpus))
+    threads = threads_for(physical_cores(cpus), busy, pinned)
+    if busy >= 0.75:
         log.warning("Other processes keep %.1f of %d CPUs busy: the local model gets %d thread(s), one per free "
                     "core (llama.cpp's threads wait for each other, so a shared core slows them all). "
                     "Set RAG_LOCAL_THREADS to choose.", busy, len(cpus), threads)

@@ -229,6 +229,7 @@ def test_a_benchmark_child_exits_when_its_parent_is_killed(tmp_path: Path) -> No
         parent.kill()
 
 
+@pytest.mark.slow
 def test_the_threads_bench_answers_with_each_setting_and_names_the_threads_it_got(tmp_path: Path) -> None:
     """`rag bench threads` at CI size (one question, idle host only: the busy half takes minutes): each
     setting is answered in its own process with the real local model, and the table says how many

@@ -17,8 +17,11 @@ from rag.cpu import LET_LLAMA_CHOOSE, CpuSample, busy_elsewhere, free_threads, p
 
 def test_an_idle_host_lets_llama_cpp_choose_and_a_busy_one_gets_a_thread_per_free_core() -> None:
     assert threads_for(cores=2, busy_cpus=0.3) == LET_LLAMA_CHOOSE  # a shell, a browser tab: not a reason
+    assert threads_for(cores=2, busy_cpus=0.6) == LET_LLAMA_CHOOSE  # a spike: the choice lasts the process
+    assert threads_for(cores=4, busy_cpus=0.1, pinned=True) == 4  # llama.cpp would count the host's cores
     assert threads_for(cores=2, busy_cpus=1.0) == 1
-    assert threads_for(cores=8, busy_cpus=2.6) == 5
+    assert threads_for(cores=8, busy_cpus=2.6) == 6  # the third core only 0.6 busy
+    assert threads_for(cores=8, busy_cpus=2.8) == 5
     assert threads_for(cores=2, busy_cpus=2.0) == 1  # never none: the model still answers, slowly
 
 

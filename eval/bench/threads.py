@@ -22,7 +22,7 @@ from eval.bench import machine
 from eval.bench.answer import SEEDS, SEEDS_DEV
 from eval.bench.server import in_child
 
-SPIN = "while True: pass"
+SPIN = "import os\nparent = os.getppid()\nwhile os.getppid() == parent: pass"  # ends if the bench is killed
 
 
 def run(work: Path, questions: int = 4, busy: bool = True) -> dict[str, object]:
