@@ -238,8 +238,11 @@ def test_checking_part_of_the_set_names_the_reviews_it_cannot_place_instead_of_c
 # the order written, with its questions and near-misses. The explanatory set (session 30) asks why / how
 # did X react / what did X say, which no other set asked; its tuning half may be fitted on. The second
 # explanatory set (session 31) was written to decide a change of the reader on questions nothing saw.
+# The sibling set (session 33) pairs a fact an article states about one thing with the same kind of fact
+# about another thing it names but states no such fact for: the trap a reader answers with the first's.
 FRESH_SETS = {"news_holdout.jsonl": (160, 44), "news_holdout2.jsonl": (160, 44), "news_holdout3.jsonl": (160, 44),
-              "news_explanatory.jsonl": (120, 40), "news_explanatory2.jsonl": (80, 20)}
+              "news_explanatory.jsonl": (120, 40), "news_explanatory2.jsonl": (80, 20),
+              "news_siblings.jsonl": (80, 40)}
 HOLDOUTS = tuple(FRESH_SETS)
 
 
