@@ -14,7 +14,7 @@ from rag.conversation import needs_context
 from rag.context import Source
 from rag.evidence import number_sentences, short_answer_gap
 from rag.keyword import KeywordIndex
-from rag.languages import ENGLISH, REFUSALS, question_language, refusal_text
+from rag.languages import ENGLISH, REFUSALS, fell_back_to_english, question_language, refusal_text
 from rag.text import content_words, names, split_sentences, word_count, writing_script
 from rag.types import Hit
 
@@ -123,6 +123,31 @@ def test_the_refusal_is_in_the_questions_language_and_english_when_unsure(questi
 def test_every_refusal_reads_as_the_language_it_is_filed_under(language: str) -> None:
     """A reply filed under the wrong code would be shown to the wrong askers."""
     assert question_language(REFUSALS[language]) == language
+
+
+KASSEL = ("Wer ist der Bürgermeister von Kassel?",
+          "Der Bürgermeister von Kassel, Sven Schoeller, eröffnete die neue Brücke am Montag.")
+UTRECHT = ("Wie is de burgemeester van Utrecht?", "De burgemeester van Utrecht, Sharon Dijksma, opende de nieuwe brug.")
+PANEQUE = ("¿Quién es la consejera de Acción Climática?",
+           "La consejera de Acción Climática, Sílvia Paneque, presentó el plan el martes.")
+
+
+@pytest.mark.parametrize(("asked", "answer", "english"), [
+    (KASSEL, "Sven Schoeller, the mayor of Kassel, opened the new bridge.", True),  # written in English
+    (KASSEL, "Sven Schoeller is the Bürgermeister of Kassel.", True),  # the article's words joined in English
+    (KASSEL, "Sven Schoeller ist der Bürgermeister von Kassel.", False),
+    (UTRECHT, "Sharon Dijksma is de burgemeester van Utrecht.", False),  # Dutch "is" is no English word
+    (PANEQUE, "Sílvia Paneque is the consejera of Acción Climática.", True),
+    (PANEQUE, "Sílvia Paneque es la consejera de Acción Climática.", False),
+    (("Who opened the new bridge in Kassel?", KASSEL[1]), "Sven Schoeller is the Bürgermeister of Kassel.", False),
+])
+def test_an_answer_line_that_falls_back_to_english_is_told_apart_from_one_in_the_askers_language(
+        asked: tuple[str, str], answer: str, english: bool) -> None:
+    """Whole or in part: a line whose own words (not the names and words it copies from its evidence) are
+    English, where the question and its evidence share another language, is shown as its evidence instead.
+    An English question's answer is never touched."""
+    question, evidence = asked
+    assert fell_back_to_english(answer, question, evidence) is english
 
 
 @pytest.mark.parametrize(("message", "dependent"), [
