@@ -461,27 +461,36 @@ def test_the_second_explanatory_set_answered_once_at_the_default_gives_the_readm
     assert _default_and_kept(rows) == ((2, 20, 1, 3), (22, 7, 26, 48))
 
 
-def test_the_sibling_set_answered_once_passes_near_misses_with_a_fact_of_the_asked_kind() -> None:
-    """Written in session 33 before it was answered, answered once at the default (every answer kept):
+SIBLING_SETS = {  # stored run: (dataset, (right, near-misses refused, wrong, answers) at the default and
+    # with every answer kept, (near-misses passed, of them answered with the paired question's own fact))
+    "siblings_local_keep_all.json": ("news_siblings.jsonl", ((28, 31, 10, 38), (31, 15, 30, 61)), (9, 4)),
+    "siblings2_local_keep_all.json": ("news_siblings2.jsonl", ((41, 64, 19, 60), (50, 37, 51, 101)), (15, 7)),
+}
+
+
+@pytest.mark.parametrize("name", SIBLING_SETS)
+def test_a_sibling_set_answered_once_passes_near_misses_with_a_fact_of_the_asked_kind(name: str) -> None:
+    """Written in session 33 before they were answered, answered once at the default (every answer kept):
     each pair asks a fact an article states about one thing, then the same kind of fact about another
-    thing it names. The README's figures follow from the stored rows; four of the near-misses that pass
-    are answered with the paired question's own fact, which is what makes them a trap."""
+    thing it names. The README's figures follow from the stored rows; about half of the near-misses that
+    pass are answered with the paired question's own fact, which is what makes them a trap."""
     from eval.bench.calibration import stored_rows
     from eval.bench.news import outcome_at_probability
     from eval.dataset import load_dataset
     from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
 
-    rows = {r["id"]: r for r in stored_rows([NEWS_RESULTS / "siblings_local_keep_all.json"])}
-    items = {i.id: i for i in load_dataset(NEWS_RESULTS.parents[2] / "datasets" / "news_siblings.jsonl")}
-    assert len(rows) == 80 and set(rows) == set(items)
-    assert _default_and_kept(list(rows.values())) == ((28, 31, 10, 38), (31, 15, 30, 61))
+    dataset, figures, traps = SIBLING_SETS[name]
+    rows = {r["id"]: r for r in stored_rows([NEWS_RESULTS / name])}
+    items = {i.id: i for i in load_dataset(NEWS_RESULTS.parents[2] / "datasets" / dataset)}
+    assert set(rows) == set(items)
+    assert _default_and_kept(list(rows.values())) == figures
 
     passed = [qid for qid, r in rows.items()
               if r["unanswerable"] and outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) == "wrong"]
     with_pair_fact = [qid for qid in passed if any(
         alternative.lower() in rows[qid]["text"].lower()
         for must in items[qid[:-1] + "a"].must for alternative in must.split("|"))]
-    assert (len(passed), len(with_pair_fact)) == (9, 4)
+    assert (len(passed), len(with_pair_fact)) == traps
 
 
 def test_today_s_default_beside_the_naive_pipeline_gives_the_readme_s_first_70_figures() -> None:
