@@ -84,7 +84,8 @@ def question_language(question: str) -> str:
     return str(language)
 
 
-SURE_DRIFT = 0.9  # how sure the identifier must be that an answer line is in another language than asked
+SURE_DRIFT = 0.9  # how sure the identifier must be that a whole answer line is in English
+MORE_LIKELY_THAN_NOT = 0.5  # for the words a line adds to its evidence: the identifier's own cut, not a fitted one
 
 
 def fell_back_to_english(answer: str, question: str, evidence: str) -> bool:
@@ -96,10 +97,9 @@ def fell_back_to_english(answer: str, question: str, evidence: str) -> bool:
     asked = question_language(question)
     if asked == ENGLISH or question_language(evidence) != asked:
         return False  # English answers are left as they are: the drift is a small model falling back to English
-    language, probability = _identifier().classify(answer)
     # Only the drift seen, back to English: between sibling languages (Indonesian and Malay, Czech and
     # Slovak) the identifier can be sure and wrong, and a right answer line would be replaced.
-    return (language == ENGLISH and probability >= SURE_DRIFT) or writes_its_own_words_in_english(answer, evidence)
+    return _english(answer, SURE_DRIFT) or writes_its_own_words_in_english(answer, evidence)
 
 
 def writes_its_own_words_in_english(answer: str, evidence: str) -> bool:
@@ -114,10 +114,13 @@ def writes_its_own_words_in_english(answer: str, evidence: str) -> bool:
     known = {word.lower() for word in word_tokens(evidence)}
     added = [word for word in word_tokens(answer)
              if word.lower() not in known and not word[0].isupper() and not word[0].isdigit()]
-    if not added:
-        return False
-    language, probability = _identifier().classify(" ".join(added))
-    return language == ENGLISH and probability > 0.5
+    return bool(added) and _english(" ".join(added), MORE_LIKELY_THAN_NOT)
+
+
+def _english(text: str, at_least: float) -> bool:
+    """The identifier reads ``text`` as English with at least this probability."""
+    language, probability = _identifier().classify(text)
+    return bool(language == ENGLISH and probability >= at_least)
 
 
 def refusal_text(question: str) -> str:
