@@ -243,7 +243,7 @@ def test_checking_part_of_the_set_names_the_reviews_it_cannot_place_instead_of_c
 # The second sibling set (the same session, 79 pairs by four writers) was written to decide a signal on it.
 FRESH_SETS = {"news_holdout.jsonl": (160, 44), "news_holdout2.jsonl": (160, 44), "news_holdout3.jsonl": (160, 44),
               "news_explanatory.jsonl": (120, 40), "news_explanatory2.jsonl": (80, 20),
-              "news_siblings.jsonl": (80, 40), "news_siblings2.jsonl": (158, 79)}
+              "news_siblings.jsonl": (80, 40), "news_siblings2.jsonl": (158, 79), "news_holdout4.jsonl": (160, 44)}
 HOLDOUTS = tuple(FRESH_SETS)
 
 
