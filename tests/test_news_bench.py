@@ -111,6 +111,7 @@ def test_rescoring_keeps_the_stored_sweep_grid_and_recounts_right_answers() -> N
     assert after["ours"]["right_and_gold_cited"] == 2 and after["ours"]["wrong_but_cited"] == 0
     assert [(e["verification"], e["right"]) for e in after["sweep"]] == [(0.0, 2), (0.5, 2)]
     assert all("short" not in e for e in after["sweep"])  # the older format, kept
+    assert after["by_kind"] == {"one fact": {"questions": 2, "right": 2, "refused": 0, "wrong": 0}}
 
 
 # --- re-reading stored picks with another second-look passage (eval.bench.relook) -----------------------
@@ -199,6 +200,7 @@ def test_another_question_file_over_the_same_archive_is_split_and_answered_the_s
     figures = run(tmp_path, half="tune", llm="extractive", naive=False, n=12, dataset=dataset)
     assert figures["dataset"] == "more.jsonl"
     assert [row["id"] for row in figures["ours"]["per_question"]] == ["x0", "x2"]  # first of each kind
+    assert {kind: counts["questions"] for kind, counts in figures["by_kind"].items()} == {"one fact": 1, "near-miss": 1}
 
 
 # --- one probability from the three signals (eval.bench.calibration) ------------------------------------
@@ -705,3 +707,37 @@ def test_the_asked_thing_against_the_thing_the_evidence_names_was_fitted_as_regi
         counted = scored(with_mismatch(_with_likelihoods((name,)), questions, read), weights, threshold,
                          TUNED_MIN_ANSWER_PROBABILITY)
         assert (counted["score"], counted["baseline_score"]) == (score, default_score), name
+
+
+def test_answers_are_counted_by_kind_of_question() -> None:
+    from eval.bench.news import by_kind, kind_of
+
+    rows = [{"id": "a"}, {"id": "b"}, {"id": "c"}, {"id": "d"}]
+    kinds = {"a": kind_of(False, 1), "b": kind_of(False, 2), "c": kind_of(False, 1), "d": kind_of(True, 0)}
+    assert by_kind(rows, ["right", "refused", "wrong", "refused"], kinds) == {
+        "one fact": {"questions": 2, "right": 1, "refused": 0, "wrong": 1},
+        "two or more facts": {"questions": 1, "right": 0, "refused": 1, "wrong": 0},
+        "near-miss": {"questions": 1, "right": 0, "refused": 1, "wrong": 0}}
+
+
+HOLDOUT_KINDS = {  # (questions, right, refused, wrong) at the default, by kind: one fact, two or more, near-miss
+    "holdout_local_keep_all.json": ("news_holdout.jsonl", ((74, 48, 25, 1), (42, 13, 24, 5), (44, 0, 42, 2))),
+    "holdout2_local_keep_all.json": ("news_holdout2.jsonl", ((74, 41, 29, 4), (42, 17, 21, 4), (44, 0, 44, 0))),
+    "holdout3_local_keep_all.json": ("news_holdout3.jsonl", ((74, 46, 25, 3), (42, 13, 25, 4), (44, 0, 38, 6))),
+    "holdout4_local_keep_all.json": ("news_holdout4.jsonl", ((72, 41, 28, 3), (44, 9, 34, 1), (44, 0, 40, 4))),
+}
+
+
+@pytest.mark.parametrize("name", HOLDOUT_KINDS)
+def test_the_holdouts_by_kind_give_the_readme_s_figures(name: str) -> None:
+    """The README's by-kind row: on one-fact questions the default is right on 55-65% and wrong on 2-9%
+    of its answers; questions asking two facts are answered far less often; stored rows, the default."""
+    from eval.bench.news import by_kind, kinds_of, outcome_at_probability
+    from eval.dataset import load_dataset
+    from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+
+    dataset, expected = HOLDOUT_KINDS[name]
+    rows = _with_likelihoods((name,))
+    counted = by_kind(rows, [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows],
+                      kinds_of(load_dataset(DATASETS / dataset)))
+    assert tuple(tuple(c.values()) for c in counted.values()) == expected

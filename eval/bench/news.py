@@ -146,6 +146,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
         # As in the engine (``reads_every_signal``): the one probability decides only where the second look is made.
         rule = users.min_answer_probability if verification is not None else None
         out["one_probability"] = one_probability_figures(rows["ours"], rule, configured)
+    out["by_kind"] = by_kind(rows["ours"], default_outcomes(out), kinds_of(items))
     out["retrieval"] = recall
     out["facts_read"] = facts_read
     return out
@@ -277,6 +278,41 @@ def one_probability_figures(rows: list[dict], threshold: float | None,  # type: 
                       [outcome(r, *configured) for r in rows])}
 
 
+KINDS = ("one fact", "two or more facts", "near-miss")
+
+
+def kind_of(unanswerable: bool, facts_asked: int) -> str:
+    """A question's kind: the reader fails differently on each (holdouts 1-4 at the default: one fact
+    right 55-65%, with 1-4 wrong of 44-49 answers; two or more facts right 20-40%, with 1-5 wrong of
+    10-21; near-misses refused 86-100%)."""
+    if unanswerable:
+        return "near-miss"
+    return "two or more facts" if facts_asked >= 2 else "one fact"
+
+
+def kinds_of(items: Sequence) -> dict[str, str]:  # type: ignore[type-arg]
+    """id -> ``kind_of`` for a dataset's items (a fact is one ``must`` entry)."""
+    return {item.id: kind_of(item.unanswerable, len(item.must)) for item in items}
+
+
+def by_kind(rows: Sequence[dict], outcomes: Sequence[str],  # type: ignore[type-arg]
+            kinds: Mapping[str, str]) -> dict[str, dict[str, int]]:
+    """right / refused / wrong counted per ``KINDS`` entry (kinds with no question left out)."""
+    counts = {kind: {"questions": 0, "right": 0, "refused": 0, "wrong": 0} for kind in KINDS}
+    for row, result in zip(rows, outcomes):
+        counts[kinds[row["id"]]]["questions"] += 1
+        counts[kinds[row["id"]]][result] += 1
+    return {kind: found for kind, found in counts.items() if found["questions"]}
+
+
+def default_outcomes(figures: dict) -> list[str]:  # type: ignore[type-arg]
+    """Our rows' outcomes as users get them: under the one probability where a keep-all run scored it,
+    else as answered (a run without --keep-all refused at the settings of its day)."""
+    rows = figures["ours"]["per_question"]
+    rule = figures.get("one_probability")
+    return [outcome_at_probability(r, rule["threshold"]) if rule else outcome(r) for r in rows]
+
+
 def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
     from eval.metrics import percentile
 
@@ -350,6 +386,7 @@ def rescore(figures: dict, items: Sequence, locate: Locate) -> dict:  # type: ig
         stored_rule = figures["one_probability"]
         out["one_probability"] = one_probability_figures(out["ours"]["per_question"], stored_rule["threshold"],
                                                          tuple(stored_rule["configured"]))  # type: ignore[arg-type]
+    out["by_kind"] = by_kind(out["ours"]["per_question"], default_outcomes(out), kinds_of(items))
     return out
 
 
@@ -500,7 +537,7 @@ def markdown(figures: dict) -> str:  # type: ignore[type-arg]
             + "\n".join(sweep_rows) + "\n\nGold article among the passages found:\n\n"
             + "\n".join(recall_rows) + _facts_read_line(figures.get("facts_read"))
             + _choice_line(figures.get("threshold_choice")) + _skip_lines(figures.get("skip_second_look"))
-            + _probability_line(figures.get("one_probability")))
+            + _probability_line(figures.get("one_probability")) + _kind_lines(figures.get("by_kind")))
 
 
 def _probability_line(result: dict | None) -> str:  # type: ignore[type-arg]
@@ -511,6 +548,15 @@ def _probability_line(result: dict | None) -> str:  # type: ignore[type-arg]
             f"near-misses refused, {result['wrong']} of {result['answered']} answers wrong: score {result['score']} "
             f"against {result['baseline_score']} at the three thresholds (higher in {result['p_better']:.0%} of "
             f"bootstrap resamples)")
+
+
+def _kind_lines(kinds: dict | None) -> str:  # type: ignore[type-arg]
+    if not kinds:
+        return ""
+    lines = ["\n\nBy kind of question, as users get it:\n", "| kind | questions | right | refused | wrong |",
+             "|---|---:|---:|---:|---:|"]
+    lines += [f"| {kind} | {c['questions']} | {c['right']} | {c['refused']} | {c['wrong']} |" for kind, c in kinds.items()]
+    return "\n".join(lines)
 
 
 def _skip_lines(table: list[dict] | None) -> str:  # type: ignore[type-arg]
