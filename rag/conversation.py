@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rag import prompts
 from rag.errors import RagError
 from rag.generation import ChatClient, Message
-from rag.languages import ENGLISH, question_language
+from rag.languages import written_in_english
 from rag.text import word_count
 
 _DEPENDENT = re.compile(r"\b(he|she|they|them|him|her|his|their|theirs|it|its|there|that|this|those|these|"
@@ -20,7 +20,7 @@ def needs_context(message: str) -> bool:
     """A pronoun, or a message too short to stand alone, depends on the conversation. The pronouns are
     English ones, so a follow-up in another language is always rewritten: "Was hat er über die Züge
     gesagt?" names no one, and the model's rewrite keeps the asker's language."""
-    return bool(_DEPENDENT.search(message)) or word_count(message) <= 4 or question_language(message) != ENGLISH
+    return bool(_DEPENDENT.search(message)) or word_count(message) <= 4 or not written_in_english(message)
 
 
 def last_user_question(history: Sequence[Message]) -> str:
