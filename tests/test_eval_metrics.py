@@ -265,6 +265,10 @@ MULTILINGUAL_SETS = {  # dataset: (its articles, questions, near-misses, languag
     # Portuguese, Russian, Turkish, Polish, Vietnamese, Indonesian, Dutch, Chinese, Spanish and Japanese,
     # each with 4 questions and 2 near-misses asking a fact of a kind it states about something it does not
     "multilingual_holdout.jsonl": ("multilingual_holdout", 72, 24, 12),
+    # session 34, written before it was answered: 12 articles in Greek, Ukrainian, Thai, Hebrew, Swedish,
+    # Czech, Romanian, Hungarian, Finnish, Swahili, Bengali and Persian, each with 4 questions, a near-miss
+    # asking a detail it never states and one asking a fact of a kind it states about something it does not
+    "multilingual_holdout2.jsonl": ("multilingual_holdout2", 72, 24, 12),
 }
 
 
