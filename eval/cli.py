@@ -439,7 +439,10 @@ def news_rescore(
             if "ours" not in section:
                 continue
             before = section["ours"]
-            after = news.rescore(section, items, locate)
+            try:
+                after = news.rescore(section, items, locate)
+            except ValueError as exc:
+                raise RagError(f"{path.name}: {exc}") from exc
             after["rescored"] = {"at": time.strftime("%Y-%m-%d %H:%M:%S %z"), "dataset": dataset.name}
             data["sections"][key] = after
             console.print(f"{path.name} {key}: right and cited {before['right_and_gold_cited']} -> "

@@ -119,6 +119,9 @@ def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:
     ("Sino ang nagbukas ng bagong ospital sa Cebu noong nakaraang taon?", ENGLISH),  # Tagalog
     ("A partir de que data será aplicada a segunda dose da vacina?", "pt"),  # read as Galician first (0.59)
     ("Hvem åpnet det nye sykehuset i Bergen?", "no"),
+    # a neighbour's variants (Nynorsk, counted as Norwegian) must not lower Swedish's own probability
+    ("Bron, som invigdes 1963, korsas i dag av omkring 7 400 fordon per dygn.", "sv"),
+    ("Bakan ne dedi?", "tr"),  # three words of Turkish spread belief over Azerbaijani and Turkmen
     ("2024?", ENGLISH),
 ])
 def test_the_refusal_is_in_the_questions_language_and_english_when_unsure(question: str, language: str) -> None:

@@ -112,6 +112,8 @@ def test_rescoring_keeps_the_stored_sweep_grid_and_recounts_right_answers() -> N
     assert [(e["verification"], e["right"]) for e in after["sweep"]] == [(0.0, 2), (0.5, 2)]
     assert all("short" not in e for e in after["sweep"])  # the older format, kept
     assert after["by_kind"] == {"one fact": {"questions": 2, "right": 2, "refused": 0, "wrong": 0}}
+    with pytest.raises(ValueError, match="1 stored questions .b.*--dataset"):  # another set's questions
+        rescore(figures, items[:1], quote_locator(archive))
 
 
 # --- re-reading stored picks with another second-look passage (eval.bench.relook) -----------------------
@@ -200,7 +202,10 @@ def test_another_question_file_over_the_same_archive_is_split_and_answered_the_s
     figures = run(tmp_path, half="tune", llm="extractive", naive=False, n=12, dataset=dataset)
     assert figures["dataset"] == "more.jsonl"
     assert [row["id"] for row in figures["ours"]["per_question"]] == ["x0", "x2"]  # first of each kind
-    assert {kind: counts["questions"] for kind, counts in figures["by_kind"].items()} == {"one fact": 1, "near-miss": 1}
+    # every answer kept and no refusal rule to apply: what users would see is unknown, so no by-kind table
+    assert "by_kind" not in figures
+    figures = run(tmp_path, half="all", llm="extractive", naive=False, n=12, dataset=dataset)  # as users get it
+    assert {kind: counts["questions"] for kind, counts in figures["by_kind"].items()} == {"one fact": 2, "near-miss": 1}
 
 
 # --- one probability from the three signals (eval.bench.calibration) ------------------------------------

@@ -146,10 +146,9 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
         # As in the engine (``reads_every_signal``): the one probability decides only where the second look is made.
         rule = users.min_answer_probability if verification is not None else None
         out["one_probability"] = one_probability_figures(rows["ours"], rule, configured)
-    out["by_kind"] = by_kind(rows["ours"], default_outcomes(out), kinds_of(items))
     out["retrieval"] = recall
     out["facts_read"] = facts_read
-    return out
+    return with_kinds(out, items)
 
 
 def thresholds_of(settings, llm: str) -> tuple[float, float | None, float | None]:  # type: ignore[no-untyped-def]
@@ -299,18 +298,30 @@ def by_kind(rows: Sequence[dict], outcomes: Sequence[str],  # type: ignore[type-
             kinds: Mapping[str, str]) -> dict[str, dict[str, int]]:
     """right / refused / wrong counted per ``KINDS`` entry (kinds with no question left out)."""
     counts = {kind: {"questions": 0, "right": 0, "refused": 0, "wrong": 0} for kind in KINDS}
-    for row, result in zip(rows, outcomes):
+    for row, result in zip(rows, outcomes, strict=True):
         counts[kinds[row["id"]]]["questions"] += 1
         counts[kinds[row["id"]]][result] += 1
     return {kind: found for kind, found in counts.items() if found["questions"]}
 
 
-def default_outcomes(figures: dict) -> list[str]:  # type: ignore[type-arg]
-    """Our rows' outcomes as users get them: under the one probability where a keep-all run scored it,
-    else as answered (a run without --keep-all refused at the settings of its day)."""
+def users_outcomes(figures: dict) -> list[str] | None:  # type: ignore[type-arg]
+    """Our rows' outcomes as users get them: under the one probability where a keep-all run scored it;
+    as answered by a run without --keep-all (refused at the settings of its day); None for a keep-all
+    run without that rule, whose rows hold answers users would not all have seen (the tuning half kept
+    every answer before runs said so)."""
     rows = figures["ours"]["per_question"]
     rule = figures.get("one_probability")
-    return [outcome_at_probability(r, rule["threshold"]) if rule else outcome(r) for r in rows]
+    if rule:
+        return [outcome_at_probability(r, rule["threshold"]) for r in rows]
+    if figures.get("kept_all", figures.get("half") == "tune"):
+        return None
+    return [outcome(r) for r in rows]
+
+
+def with_kinds(figures: dict, items: Sequence) -> dict:  # type: ignore[type-arg]
+    """``figures`` with ``by_kind`` where the outcomes users get are known (``users_outcomes``)."""
+    outcomes = users_outcomes(figures)
+    return {**figures, "by_kind": by_kind(figures["ours"]["per_question"], outcomes, kinds_of(items))} if outcomes else figures
 
 
 def summarise(rows: list[dict]) -> dict[str, object]:  # type: ignore[type-arg]
@@ -369,6 +380,10 @@ def rescore(figures: dict, items: Sequence, locate: Locate) -> dict:  # type: ig
     sweep and (tuning half) the threshold choice against the thresholds it was compared with. Retrieval
     recall and ``gold_retrieved`` stay as measured: they need the hits, which are not stored."""
     sources = {item.id: item.sources for item in items}
+    unknown = [row["id"] for row in figures["ours"]["per_question"] if row["id"] not in sources]
+    if unknown:
+        raise ValueError(f"{len(unknown)} stored questions ({', '.join(unknown[:3])}...) are not in the dataset "
+                         "given: pass the questions the run answered with --dataset")
     out = dict(figures)
     for name in ("ours", "naive"):
         if name in figures:
@@ -386,8 +401,7 @@ def rescore(figures: dict, items: Sequence, locate: Locate) -> dict:  # type: ig
         stored_rule = figures["one_probability"]
         out["one_probability"] = one_probability_figures(out["ours"]["per_question"], stored_rule["threshold"],
                                                          tuple(stored_rule["configured"]))  # type: ignore[arg-type]
-    out["by_kind"] = by_kind(out["ours"]["per_question"], default_outcomes(out), kinds_of(items))
-    return out
+    return with_kinds(out, items)
 
 
 def _sweep_like(rows: list[dict], stored: list[dict]) -> list[dict]:  # type: ignore[type-arg]

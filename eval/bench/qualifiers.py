@@ -6,7 +6,9 @@ in the round trip's written question) diluted the one changed qualifier among th
 This signal looks only at the question's specifics, its names and numbers (``rag.text``): it flags an
 answer when one of them is missing from the target text *and* the target holds another specific of the
 same type that neither the question nor the short answer has (a number for a missing number, a name for
-a missing name): "the sentence speaks of 2011 where 2013 was asked".
+a missing name): "the sentence speaks of 2011 where 2013 was asked". As registered it is crude: a name
+the question leaves out of someone it names counts as another ("Barack" in "Barack Obama said in
+Germany's capital", asked about Obama in Berlin).
 
 Two targets were registered (session 34, before anything was computed): the round trip's written
 question (``roundtrip_keep_all.jsonl``, a model call in the engine) and the answer's quoted sentences
@@ -54,7 +56,7 @@ def questions_of(dataset_paths: Sequence[Path]) -> dict[str, str]:
 
 def quoted(row: Row) -> str | None:
     """Variant B's target: the sentences the answer quotes."""
-    return " ".join(row.get("quotes") or []) or None
+    return " ".join(quote for quote in row.get("quotes") or [] if quote.strip()) or None
 
 
 def written_questions(path: Path) -> Target:
