@@ -84,24 +84,38 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def _belief(text: str) -> dict[str, float]:
+def _belief(ranked: list[tuple[str, float]]) -> dict[str, float]:
     """P(language) over every language the identifier knows, variants merged into the one replied in."""
     belief: dict[str, float] = {}
-    for language, probability in _identifier().rank(text):
+    for language, probability in ranked:
         language = SAME_REPLY.get(language, language)
-        belief[language] = belief.get(language, 0.0) + float(probability)
+        belief[language] = belief.get(language, 0.0) + probability
     return belief
 
 
-def _reading(text: str) -> tuple[str, float, float]:
+def _reading(text: str) -> tuple[str, float, dict[str, float]]:
     """The likeliest language replied in and its probability among those languages, as the identifier
-    restricted to them reads it; and its share of the belief over every language, variants counted with
-    it. (Counted in the first two, Nynorsk's share added to Norwegian lowered Swedish's probability among
-    the replies and turned a Swedish question English, and Egyptian and Moroccan Arabic outweighed a
-    Persian fragment.)"""
-    replied = {language: float(p) for language, p in _identifier().rank(text) if language in REFUSALS}
+    restricted to them reads it; and the belief over every language, variants counted with the one they
+    are replied in. (Counted in the first two, Nynorsk's share added to Norwegian lowered Swedish's
+    probability among the replies and turned a Swedish question English, and Egyptian and Moroccan Arabic
+    outweighed a Persian fragment.) One pass of the identifier serves all three."""
+    ranked = [(language, float(p)) for language, p in _identifier().rank(text)]
+    replied = {language: p for language, p in ranked if language in REFUSALS}
     best = max(replied, key=lambda language: replied[language])
-    return best, replied[best] / sum(replied.values()), _belief(text)[best]
+    return best, replied[best] / sum(replied.values()), _belief(ranked)
+
+
+def _language_and_belief(question: str) -> tuple[str, dict[str, float]]:
+    """``question_language`` and the identifier's belief it was read from (empty without letters)."""
+    script = writing_script(question)
+    if script is None:
+        return ENGLISH, {}
+    language, probability, belief = _reading(question)
+    if _REPLY_SCRIPTS[language] != script or belief[language] < MIN_REPLY_SHARE:
+        return ENGLISH, belief
+    if script == "LATIN" and probability < MIN_LATIN_PROBABILITY:
+        return ENGLISH, belief
+    return language, belief
 
 
 def question_language(question: str) -> str:
@@ -110,25 +124,17 @@ def question_language(question: str) -> str:
     A guess is kept only if its reply is written in the question's script and the identifier believes
     it over every language it knows: a Tamil question, for which no reply exists, must not be answered in
     Hindi because Hindi was the nearest language, nor a Swahili one in Indonesian."""
-    script = writing_script(question)
-    if script is None:
-        return ENGLISH
-    language, probability, share = _reading(question)
-    if _REPLY_SCRIPTS[language] != script or share < MIN_REPLY_SHARE:
-        return ENGLISH
-    if script == "LATIN" and probability < MIN_LATIN_PROBABILITY:
-        return ENGLISH
-    return language
+    return _language_and_belief(question)[0]
 
 
 def written_in_english(text: str) -> bool:
     """English as far as the pronoun rules go: not a language replied in, and not more likely than not
     one the identifier knows but no reply is written in (a Swahili follow-up gets an English refusal,
     yet its pronouns are not English ones)."""
-    if question_language(text) != ENGLISH:
+    language, belief = _language_and_belief(text)
+    if language != ENGLISH:
         return False
-    belief = _belief(text)
-    likeliest = max(belief, key=lambda language: belief[language])
+    likeliest = max(belief, key=lambda name: belief[name], default=ENGLISH)
     return likeliest in REFUSALS or belief[likeliest] < MORE_LIKELY_THAN_NOT
 
 
