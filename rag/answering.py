@@ -73,6 +73,7 @@ class Choice:
     gap: str = ""  # why the short answer does not answer (``evidence.short_answer_gap``)
     short_confidence: float | None = None  # how probable the model found its short answer's tokens
     evidence_likelihood: float | None = None  # of the short answer after the second look's passage
+    look_seconds: float | None = None  # the second look and the likelihood read on its passage, together
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -113,7 +114,12 @@ class CitedQueryEngine(CustomQueryEngine):
         return result
 
     def stream(self, question: str) -> Iterator[str | Answer]:
-        """Answer text deltas as they are generated, then the final ``Answer``."""
+        """Answer text deltas as they are generated, then the final ``Answer``.
+
+        Its ``timings``: retrieve, context, first_token (to the first answer text shown: the choice line,
+        the second look and the likelihood come before it; absent when nothing is streamed, as for a
+        refusal), second_look (that look and the likelihood together), total. Until 2026-12-05 first_token
+        was the choice line's first token, which the user never sees: seconds too soon."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         hits = self.retrieve_hits(question)
@@ -135,14 +141,16 @@ class CitedQueryEngine(CustomQueryEngine):
             choice = Choice()
             sentences = number_sentences(sources)
             for delta in self._generate(question, sources, sentences, usage, choice):
+                if "first_token" not in timings and delta.strip():
+                    timings["first_token"] = time.perf_counter() - started  # what the user waited for
                 yield delta
         except RagError as exc:
             answer = finish(Choice(), sources, [], usage)
             answer.refused, answer.error, answer.text = False, str(exc), ""
             yield answer
             return
-        if usage.first_token_seconds is not None:
-            timings["first_token"] = timings["retrieve"] + usage.first_token_seconds
+        if choice.look_seconds is not None:
+            timings["second_look"] = choice.look_seconds
         yield finish(choice, sources, sentences, usage)
 
     def excerpts(self, question: str, hits: Sequence[Hit]) -> list[Source]:
@@ -241,11 +249,13 @@ class CitedQueryEngine(CustomQueryEngine):
         choosing among every candidate, so it catches picks that name the right people but not the asked
         detail. Where the one probability decides, the same passage gives the short answer's likelihood
         (``rag.likelihood``: one short forced completion, ~2 s of the first token on a 2-core CPU)."""
+        started = time.perf_counter()
         passage = self.passage(choice, sentences)
         choice.verification = self.second_look(question, passage)
         if not self.separate_thresholds and choice.short is not None:
             assert self.chat is not None
             choice.evidence_likelihood = evidence_likelihood(self.chat, question, passage, choice.short)
+        choice.look_seconds = time.perf_counter() - started
 
     def second_look(self, question: str, passage: str) -> float:
         """The second look at any passage (experiments read other passages than the engine's own)."""

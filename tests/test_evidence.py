@@ -4,6 +4,7 @@ citing the chosen sentences, the guard, and the threshold, without a model (a sc
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from collections.abc import Iterator
 
@@ -516,6 +517,42 @@ def test_a_pick_the_second_look_confirms_is_written_after_that_choice_and_cited(
     written = chat.requests[2]  # choice and short cannot change: they are the start of the assistant's turn
     assert written["messages"][-1] == {"role": "assistant", "content": "4\nShort: 140 km/h\nAnswer:"}
     assert written["messages"][:-1] == chat.requests[0]["messages"] and written["grammar"] == ANSWER_LINE_GRAMMAR
+
+
+class SlowVerdict(ScriptedTurns):
+    """The second look takes ``seconds``, as its own prompt does on a CPU (2-3 s here)."""
+
+    def __init__(self, seconds: float, *turns: tuple[str, list[tuple[str, float]]]) -> None:
+        super().__init__(*turns)
+        self.seconds = seconds
+
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None, stop=None, grammar=None,  # type: ignore[no-untyped-def]
+               top_logprobs=0) -> Iterator[str]:
+        if grammar == VERDICT_GRAMMAR:
+            time.sleep(self.seconds)
+        yield from super().stream(messages, max_tokens, temperature, usage, stop, grammar, top_logprobs)
+
+
+def test_the_first_token_a_user_is_told_of_is_the_first_answer_word_after_the_second_look() -> None:
+    """The UI and ``rag ask --json`` show ``timings``: the first token is when the answer began to show,
+    which the choice line and the second look come before (until 2026-12-05 it was the choice line's
+    first token, seconds too soon on a CPU)."""
+    chat = SlowVerdict(0.2, ("4\nShort: 140 km/h\nAnswer: Winds", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+                       ("yes", [("yes", math.log(0.9)), ("no", math.log(0.1))]),
+                       (" Winds reached 140 km/h.", [("Winds", 0.0)]))
+    answer = second_look(chat, 0.5).answer("How strong were the winds in Brest?")
+    assert not answer.refused
+    timings = answer.timings
+    assert timings["second_look"] >= 0.2
+    assert timings["retrieve"] + timings["second_look"] <= timings["first_token"] <= timings["total"]
+
+
+def test_a_refusal_shows_no_first_token_and_says_how_long_its_second_look_took() -> None:
+    chat = SlowVerdict(0.1, ("4\nShort: Anne Morel\nAnswer: The mayor was Anne Morel.", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+                       ("no", [("no", math.log(0.8)), ("yes", math.log(0.2))]))
+    answer = second_look(chat, 0.5).answer("Who was the mayor of Brest in 1990?")
+    assert answer.refused and "first_token" not in answer.timings
+    assert 0.1 <= answer.timings["second_look"] <= answer.timings["total"]
 
 
 def test_the_second_look_reads_each_pick_with_its_headline_and_neighbour_sentences() -> None:
