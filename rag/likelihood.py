@@ -5,7 +5,9 @@ chosen passage answers the question, and its P(yes) alone separated right from w
 better than chance on news_dev's report half (AUROC 0.63). How probable the model finds the short answer
 it wrote, token by token, when a grammar forces exactly that string after the passage and the question
 (teacher forcing), separated them better on every set (AUROC 0.80 tuning, 0.78 report, 0.82 holdout):
-one short forced completion.
+one short forced completion. Its chat is, word for word, the start of the second look's
+(``rag.prompts.passage_messages``), and it is made right after the look, so the server reads only its
+last few tokens (0.27 s against 2.10 s when the look had a system prompt of its own; session 35).
 
 Measured and not adopted (session 29): the same likelihood read inside the second look's own chat,
 continued with its "yes" (its prompt cached, so nearly free): AUROC 0.67 against 0.79 on the same 349
@@ -20,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rag.generation import ChatClient
+from rag.prompts import passage_messages
 
-WITH_PASSAGE_SYSTEM = "You answer a question about a news article in a few words, from the passage given."
 FORCED_TOKENS = 48  # longer short answers are cut here: the mean per token is what is read
 
 
@@ -36,9 +38,9 @@ def mean_logprob(logprobs: Sequence[float]) -> float | None:
 
 
 def evidence_messages(question: str, passage: str) -> list[dict[str, str]]:
-    """The chat the short answer is forced after: the passage and the question."""
-    return [{"role": "system", "content": WITH_PASSAGE_SYSTEM},
-            {"role": "user", "content": f"Passage: {passage}\n\nQuestion: {question}"}]
+    """The chat the short answer is forced after: the passage and the question, word for word the start
+    of the second look's chat, which is made first and leaves them in the server's KV cache."""
+    return passage_messages(passage, question)
 
 
 def forced_logprobs(chat: ChatClient, messages: list[dict[str, str]], text: str) -> list[float]:

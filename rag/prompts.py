@@ -30,20 +30,37 @@ Question: {question}"""
 # Small models sometimes go on to invent the next question; the answer ends there.
 ANSWER_STOP = ["\nQuestion:"]
 
-# The second look (``rag.evidence.verdict_confidence``): the chosen sentences in their article's context,
-# out of the crowd of candidates, and one yes/no question about them. P(yes) is how sure the model is
-# that they answer.
-VERIFY_SYSTEM = """You check whether a passage from a news article answers a question. Reply yes or no."""
+# The second look (``rag.evidence.verdict_confidence``) and the short answer's likelihood
+# (``rag.likelihood``) read one passage: the chosen sentences in their article's context, out of the crowd
+# of candidates. Both chats start alike, word for word (system prompt, passage, question), so llama.cpp
+# keeps the look's prompt in its KV cache and the likelihood, made right after it, reads only its last
+# tokens: 0.27 s against 2.10 s (median of 49 paired answers, session 35), ~1.8 s of every answer's first
+# token. The system prompt is the likelihood's own: the short answer it forces is probable only where the
+# model was asked for one. Measured and not adopted (session 35): the look's "You check whether a passage
+# from a news article answers a question. Reply yes or no." shared instead, which left the likelihood
+# little of its signal (AUROC 0.65 and 0.50 against 0.84 and 0.74 on holdouts 3 and 4). With this prompt
+# the look separates right from wrong answers as well as before (AUROC 0.72 against 0.70 on news_dev).
+PASSAGE_SYSTEM = "You answer a question about a news article in a few words, from the passage given."
 
-VERIFY_USER = """Passage: {passage}
+PASSAGE_QUESTION = """Passage: {passage}
 
-Question: {question}
+Question: {question}"""
 
-Does the passage state the answer to this question?"""
+# P(yes) of the second look is how sure the model is that the passage answers.
+VERIFY_QUESTION = """
+
+Does the passage state the answer to this question? Reply yes or no."""
+
+
+def passage_messages(passage: str, question: str, then: str = "") -> list[dict[str, str]]:
+    """The chat both reads of a passage share; ``then`` is what the second look asks after the question
+    (the likelihood asks nothing more: the short answer follows)."""
+    return [{"role": "system", "content": PASSAGE_SYSTEM},
+            {"role": "user", "content": PASSAGE_QUESTION.format(passage=passage, question=question.strip()) + then}]
 
 
 def verify_messages(passage: str, question: str) -> list[dict[str, str]]:
-    """The second look's chat: the instruction, then this passage and question.
+    """The second look's chat: the passage, the question, and one yes/no question about them.
 
     Measured and not adopted (2026-12-02): four invented worked examples before the question (the asked
     detail stated; the right people but not the detail; another year; other words) raised the AUROC of
@@ -54,8 +71,8 @@ def verify_messages(passage: str, question: str) -> list[dict[str, str]]:
     Measured and not adopted (2026-12-02): the short answer as a "proposed answer" to judge (P(True), as
     in Kadavath et al. 2022). On the first 45 questions of the tuning half, the 30 answers both kept
     separated right from wrong worse: AUROC 0.73 against 0.86 with this wording (the run was stopped there)."""
-    return [{"role": "system", "content": VERIFY_SYSTEM},
-            {"role": "user", "content": VERIFY_USER.format(passage=passage, question=question)}]
+    return passage_messages(passage, question, VERIFY_QUESTION)
+
 
 
 REWRITE_SYSTEM = """Rewrite the user's last message as one standalone question that can be understood without the conversation. Replace pronouns (he, she, they, it, there) with the names they refer to. Reply with the question only."""

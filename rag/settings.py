@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         TUNED_MIN_ANSWER_PROBABILITY, ge=0.0, le=1.0,
         description="Refuse answers whose signals together give less than this probability of being right "
                     "(a logistic fit of the three signals and the short answer's likelihood on news_dev's 524 "
-                    "questions, where 0.67 was chosen). It applies where all are read (the local model with the "
+                    "questions, where 0.73 was chosen). It applies where all are read (the local model with the "
                     "second look on); elsewhere, as with 'none', the three thresholds above decide.")
 
     @field_validator("min_answer_probability", mode="before")

@@ -9,8 +9,9 @@ it; a guess from the model's own priors, or a name the passage merely contains, 
 files (``likelihood_*_keep_all.jsonl``) also hold ``prior_lp``, the same string after the question
 alone, which the engine no longer reads (session 29); the "add" feature set still fits on it, as history.
 
-Usage: ``python -m eval.bench.likelihood RUN.json[,RUN2.json] OUT.jsonl --index DIR`` (resumes OUT), then
-``python -m eval.bench.likelihood --fit TUNE.json,... --report REPORT.json,... --read OUT.jsonl,...``.
+Usage: ``python -m eval.bench.likelihood RUN.json[,RUN2.json] OUT.jsonl --index DIR`` (resumes OUT: the second
+look and the likelihood read again on each stored answer, as the engine reads them), then
+``python -m eval.bench.likelihood --fit TUNE.json,... --report REPORT.json,... --read OUT.jsonl,... [--looks OUT.jsonl]``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ def with_likelihoods(rows: Sequence[Row], read: dict[str, dict]) -> list[Row]:  
             for row in rows]
 
 
+def with_looks(rows: Sequence[Row], read: dict[str, dict]) -> list[Row]:  # type: ignore[type-arg]
+    """Rows whose second look was read again (session 35: in the likelihood's chat prefix,
+    ``look_in_likelihood_prefix.jsonl``) carry that reading; the stored one stays as ``verification_before``."""
+    return [{**row, "verification": read[row["id"]]["verification"], "verification_before": row.get("verification")}
+            if row["id"] in read else dict(row) for row in rows]
+
+
 def compare(tune: Sequence[Row], report: Sequence[Row]) -> dict[str, object]:
     """Each feature set against the three signals: cross-validated on the tuning half (five folds, the
     same folds for all), and fitted on the whole tuning half then scored on the report half."""
@@ -103,13 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
     parser.add_argument("--fit", help="tuning-half keep-all runs, comma-separated (no model: the fit only)")
     parser.add_argument("--report", help="report-half keep-all runs, comma-separated")
     parser.add_argument("--read", help="likelihood files, comma-separated")
+    parser.add_argument("--looks", help="second looks read again, comma-separated (the engine's since session 35: "
+                                        "eval/bench/results/news/look_in_likelihood_prefix.jsonl)")
     args = parser.parse_args(argv)
     if args.fit:
         read: dict[str, dict] = {}  # type: ignore[type-arg]
         for path in args.read.split(","):
             read.update(merge_lines(Path(path).read_text(encoding="utf-8").splitlines()))
-        tune = with_likelihoods(stored_rows([Path(p) for p in args.fit.split(",")]), read)
-        report = with_likelihoods(stored_rows([Path(p) for p in args.report.split(",")]), read)
+        looks: dict[str, dict] = {}  # type: ignore[type-arg]
+        for path in (args.looks or "").split(",") if args.looks else []:
+            looks.update(merge_lines(Path(path).read_text(encoding="utf-8").splitlines()))
+        tune = with_looks(with_likelihoods(stored_rows([Path(p) for p in args.fit.split(",")]), read), looks)
+        report = with_looks(with_likelihoods(stored_rows([Path(p) for p in args.report.split(",")]), read), looks)
         print("\n".join(["tuning half"] + auroc_lines(tune) + ["report half"] + auroc_lines(report)))
         print(json.dumps(compare(tune, report), indent=2))
         return 0
@@ -120,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
 def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover - runs the local model
               dataset: Path = NEWS_DEV) -> None:
     from rag import NewsRAG, Settings
+    from rag.answering import second_look
     from rag.evidence import in_context
 
     questions = {item.id: item.question for item in load_dataset(dataset)}
@@ -137,8 +151,10 @@ def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover -
                 continue
             articles = dict(reader.article_texts(list(dict.fromkeys(p.source.hit.doc_id for p in picks))))  # type: ignore[misc]
             passage = in_context(picks, articles)
+            look = second_look(reader.chat, passage, question)  # first, as the engine: the likelihood's prompt is then cached
             evidence = forced_logprobs(reader.chat, evidence_messages(question, passage), row["short"].strip())
-            result = {"id": row["id"], "evidence_lp": mean_logprob(evidence), "evidence_tokens": evidence}
+            result = {"id": row["id"], "evidence_lp": mean_logprob(evidence), "evidence_tokens": evidence,
+                      "verification": look, "verification_before": row.get("verification")}
             sink.write(json.dumps(result) + "\n")
             sink.flush()
             print(f"{row['id']}: evidence {result['evidence_lp']}", file=sys.stderr)

@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rag.calibration import ANSWER_WEIGHTS, AnswerWeights
 from rag.text import content_words, name_in, names, numbers
 
 from eval.bench.calibration import Featurize, Row, best_threshold, decide, figures, fit
@@ -87,11 +88,12 @@ def fifth_signal(dev: Sequence[Row]) -> tuple[list[float], float]:
 
 
 def scored(rows: Sequence[Row], weights: Sequence[float], threshold: float,
-           default_threshold: float) -> dict[str, object]:
-    """The fitted signal against the engine's default on one set (``figures``: score, p_better)."""
+           default_threshold: float, default_weights: AnswerWeights = ANSWER_WEIGHTS) -> dict[str, object]:
+    """The fitted signal against the default (the engine's, or the one it was decided against) on one
+    set (``figures``: score, p_better)."""
     import numpy as np
 
     featurize = featurize_with_mismatch()
     new = [decide(row, np.array(weights), threshold, featurize) for row in rows]
-    old = [outcome_at_probability(row, default_threshold) for row in rows]
+    old = [outcome_at_probability(row, default_threshold, default_weights) for row in rows]
     return figures(rows, new, old)
