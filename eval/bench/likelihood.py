@@ -133,7 +133,6 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
 def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover - runs the local model
               dataset: Path = NEWS_DEV) -> None:
     from rag import NewsRAG, Settings
-    from rag.answering import second_look
     from rag.evidence import in_context
 
     questions = {item.id: item.question for item in load_dataset(dataset)}
@@ -151,7 +150,7 @@ def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover -
                 continue
             articles = dict(reader.article_texts(list(dict.fromkeys(p.source.hit.doc_id for p in picks))))  # type: ignore[misc]
             passage = in_context(picks, articles)
-            look = second_look(reader.chat, passage, question)  # first, as the engine: the likelihood's prompt is then cached
+            look = reader.second_look(question, passage)  # first, as the engine: the likelihood's prompt is then cached
             evidence = forced_logprobs(reader.chat, evidence_messages(question, passage), row["short"].strip())
             result = {"id": row["id"], "evidence_lp": mean_logprob(evidence), "evidence_tokens": evidence,
                       "verification": look, "verification_before": row.get("verification")}
