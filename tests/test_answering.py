@@ -115,26 +115,31 @@ SCHOOL_BOARD = ("Riverton school board names new head: The board named Ana Ruiz 
                 "district on Monday. Her predecessor, Tom Bell, retired in June after nine years in the post.")
 
 
+SCHOOL_BOARD_QUESTIONS = {  # question: whether the passage states the asked detail
+    "Who was named head of the Riverton school district?": True,
+    "Why did Tom Bell retire?": False,  # he is named, the reason is not
+    "Who will Ana Ruiz appoint as her deputy?": False,
+    "Which school will Ana Ruiz close first?": False,
+    "How long did Tom Bell lead the Riverton school district?": True,  # in other words: "nine years in the post"
+    "When did Tom Bell retire?": True,
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("question", "states_it"), [
-    ("Who was named head of the Riverton school district?", True),
-    ("Why did Tom Bell retire?", False),  # he is named, the reason is not
-    ("Who will Ana Ruiz appoint as her deputy?", False),
-    ("Which school will Ana Ruiz close first?", False),
-    # The detail in other words ("nine years in the post"): P(yes) 0.76, refused at the old default 0.8,
-    # kept at 0.6 (chosen with the short answer's probability beside it, news_dev tuning half).
-    ("How long did Tom Bell lead the Riverton school district?", True),
-    ("When did Tom Bell retire?", True),
-])
-def test_the_second_look_tells_a_stated_detail_from_a_named_person(local_engine: NewsRAG, question: str,
-                                                                   states_it: bool) -> None:
-    """The real model's second look on an invented passage: P(yes) clears the default threshold when the
-    passage states the asked detail, not whenever it names the people the question is about."""
+def test_the_second_look_tells_a_stated_detail_from_a_named_person(local_engine: NewsRAG) -> None:
+    """The real model's second look on an invented passage: P(yes) is higher for every question whose
+    detail the passage states than for any whose people it only names; the one probability reads it as a
+    rising signal. (Until session 35 this held against the look's separate threshold, 0.6; read in the
+    likelihood's chat prefix the look says yes more readily, 0.63 for "Why did Tom Bell retire?" against
+    0.53, and 0.77 and 0.93 for stated details: the ranking is what the fit uses.)"""
     from rag.answering import second_look
     from rag.generation import build_chat_client
 
-    p_yes = second_look(build_chat_client(local_engine.settings), SCHOOL_BOARD, question)
-    assert (p_yes >= local_engine.settings.min_verification) == states_it, p_yes
+    chat = build_chat_client(local_engine.settings)
+    p_yes = {question: second_look(chat, SCHOOL_BOARD, question) for question in SCHOOL_BOARD_QUESTIONS}
+    stated = [p for question, p in p_yes.items() if SCHOOL_BOARD_QUESTIONS[question]]
+    named_only = [p for question, p in p_yes.items() if not SCHOOL_BOARD_QUESTIONS[question]]
+    assert min(stated) > max(named_only) + 0.05, p_yes
 
 
 DUEL = ("Prince challenges Mark Hale to a duel",
