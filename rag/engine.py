@@ -21,6 +21,7 @@ from rag.keyword import KeywordIndex
 from rag.retrieval import HybridRetriever, SearchFilters, SearchMode
 from rag.settings import Settings
 from rag.store import ChromaStore, connect
+from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
 
 
@@ -149,6 +150,38 @@ class NewsRAG:
         chat = self._chat_client_or_none()
         question = standalone_question(history, message, chat)
         yield from self._stream_unchecked(question, filters, k)  # a rewrite may add the previous question
+
+    # --- example questions ---------------------------------------------------------------------------
+    @cached_property
+    def suggestions(self) -> SuggestionStore:
+        return SuggestionStore(Path(self.settings.data_dir) / "suggestions" / f"{self.settings.collection}.json")
+
+    def suggested_questions(self, limit: int = 4) -> list[str]:
+        """Questions about the newest articles that this engine answered when they were written
+        (``write_suggestions``); reading them costs no model call."""
+        return stored_questions(self.documents(), self.suggestions.read(), self._answering_model(), limit)
+
+    def write_suggestions(self, limit: int = 4, tries: int | None = None) -> SuggestionRun:
+        """Have the model write a question from each of the newest articles that has none yet, and keep
+        those the engine answers citing that article (``rag.suggestions``): model calls, seconds each;
+        ``tries``: at most this many articles tried (default ``limit``). The extractive backend writes none."""
+        chat = self._chat_client_or_none()
+        if chat is None:
+            return SuggestionRun()
+        return write_suggestions(
+            self.documents(), self.suggestions.read(), self._answering_model(), limit,
+            article_text=lambda doc_id: self.store.article_texts([doc_id]).get(doc_id, ""),
+            write=lambda article: write_question(chat, article), answer=self.ask, put=self.suggestions.put,
+            tries=tries)
+
+    def _answering_model(self) -> str:
+        """Who writes and answers, from the settings alone (no model is loaded to tell)."""
+        s = self.settings
+        if s.llm == "local":
+            return f"local:{s.local_model.name if s.local_model else 'bundled'}"
+        if s.llm == "openai":
+            return f"openai:{s.openai_base_url or 'api.openai.com'}:{s.openai_model}"
+        return s.llm
 
     def configure(self, **changes: object) -> None:
         """Change settings at run time; the model is reloaded only if needed.

@@ -84,6 +84,20 @@ Last message: {message}
 
 Standalone question:"""
 
+# An example question for an empty chat (``rag.suggestions``), written from an article's opening: one
+# fact, so the engine, which must cite the sentence that states its answer, can answer it; the names in
+# it, so it stands alone without the article; the article's language, so the asker's is kept.
+SUGGEST_SYSTEM = "You write one question that a news article answers. Reply with the question only."
+
+SUGGEST_USER = """Article: {lead}
+
+Write one short question that this article answers with a single fact (who, where, when, how many or which). Name who or what it is about, so the question makes sense without the article. Write it in the article's language."""
+
+
+def suggestion_messages(lead: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": SUGGEST_SYSTEM}, {"role": "user", "content": SUGGEST_USER.format(lead=lead)}]
+
+
 HEADER_TITLE_WORDS = 10  # enough to tell two articles apart; every prompt token costs ~12 ms on a CPU
 
 

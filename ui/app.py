@@ -15,12 +15,13 @@ from typing import Any
 
 import gradio as gr
 
-from rag import Answer, DocumentInfo, NewsRAG, RagError
+from rag import Answer, NewsRAG, RagError
 from rag.service import AnswerSlots, answer_slots
 from rag.uploads import UPLOAD_TYPES, forget_upload, read_upload, save_uploads, upload_dir
 from ui import render
 from ui.assets import CSS, PAGE_JS
 from ui.chat import flatten_history, recent_turns, stream_reply
+from ui.examples import ExampleWriter, examples_of
 from ui.settings_form import (BACKEND_HELP, MAX_PAGE_TOP_K, Choices, SessionEngines, available_backends,
                               checked_choices, effective, settings_summary)
 
@@ -68,6 +69,7 @@ def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
         library_tab.select(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
         app.load(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
         gr.api(handlers.ask, api_name="ask", **ANSWERING)
+    handlers.examples.refresh()
     return app
 
 
@@ -75,7 +77,7 @@ def _chat_tab(handlers: Handlers, choices: gr.State) -> dict[str, Any]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(elem_id="chat", height=520, label="Chat", show_label=False, buttons=["copy"],
-                                 examples=examples_of(handlers.engine.documents()), sanitize_html=True,
+                                 examples=examples_of(handlers.engine), sanitize_html=True,
                                  placeholder="**Ask about the news.** Answers cite the articles they come from.")
             question = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False,
                                   elem_id="question", submit_btn="Ask", stop_btn=False, autofocus=True)
@@ -139,11 +141,6 @@ def _settings_tab(handlers: Handlers, chat: dict[str, Any], choices: gr.State) -
                                queue=False, **PRIVATE)
 
 
-def examples_of(docs: list[DocumentInfo]) -> list[dict[str, str]]:
-    """Example questions as the chat's empty-state buttons."""
-    return [{"text": question} for question in render.example_questions(docs)]
-
-
 class Handlers:
     """Event handlers: each one calls the engine and hands the result to ``render``."""
 
@@ -151,6 +148,7 @@ class Handlers:
         self.engine = engine
         self.slots = slots  # shared with the HTTP API when it serves the same engine
         self.sessions = SessionEngines(engine)
+        self.examples = ExampleWriter(engine, self.slots)  # questions for the empty chat, checked by answering
 
     # --- chat --------------------------------------------------------------------------------------
     def take_question(self, message: str) -> tuple[Any, str]:
@@ -227,7 +225,7 @@ class Handlers:
         """Fresh table, remove choices and example questions after the library changed."""
         docs = self.engine.documents()
         return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(docs), value=None),
-                gr.Chatbot(examples=examples_of(docs)))
+                gr.Chatbot(examples=examples_of(self.engine)))
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         """Check and copy the uploads, index them with a progress bar, report what happened."""
@@ -244,6 +242,8 @@ class Handlers:
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
             summary = f"Could not index the files: {exc}"
+        if report is not None and (report.added or report.updated):
+            self.examples.refresh()
         renamed = "".join(f"\n\n**{name}** was added as **{saved}**: an article with that name is already in "
                           "the library (remove it first to replace it)." for name, saved in intake.renamed)
         return None, summary + renamed, *self.library()
@@ -257,6 +257,8 @@ class Handlers:
             removed = self.engine.remove(doc_id)
             if removed and doc:  # its uploaded file goes too: the name is free for a new upload
                 forget_upload(doc.source, upload_dir(self.engine.settings.data_dir), self.engine.documents())
+            if removed:
+                self.examples.refresh()
             summary = f"Removed **{title}**." if removed else f"**{title}** was not in the index any more."
         except RagError as exc:
             summary = f"Could not remove **{title}**: {exc}"

@@ -145,7 +145,6 @@ def _panel(title: str, body: str) -> str:
 
 # --- library -----------------------------------------------------------------------------------------
 LIBRARY_HEADERS = ["Title", "Publisher", "Source", "Chunks", "Published", "Added"]
-EXAMPLE_TITLE_CHARS = 80
 
 
 def document_rows(docs: Sequence[DocumentInfo]) -> list[list[object]]:
@@ -159,13 +158,6 @@ def document_choices(docs: Sequence[DocumentInfo]) -> list[tuple[str, str]]:
     return [(f"{d.title} — {d.source_name}", d.doc_id) for d in sorted(docs, key=lambda d: d.title.lower())]
 
 
-def example_questions(docs: Sequence[DocumentInfo], limit: int = 4) -> list[str]:
-    """Questions about the indexed articles (their titles), offered on an empty chat."""
-    recent = sorted(docs, key=lambda d: (-(d.published or d.ingested_at), d.title))
-    titles = list(dict.fromkeys(_short(d.title) for d in recent if d.title.strip()))
-    return [f"What do the articles say about “{title}”?" for title in titles[:limit]]
-
-
 def ingest_summary(report: IngestReport | None, rejected: Sequence[tuple[str, str]]) -> str:
     """What an upload did: counts, then every refused or skipped file with its reason."""
     lines: list[str] = []
@@ -175,12 +167,3 @@ def ingest_summary(report: IngestReport | None, rejected: Sequence[tuple[str, st
     problems = [*rejected, *((Path(s.path).name, s.reason) for s in (report.skipped if report else []))]
     lines += [f"Skipped **{html.escape(name)}**: {html.escape(reason)}" for name, reason in problems]
     return "\n\n".join(lines) or "Nothing to add."
-
-
-def _short(title: str) -> str:
-    title = " ".join(title.split())
-    if len(title) <= EXAMPLE_TITLE_CHARS:
-        return title
-    return title[:EXAMPLE_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
-
-

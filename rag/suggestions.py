@@ -1,0 +1,143 @@
+"""Example questions for an empty chat that the engine answers, one per article.
+
+A title makes a poor example: "What do the articles say about <title>?" asks for a summary, which a
+reader that must cite the sentence stating its answer refuses (all four on the seeds at the default).
+So the model writes a short factual question from an article's opening sentences, and the question is
+kept only if the engine then answers it citing that article: a newcomer's first click gets an answer,
+on any archive and in its language. Each article is tried once per answering model; the outcome (a
+question, or none) is stored beside the index under the article's content hash, so a restart, or an
+article indexed again unchanged, costs no model call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.generation import ChatClient
+from rag.prompts import suggestion_messages
+from rag.text import split_sentences
+from rag.types import Answer, DocumentInfo
+
+LEAD_CHARS = 900  # the opening sentences the question is written from: a news lead holds its main facts
+MAX_QUESTION_CHARS = 200
+QUESTION_TOKENS = 60
+QUESTION_MARKS = ("?", "？", "؟", ";")  # Greek writes its question mark as ";"
+# "1.", "Question:", "Q:" and quotes the model sometimes puts around its one line.
+_LABEL = re.compile(r"^\s*(?:\d+[.)]\s*|[\w ]{1,12}:\s*)?[\"'“”«»]*")
+
+
+@dataclass
+class SuggestionRun:
+    """What one ``write`` did: articles tried now, and the questions kept of them."""
+
+    tried: list[str] = field(default_factory=list)  # doc_ids
+    kept: dict[str, str] = field(default_factory=dict)  # doc_id -> question
+    error: str = ""  # the answering backend failed: nothing was stored for that article, the next run tries it
+
+
+def lead_of(text: str, chars: int = LEAD_CHARS) -> str:
+    """The article's opening whole sentences, about ``chars`` long (at least one sentence)."""
+    lead = ""
+    for span in split_sentences(text):
+        if lead and span.end > chars:
+            break
+        lead = text[: span.end]
+    return lead.strip() or text[:chars].strip()
+
+
+def question_from_reply(reply: str) -> str | None:
+    """The one question of the model's reply, or None when it wrote none (a statement, a list, nothing)."""
+    line = next((line for line in reply.strip().splitlines() if line.strip()), "")
+    question = _LABEL.sub("", line, count=1).strip().strip("\"'“”«»").strip()
+    if not question.endswith(QUESTION_MARKS) or not 8 <= len(question) <= MAX_QUESTION_CHARS:
+        return None
+    return question
+
+
+def answers_from(answer: Answer, doc_id: str) -> bool:
+    """Whether the engine answered (no refusal) and cited this article for it."""
+    return not answer.refused and any(c.doc_id == doc_id for c in answer.citations)
+
+
+def newest_first(docs: Sequence[DocumentInfo]) -> list[DocumentInfo]:
+    """Articles by publication date (the indexing date when unknown), newest first: the examples a
+    reader of news expects first."""
+    return sorted(docs, key=lambda d: (-(d.published or d.ingested_at), d.title))
+
+
+class SuggestionStore:
+    """``{key: question or null}`` in one JSON file, written whole through a temporary file so a killed
+    process leaves the old file or the new one, never half of one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def read(self) -> dict[str, str | None]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # none written yet, or unreadable: the examples are written again
+        return {str(k): (v if isinstance(v, str) else None) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def put(self, key: str, question: str | None) -> None:
+        with self._lock:
+            data = self.read()
+            data[key] = question
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+            partial.write_text(json.dumps(data, ensure_ascii=False, indent=0), encoding="utf-8")
+            os.replace(partial, self.path)
+
+
+def suggestion_key(doc: DocumentInfo, model: str) -> str:
+    """An outcome holds for this article's text and the model that wrote and answered the question."""
+    return f"{doc.sha256}:{model}"
+
+
+def stored_questions(docs: Sequence[DocumentInfo], stored: dict[str, str | None], model: str,
+                     limit: int) -> list[str]:
+    """The kept questions of the newest articles that have one, at most ``limit``, each once."""
+    questions = (stored.get(suggestion_key(doc, model)) for doc in newest_first(docs))
+    return list(dict.fromkeys(q for q in questions if q))[:limit]
+
+
+def write_question(chat: ChatClient, article: str) -> str | None:
+    """The model's question about the article's lead, or None when its reply holds none."""
+    return question_from_reply("".join(chat.stream(suggestion_messages(lead_of(article)), QUESTION_TOKENS, 0.0)))
+
+
+def write_suggestions(docs: Sequence[DocumentInfo], stored: dict[str, str | None], model: str, limit: int,
+                      article_text: Callable[[str], str], write: Callable[[str], str | None],
+                      answer: Callable[[str], Answer], put: Callable[[str, str | None], None],
+                      tries: int | None = None) -> SuggestionRun:
+    """Walk the articles newest first until ``limit`` of them have a question, trying each with no stored
+    outcome; at most ``tries`` (default ``limit``) a run: each is a question written and answered, ~15 s
+    on a CPU, so a caller sharing the model can take one at a time."""
+    run = SuggestionRun()
+    have = 0
+    for doc in newest_first(docs):
+        if have >= limit or len(run.tried) >= (limit if tries is None else tries):
+            break
+        key = suggestion_key(doc, model)
+        if key in stored:
+            have += stored[key] is not None
+            continue
+        run.tried.append(doc.doc_id)
+        question = write(article_text(doc.doc_id))
+        answered = answer(question) if question else None
+        if answered is not None and answered.error:
+            run.error = answered.error
+            break
+        kept = question if answered is not None and answers_from(answered, doc.doc_id) else None
+        put(key, kept)
+        if kept:
+            run.kept[doc.doc_id] = kept
+            have += 1
+    return run
