@@ -34,7 +34,7 @@ class AnswerWeights(NamedTuple):
 # Fitted on both halves of news_dev, 524 questions, every answer kept (``FEATURE_SETS["evidence"]`` of
 # ``eval.bench.likelihood``; L2 1.0), with the second look read in the likelihood's chat prefix (session 35,
 # ``rag.prompts.passage_messages``: its P(yes) read again on every stored answer,
-# ``look_in_likelihood_prefix_*.jsonl``). Adopted by a rule registered before it was computed: holdouts 3
+# ``look_in_likelihood_prefix.jsonl``). Adopted by a rule registered before it was computed: holdouts 3
 # and 4 together no more than 2 below the fit it replaced (148 against 145: 101 right, 79/88 near-misses
 # refused, 16 wrong of 117), and the likelihood call at least 0.5 s faster (0.27 s against 2.10 s).
 # The fit before (session 29, the look with its own system prompt): 0.432, 0.709, 0.621, -0.568, evidence

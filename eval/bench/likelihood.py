@@ -102,6 +102,15 @@ def auroc_lines(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+def merged_files(paths: str | None) -> dict[str, dict]:  # type: ignore[type-arg]
+    """The rows of comma-separated JSON-lines files, by id, later lines completing earlier ones."""
+    merged: dict[str, dict] = {}  # type: ignore[type-arg]
+    for path in (paths or "").split(","):
+        if path:
+            merged.update(merge_lines(Path(path).read_text(encoding="utf-8").splitlines()))
+    return merged
+
+
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs the local model for minutes
     parser = argparse.ArgumentParser(prog="python -m eval.bench.likelihood", description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="?", help="stored keep-all runs to read, comma-separated")
@@ -115,12 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
                                         "eval/bench/results/news/look_in_likelihood_prefix.jsonl)")
     args = parser.parse_args(argv)
     if args.fit:
-        read: dict[str, dict] = {}  # type: ignore[type-arg]
-        for path in args.read.split(","):
-            read.update(merge_lines(Path(path).read_text(encoding="utf-8").splitlines()))
-        looks: dict[str, dict] = {}  # type: ignore[type-arg]
-        for path in (args.looks or "").split(",") if args.looks else []:
-            looks.update(merge_lines(Path(path).read_text(encoding="utf-8").splitlines()))
+        read, looks = merged_files(args.read), merged_files(args.looks)
         tune = with_looks(with_likelihoods(stored_rows([Path(p) for p in args.fit.split(",")]), read), looks)
         report = with_looks(with_likelihoods(stored_rows([Path(p) for p in args.report.split(",")]), read), looks)
         print("\n".join(["tuning half"] + auroc_lines(tune) + ["report half"] + auroc_lines(report)))
