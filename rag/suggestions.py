@@ -28,8 +28,9 @@ LEAD_CHARS = 900  # the opening sentences the question is written from: a news l
 MAX_QUESTION_CHARS = 200
 QUESTION_TOKENS = 60
 QUESTION_MARKS = ("?", "？", "؟", ";")  # Greek writes its question mark as ";"
-# "1.", "Question:", "Q:" and quotes the model sometimes puts around its one line.
-_LABEL = re.compile(r"^\s*(?:\d+[.)]\s*|[\w ]{1,12}:\s*)?[\"'“”«»]*")
+# "1.", "Question:", "Q:", "问题：" and quotes the model sometimes puts around its one line (one word
+# before the colon, so "Who said: ..." keeps its words).
+_LABEL = re.compile(r"^\s*(?:\d+[.)]\s*|\w{1,12}[:：]\s*)?[\"'“”«»]*")
 
 
 @dataclass

@@ -38,6 +38,8 @@ REFUSED = Answer(text="I could not find the answer to that in the indexed articl
     ('1. "How many people were rescued from the ferry?"', "How many people were rescued from the ferry?"),
     ("¿Quién inauguró el puente de Lyon?", "¿Quién inauguró el puente de Lyon?"),
     ("谁在里昂开通了这座桥？", "谁在里昂开通了这座桥？"),
+    ("问题：谁在里昂开通了这座桥？", "谁在里昂开通了这座桥？"),
+    ("Who said: 'the bridge is open'?", "Who said: 'the bridge is open'?"),
     ("Πότε έληξε η απεργία στον Πειραιά;", "Πότε έληξε η απεργία στον Πειραιά;"),
     ("The bridge was opened by the mayor.", None),  # a statement is no question
     ("", None),
