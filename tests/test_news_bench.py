@@ -722,6 +722,11 @@ KEPT_ALL_SETS = {  # file: (rows, (right, wrong, near-misses refused) kept all, 
     # session 34, 12 more languages: the reader is right on Greek, Finnish, Romanian and Swedish facts and
     # fails on Thai, Hebrew, Bengali and Persian ones; 10 of 12 never-stated details refused, 6 of 12 siblings
     "multilingual_holdout2_local_keep_all.jsonl": (72, (23, 13, 10), (20, 6, 16), SESSION_29_DEFAULT),
+    # session 36, the three answered again at today's default: the same right answers, and 1, 2 and 2 more
+    # near-misses refused than at session 29's (the second fresh set: 10 of 12 never-stated, 8 of 12 siblings)
+    "multilingual_dev_local_keep_all_look_in_prefix.jsonl": (25, (15, 2, 3), (15, 2, 5), None),
+    "multilingual_holdout_local_keep_all_look_in_prefix.jsonl": (72, (39, 4, 7), (39, 2, 15), None),
+    "multilingual_holdout2_local_keep_all_look_in_prefix.jsonl": (72, (23, 14, 10), (20, 6, 18), None),
 }
 
 
