@@ -46,6 +46,7 @@ REFUSALS: dict[str, str] = {
     "ru": "Мне не удалось найти ответ на этот вопрос в проиндексированных статьях.",
     "sk": "V indexovaných článkoch sa mi nepodarilo nájsť odpoveď na túto otázku.",
     "sv": "Jag hittade inte svaret på det i de indexerade artiklarna.",
+    "sw": "Sikupata jibu la swali hili katika makala zilizoorodheshwa.",
     "th": "ไม่พบคำตอบของคำถามนี้ในบทความที่จัดทำดัชนีไว้",
     "tr": "Bu sorunun cevabını dizinlenmiş makalelerde bulamadım.",
     "uk": "Мені не вдалося знайти відповідь на це питання в проіндексованих статтях.",
@@ -123,13 +124,13 @@ def question_language(question: str) -> str:
 
     A guess is kept only if its reply is written in the question's script and the identifier believes
     it over every language it knows: a Tamil question, for which no reply exists, must not be answered in
-    Hindi because Hindi was the nearest language, nor a Swahili one in Indonesian."""
+    Hindi because Hindi was the nearest language, nor a Tagalog one in Malay."""
     return _language_and_belief(question)[0]
 
 
 def written_in_english(text: str) -> bool:
     """English as far as the pronoun rules go: not a language replied in, and not more likely than not
-    one the identifier knows but no reply is written in (a Swahili follow-up gets an English refusal,
+    one the identifier knows but no reply is written in (a Tagalog follow-up gets an English refusal,
     yet its pronouns are not English ones)."""
     language, belief = _language_and_belief(text)
     if language != ENGLISH:

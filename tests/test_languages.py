@@ -112,10 +112,12 @@ def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:
     ("How many people were arrested in Brest?", ENGLISH),
     ("What did Obama say?", ENGLISH),  # a few English words the identifier would take for Indonesian
     ("யார் வென்றார்?", ENGLISH),  # Tamil: no reply is written in it, and Hindi would be no better
-    # Latin-script languages with no reply here, which the identifier restricted to the languages replied
-    # in took for the nearest one (Indonesian at 0.53 and 0.78, Malay at 0.64): English, not a stranger's
-    ("Je, ni nani aliyefungua hospitali mpya ya Mombasa mwaka jana?", ENGLISH),  # Swahili
-    ("Daraja jipya la Kigamboni litagharimu shilingi ngapi?", ENGLISH),  # Swahili
+    # Latin-script languages the identifier restricted to the languages replied in took for the nearest
+    # one (Swahili for Indonesian at 0.53 and 0.78, Tagalog for Malay at 0.64): Swahili has its own reply
+    # since session 36; Tagalog, with none, gets English, not a stranger's
+    ("Je, ni nani aliyefungua hospitali mpya ya Mombasa mwaka jana?", "sw"),
+    ("Daraja jipya la Kigamboni litagharimu shilingi ngapi?", "sw"),
+    ("Rais alisema nini?", "sw"),  # three words
     ("Sino ang nagbukas ng bagong ospital sa Cebu noong nakaraang taon?", ENGLISH),  # Tagalog
     ("A partir de que data será aplicada a segunda dose da vacina?", "pt"),  # read as Galician first (0.59)
     ("Hvem åpnet det nye sykehuset i Bergen?", "no"),
@@ -165,8 +167,9 @@ def test_an_answer_line_that_falls_back_to_english_is_told_apart_from_one_in_the
     ("¿Qué dijo ella sobre los embalses de la región de Cataluña?", True),
     ("What did the minister say about the port closure on Monday?", False),  # stands alone: not rewritten
     ("What did she say about the port closure?", True),
-    # Swahili: refused in English (no reply is written in it), but its pronouns are not English ones
-    ("Mkuu wa mkoa alisema nini kuhusu daraja jipya siku ya Jumatatu?", True),
+    ("Mkuu wa mkoa alisema nini kuhusu daraja jipya siku ya Jumatatu?", True),  # Swahili
+    # Tagalog: refused in English (no reply is written in it), but its pronouns are not English ones
+    ("Ano ang sinabi ng gobernador tungkol sa bagong tulay noong Lunes?", True),
     # read as Nigerian Pidgin (0.51), which the English reply and pronoun list serve: stands alone
     ("Why does Saracens chairman Nigel Wray call rugby's salary cap rules 'a farce'?", False),
 ])
