@@ -727,6 +727,8 @@ KEPT_ALL_SETS = {  # file: (rows, (right, wrong, near-misses refused) kept all, 
     "multilingual_dev_local_keep_all_look_in_prefix.jsonl": (25, (15, 2, 3), (15, 2, 5), None),
     "multilingual_holdout_local_keep_all_look_in_prefix.jsonl": (72, (39, 4, 7), (39, 2, 15), None),
     "multilingual_holdout2_local_keep_all_look_in_prefix.jsonl": (72, (23, 14, 10), (20, 6, 18), None),
+    # session 36, the HotpotQA 200 (Wikipedia passages, two-hop questions; docs/evaluation.md)
+    "../qa-hotpotqa-keep-all-look-in-prefix-200/results.jsonl": (200, (45, 9, 93), (31, 5, 99), None),
 }
 
 
