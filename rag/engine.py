@@ -18,6 +18,7 @@ from rag.errors import ConfigError, InputTooLong, RagError
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
 from rag.keyword import KeywordIndex
+from rag.model_files import MODEL_FILENAME
 from rag.retrieval import HybridRetriever, SearchFilters, SearchMode
 from rag.settings import Settings
 from rag.store import ChromaStore, connect
@@ -159,7 +160,7 @@ class NewsRAG:
     def suggested_questions(self, limit: int = 4) -> list[str]:
         """Questions about the newest articles that this engine answered when they were written
         (``write_suggestions``); reading them costs no model call."""
-        return stored_questions(self.documents(), self.suggestions.read(), self._answering_model(), limit)
+        return stored_questions(self.documents(), self.suggestions.read(), self.answering_model, limit)
 
     def write_suggestions(self, limit: int = 4, tries: int | None = None) -> SuggestionRun:
         """Have the model write a question from each of the newest articles that has none yet, and keep
@@ -169,16 +170,23 @@ class NewsRAG:
         if chat is None:
             return SuggestionRun()
         return write_suggestions(
-            self.documents(), self.suggestions.read(), self._answering_model(), limit,
+            self.documents(), self.suggestions.read(), self.answering_model, limit,
             article_text=lambda doc_id: self.store.article_texts([doc_id]).get(doc_id, ""),
             write=lambda article: write_question(chat, article), answer=self.ask, put=self.suggestions.put,
             tries=tries)
 
-    def _answering_model(self) -> str:
-        """Who writes and answers, from the settings alone (no model is loaded to tell)."""
+    @property
+    def answering_model(self) -> str:
+        """Who writes and answers, from the settings alone (no model is loaded to tell): the key under
+        which example questions are stored, so another model, or another file under the same name, tries
+        every article afresh."""
         s = self.settings
         if s.llm == "local":
-            return f"local:{s.local_model.name if s.local_model else 'bundled'}"
+            if s.local_model is None:
+                return f"local:{MODEL_FILENAME}"
+            path = Path(s.local_model).expanduser().resolve()
+            changed = path.stat().st_mtime_ns if path.is_file() else 0
+            return f"local:{path}:{changed}"
         if s.llm == "openai":
             return f"openai:{s.openai_base_url or 'api.openai.com'}:{s.openai_model}"
         return s.llm

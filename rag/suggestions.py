@@ -27,10 +27,14 @@ from rag.types import Answer, DocumentInfo
 LEAD_CHARS = 900  # the opening sentences the question is written from: a news lead holds its main facts
 MAX_QUESTION_CHARS = 200
 QUESTION_TOKENS = 60
-QUESTION_MARKS = ("?", "？", "؟", ";")  # Greek writes its question mark as ";"
-# "1.", "Question:", "Q:", "问题：" and quotes the model sometimes puts around its one line (one word
-# before the colon, so "Who said: ..." keeps its words).
-_LABEL = re.compile(r"^\s*(?:\d+[.)]\s*|\w{1,12}[:：]\s*)?[\"'“”«»]*")
+QUESTION_MARKS = ("?", "？", "؟")
+GREEK_QUESTION_MARK = ";"  # Greek writes its question mark as the Latin semicolon
+_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+_DECORATION = "\"'“”«»*_`#-•> "  # quotes, Markdown emphasis, list marks the model puts around its one line
+# A label before the question: "1.", "Question:", "Q:", "Question 1 :", "问题：", "प्रश्न:". One word (with a
+# number), so "Who said: ..." keeps its words; and not when the rest starts in lower case, so a headline's
+# topic ("Brexit: who led the talks?") stays.
+_LABEL = re.compile(r"^(?:\d+[.)]|\S{1,15}(?: \d+)? ?[:：])\s*")
 
 
 @dataclass
@@ -43,22 +47,29 @@ class SuggestionRun:
 
 
 def lead_of(text: str, chars: int = LEAD_CHARS) -> str:
-    """The article's opening whole sentences, about ``chars`` long (at least one sentence)."""
+    """The article's opening whole sentences, at most ``chars`` long: one sentence cut at a space when
+    even the first is longer (a text with no sentence ends, as Thai writes, must not fill the prompt)."""
     lead = ""
     for span in split_sentences(text):
-        if lead and span.end > chars:
+        if span.end > chars:
             break
         lead = text[: span.end]
-    return lead.strip() or text[:chars].strip()
+    if lead.strip():
+        return lead.strip()
+    head = text[:chars]
+    return (head.rsplit(None, 1)[0] if len(text) > chars and " " in head.strip() else head).strip()
 
 
 def question_from_reply(reply: str) -> str | None:
     """The one question of the model's reply, or None when it wrote none (a statement, a list, nothing)."""
-    line = next((line for line in reply.strip().splitlines() if line.strip()), "")
-    question = _LABEL.sub("", line, count=1).strip().strip("\"'“”«»").strip()
-    if not question.endswith(QUESTION_MARKS) or not 8 <= len(question) <= MAX_QUESTION_CHARS:
+    line = next((line for line in reply.strip().splitlines() if line.strip()), "").strip(_DECORATION)
+    label = _LABEL.match(line)
+    if label and not line[label.end():label.end() + 1].islower():
+        line = line[label.end():].strip(_DECORATION)
+    marks = (*QUESTION_MARKS, GREEK_QUESTION_MARK) if _GREEK.search(line) else QUESTION_MARKS
+    if not line.endswith(marks) or not 8 <= len(line) <= MAX_QUESTION_CHARS:
         return None
-    return question
+    return line
 
 
 def answers_from(answer: Answer, doc_id: str) -> bool:
@@ -111,7 +122,10 @@ def stored_questions(docs: Sequence[DocumentInfo], stored: dict[str, str | None]
 
 def write_question(chat: ChatClient, article: str) -> str | None:
     """The model's question about the article's lead, or None when its reply holds none."""
-    return question_from_reply("".join(chat.stream(suggestion_messages(lead_of(article)), QUESTION_TOKENS, 0.0)))
+    lead = lead_of(article)
+    if not lead:
+        return None
+    return question_from_reply("".join(chat.stream(suggestion_messages(lead), QUESTION_TOKENS, 0.0)))
 
 
 def write_suggestions(docs: Sequence[DocumentInfo], stored: dict[str, str | None], model: str, limit: int,

@@ -123,7 +123,7 @@ def test_the_example_questions_are_the_engine_s_own_checked_ones(page: Page, ser
     assert page.locator("#chat button", has_text=FUNDING_QUESTION).count() == 0
     source = engine.ask(FUNDING_QUESTION).citations[0].doc_id
     article = next(d for d in engine.documents() if d.doc_id == source)
-    engine.suggestions.put(suggestion_key(article, engine.settings.llm), FUNDING_QUESTION)
+    engine.suggestions.put(suggestion_key(article, engine.answering_model), FUNDING_QUESTION)
     page.reload(wait_until="load")
     example = page.locator("#chat button", has_text=FUNDING_QUESTION).first
     example.wait_for(timeout=ANSWER_TIMEOUT_MS)
