@@ -114,6 +114,9 @@ class Settings(BaseSettings):
 
     # The web UI
     ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")
+    ui_examples: int = Field(4, ge=0, le=12, description="Example questions an empty chat offers, each written by "
+                             "the model from one of the newest articles in the background and kept only if it is "
+                             "answered (0: none, and no model call for them).")
 
     # The HTTP API (`rag serve`)
     api_token: SecretStr | None = Field(None, description="Bearer token the API requires (needed off loopback).")

@@ -9,6 +9,7 @@ tests/test_suggestions.py has the bundled model write real questions.
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 from rag import BackendError
 from rag.service import AnswerSlots
@@ -21,7 +22,8 @@ WAIT = 10.0
 class ScriptedEngine:
     """``write_suggestions`` as the engine's contract has it: one article tried a call, none when all are."""
 
-    def __init__(self, articles: list[str]) -> None:
+    def __init__(self, articles: list[str], examples: int = 4) -> None:
+        self.settings = SimpleNamespace(ui_examples=examples)
         self.todo = list(articles)
         self.tried: list[str] = []
         self.gate = threading.Event()  # a call waits here until the test lets it through
@@ -90,3 +92,10 @@ def test_the_writer_waits_for_the_answer_slot_a_visitor_holds() -> None:
         assert not engine.calls.acquire(timeout=0.5)  # no model call while the visitor holds the slot
     run.join(WAIT)
     assert engine.tried == ["a"]
+
+
+def test_examples_turned_off_cost_no_model_call() -> None:
+    engine = ScriptedEngine(["a"], examples=0)  # RAG_UI_EXAMPLES=0
+    engine.gate.set()
+    assert ExampleWriter(engine, AnswerSlots(1)).refresh() is None  # type: ignore[arg-type]
+    assert not engine.calls.acquire(timeout=0.2) and engine.tried == []

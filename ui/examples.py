@@ -13,13 +13,13 @@ import threading
 from rag import NewsRAG, RagError
 from rag.service import AnswerSlots
 
-EXAMPLES = 4
 log = logging.getLogger(__name__)
 
 
 def examples_of(engine: NewsRAG) -> list[dict[str, str]]:
     """The questions stored for the newest articles, as the chat's empty-state buttons (no model call)."""
-    return [{"text": question} for question in engine.suggested_questions(EXAMPLES)]
+    limit = engine.settings.ui_examples
+    return [{"text": question} for question in engine.suggested_questions(limit)] if limit else []
 
 
 class ExampleWriter:
@@ -32,7 +32,10 @@ class ExampleWriter:
         self._again = threading.Event()
 
     def refresh(self) -> threading.Thread | None:
-        """Write what is missing, in a daemon thread; None when a run already under way will see it."""
+        """Write what is missing, in a daemon thread; None when a run already under way will see it, or
+        when the operator turned the examples off (``RAG_UI_EXAMPLES=0``)."""
+        if not self.engine.settings.ui_examples:
+            return None
         self._again.set()
         if not self._running.acquire(blocking=False):
             return None
@@ -55,7 +58,7 @@ class ExampleWriter:
         """Try one article in an answer slot; False when none was left to try (or the model failed)."""
         try:
             with self.slots.turn():
-                run = self.engine.write_suggestions(EXAMPLES, tries=1)
+                run = self.engine.write_suggestions(self.engine.settings.ui_examples, tries=1)
         except RagError as exc:  # no model, a server down: the chat shows no examples, and says nothing
             log.warning("no example questions written: %s", exc)
             return False
