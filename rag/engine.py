@@ -157,10 +157,12 @@ class NewsRAG:
     def suggestions(self) -> SuggestionStore:
         return SuggestionStore(Path(self.settings.data_dir) / "suggestions" / f"{self.settings.collection}.json")
 
-    def suggested_questions(self, limit: int = 4) -> list[str]:
+    def suggested_questions(self, limit: int = 4, docs: Sequence[DocumentInfo] | None = None) -> list[str]:
         """Questions about the newest articles that this engine answered when they were written
-        (``write_suggestions``); reading them costs no model call."""
-        return stored_questions(self.documents(), self.suggestions.read(), self.answering_model, limit)
+        (``write_suggestions``); reading them costs no model call. ``docs``: the library, when the caller
+        has just listed it (a page load lists it for its table too)."""
+        listed = self.documents() if docs is None else docs
+        return stored_questions(listed, self.suggestions.read(), self.answering_model, limit)
 
     def write_suggestions(self, limit: int = 4, tries: int | None = None) -> SuggestionRun:
         """Have the model write a question from each of the newest articles that has none yet, and keep

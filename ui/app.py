@@ -225,7 +225,7 @@ class Handlers:
         """Fresh table, remove choices and example questions after the library changed."""
         docs = self.engine.documents()
         return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(docs), value=None),
-                gr.Chatbot(examples=examples_of(self.engine)))
+                gr.Chatbot(examples=examples_of(self.engine, docs)))
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         """Check and copy the uploads, index them with a progress bar, report what happened."""

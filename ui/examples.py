@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
-from rag import NewsRAG, RagError
+from rag import DocumentInfo, NewsRAG, RagError
 from rag.service import AnswerSlots
 
 log = logging.getLogger(__name__)
 
 
-def examples_of(engine: NewsRAG) -> list[dict[str, str]]:
-    """The questions stored for the newest articles, as the chat's empty-state buttons (no model call)."""
+def examples_of(engine: NewsRAG, docs: Sequence[DocumentInfo] | None = None) -> list[dict[str, str]]:
+    """The questions stored for the newest articles, as the chat's empty-state buttons (no model call);
+    ``docs``: the library as just listed, so a page load lists it once."""
     limit = engine.settings.ui_examples
-    return [{"text": question} for question in engine.suggested_questions(limit)] if limit else []
+    return [{"text": question} for question in engine.suggested_questions(limit, docs)] if limit else []
 
 
 class ExampleWriter:
