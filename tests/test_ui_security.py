@@ -173,7 +173,8 @@ def shared_app(tmp_path: Path, operator_server: FakeOpenAI) -> Iterator[tuple[st
     """The UI as an operator runs it: the openai backend with a key, over the seed articles."""
     settings = Settings(data_dir=tmp_path / "data", llm="openai", openai_base_url=operator_server.url,
                         openai_api_key=SecretStr(KEY), openai_model="fake-model",
-                        local_model=tmp_path / "operator-model.gguf")  # absent: choosing local fails fast
+                        local_model=tmp_path / "operator-model.gguf",  # absent: choosing local fails fast
+                        ui_examples=0)  # the request counts here are the visitors' alone, not the example writer's
     engine = NewsRAG(settings)
     engine.ingest([SEEDS])
     app = build_app(engine)
@@ -247,7 +248,7 @@ def test_too_long_question_gets_a_clear_message_and_no_prompt(shared_app: tuple[
 def test_stop_closes_the_model_stream_at_once(tmp_path: Path) -> None:
     slow = FakeOpenAI(slow=True)
     engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="openai", openai_base_url=slow.url,
-                              openai_api_key=SecretStr(KEY), openai_model="fake-model"))
+                              openai_api_key=SecretStr(KEY), openai_model="fake-model", ui_examples=0))
     engine.ingest([SEEDS])
     app = build_app(engine)
     url = launch(app, port=free_port(), block=False)
