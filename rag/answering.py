@@ -46,6 +46,7 @@ from rag.evidence import (
     verdict_confidence,
     with_title,
     written_prefix,
+    TOP_LOGPROBS,
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
@@ -57,7 +58,6 @@ from rag.types import Answer, Hit
 Retrieve = Callable[[str], list[Hit]]
 ArticleTexts = Callable[[Sequence[str]], Mapping[str, str]]
 REFUSAL_TEXT = REFUSALS[ENGLISH]  # other languages: ``rag.languages.refusal_text``
-TOP_LOGPROBS = 10  # alternatives read at the choice token: enough to hold "none" whenever it is likely
 
 
 @dataclass

@@ -12,9 +12,11 @@ chooses (one per core), as before. The embedding model needs no such care: ONNX 
 to a shared core (MiniLM, 600 passages: 17.4 passages/s with 2 threads and 18.3 with 1 under the same
 load, 30.4 and 18.2 idle), so its threads stay ONNX Runtime's choice.
 
-The decision is made once per process, when the model loads: a host that becomes busy later is not seen
-(set ``RAG_LOCAL_THREADS`` to fix the number). Linux only (``/proc``); elsewhere llama.cpp chooses.
-The arithmetic is pure (``busy_elsewhere``, ``threads_for``); ``sample`` and ``free_threads`` read ``/proc``.
+The decision is made when the model loads, and made again between answers (``LoadWatch``): a process
+that serves for hours (``rag ui``, ``rag serve``) would otherwise keep one thread after a busy start, or
+keep two while an ingestion in another process holds a core. Set ``RAG_LOCAL_THREADS`` to fix the number.
+Linux only (``/proc``); elsewhere llama.cpp chooses. The arithmetic is pure (``busy_elsewhere``,
+``threads_for``, ``LoadWatch.decide``); ``sample``, ``free_threads`` and ``LoadWatch.look`` read ``/proc``.
 """
 
 from __future__ import annotations
@@ -93,9 +95,14 @@ def physical_cores(cpus: set[int], sysfs: Path = Path("/sys/devices/system/cpu")
     return len(cores) or len(cpus)
 
 
+def usable_cpus() -> set[int]:
+    """The CPUs this process may run on."""
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+
+
 def free_threads(seconds: float = SAMPLE_SECONDS) -> int:
     """Threads for llama.cpp now: ``LET_LLAMA_CHOOSE`` when the host is otherwise idle or cannot be read."""
-    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+    cpus = usable_cpus()
     before = sample(cpus)
     if before is None:
         return LET_LLAMA_CHOOSE
@@ -111,3 +118,40 @@ def free_threads(seconds: float = SAMPLE_SECONDS) -> int:
                     "core (llama.cpp's threads wait for each other, so a shared core slows them all). "
                     "Set RAG_LOCAL_THREADS to choose.", busy, len(cpus), threads)
     return threads
+
+
+MIN_LOOK_SECONDS = 5.0  # a look at the load spans at least this long: a second's spike is not a reason to reload
+LOOKS_TO_AGREE = 2  # consecutive looks that must want the same other count before the model reloads (~2 s)
+
+
+class LoadWatch:
+    """Other processes' load between answers, for a model server that lives for hours.
+
+    Each ``look`` covers the time since the previous one, answers included: while the model answers, the
+    other processes' share of the CPUs is what they take from it. A reload costs ~2 s (the file is in the
+    page cache), so the count changes only when ``LOOKS_TO_AGREE`` looks in a row, each at least
+    ``MIN_LOOK_SECONDS`` long, want the same other count (``decide``)."""
+
+    def __init__(self, cpus: set[int] | None = None) -> None:
+        self.cpus = cpus if cpus is not None else usable_cpus()
+        self.cores = physical_cores(self.cpus)
+        self.pinned = len(self.cpus) < (os.cpu_count() or len(self.cpus))
+        self._last, self._at = sample(self.cpus), time.monotonic()
+        self._wanted: list[int] = []
+
+    def look(self) -> int | None:
+        """The thread count the load since the last look asks for, once enough looks agree; else None."""
+        if self._last is None or time.monotonic() - self._at < MIN_LOOK_SECONDS:
+            return None
+        now = sample(self.cpus)
+        if now is None:
+            return None
+        busy = busy_elsewhere(self._last, now, len(self.cpus))
+        self._last, self._at = now, time.monotonic()
+        return self.decide(threads_for(self.cores, busy, self.pinned))
+
+    def decide(self, wanted: int) -> int | None:
+        """Record one look's count; return it when the last ``LOOKS_TO_AGREE`` looks all wanted it."""
+        self._wanted = [*self._wanted, wanted][-LOOKS_TO_AGREE:]
+        agreed = len(self._wanted) == LOOKS_TO_AGREE and len(set(self._wanted)) == 1
+        return wanted if agreed else None

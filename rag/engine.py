@@ -133,6 +133,7 @@ class NewsRAG:
 
     def _stream_unchecked(self, question: str, filters: SearchFilters | None,
                           k: int | None = None) -> Iterator[str | Answer]:
+        self._follow_the_load()
         for item in self._engine_or_error(filters, k).stream(question):
             if isinstance(item, Answer):
                 item.question = question
@@ -215,6 +216,13 @@ class NewsRAG:
                 from rag.model_registry import stop_shared
 
                 stop_shared(client.base_url)
+
+    def _follow_the_load(self) -> None:
+        """Between answers, a loaded local model takes the threads other processes now leave free
+        (``LocalModelServer.refit_threads``); a first answer loads it with the count of that moment."""
+        client = self.__dict__.get("chat_client")
+        if client is not None and client.server is not None:
+            client.server.refit_threads()
 
     def _chat_client_or_none(self) -> ChatClient | None:
         try:

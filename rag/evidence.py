@@ -52,6 +52,8 @@ _AFTER_CHOICE = ('"\\nShort:" short "\\nAnswer:" answer\n'
                  'short ::= [^\\n\\[]+\n'
                  'answer ::= [^\\n\\[]+\n')
 
+TOP_LOGPROBS = 10  # alternatives read at the choice token: enough to hold "none" whenever it is likely
+
 
 def evidence_grammar(sentences: int, allow_none: bool = True) -> str:
     """GBNF for the reply: ``none`` (if allowed), or up to ``MAX_PICKS`` sentence numbers, then a

@@ -9,12 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openai
 
 from rag.errors import BackendError, ConfigError
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.model_server import LocalModelServer
 
 Message = dict[str, str]
 
@@ -41,8 +44,23 @@ class ChatClient:
         self.base_url = base_url
         # llama.cpp's server constrains decoding to a GBNF ``grammar``; OpenAI rejects the field.
         self.takes_grammar = takes_grammar
-        self.threads: int | None = None  # local: the threads llama.cpp was given (-1: its own choice; ``rag.cpu``)
+        self.server: LocalModelServer | None = None  # local: the server behind ``base_url``
+        self._api_key, self._timeout = api_key, timeout
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
+
+    @property
+    def threads(self) -> int | None:
+        """Local: the threads llama.cpp has now (-1: its own choice; ``rag.cpu``); None for other servers."""
+        return self.server.threads if self.server is not None else None
+
+    def _openai(self) -> openai.OpenAI:
+        """The openai client, following a local server that reloaded on another port (``refit_threads``:
+        its own port is reused unless another process took it meanwhile)."""
+        if self.server is not None and self.server.running and self.server.base_url != self.base_url:
+            self.base_url = self.server.base_url
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self._timeout,
+                                         max_retries=1)
+        return self._client
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
                usage: Usage | None = None, stop: list[str] | None = None,
@@ -57,7 +75,7 @@ class ChatClient:
         extra_body = {"grammar": grammar} if grammar and self.takes_grammar else None
         logprobs: dict[str, Any] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
         with self._errors():
-            stream = self._client.chat.completions.create(
+            stream = self._openai().chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
                 stream=True, stream_options={"include_usage": True}, stop=stop, extra_body=extra_body, **logprobs,
             )
@@ -78,7 +96,7 @@ class ChatClient:
                  **extra: Any) -> Any:
         """One non-streamed completion (the judge uses ``logprobs``/``top_logprobs`` through ``extra``)."""
         with self._errors():
-            return self._client.chat.completions.create(
+            return self._openai().chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]
                 temperature=temperature, **extra,
             )
@@ -145,7 +163,7 @@ def build_chat_client(settings: Settings) -> ChatClient:
         server = shared_server(path, settings.local_threads, settings.local_context)
         client = ChatClient("local", server.model_name, server.base_url, "local", settings.request_timeout,
                             takes_grammar=True)
-        client.threads = server.threads
+        client.server = server
         return client
     if settings.llm == "openai":
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""

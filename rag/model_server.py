@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from rag.cpu import free_threads
+from rag.cpu import LoadWatch, free_threads
 from rag.errors import BackendError, ConfigError
 from rag.model_files import check_gguf_header
 
@@ -71,6 +71,8 @@ class LocalModelServer:
         self._base_url: str | None = None
         self.load_seconds: float | None = None
         self.threads: int | None = None  # llama.cpp's threads once loaded (-1: its own choice, one per core)
+        self._port = 0  # 0: the OS picks; after the first start, the port a reload binds again
+        self._watch: LoadWatch | None = None  # with automatic threads: the host's load between answers
 
     # -- public surface --------------------------------------------------------------------------
 
@@ -111,10 +113,39 @@ class LocalModelServer:
     def stop(self) -> None:
         """Stop serving and free the model. Idempotent."""
         with self._lock:
-            server, self._server, self._base_url = self._server, None, None
+            server, self._server, self._base_url, self._port = self._server, None, None, 0
             _live_servers.discard(self)
         if server is not None:
             del server  # xllamacpp has no stop(): dropping the last reference runs ~Server, which joins its threads
+
+    def refit_threads(self) -> bool:
+        """Between answers, reload the model with the threads other processes now leave free, once the
+        load has changed for a while (``rag.cpu.LoadWatch``: two looks of at least 5 s agree) and no
+        request is running. Only with automatic threads (``RAG_LOCAL_THREADS=0``). The reload takes seconds
+        and binds the same port, so clients keep their URL. True when it reloaded.
+
+        Callers that share this server call it between their answers (the UI and the HTTP API answer one
+        at a time); a request sent by another thread during the reload fails, and the next one works."""
+        if self._config.threads or self._watch is None or self._server is None:
+            return False
+        wanted = self._watch.look()
+        threads = (wanted or -1) if wanted is not None else None  # LET_LLAMA_CHOOSE: llama.cpp's own count
+        if threads is None or threads == self.threads or self._answering():
+            return False
+        with self._lock:
+            if self._server is None:
+                return False
+            log.warning("The host's load changed: the local model reloads with %s thread(s) instead of %s "
+                        "(set RAG_LOCAL_THREADS to fix the number).",
+                        "its own count of" if threads == -1 else threads, self.threads)
+            server, self._server = self._server, None
+            del server  # joins its threads and frees the port
+            try:
+                self._start_locked(threads)
+            except BackendError:  # another process took the port meanwhile: any free port
+                self._port = 0
+                self._start_locked(threads)
+        return True
 
     def __enter__(self) -> LocalModelServer:
         self.start()
@@ -131,11 +162,11 @@ class LocalModelServer:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _start_locked(self) -> None:
+    def _start_locked(self, threads: int | None = None) -> None:
         path = self._config.model_path
         check_gguf_header(path)
         xllamacpp = _import_xllamacpp()
-        params = self._params(xllamacpp)
+        params = self._params(xllamacpp, threads)
         started = time.perf_counter()
         try:
             server = xllamacpp.Server(params)  # blocks until the model is loaded and the port is bound
@@ -154,19 +185,24 @@ class LocalModelServer:
             raise
         self.load_seconds = time.perf_counter() - started
         self._server, self._base_url = server, base_url
+        self._port = int(base_url.rsplit(":", 1)[1].split("/")[0])
+        if not self._config.threads and self._watch is None:
+            self._watch = LoadWatch()
         _live_servers.add(self)
         log.info("Local model %s served at %s (loaded in %.1f s)", path.name, base_url, self.load_seconds)
 
-    def _params(self, xllamacpp: Any) -> Any:
+    def _params(self, xllamacpp: Any, threads: int | None = None) -> Any:
+        """``threads``: a reload's count; None at the first start (the setting, or the free cores now)."""
         cfg = self._config
         params = xllamacpp.CommonParams()
         params.model.path = str(cfg.model_path)
         params.model_alias = {self.model_name}
         params.hostnames = [_HOST]
-        params.port = 0  # the OS picks a free port at bind time: no race with other processes
+        params.port = self._port  # first 0: the OS picks a free port at bind time, no race with other processes
         params.n_ctx = cfg.context * cfg.parallel  # the KV cache is split evenly between slots
         params.n_parallel = cfg.parallel
-        threads = cfg.threads or free_threads() or -1  # -1: llama.cpp chooses (one per core)
+        if threads is None:
+            threads = cfg.threads or free_threads() or -1  # -1: llama.cpp chooses (one per core)
         params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
         self.threads = threads
         # Measured here (2 cores, 1.5B Q4_K_M): llama.cpp's automatic flash attention on the CPU costs
@@ -177,6 +213,14 @@ class LocalModelServer:
         _set_if_supported(params, "ui", False)  # no web UI on the port
         params.verbosity = 3 if log.isEnabledFor(logging.DEBUG) else 1  # 1: only errors reach stderr
         return params
+
+    def _answering(self) -> bool:
+        """Is any of the server's slots processing a request? True when it cannot tell."""
+        try:
+            slots = _get_json(self.base_url.removesuffix("/v1") + "/slots", timeout=2)
+            return any(slot.get("is_processing") for slot in slots)
+        except (OSError, ValueError, AttributeError, BackendError, urllib.error.URLError):
+            return True
 
     def _wait_ready(self, base_url: str) -> None:
         """Poll ``/models`` until it lists our model (it should at once: loading happened in the constructor)."""

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     llm: LlmBackend = "local"
     local_model: Path | None = Field(None, description="Any GGUF file; default: the bundled Qwen2.5 1.5B.")
     local_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = one per core, less the cores other "
-                                                    "processes keep busy when the model loads (rag.cpu).")
+                                                    "processes keep busy; looked at again between answers (rag.cpu).")
     local_context: int = Field(4096, ge=512)
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = Field(None, description="Any OpenAI-compatible server (vLLM, Ollama, ...).")

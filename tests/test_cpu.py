@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from rag.cpu import LET_LLAMA_CHOOSE, CpuSample, busy_elsewhere, free_threads, physical_cores, sample, threads_for
+from rag import cpu
+from rag.cpu import (LET_LLAMA_CHOOSE, CpuSample, LoadWatch, busy_elsewhere, free_threads, physical_cores, sample,
+                     threads_for)
 
 
 def test_an_idle_host_lets_llama_cpp_choose_and_a_busy_one_gets_a_thread_per_free_core() -> None:
@@ -68,3 +71,66 @@ def test_a_process_spinning_on_a_core_takes_that_core_from_the_model() -> None:
         spinner.kill()
         spinner.wait()
     assert threads != LET_LLAMA_CHOOSE and threads <= max(1, cores - 1)
+
+
+def test_a_long_running_server_changes_its_threads_only_when_the_load_has_changed_for_a_while() -> None:
+    """One look that wants another count (a pip install's burst) reloads nothing; two in a row do."""
+    watch = LoadWatch(cpus={0})
+    assert watch.decide(1) is None  # the first look after a change: not yet
+    assert watch.decide(1) == 1  # confirmed
+    assert watch.decide(LET_LLAMA_CHOOSE) is None
+    assert watch.decide(1) is None  # the load went back before the second look: nothing to do
+    assert watch.decide(LET_LLAMA_CHOOSE) is None
+    assert watch.decide(LET_LLAMA_CHOOSE) == LET_LLAMA_CHOOSE
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc (Linux)")
+def test_looks_closer_together_than_the_minimum_decide_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    watch = LoadWatch()
+    assert watch.look() is None  # just created: no time has passed
+    monkeypatch.setattr(cpu, "MIN_LOOK_SECONDS", 0.0)
+    assert watch.look() is None and watch.look() is not None  # two looks agree on whatever the host does
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc (Linux)")
+def test_a_served_model_gives_up_a_core_another_process_takes_and_keeps_its_url(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real: the model loads with every core; another process then spins on one; between answers the
+    server reloads with the cores left over, on the same port, and a client made before still answers."""
+    from rag.generation import ChatClient
+    from rag.model_files import ensure_model
+    from rag import model_server
+
+    monkeypatch.setattr(cpu, "MIN_LOOK_SECONDS", 1.0)
+    monkeypatch.setattr(model_server, "free_threads", lambda: LET_LLAMA_CHOOSE)  # whatever the host does now
+    cores = physical_cores(os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1)))
+    with model_server.LocalModelServer(ensure_model(Path(os.environ["RAG_MODEL_DIR"])), context=512) as server:
+        url = server.base_url
+        client = ChatClient("local", server.model_name, url, "local", 60, takes_grammar=True)
+        client.server = server
+        assert server.threads == -1 and not server.refit_threads()  # too soon to tell
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            reloaded = []
+            for _ in range(2):
+                time.sleep(1.2)
+                reloaded.append(server.refit_threads())
+        finally:
+            spinner.kill()
+            spinner.wait()
+        assert reloaded == [False, True]  # the first busy look waits for the second
+        assert 1 <= (client.threads or 0) <= max(1, cores - 1) and server.base_url == url
+        reply = client.complete([{"role": "user", "content": "Say yes."}], 3)
+        assert reply.choices[0].message.content
+
+
+def test_a_client_follows_its_local_server_to_another_port() -> None:
+    """The reload binds its old port again; if another process took it, clients move with the server."""
+    from types import SimpleNamespace
+
+    from rag.generation import ChatClient
+
+    client = ChatClient("local", "m", "http://127.0.0.1:1/v1", "local", 5)
+    client.server = SimpleNamespace(running=True, base_url="http://127.0.0.1:2/v1", threads=1)  # type: ignore[assignment]
+    assert str(client._openai().base_url).rstrip("/") == "http://127.0.0.1:2/v1" and client.threads == 1
