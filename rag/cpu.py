@@ -121,16 +121,16 @@ def free_threads(seconds: float = SAMPLE_SECONDS) -> int:
 
 
 MIN_LOOK_SECONDS = 5.0  # a look at the load spans at least this long: a second's spike is not a reason to reload
-LOOKS_TO_AGREE = 2  # consecutive looks that must want the same other count before the model reloads (~2 s)
+LOOKS_TO_AGREE = 2  # consecutive looks that must want the same other count before the model reloads (~2.5 s)
 
 
 class LoadWatch:
     """Other processes' load between answers, for a model server that lives for hours.
 
     Each ``look`` covers the time since the previous one, answers included: while the model answers, the
-    other processes' share of the CPUs is what they take from it. A reload costs ~2 s (the file is in the
-    page cache), so the count changes only when ``LOOKS_TO_AGREE`` looks in a row, each at least
-    ``MIN_LOOK_SECONDS`` long, want the same other count (``decide``)."""
+    other processes' share of the CPUs is what they take from it. A reload costs ~2.5 s on 2 cores (the
+    file is in the page cache), so the count changes only when ``LOOKS_TO_AGREE`` looks in a row, each at
+    least ``MIN_LOOK_SECONDS`` long, want the same other count (``decide``)."""
 
     def __init__(self, cpus: set[int] | None = None) -> None:
         self.cpus = cpus if cpus is not None else usable_cpus()
