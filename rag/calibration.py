@@ -32,16 +32,19 @@ class AnswerWeights(NamedTuple):
 
 
 # Fitted on both halves of news_dev, 524 questions, every answer kept (``FEATURE_SETS["evidence"]`` of
-# ``eval.bench.likelihood``; L2 1.0), with the second look read in the likelihood's chat prefix (session 35,
-# ``rag.prompts.passage_messages``: its P(yes) read again on every stored answer,
-# ``look_in_likelihood_prefix.jsonl``). Adopted by a rule registered before it was computed: holdouts 3
-# and 4 together no more than 2 below the fit it replaced (148 against 145: 101 right, 79/88 near-misses
-# refused, 16 wrong of 117), and the likelihood call at least 0.5 s faster (0.27 s against 2.10 s).
-# The fit before (session 29, the look with its own system prompt): 0.432, 0.709, 0.621, -0.568, evidence
-# 0.337, at 0.67. Session 28's also weighed the likelihood after the question alone (its gain, 0.064:
+# ``eval.bench.likelihood``; L2 1.0), with the choice line's confidence read as P(any sentence number)
+# (session 37: every stored answer's choice token read again, ``choice_token_reread.jsonl``,
+# ``eval.bench.choice_mass``) and the second look read in the likelihood's chat prefix (session 35,
+# ``rag.prompts.passage_messages``, ``look_in_likelihood_prefix.jsonl``). Adopted by a rule registered
+# before it was computed: holdouts 3 and 4 together at least 2 above the same fit with the most likely
+# digit read from the same re-read, neither alone more than 2 below (149 against 146: 102 right, 79/88
+# near-misses refused, 16 wrong of 118). Session 35's fit (the most likely digit): 0.37, 1.172, 0.614,
+# -1.325, evidence 0.357, at 0.73, adopted because holdouts 3 and 4 scored 148 against session 29's 145
+# and the likelihood call was 1.8 s faster. Session 29's (the look with its own system prompt): 0.432,
+# 0.709, 0.621, -0.568, evidence 0.337, at 0.67. Session 28's also weighed the likelihood after the question alone (its gain, 0.064:
 # 0.467, 0.727, 0.615, -0.81, 0.305, at 0.71), a model call of ~1 s of the first token, dropped by a rule
 # registered before the second holdout was answered.
-ANSWER_WEIGHTS = AnswerWeights(confidence=0.37, verification=1.172, short=0.614, bias=-1.325, evidence=0.357)
+ANSWER_WEIGHTS = AnswerWeights(confidence=0.47, verification=1.163, short=0.608, bias=-1.752, evidence=0.363)
 # The threshold chosen with them on the same 524, by score (right + refused near-misses - 2 x wrong):
 # the default of ``RAG_MIN_ANSWER_PROBABILITY``.
 TUNED_MIN_ANSWER_PROBABILITY = 0.73

@@ -218,23 +218,26 @@ def _split_short(after: str) -> tuple[str | None, str]:
 
 
 def confidence_from_logprobs(alternatives: Iterable[tuple[str, float]]) -> float | None:
-    """How sure the model is that a sentence answers: P(its most likely sentence number) against
-    P(``none``) at the reply's first token, renormalised over the two. None when neither is listed.
+    """How sure the model is that some shown sentence answers: P(a sentence number) against P(``none``)
+    at the reply's first token, renormalised over the two. None when neither is listed.
 
-    0.5 is where the model's greedy choice flips between a number and ``none``; the threshold moves
-    that point. The server reports the model's distribution before the grammar, so other tokens
-    ("The") are listed too; only the readings the grammar allows count."""
-    best_number = refusal = 0.0
+    Every digit counts. Until session 37 only the most likely one did, but Qwen writes numbers digit by
+    digit, so the first token "1" stands for sentences 1 and 10-19, and two sentences that state the same
+    fact (two passages of one article, or two articles) split the model's mass between their numbers:
+    the most likely digit was an arbitrary share of it (``eval.bench.choice_mass``). The server reports
+    the model's distribution before the grammar, so other tokens ("The") are listed too; only the
+    readings the grammar allows count."""
+    numbers = refusal = 0.0
     for token, logprob in alternatives:
         word = token.strip().lower()
         if not word:
             continue
         if word[0].isdigit():
-            best_number = max(best_number, math.exp(logprob))
+            numbers += math.exp(logprob)
         elif "none".startswith(word) or word.startswith("none"):
             refusal += math.exp(logprob)
-    total = best_number + refusal
-    return best_number / total if total > 0 else None
+    total = numbers + refusal
+    return numbers / total if total > 0 else None
 
 
 def verdict_confidence(alternatives: Iterable[tuple[str, float]]) -> float | None:

@@ -47,7 +47,7 @@ def test_a_server_without_grammars_keeps_the_three_thresholds_and_claims_no_prob
 def test_a_short_answer_the_passage_makes_likely_is_more_probably_right() -> None:
     """The evidence likelihood (``rag.likelihood``): an answer the model finds likely after the passage
     (mean log probability near 0) outweighs one it finds unlikely there; one not read adds nothing."""
-    signals = (0.5, 0.8, 0.8)
+    signals = (0.7, 0.8, 0.8)
     stated = answer_probability(*signals, evidence=-0.05)
     guessed = answer_probability(*signals, evidence=-2.5)
     assert stated > guessed
@@ -56,9 +56,9 @@ def test_a_short_answer_the_passage_makes_likely_is_more_probably_right() -> Non
 
 
 def test_the_engine_s_probability_reads_the_likelihood_it_measured() -> None:
-    read = Choice(confidence=0.5, verification=0.8, short_confidence=0.8, evidence_likelihood=-2.5)
+    read = Choice(confidence=0.7, verification=0.8, short_confidence=0.8, evidence_likelihood=-2.5)
     engine = _engine(TUNED_MIN_ANSWER_PROBABILITY)
-    assert engine.answer_probability(read) == answer_probability(0.5, 0.8, 0.8, evidence=-2.5)
+    assert engine.answer_probability(read) == answer_probability(0.7, 0.8, 0.8, evidence=-2.5)
     assert engine.refuses(read)
-    assert not engine.refuses(Choice(confidence=0.5, verification=0.8, short_confidence=0.8,
+    assert not engine.refuses(Choice(confidence=0.7, verification=0.8, short_confidence=0.8,
                                      evidence_likelihood=-0.05))

@@ -181,12 +181,12 @@ def test_a_reply_without_a_choice_line_cites_the_sentences_that_back_it() -> Non
     assert answer.text == "The port of Brest closed on Monday [1]." and answer.confidence is None
 
 
-def test_confidence_is_the_best_sentence_number_against_none() -> None:
+def test_confidence_is_any_sentence_number_against_none() -> None:
     alternatives = [("1", math.log(0.5)), ("2", math.log(0.2)), ("The", math.log(0.2)), ("none", math.log(0.1))]
-    assert confidence_from_logprobs(alternatives) == pytest.approx(0.5 / 0.6)
-    # Below 0.5 exactly when the greedy reply is "none": the threshold moves the model's own choice.
+    assert confidence_from_logprobs(alternatives) == pytest.approx(0.7 / 0.8)  # "The": not a reply the grammar allows
+    # Two sentences stating one fact split the model's mass: together they outweigh "none".
     split = [("1", math.log(0.3)), ("2", math.log(0.3)), ("none", math.log(0.35))]
-    assert confidence_from_logprobs(split) < 0.5
+    assert confidence_from_logprobs(split) == pytest.approx(0.6 / 0.95)
     assert confidence_from_logprobs([("The", -0.1)]) is None  # neither reading listed: unknown
     assert confidence_from_logprobs([("None", -0.1), ("3", -3.0)]) < 0.1
 
