@@ -16,7 +16,6 @@ Usage: ``python -m eval.bench.choice_mass RUN.json[,RUN2.json] OUT.jsonl --index
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -24,9 +23,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from eval.bench.calibration import Row, best_threshold, decide, figures, fit, stored_rows
-from eval.bench.likelihood import FEATURE_SETS, featurizer, merged_files, with_likelihoods, with_looks
+from eval.bench.likelihood import (FEATURE_SETS, featurizer, merged_files, reread_parser, rereader, with_likelihoods,
+                                   with_looks)
 from eval.bench.news import NEWS_DEV, refused_anyway
-from eval.dataset import load_dataset
 
 
 def digit_mass(alternatives: Iterable[tuple[str, float]]) -> float | None:
@@ -87,11 +86,7 @@ def _figures(rows: Sequence[Row], outcomes: list[str]) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs the local model for minutes
-    parser = argparse.ArgumentParser(prog="python -m eval.bench.choice_mass", description=__doc__.split("\n")[0])
-    parser.add_argument("runs", nargs="?", help="stored keep-all runs to read, comma-separated")
-    parser.add_argument("out", nargs="?", type=Path, help="per-answer readings (JSON Lines; resumed)")
-    parser.add_argument("--index", type=Path, default=Path("bench-work/news-index-2000"))
-    parser.add_argument("--dataset", type=Path, default=NEWS_DEV, help="the questions the runs answered")
+    parser = reread_parser("eval.bench.choice_mass", __doc__ or "", "readings")
     parser.add_argument("--fit", help="news_dev keep-all runs, comma-separated (no model: the fit only)")
     parser.add_argument("--holdouts", help="holdout keep-all runs, comma-separated")
     parser.add_argument("--read", help="readings files, comma-separated")
@@ -111,15 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
 
 def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover - runs the local model
               dataset: Path = NEWS_DEV) -> None:
-    from rag import NewsRAG, Settings
     from rag.evidence import TOP_LOGPROBS, evidence_grammar
     from rag.generation import Usage
 
-    questions = {item.id: item.question for item in load_dataset(dataset)}
-    engine = NewsRAG(Settings(data_dir=index, llm="local", chroma_url=None))
-    reader = engine.query_engine()
+    questions, reader, done = rereader(index, dataset, out)
     assert reader.chat is not None
-    done = {json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()} if out.exists() else set()
     with out.open("a", encoding="utf-8") as sink:
         for row in rows:
             if row["id"] in done or refused_anyway(row):

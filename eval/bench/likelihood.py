@@ -111,12 +111,19 @@ def merged_files(paths: str | None) -> dict[str, dict]:  # type: ignore[type-arg
     return merged
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs the local model for minutes
-    parser = argparse.ArgumentParser(prog="python -m eval.bench.likelihood", description=__doc__.split("\n")[0])
+def reread_parser(module: str, doc: str, what: str) -> argparse.ArgumentParser:
+    """The command line every re-read of stored answers shares: the runs, the file of ``what`` it
+    writes (resumed), the bench index and the questions."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n")[0])
     parser.add_argument("runs", nargs="?", help="stored keep-all runs to read, comma-separated")
-    parser.add_argument("out", nargs="?", type=Path, help="per-answer likelihoods (JSON Lines; resumed)")
+    parser.add_argument("out", nargs="?", type=Path, help=f"per-answer {what} (JSON Lines; resumed)")
     parser.add_argument("--index", type=Path, default=Path("bench-work/news-index-2000"))
     parser.add_argument("--dataset", type=Path, default=NEWS_DEV, help="the questions the runs answered")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs the local model for minutes
+    parser = reread_parser("eval.bench.likelihood", __doc__ or "", "likelihoods")
     parser.add_argument("--fit", help="tuning-half keep-all runs, comma-separated (no model: the fit only)")
     parser.add_argument("--report", help="report-half keep-all runs, comma-separated")
     parser.add_argument("--read", help="likelihood files, comma-separated")
@@ -134,15 +141,22 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs t
     return 0
 
 
-def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover - runs the local model
-              dataset: Path = NEWS_DEV) -> None:
+def rereader(index: Path, dataset: Path, out: Path):  # type: ignore[no-untyped-def]  # pragma: no cover - loads the model
+    """What a re-read of stored answers needs: the questions by id, the local model's reader over the
+    bench index, and the ids ``out`` already holds (a stopped re-read resumes)."""
     from rag import NewsRAG, Settings
-    from rag.evidence import in_context
 
     questions = {item.id: item.question for item in load_dataset(dataset)}
-    engine = NewsRAG(Settings(data_dir=index, llm="local", chroma_url=None))
-    reader = engine.query_engine()
+    reader = NewsRAG(Settings(data_dir=index, llm="local", chroma_url=None)).query_engine()
     done = merge_lines(out.read_text(encoding="utf-8").splitlines()) if out.exists() else {}
+    return questions, reader, set(done)
+
+
+def read_rows(rows: Sequence[Row], out: Path, index: Path,  # pragma: no cover - runs the local model
+              dataset: Path = NEWS_DEV) -> None:
+    from rag.evidence import in_context
+
+    questions, reader, done = rereader(index, dataset, out)
     with out.open("a", encoding="utf-8") as sink:
         for row in rows:
             if row["id"] in done or refused_anyway(row) or not row.get("short") or not row.get("quotes"):
