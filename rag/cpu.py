@@ -102,23 +102,17 @@ def usable_cpus() -> set[int]:
 
 def free_threads(seconds: float = SAMPLE_SECONDS) -> int:
     """Threads for llama.cpp now: ``LET_LLAMA_CHOOSE`` when the host is otherwise idle or cannot be read."""
-    cpus = usable_cpus()
-    before = sample(cpus)
-    if before is None:
-        return LET_LLAMA_CHOOSE
+    watch = LoadWatch()
     time.sleep(seconds)
-    after = sample(cpus)
-    if after is None:
+    busy = watch.busy()
+    if busy is None:
         return LET_LLAMA_CHOOSE
-    busy = busy_elsewhere(before, after, len(cpus))
-    pinned = len(cpus) < (os.cpu_count() or len(cpus))
-    threads = threads_for(physical_cores(cpus), busy, pinned)
+    threads = watch.threads_for(busy)
     if busy >= 0.75:
         log.warning("Other processes keep %.1f of %d CPUs busy: the local model gets %d thread(s), one per free "
                     "core (llama.cpp's threads wait for each other, so a shared core slows them all). "
-                    "Set RAG_LOCAL_THREADS to choose.", busy, len(cpus), threads)
+                    "Set RAG_LOCAL_THREADS to choose.", busy, len(watch.cpus), threads)
     return threads
-
 
 MIN_LOOK_SECONDS = 5.0  # a look at the load spans at least this long: a second's spike is not a reason to reload
 LOOKS_TO_AGREE = 2  # consecutive looks that must want the same other count before the model reloads (~2.5 s)
@@ -139,16 +133,26 @@ class LoadWatch:
         self._last, self._at = sample(self.cpus), time.monotonic()
         self._wanted: list[int] = []
 
-    def look(self) -> int | None:
-        """The thread count the load since the last look asks for, once enough looks agree; else None."""
-        if self._last is None or time.monotonic() - self._at < MIN_LOOK_SECONDS:
-            return None
+    def busy(self) -> float | None:
+        """CPUs other processes kept busy since the last sample, which this one replaces; None where
+        ``/proc`` cannot be read."""
         now = sample(self.cpus)
-        if now is None:
+        if self._last is None or now is None:
             return None
         busy = busy_elsewhere(self._last, now, len(self.cpus))
         self._last, self._at = now, time.monotonic()
-        return self.decide(threads_for(self.cores, busy, self.pinned))
+        return busy
+
+    def threads_for(self, busy: float) -> int:
+        """``threads_for`` on this process's cores."""
+        return threads_for(self.cores, busy, self.pinned)
+
+    def look(self) -> int | None:
+        """The thread count the load since the last look asks for, once enough looks agree; else None."""
+        if time.monotonic() - self._at < MIN_LOOK_SECONDS:
+            return None
+        busy = self.busy()
+        return None if busy is None else self.decide(self.threads_for(busy))
 
     def decide(self, wanted: int) -> int | None:
         """Record one look's count; return it when the last ``LOOKS_TO_AGREE`` looks all wanted it."""

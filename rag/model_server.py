@@ -129,8 +129,10 @@ class LocalModelServer:
         if self._config.threads or self._watch is None or self._server is None:
             return False
         wanted = self._watch.look()
-        threads = (wanted or -1) if wanted is not None else None  # LET_LLAMA_CHOOSE: llama.cpp's own count
-        if threads is None or threads == self.threads or self._answering():
+        if wanted is None:
+            return False
+        threads = wanted or -1  # LET_LLAMA_CHOOSE: llama.cpp's own count, as at the first start
+        if threads == self.threads or self._answering():
             return False
         with self._lock:
             if self._server is None:
