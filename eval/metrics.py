@@ -36,18 +36,36 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# An acronym: two or more capitals, each maybe followed by a dot ("UK", "U.K.", "NATO").
+_ACRONYM = re.compile(r"(?:[A-Z]\.?){2,}")
+
+
 def mentions(text: str, alternative: str) -> bool:
     """``alternative`` occurs in ``text`` starting at a word boundary; a number must not run on.
 
     Suffixes are allowed ("ceasefire" matches "ceasefires") but "400" does not match "4000", "1400" or
-    "1,400,000".
+    "1,400,000". An acronym is matched as written, whole, and with or without its dots (``_mentions_acronym``).
     """
+    if _ACRONYM.fullmatch(alternative.strip()):
+        return _mentions_acronym(text, alternative.strip())
     wanted = normalise(alternative)
     if not wanted:
         return False
     starts = r"(?<![a-z0-9])" + (r"(?<![0-9][.,])" if wanted[0].isdigit() else "")
     pattern = starts + re.escape(wanted) + (r"(?![0-9]|[.,][0-9])" if wanted[-1].isdigit() else "")
     return re.search(pattern, normalise(text)) is not None
+
+
+def _mentions_acronym(text: str, acronym: str) -> bool:
+    """"UK" and "U.K." name one thing, and neither is the start of "Ukraine", nor "US" the word "us".
+
+    Case-insensitive prefix matching (right for words: "ceasefires") reads an acronym as the first
+    letters of a longer word, so it is matched in capitals, dots optional, and not run on by a letter
+    other than a plural's.
+    """
+    letters = acronym.replace(".", "")
+    pattern = r"(?<![A-Za-z0-9])" + r"\.?".join(map(re.escape, letters)) + r"\.?(?:'?s)?(?![A-Za-z0-9])"  # "NGOs"
+    return re.search(pattern, unicodedata.normalize("NFKC", text)) is not None
 
 
 def must_recall(answer: str, must: Sequence[str]) -> float:

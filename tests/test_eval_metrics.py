@@ -29,6 +29,12 @@ from eval.dataset import EvalItem
     ("Both sides agreed to ceasefires.", ["ceasefire"], 1.0),  # suffixes are fine
     ("Zelensky’s “typical Russian lies”", ["Russian lies"], 1.0),  # typographic quotes
     ("Not mentioned.", ["Lavrov"], 0.0),
+    ("Advisers from the UK, France and Germany.", ["United Kingdom|U.K."], 1.0),  # an acronym with or without dots
+    ("Advisers from the U.K.", ["UK"], 1.0),
+    ("NATO's members and two NGOs", ["NATO", "NGO"], 1.0),
+    ("Advisers from Ukraine met.", ["U.K.|UK"], 0.0),  # an acronym is not the start of a word
+    ("Tell us more.", ["US"], 0.0),  # nor a word written in small letters
+    ("The UKIP leader spoke.", ["UK"], 0.0),
 ])
 def test_must_recall(answer: str, must: list[str], expected: float) -> None:
     assert metrics.must_recall(answer, must) == pytest.approx(expected)
