@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from rag.citations import MARKER
+from rag.text import WORD_START
 
 
 class MetricInputError(ValueError):
@@ -41,7 +42,7 @@ _ACRONYM = re.compile(r"(?:[A-Z]\.?){2,}")
 
 
 def mentions(text: str, alternative: str) -> bool:
-    """``alternative`` occurs in ``text`` starting at a word boundary; a number must not run on.
+    """``alternative`` occurs in ``text`` starting at a word boundary of any script; a number must not run on.
 
     Suffixes are allowed ("ceasefire" matches "ceasefires") but "400" does not match "4000", "1400" or
     "1,400,000". An acronym is matched as written, whole, and with or without its dots (``_mentions_acronym``).
@@ -51,7 +52,7 @@ def mentions(text: str, alternative: str) -> bool:
     wanted = normalise(alternative)
     if not wanted:
         return False
-    starts = r"(?<![a-z0-9])" + (r"(?<![0-9][.,])" if wanted[0].isdigit() else "")
+    starts = WORD_START + (r"(?<![0-9][.,])" if wanted[0].isdigit() else "")
     pattern = starts + re.escape(wanted) + (r"(?![0-9]|[.,][0-9])" if wanted[-1].isdigit() else "")
     return re.search(pattern, normalise(text)) is not None
 

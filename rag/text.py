@@ -78,7 +78,12 @@ _WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)?|\d+(?:[.,]\d+)*")
 # which joins particles to its words ("서울에서"): without a dictionary, a run of them is read as its
 # overlapping character pairs, as Lucene's CJK bigram filter does, so "张艺谋" is found in "由导演张艺谋担任".
 _HAN_AND_KANA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese and Japanese
-_UNSPACED = re.compile(f"[{_HAN_AND_KANA}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\uac00-\ud7af]+")
+_RUN_TOGETHER = f"{_HAN_AND_KANA}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # ... Thai, Lao, Burmese, Khmer
+_UNSPACED = re.compile(f"[{_RUN_TOGETHER}\uac00-\ud7af]+")
+# A regex lookbehind: a word starts here. Not just after a letter of a spaced script (nor a combining mark,
+# which Python's ``\\w`` misses in Devanagari or Bengali) or a digit, so "мир" is not found in "Владимир";
+# anywhere after a character of a script that writes its words together ("约401公里").
+WORD_START = rf"(?<!(?![{_RUN_TOGETHER}]){_LETTER})(?<!\d)"
 # A Chinese word is 1.7 characters on average: counting unspaced text in pairs keeps word-count rules
 # ("a paragraph of 15 words is prose") meaningful for it.
 _CHARACTERS_A_WORD = 2

@@ -35,6 +35,11 @@ from eval.dataset import EvalItem
     ("Advisers from Ukraine met.", ["U.K.|UK"], 0.0),  # an acronym is not the start of a word
     ("Tell us more.", ["US"], 0.0),  # nor a word written in small letters
     ("The UKIP leader spoke.", ["UK"], 0.0),
+    ("Путина зовут Владимир.", ["мир"], 0.0),  # a word starts after no letter of any script
+    ("Мир наступил.", ["мир"], 1.0),
+    ("由导演张艺谋担任", ["张艺谋"], 1.0),  # a script written without spaces: a name inside a run
+    ("该线路全长约401公里", ["401"], 1.0),  # and a number
+    ("นายกรัฐมนตรีประยุทธ์กล่าว", ["ประยุทธ์"], 1.0),
 ])
 def test_must_recall(answer: str, must: list[str], expected: float) -> None:
     assert metrics.must_recall(answer, must) == pytest.approx(expected)
