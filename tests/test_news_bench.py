@@ -896,3 +896,15 @@ def test_the_holdouts_by_kind_give_the_readme_s_figures(name: str) -> None:
     counted = by_kind(rows, [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows],
                       kinds_of(load_dataset(DATASETS / dataset)))
     assert tuple(tuple(c.values()) for c in counted.values()) == expected
+
+
+def test_the_model_does_not_know_the_news_answers_closed_book() -> None:
+    """docs/evaluation.md's memorisation figure: asked with no article, the local model states none of the
+    holdouts' answers, so its confidence on CNN/DailyMail is not memory that fresh news would lack."""
+    import json
+
+    from eval.bench.closed_book import right_by_dataset
+
+    rows = [json.loads(line) for line in (NEWS_RESULTS / "closed_book.jsonl").read_text(encoding="utf-8").splitlines()]
+    counts = right_by_dataset(rows)
+    assert (counts["news_holdout3"], counts["news_holdout4"], counts["seeds_dev"]) == ((0, 116), (0, 116), (2, 29))
