@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from rag.types import Article
@@ -12,9 +16,36 @@ from rag.types import Article
 _EMBEDDED_METADATA = {"title"}
 
 
+# Hand-written where llama-index's defaults are wrong for these texts. Its sentence tokenizer (NLTK's punkt)
+# does not end a sentence at a full-width 。！？, so a Chinese or Japanese paragraph was one "sentence", too
+# long for a chunk; and its sub-sentence pattern ("[^,.;。？！]+[,.;。？！]?") then cut it after any ASCII point,
+# inside "13.53千克", so an excerpt quoted "13." for 13.53 kg, and else at any character. Here a full-width
+# stop ends a sentence, a point or comma between digits never ends a piece, and the full-width comma and
+# semicolon end one, so a sentence longer than a chunk is cut at a clause. English text has no full-width
+# stops, so its chunks are punkt's as before, but for a sentence longer than a chunk with a number in it.
+_FULL_WIDTH_STOP = re.compile(r"[。！？]+[」』”’)）\]]*")
+_CLAUSE = r"(?:[^,.;，；。？！]|(?<=\d)[.,](?=\d))+[,.;，；。？！]?"
+
+
+def _full_width_sentences(text: str) -> list[str]:
+    """``text`` cut after each full-width stop (and its closing quotes), every character kept."""
+    pieces, start = [], 0
+    for match in _FULL_WIDTH_STOP.finditer(text):
+        pieces.append(text[start:match.end()])
+        start = match.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece]
+
+
+def _sentence_tokenizer() -> Callable[[str], list[str]]:
+    punkt = split_by_sentence_tokenizer()
+    return lambda text: [piece for sentence in punkt(text) for piece in _full_width_sentences(sentence)]
+
+
 def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     """llama-index's splitter keeps sentences whole and records character offsets for us."""
-    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, include_metadata=False)
+    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, include_metadata=False,
+                            chunking_tokenizer_fn=_sentence_tokenizer(), secondary_chunking_regex=_CLAUSE)
 
 
 def article_metadata(article: Article) -> dict[str, str | int]:
