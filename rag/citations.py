@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from rag.evidence import Sentence, articles_of
 from rag.numerals import spelled_numbers
-from rag.text import (SENTENCE_STOP, content_words, name_in, names, numbers, split_sentences,
-                      ends_in_chinese_or_japanese)
+from rag.text import (SENTENCE_STOP, content_words, ends_in_chinese_or_japanese, join_sentences, name_in, names,
+                      numbers, split_sentences)
 from rag.types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -62,7 +62,7 @@ def cite_choice(text: str, picks: Sequence[Sentence], articles: Mapping[str, str
                 renumber[sentence.n] = len(renumber) + 1
                 citations.append(_citation(renumber[sentence.n], sentence))
         written.append(_with_markers(span.text, [renumber[s.n] for s in cited]))
-    return " ".join(written), citations
+    return join_sentences(written), citations
 
 
 def backs(claim: str, cited: Sequence[Sentence], articles: Mapping[str, str]) -> bool:

@@ -325,7 +325,9 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
     if not answer.strip():
         return short.strip()
     lead = short.strip().rstrip(SENTENCE_STOP)
-    return f"{lead}。{answer}" if ends_in_chinese_or_japanese(lead) else f"{lead}. {answer}"
+    # "10%" ends in no Chinese character, yet an answer in Chinese follows it: either side decides.
+    chinese_or_japanese = ends_in_chinese_or_japanese(lead) or ends_in_chinese_or_japanese(answer.strip()[:1])
+    return f"{lead}。{answer}" if chinese_or_japanese else f"{lead}. {answer}"
 
 
 def short_line_confidence(tokens: Sequence[tuple[str, Sequence[tuple[str, float]]]],

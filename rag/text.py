@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import Stemmer  # PyStemmer, already used by the BM25 retriever
@@ -107,6 +108,20 @@ def spaced_pairs(text: str) -> str:
 
 
 _CHINESE_OR_JAPANESE = re.compile(f"[{_HAN_AND_KANA}]")
+
+
+_FULL_WIDTH_END = re.compile(r"[。！？][」』”’)）\]]*$")
+
+
+def join_sentences(sentences: Iterable[str]) -> str:
+    """Sentences one after another: a space between them, as English writes them, but none after a
+    full-width 。！？, as Chinese and Japanese write them ("28日[1]。 1945年" read as a stray gap)."""
+    joined = ""
+    for sentence in sentences:
+        if joined and not _FULL_WIDTH_END.search(joined):
+            joined += " "
+        joined += sentence
+    return joined
 
 
 def ends_in_chinese_or_japanese(text: str) -> bool:

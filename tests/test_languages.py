@@ -235,3 +235,14 @@ def test_local_model_resolves_a_chinese_follow_up(local_engine: NewsRAG) -> None
     assert "托纳多雷" in answer.question, answer.question
     assert not answer.refused and "意大利" in answer.text, answer.text
     assert {c.source for c in answer.citations} == {"zh.txt"}
+
+
+def test_a_chinese_answer_is_written_without_spaces_between_its_sentences() -> None:
+    """Chinese and Japanese put no space after 。 and end a sentence with it, even after a figure such as
+    "10%" that ends in no Chinese character; English keeps its ". "."""
+    from rag.evidence import led_by_short
+    from rag.text import join_sentences
+
+    assert led_by_short("福建公布了一系列政策措施。", "10%", "提高后的补助标准是多少钱？") == "10%。福建公布了一系列政策措施。"
+    assert join_sentences(["28日[1]。", "张乐平抗战作品展于香港大会堂开幕[2]。"]) == "28日[1]。张乐平抗战作品展于香港大会堂开幕[2]。"
+    assert join_sentences(["It rained [1].", "Then it stopped [2]."]) == "It rained [1]. Then it stopped [2]."
