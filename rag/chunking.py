@@ -10,6 +10,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+from rag.text import FULL_WIDTH_STOP
 from rag.types import Article
 
 # Only the title is embedded with the chunk text: it tells the retriever which story a passage belongs to.
@@ -23,7 +24,7 @@ _EMBEDDED_METADATA = {"title"}
 # stop ends a sentence, a point or comma between digits never ends a piece, and the full-width comma and
 # semicolon end one, so a sentence longer than a chunk is cut at a clause. English text has no full-width
 # stops, so its chunks are punkt's as before, but for a sentence longer than a chunk with a number in it.
-_FULL_WIDTH_STOP = re.compile(r"[。！？]+[」』”’)）\]]*")
+_FULL_WIDTH_STOP = re.compile(FULL_WIDTH_STOP)
 _CLAUSE = r"(?:[^,.;，；。？！]|(?<=\d)[.,](?=\d))+[,.;，；。？！]?"
 
 

@@ -21,7 +21,10 @@ class Span:
 
 # A sentence ends at . ! ? … ؟ । (optionally followed by closing quotes/brackets and [n] markers) before
 # white space, at a full-width 。！？ (Chinese and Japanese put no space after them), or at a line break.
-_SENTENCE_END = re.compile(r"""[.!?…؟।]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|[。！？]+["'”’」』)）\]]*(?:\s*\[\d+\])*|\n+""")
+# A full-width stop and its closing quotes or brackets: the end of a Chinese or Japanese sentence, wherever
+# sentences are cut (here, the chunker's) or joined (``join_sentences``).
+FULL_WIDTH_STOP = r"""[。！？]+["'”’」』)）\]]*"""
+_SENTENCE_END = re.compile(rf"""[.!?…؟।]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|{FULL_WIDTH_STOP}(?:\s*\[\d+\])*|\n+""")
 # What ends a sentence written in one line: an answer's markers go before it.
 SENTENCE_STOP = ".!?…。！？؟।"
 # "U.S." or "Mr." before a space is not the end of a sentence (merging two sentences is harmless,
@@ -110,7 +113,7 @@ def spaced_pairs(text: str) -> str:
 _CHINESE_OR_JAPANESE = re.compile(f"[{_HAN_AND_KANA}]")
 
 
-_FULL_WIDTH_END = re.compile(r"[。！？][」』”’)）\]]*$")
+_FULL_WIDTH_END = re.compile(FULL_WIDTH_STOP + "$")
 
 
 def join_sentences(sentences: Iterable[str]) -> str:
