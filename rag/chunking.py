@@ -43,6 +43,17 @@ def _sentence_tokenizer() -> Callable[[str], list[str]]:
     return lambda text: [piece for sentence in punkt(text) for piece in _full_width_sentences(sentence)]
 
 
+# Raise whenever a change here can cut the same article differently: each article's registry record keeps the
+# chunking it was cut with, and ingesting it again re-chunks it when that differs (see ``chunking_id``).
+# 2: full-width stops end sentences, clauses never end inside a number.
+CHUNKER_VERSION = 2
+
+
+def chunking_id(splitter: SentenceSplitter) -> str:
+    """What decides an article's chunks besides its text: the chunker's version and the splitter's sizes."""
+    return f"sentences-v{CHUNKER_VERSION}/{splitter.chunk_size}/{splitter.chunk_overlap}"
+
+
 def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     """llama-index's splitter keeps sentences whole and records character offsets for us."""
     return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, include_metadata=False,

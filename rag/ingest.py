@@ -1,6 +1,7 @@
 """Ingestion: files -> cleaned articles -> chunks -> vectors -> Chroma, idempotent and safe to kill.
 
-Unchanged articles (same content hash already stored) cost one registry lookup and no embedding.
+Unchanged articles (same content hash, cut by the same chunking) cost one registry lookup and no embedding;
+an article cut by another chunker version or chunk size is chunked and embedded again.
 Articles are written in groups; each group's registry records go last (see ``store.py``), so a
 killed run leaves every article either fully stored or 'not stored', and the next run finishes.
 
@@ -22,11 +23,11 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import MetadataMode, TextNode
 
-from rag.chunking import chunk_article
+from rag.chunking import chunk_article, chunking_id
 from rag.embedding import embed_documents
 from rag.errors import FileRejected
 from rag.loading import LoadedFile, find_files, read_file
-from rag.store import ChromaStore
+from rag.store import ChromaStore, StoredVersion
 from rag.types import Article, IngestReport, SkippedFile
 
 # (files done, files total, current file name)
@@ -45,19 +46,20 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     pending: Group = []
     pending_chunks = 0
     seen: dict[str, str] = {}  # doc_id -> where it was first read in this run
-    with _Writer(store, embed_model) as writer:
+    chunking = chunking_id(splitter)
+    with _Writer(store, embed_model, chunking) as writer:
         for done, (path, loaded) in enumerate(_load_all(files, max_bytes, report), start=1):
             fresh = _first_mentions(loaded, seen, report)
             if loaded.collection is not None:  # a JSON Lines file is the whole set of its articles
                 held = {article.doc_id for _, article in loaded.articles}
                 gone = [doc_id for doc_id in store.articles_of_file(loaded.collection, path.name) if doc_id not in held]
                 report.removed.extend(store.remove_articles(gone))
-            stored = store.stored_hashes([a.doc_id for a in fresh])
+            stored = store.stored_versions([a.doc_id for a in fresh])
             for article in fresh:
-                if stored.get(article.doc_id) == article.sha256:
-                    report.unchanged.append(article.doc_id)
+                outcome = _outcome(stored.get(article.doc_id), StoredVersion(article.sha256, chunking), report)
+                outcome.append(article.doc_id)
+                if outcome is report.unchanged:
                     continue
-                (report.updated if article.doc_id in stored else report.added).append(article.doc_id)
                 nodes = chunk_article(article, splitter)
                 pending.append((article, nodes))
                 pending_chunks += len(nodes)
@@ -70,6 +72,15 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     report.chunks_embedded = writer.chunks_written
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _outcome(stored: StoredVersion | None, current: StoredVersion, report: IngestReport) -> list[str]:
+    """The report list an article belongs to: only an unchanged one is skipped."""
+    if stored is None:
+        return report.added
+    if stored == current:
+        return report.unchanged
+    return report.rechunked if stored.sha256 == current.sha256 else report.updated
 
 
 def _load_all(files: list[Path], max_bytes: int, report: IngestReport) -> Iterator[tuple[Path, LoadedFile]]:
@@ -109,9 +120,10 @@ class _Writer:
     there, and groups after the failed one are neither embedded nor written.
     """
 
-    def __init__(self, store: ChromaStore, embed_model: BaseEmbedding) -> None:
+    def __init__(self, store: ChromaStore, embed_model: BaseEmbedding, chunking: str) -> None:
         self.store = store
         self.embed_model = embed_model
+        self.chunking = chunking
         self.chunks_written = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-embed")
         self._in_flight: deque[tuple[Group, Future[np.ndarray | None]]] = deque()
@@ -136,7 +148,7 @@ class _Writer:
     def _write_ready(self, keep: int) -> None:
         while len(self._in_flight) > keep:
             group, vectors = self._in_flight.popleft()
-            self.chunks_written += _write(group, vectors.result(), self.store)
+            self.chunks_written += _write(group, vectors.result(), self.store, self.chunking)
 
 
 def _embed_group(group: Group, embed_model: BaseEmbedding) -> np.ndarray | None:
@@ -146,10 +158,10 @@ def _embed_group(group: Group, embed_model: BaseEmbedding) -> np.ndarray | None:
     return embed_documents(embed_model, [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes])
 
 
-def _write(group: Group, vectors: np.ndarray | None, store: ChromaStore) -> int:
+def _write(group: Group, vectors: np.ndarray | None, store: ChromaStore, chunking: str) -> int:
     nodes = [node for _, article_nodes in group for node in article_nodes]
     if vectors is not None:
         for node, vector in zip(nodes, vectors.tolist()):
             node.embedding = vector
-    store.write_articles(group)  # articles whose text produced no chunk still get a record
+    store.write_articles(group, chunking)  # articles whose text produced no chunk still get a record
     return len(nodes)

@@ -537,7 +537,8 @@ def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:
     report = engine.ingest(intake.accepted)
     rejected += [{"file": intake.names.get(Path(s.path).resolve(), Path(s.path).name), "reason": s.reason}
                  for s in report.skipped]
-    body = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+    body = {"added": report.added, "updated": report.updated, "rechunked": report.rechunked,
+            "unchanged": report.unchanged,
             "rejected": rejected, "renamed": [{"file": name, "saved_as": saved} for name, saved in intake.renamed],
             "chunks_embedded": report.chunks_embedded, "seconds": round(report.seconds, 2)}
     return JSONResponse(body, 201 if report.added or report.updated else 200)

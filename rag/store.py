@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 import chromadb
@@ -101,20 +102,23 @@ class ChromaStore:
         return ChunkSnapshot(self.generation(), self)
 
     # --- articles -------------------------------------------------------------------------------
-    def stored_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        """Content hash of each article already completely stored."""
-        found: dict[str, str] = {}
+    def stored_versions(self, doc_ids: Sequence[str]) -> dict[str, StoredVersion]:
+        """Content hash and chunking of each article already completely stored."""
+        found: dict[str, StoredVersion] = {}
         for begin in range(0, len(doc_ids), self.max_batch):
             page = self.registry.get(ids=list(doc_ids[begin:begin + self.max_batch]), include=["metadatas"])
             for doc_id, meta in zip(page["ids"], page["metadatas"] or []):
-                found[doc_id] = str((meta or {}).get("sha256", ""))
+                meta = meta or {}
+                # An index written before chunkings were recorded reads "": it never equals the current one.
+                found[doc_id] = StoredVersion(str(meta.get("sha256", "")), str(meta.get("chunking", "")))
         return found
 
-    def write_articles(self, batch: Sequence[tuple[Article, Sequence[BaseNode]]]) -> None:
+    def write_articles(self, batch: Sequence[tuple[Article, Sequence[BaseNode]]], chunking: str) -> None:
         """Replace these articles' chunks in few round trips.
 
         The registry records are written last, so a kill at any point leaves the articles 'not stored'
         and the next run writes them again (chunk ids are deterministic, stale ones are deleted first).
+        ``chunking`` (``rag.chunking.chunking_id``) is recorded so a change of chunker re-chunks them.
         """
         if not batch:
             return
@@ -127,7 +131,7 @@ class ChromaStore:
             self.vector_store.add(all_nodes[begin:begin + self.max_batch])
         self.registry.upsert(
             ids=ids, embeddings=[_NO_VECTOR] * len(ids),
-            metadatas=[_registry_record(article, len(nodes)) for article, nodes in batch],
+            metadatas=[_registry_record(article, len(nodes), chunking) for article, nodes in batch],
         )
         self._renew_generation()
 
@@ -220,6 +224,13 @@ def join_at_offsets(chunks: Sequence[tuple[int | None, int, str]]) -> str:
     return text
 
 
+class StoredVersion(NamedTuple):
+    """What an indexed article's chunks were made from: its text (by hash) and the chunking."""
+
+    sha256: str
+    chunking: str
+
+
 @dataclass(frozen=True)
 class ChunkSnapshot:
     """``ChromaStore.iter_nodes`` plus the generation read before it (what ``KeywordIndex.rebuild`` stamps)."""
@@ -231,10 +242,10 @@ class ChunkSnapshot:
         return self.store.iter_nodes()
 
 
-def _registry_record(article: Article, chunks: int) -> dict[str, str | int]:
+def _registry_record(article: Article, chunks: int, chunking: str) -> dict[str, str | int]:
     record: dict[str, str | int] = {
         "title": article.title, "source": article.source, "source_name": article.source_name,
-        "publisher": article.publisher, "sha256": article.sha256, "chunks": chunks,
+        "publisher": article.publisher, "sha256": article.sha256, "chunks": chunks, "chunking": chunking,
         "ingested_at": int(time.time()),
     }
     if article.published is not None:

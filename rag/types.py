@@ -150,6 +150,7 @@ class IngestReport:
 
     added: list[str] = field(default_factory=list)  # doc_ids
     updated: list[str] = field(default_factory=list)
+    rechunked: list[str] = field(default_factory=list)  # same text, cut again: the chunker or chunk size changed
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # articles a re-read JSON Lines file no longer holds
     skipped: list[SkippedFile] = field(default_factory=list)  # files, lines and duplicates, with reasons
@@ -158,4 +159,4 @@ class IngestReport:
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.rechunked or self.removed)

@@ -27,7 +27,7 @@ def test_ingest_search_documents_remove_round_trip(tmp_path: Path) -> None:
     first = rag("ingest", str(SEEDS), str(tmp_path / "empty.txt"), "--json", data_dir=data)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    assert report["counts"] == {"added": 5, "updated": 0, "unchanged": 0, "removed": 0, "skipped": 1}
+    assert report["counts"] == {"added": 5, "updated": 0, "rechunked": 0, "unchanged": 0, "removed": 0, "skipped": 1}
     assert report["skipped"][0]["reason"] == "file is empty" and report["chunks_embedded"] == 28  # the 5 seeds
 
     again = json.loads(rag("ingest", str(SEEDS), "--json", data_dir=data).stdout)

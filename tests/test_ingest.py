@@ -76,6 +76,19 @@ def test_reingesting_unchanged_files_embeds_nothing(tmp_path: Path) -> None:
     assert engine.store.count_chunks() == before
 
 
+def test_a_new_chunk_size_re_chunks_unchanged_articles_once(tmp_path: Path) -> None:
+    """Articles cut by other chunk settings (or an older chunker) are cut again, not kept as they were."""
+    engine_for(tmp_path / "data").ingest([SEEDS])
+    bigger = engine_for(tmp_path / "data", chunk_size=384, chunk_overlap=32)
+    report = bigger.ingest([SEEDS])
+    assert (len(report.rechunked), len(report.updated), len(report.unchanged)) == (5, 0, 0)
+    docs = bigger.documents()
+    assert bigger.store.count_chunks() == sum(doc.chunks for doc in docs) == report.chunks_embedded
+    assert bigger.search("long-range drones aimed at Putin's residence", k=1)[0].source_name == SEED_QUESTIONS[0][1]
+    again = bigger.ingest([SEEDS])
+    assert (len(again.rechunked), len(again.unchanged), again.chunks_embedded) == (0, 5, 0)
+
+
 def test_changed_file_replaces_its_chunks(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
@@ -157,7 +170,7 @@ def test_store_writes_more_than_one_chroma_batch(tmp_path: Path) -> None:
         nodes = [TextNode(id_=f"doc{a}:{i}", text=f"passage {i}", metadata={**article_metadata(article), "position": i},
                           embedding=rng.standard_normal(384).tolist()) for i in range(500)]
         articles.append((article, nodes))
-    store.write_articles(articles)
+    store.write_articles(articles, "test-chunking")
     assert store.count_chunks() == 6000
     assert len(store.documents()) == 12
 

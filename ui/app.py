@@ -242,7 +242,7 @@ class Handlers:
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
             summary = f"Could not index the files: {exc}"
-        if report is not None and (report.added or report.updated):
+        if report is not None and report.changed_anything:
             self.examples.refresh()
         renamed = "".join(f"\n\n**{name}** was added as **{saved}**: an article with that name is already in "
                           "the library (remove it first to replace it)." for name, saved in intake.renamed)

@@ -162,7 +162,8 @@ def ingest_summary(report: IngestReport | None, rejected: Sequence[tuple[str, st
     """What an upload did: counts, then every refused or skipped file with its reason."""
     lines: list[str] = []
     if report is not None:
-        lines.append(f"Added {len(report.added)}, updated {len(report.updated)}, unchanged "
+        rechunked = f", re-chunked {len(report.rechunked)}" if report.rechunked else ""
+        lines.append(f"Added {len(report.added)}, updated {len(report.updated)}{rechunked}, unchanged "
                      f"{len(report.unchanged)} ({report.chunks_embedded} passages indexed in {report.seconds:.1f} s).")
     problems = [*rejected, *((Path(s.path).name, s.reason) for s in (report.skipped if report else []))]
     lines += [f"Skipped **{html.escape(name)}**: {html.escape(reason)}" for name, reason in problems]

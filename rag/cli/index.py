@@ -37,9 +37,13 @@ def ingest(
         print(json.dumps({**asdict(report), "counts": _counts(report)}, indent=2))
         return
     counts = _counts(report)
-    console.print(f"added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
+    console.print(f"added {counts['added']}, updated {counts['updated']}, re-chunked {counts['rechunked']}, "
+                  f"unchanged {counts['unchanged']}, "
                   f"removed {counts['removed']}, skipped {counts['skipped']}; {report.chunks_embedded} chunks embedded "
                   f"in {report.seconds:.1f} s")
+    if report.rechunked:
+        console.print("re-chunked: articles indexed by another chunker version or RAG_CHUNK_SIZE/RAG_CHUNK_OVERLAP, "
+                      "cut and embedded again with today's")
     if not report.changed_anything and not report.skipped:
         console.print("nothing changed: the index already holds these articles")
     for skipped in report.skipped:
@@ -47,7 +51,8 @@ def ingest(
 
 
 def _counts(report: IngestReport) -> dict[str, int]:
-    return {"added": len(report.added), "updated": len(report.updated), "unchanged": len(report.unchanged),
+    return {"added": len(report.added), "updated": len(report.updated),
+            "rechunked": len(report.rechunked), "unchanged": len(report.unchanged),
             "removed": len(report.removed), "skipped": len(report.skipped)}
 
 
