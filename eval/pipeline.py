@@ -64,7 +64,7 @@ def _index_exactly(engine: NewsRAG, corpus: Sequence[Path], status: Status) -> N
     """Ingest the corpus and remove every other article, so an earlier corpus indexed in the same
     folder never answers (or is cited) in this run; an unchanged corpus costs no embedding."""
     report = engine.ingest(corpus)
-    kept = set(report.added) | set(report.updated) | set(report.unchanged)
+    kept = set(report.indexed)
     stale = [doc.doc_id for doc in engine.documents() if doc.doc_id not in kept]
     if stale:
         status(f"removing {len(stale)} article(s) not in this corpus from the eval index")

@@ -158,5 +158,10 @@ class IngestReport:
     seconds: float = 0.0
 
     @property
+    def indexed(self) -> list[str]:
+        """Every article this run read that the index now holds, whatever it did to it."""
+        return [*self.added, *self.updated, *self.rechunked, *self.unchanged]
+
+    @property
     def changed_anything(self) -> bool:
         return bool(self.added or self.updated or self.rechunked or self.removed)

@@ -279,3 +279,16 @@ def test_the_chinese_archive_is_one_article_per_headline_with_its_title_and_date
     assert first["title"].startswith("（出访）李克强同瑞士联邦主席索马鲁加举行会谈")
     assert first["date"] == "2015-01-22"
     assert first["text"].startswith("新华社瑞士达沃斯1月21日") and "中瑞关系不断取得新进展" in first["text"]
+
+
+def test_an_eval_index_cut_with_other_chunk_settings_keeps_its_corpus(tmp_path: Path) -> None:
+    """Re-chunked articles are the corpus too: the eval index must not drop them as an earlier corpus's."""
+    from rag import NewsRAG
+
+    from eval.pipeline import _index_exactly
+
+    seeds = REPO / "seeds"
+    NewsRAG(Settings(data_dir=tmp_path, chroma_url=None, llm="extractive")).ingest([seeds])
+    engine = NewsRAG(Settings(data_dir=tmp_path, chroma_url=None, llm="extractive", chunk_size=384, chunk_overlap=32))
+    _index_exactly(engine, [seeds], lambda message: None)
+    assert len(engine.documents()) == len(list(seeds.glob("*.txt")))
