@@ -31,13 +31,16 @@ class Source:
     relevance: float  # best sentence score within the excerpt
 
 
-def embedding_scorer(embed: Callable[[list[str]], np.ndarray]) -> SentenceScorer:
-    """Cosine similarity of normalised embeddings plus half the lexical overlap (names and numbers)."""
+def embedding_scorer(embed: Callable[[str, list[str]], np.ndarray]) -> SentenceScorer:
+    """Cosine similarity of normalised embeddings plus half the lexical overlap (names and numbers).
+
+    ``embed(question, sentences)`` returns the question's vector first, then each sentence's.
+    """
 
     def score(question: str, sentences: Sequence[str]) -> list[float]:
         if not sentences:
             return []
-        vectors = embed([question, *sentences])
+        vectors = embed(question, list(sentences))
         cosines = vectors[1:] @ vectors[0]
         # A question without content words adds the same 0.5 to every sentence: the order is the cosines'.
         return [float(c) + 0.5 * word_coverage(question, s) for c, s in zip(cosines, sentences)]

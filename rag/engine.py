@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -13,7 +13,7 @@ from rag.answering import CitedQueryEngine
 from rag.chunking import make_splitter
 from rag.context import embedding_scorer
 from rag.conversation import standalone_question
-from rag.embedding import build_embed_model, embed_model_id, embed_texts
+from rag.embedding import build_embed_model, embed_model_id, embed_question_and_passages
 from rag.errors import ConfigError, InputTooLong, RagError
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
@@ -104,7 +104,7 @@ class NewsRAG:
         """A llama-index query engine over this index that answers with checked citations."""
         return CitedQueryEngine(
             retrieve_hits=lambda question: self.search(question, k=k, filters=filters),
-            scorer=embedding_scorer(lambda texts: embed_texts(self.embed_model, texts)),
+            scorer=embedding_scorer(partial(embed_question_and_passages, self.embed_model)),
             article_texts=self.store.article_texts,
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature, context_chars=self.settings.context_chars,

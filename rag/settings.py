@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
 
 LlmBackend = Literal["local", "openai", "extractive"]
-EmbedBackend = Literal["minilm", "openai"]
+EmbedBackend = Literal["minilm", "e5", "openai"]
 
 
 def _default_data_dir() -> Path:
@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped with a reason.")
 
     # Embeddings
-    embed_backend: EmbedBackend = "minilm"
+    embed_backend: EmbedBackend = Field("minilm", description=(
+        "minilm (English, the fastest), e5 (multilingual-e5-small: any language, and questions in one language "
+        "over articles in another), or openai. Fixed per index: another one needs a new RAG_COLLECTION."))
     embed_batch_size: int = Field(64, ge=1, le=2048)
     openai_embed_model: str = "text-embedding-3-small"
 

