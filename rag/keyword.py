@@ -133,6 +133,20 @@ class KeywordIndex:
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def coverage(self, query: str) -> float:
+        """The share of the query's words (as BM25 tokenises them) that occur anywhere in the index: the
+        part of the question keyword search can see. An English question over a Chinese archive sees
+        ~7% of it (years, Latin acronyms) and ranks by that alone; one in the archive's language, 85-100%."""
+        if self._retriever is None:
+            return 0.0
+        import bm25s
+
+        retriever = self._retriever
+        tokens = bm25s.tokenize(spaced_pairs(query), stemmer=retriever.stemmer, token_pattern=retriever.token_pattern,
+                                return_ids=False, show_progress=False)[0]
+        vocabulary = retriever.bm25.vocab_dict
+        return sum(token in vocabulary for token in tokens) / len(tokens) if tokens else 0.0
+
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
         if self._retriever is None or not query.strip():
             return []
