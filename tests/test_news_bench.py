@@ -812,6 +812,10 @@ KEPT_ALL_SETS = {  # file: (rows, (right, wrong, near-misses refused) kept all, 
     # 23 of 28, the reader's draft is right on 9, and the guards refuse every answer (English names and words
     # are never in the Chinese sentences cited)
     "news_zh_en_local_keep_all_e5.jsonl": (40, (0, 0, 12), (0, 0, 12), None),
+    # answered again after names of the question's script went unchecked over an article in another script
+    # (``citations.unchecked_script``) and the keyword vote followed coverage: numbers and the short answer
+    # are still checked; one near-miss passes (a count the article never gives, 0.78)
+    "news_zh_en_local_keep_all_e5_unchecked.jsonl": (40, (13, 3, 6), (9, 0, 11), None),
     # the two multilingual sets with Chinese and Japanese articles, answered again with those chunks: the same outcomes
     "multilingual_dev_local_keep_all_clause_chunks.jsonl": (25, (15, 2, 3), (15, 2, 6), None),
     "multilingual_holdout_local_keep_all_clause_chunks.jsonl": (72, (39, 4, 7), (39, 2, 16), None),
