@@ -214,6 +214,11 @@ def embed_documents(model: BaseEmbedding, texts: list[str]) -> np.ndarray:
     return np.asarray(model.get_text_embedding_batch(texts), dtype=np.float32)
 
 
+def reads_every_language(model: BaseEmbedding) -> bool:
+    """Whether a question and its answer in two languages land near each other: not MiniLM (English)."""
+    return not isinstance(model, MiniLMEmbedding)
+
+
 def embed_model_id(model: BaseEmbedding) -> str:
     """The identity recorded on a collection: vectors of two different ids never mix."""
     return f"{model.class_name()}:{model.model_name}"

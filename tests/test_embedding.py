@@ -46,3 +46,11 @@ def test_an_index_built_with_minilm_is_not_read_with_e5(tmp_path: Path) -> None:
     NewsRAG(Settings(data_dir=tmp_path, chroma_url=None, llm="extractive")).ingest([SEEDS / "000_34d3f0eff26b4d81.txt"])
     with pytest.raises(IndexMismatchError, match="RAG_EMBED_BACKEND"):
         NewsRAG(Settings(data_dir=tmp_path, chroma_url=None, llm="extractive", embed_backend="e5")).search("drones")
+
+
+def test_only_a_model_that_reads_every_language_takes_the_keyword_vote_away(e5_engine: NewsRAG) -> None:
+    """With MiniLM, BM25's matches on a foreign question's names are all the search has: it keeps its vote."""
+    from rag.embedding import MiniLMEmbedding, reads_every_language
+
+    assert reads_every_language(e5_engine.embed_model)
+    assert not reads_every_language(MiniLMEmbedding())

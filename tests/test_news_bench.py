@@ -991,5 +991,11 @@ def test_the_multilingual_embedding_finds_what_minilm_finds_in_english_and_far_m
     assert [at("cnn", "minilm", q, 1) for q in english] == [0.943, 0.957, 0.948, 0.991, 0.879]
     assert [at("cnn", "e5", q, 1) for q in english] == [0.95, 0.948, 0.957, 0.991, 0.905]
     assert (at("zh", "minilm", "news_zh", 1), at("zh", "e5", "news_zh", 1)) == (0.714, 1.0)
-    assert (at("zh", "minilm", "news_zh_en"), at("zh", "e5", "news_zh_en")) == (0.107, 0.857)
+    assert (at("zh", "minilm", "news_zh_en"), at("zh", "e5", "news_zh_en")) == (0.143, 0.857)
+    # Held out (session 40, news_holdout4's questions in Spanish and Russian, written after the keyword vote
+    # was chosen): e5 finds them; BM25's shrunken vote changes nothing with e5, and with MiniLM it lost
+    # the Russian ones, so MiniLM keeps equal votes.
+    held = json.loads((NEWS_RESULTS / "embedders_es_ru.json").read_text())
+    assert [held[f"{b}/{lang}"]["dense"]["recall@4"] for b in ("minilm", "e5") for lang in ("es", "ru")] == [0.6, 0.067, 1.0, 1.0]
+    assert held["e5/es"]["hybrid"] == held["e5/es"]["hybrid_equal_votes"] and held["e5/ru"]["hybrid"] == held["e5/ru"]["hybrid_equal_votes"]
     assert [rows[(a, b)]["ingest"]["seconds"] for a, b in rows] == [321.7, 1349.5, 434.1, 1123.4]
