@@ -26,7 +26,7 @@ from rag import prompts
 from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
 from rag.calibration import answer_probability
-from rag.citations import cite_choice, restated_premise, support_score, unchecked_script
+from rag.citations import checkable, cite_choice, restated_premise, support_score, unchecked_script
 from rag.evidence import (
     ANSWER_LINE_GRAMMAR,
     VERDICT_GRAMMAR,
@@ -489,8 +489,7 @@ def asks_about_cited(question: str, doc_ids: Sequence[str], articles: Mapping[st
     with invented names, a two-part answer with one part), the report half 69 against 70. Kept.
     Names in the ``unchecked`` script (the question's, when the articles are in another) are not asked for."""
     cited = "\n".join(articles.get(doc, "") for doc in dict.fromkeys(doc_ids))
-    asked = {name for name in names(question) if unchecked is None or writing_script(name) != unchecked}
-    return not cited or coverage(asked, cited) == 1.0
+    return not cited or coverage(checkable(names(question), unchecked), cited) == 1.0
 
 
 def estimate_tokens(text: str) -> int:

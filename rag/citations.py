@@ -151,9 +151,13 @@ def unsupported_facts(claim: str, evidence: str, article: str = "", unchecked: s
     held = numbers(evidence) | spelled_numbers(evidence)
     missing = sorted(n for n in numbers(claim) if n not in held)
     words = content_words(article or evidence) | content_words(evidence)
-    missing += sorted(name for name in names(claim, openers=True)
-                      if not name_in(name, words) and (unchecked is None or writing_script(name) != unchecked))
+    missing += sorted(name for name in checkable(names(claim, openers=True), unchecked) if not name_in(name, words))
     return missing
+
+
+def checkable(found: set[str], unchecked: str | None) -> set[str]:
+    """The names that can be looked for: all of them, but those written in the ``unchecked`` script."""
+    return found if unchecked is None else {name for name in found if writing_script(name) != unchecked}
 
 
 def unchecked_script(question: str, evidence: str) -> str | None:
