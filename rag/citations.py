@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.evidence import Sentence, articles_of
-from rag.numerals import spelled_numbers
+from rag.numerals import unheld_numbers
 from rag.text import (SENTENCE_STOP, content_words, ends_in_chinese_or_japanese, join_sentences, name_in, names,
                       numbers, split_sentences, writing_script)
 from rag.types import Citation
@@ -134,7 +134,7 @@ def support_score(claim: str, passage: str) -> float:
     if not claim_words:
         return 0.0
     passage_words = content_words(passage)
-    if not numbers(claim) <= numbers(passage) | spelled_numbers(passage):
+    if unheld_numbers(claim, passage):
         return 0.0
     if not all(name_in(name, passage_words) for name in names(claim, openers=True)):
         return 0.0
@@ -148,8 +148,7 @@ def unsupported_facts(claim: str, evidence: str, article: str = "", unchecked: s
     Right by construction, not a judgement: an answer may paraphrase freely, but it never states a
     number its cited sentences do not hold, nor a name its cited article never mentions. Names written
     in the ``unchecked`` script are left alone: the article is in another (``unchecked_script``)."""
-    held = numbers(evidence) | spelled_numbers(evidence)
-    missing = sorted(n for n in numbers(claim) if n not in held)
+    missing = unheld_numbers(claim, evidence)
     words = content_words(article or evidence) | content_words(evidence)
     missing += sorted(name for name in checkable(names(claim, openers=True), unchecked) if not name_in(name, words))
     return missing

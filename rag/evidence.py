@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.context import Source
-from rag.numerals import spelled_numbers
-from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_word_sequence, content_words, coverage, names, numbers,
+from rag.numerals import spelled_numbers, unheld_numbers
+from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_word_sequence, content_words, coverage, names,
                       split_sentences, ends_in_chinese_or_japanese)
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
@@ -269,7 +269,7 @@ def short_answer_gap(short: str | None, question: str, evidence: str) -> str:
     added = added_words(short, question)
     # Made of the question's words in another order ("Burger King"), it must be in the evidence so.
     held = added & said_words(evidence) if added else in_order_of(short, evidence)
-    if not held or not numbers(short) <= numbers(evidence) | spelled_numbers(evidence) | numbers(question):
+    if not held or unheld_numbers(short, evidence, question):
         return "the answer in a few words is not in the sentences it rests on"
     return ""
 
