@@ -27,12 +27,17 @@ from typing import TYPE_CHECKING
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
-from rag.text import spaced_pairs
+from rag.languages import archive_latin_stemmer
+from rag.text import ScriptStemmer, spaced_pairs
 
 if TYPE_CHECKING:
     from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
 
 _STAMP = "news_rag_stamp.json"
+# How the index's words were cut. 2 (session 41): each word stemmed by its script's rules and Latin script
+# by the archive's language (``ScriptStemmer``); 1 (no field): English rules for every word. A copy of
+# another tokenisation counts as no copy: the next ingest or search rebuilds it once.
+_TOKENISATION = 2
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -57,6 +62,11 @@ class KeywordIndex:
         """The store generation of the index in memory (None: nothing loaded)."""
         return self._generation
 
+    @property
+    def latin(self) -> str | None:
+        """The Snowball rules its Latin-script words were cut by (None: nothing loaded, or empty)."""
+        return self._retriever.stemmer.latin if self._retriever is not None else None
+
     def persisted_generation(self) -> str | None:
         """The store generation of the copy on disk, without loading it (a no-op ingest reads only this)."""
         with self._locked(fcntl.LOCK_SH):
@@ -76,11 +86,13 @@ class KeywordIndex:
         staging.mkdir(parents=True)
         try:
             chunks = len(retriever.corpus) if retriever is not None else 0
+            latin = retriever.stemmer.latin if retriever is not None else "english"
             if retriever is not None:
                 with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws tqdm bars while saving
                     retriever.persist(str(staging))
             del retriever  # loaded back below: never two copies in memory
-            (staging / _STAMP).write_text(json.dumps({"chunks": chunks, "generation": generation}))
+            (staging / _STAMP).write_text(json.dumps({"chunks": chunks, "generation": generation, "latin": latin,
+                                                      "tokenisation": _TOKENISATION}))
             with self._locked(fcntl.LOCK_EX):
                 self._remove_abandoned_staging()
                 old = self.directory.with_name(f"{staging.name}.old")
@@ -103,13 +115,17 @@ class KeywordIndex:
             chunks = int(stamp["chunks"])
             with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a tqdm bar while loading
                 self._retriever = BM25Retriever.from_persist_dir(str(self.directory)) if chunks else None
+            if self._retriever is not None:  # the stemmer is not persisted: queries must be cut as the archive was
+                self._retriever.stemmer = ScriptStemmer(stamp["latin"])
         self._chunks = chunks
         self._generation = stamp.get("generation")
         return True
 
     def _stamp(self) -> dict:  # type: ignore[type-arg]
+        """The copy's stamp; empty when there is none or it was cut by another tokenisation."""
         path = self.directory / _STAMP
-        return json.loads(path.read_text()) if path.exists() else {}
+        stamp = json.loads(path.read_text()) if path.exists() else {}
+        return stamp if stamp.get("tokenisation") == _TOKENISATION else {}
 
     @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
@@ -143,7 +159,7 @@ class KeywordIndex:
 
         retriever = self._retriever
         tokens = bm25s.tokenize(spaced_pairs(query), stemmer=retriever.stemmer, token_pattern=retriever.token_pattern,
-                                return_ids=False, show_progress=False)[0]
+                                stopwords=_stopwords(retriever.stemmer.latin), return_ids=False, show_progress=False)[0]
         vocabulary = retriever.bm25.vocab_dict
         return sum(token in vocabulary for token in tokens) / len(tokens) if tokens else 0.0
 
@@ -156,7 +172,8 @@ class KeywordIndex:
             from llama_index.retrievers.bm25 import BM25Retriever
 
             try:  # the filter mask is built at construction; the BM25 matrix itself is shared
-                retriever = BM25Retriever(existing_bm25=retriever.bm25, filters=filters, similarity_top_k=k)
+                retriever = BM25Retriever(existing_bm25=retriever.bm25, filters=filters, similarity_top_k=k,
+                                          stemmer=retriever.stemmer)
             except ValueError:  # every chunk filtered out
                 return []
         retriever.similarity_top_k = min(k, total)
@@ -173,6 +190,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _stopwords(latin: str) -> list[str]:
+    """The words left out of the index: English ones (the query side of llama-index's retriever always
+    drops those), Russian ones (Cyrillic words are cut by the Russian rules) and those of the archive's
+    Latin-script language where bm25s has a list. A query's other stop words then meet nothing."""
+    from bm25s.tokenization import _infer_stopwords
+
+    lists = [_LANGUAGE, "russian"] + ([latin] if latin != "english" else [])
+    words: list[str] = []
+    for name in lists:
+        try:
+            words += _infer_stopwords(name)
+        except ValueError:  # bm25s has no list for this language: its words stay
+            pass
+    return sorted(set(words))
+
+
 def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
     """``BM25Retriever.from_defaults(nodes=...)`` without holding every node in memory.
 
@@ -181,10 +214,11 @@ def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
     form and its text) as it streams from the store. The tokenisation is the retriever's own with
     its defaults, which are also what ``from_persist_dir`` uses for queries (they are not persisted),
     on texts (and queries, ``search``) whose Chinese or Japanese runs are spaced into character pairs
-    (``spaced_pairs``): its word pattern would otherwise take a whole clause for one word.
+    (``spaced_pairs``): its word pattern would otherwise take a whole clause for one word. Its stemmer
+    is not its default (English rules for every word) but ``ScriptStemmer``, with the archive's language
+    for Latin-script words (``archive_latin_stemmer``).
     """
     import bm25s
-    import Stemmer
     from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
     from llama_index.retrievers.bm25 import BM25Retriever
@@ -196,8 +230,8 @@ def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
         texts.append(spaced_pairs(node.get_content(metadata_mode=MetadataMode.EMBED)))
     if not corpus:
         return None
-    stemmer = Stemmer.Stemmer("english")
-    tokens = bm25s.tokenize(texts, stopwords=_LANGUAGE, stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
+    stemmer = ScriptStemmer(archive_latin_stemmer(texts))
+    tokens = bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
                             show_progress=False)
     del texts
     bm25 = bm25s.BM25()

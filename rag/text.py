@@ -170,11 +170,29 @@ said says say told tell according also would could one two mr mrs ms
 """.split())
 
 
-# Snowball stemmers by script: a word is stemmed by the rules of the script it is written in, so one
-# archive may mix languages. Latin script uses the English rules (other Latin-script languages keep
-# most of their endings: matching is then on whole words, which still works for names and numbers).
-_STEMMERS = {"LATIN": Stemmer.Stemmer("english"), "CYRILLIC": Stemmer.Stemmer("russian"),
-             "GREEK": Stemmer.Stemmer("greek"), "ARABIC": Stemmer.Stemmer("arabic")}
+class ScriptStemmer:
+    """Snowball stemmers by script: a word is stemmed by the rules of the script it is written in, so one
+    archive may mix languages ('Києва'/'Київ' share a stem whatever the Latin-script language is).
+    Latin script has many languages and one word cannot say which: ``latin`` names the Snowball
+    algorithm its words get (English unless an archive is mostly another, ``rag.keyword``).
+
+    PyStemmer's interface (``stemWord``, ``stemWords``), so bm25s and llama-index's BM25 take it as is:
+    their one stemmer per index left Cyrillic, Greek and Arabic words unstemmed under the English rules."""
+
+    def __init__(self, latin: str = "english") -> None:
+        self.latin = latin
+        self._by_script = {"LATIN": Stemmer.Stemmer(latin), "CYRILLIC": Stemmer.Stemmer("russian"),
+                           "GREEK": Stemmer.Stemmer("greek"), "ARABIC": Stemmer.Stemmer("arabic")}
+
+    def stemWord(self, word: str) -> str:  # noqa: N802 (PyStemmer's name)
+        stemmer = self._by_script.get(_char_script(word[0])) if word else None
+        return stemmer.stemWord(word) if stemmer else word
+
+    def stemWords(self, words: Iterable[str]) -> list[str]:  # noqa: N802 (PyStemmer's name)
+        return [self.stemWord(word) for word in words]
+
+
+_STEMMER = ScriptStemmer()  # the guards read every Latin-script text by the English rules
 
 
 def normalise_word(word: str) -> str:
@@ -183,8 +201,7 @@ def normalise_word(word: str) -> str:
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    stemmer = _STEMMERS.get(_char_script(word[0])) if word else None
-    return stemmer.stemWord(word) if stemmer else word
+    return _STEMMER.stemWord(word)
 
 
 def content_words(text: str) -> set[str]:

@@ -91,6 +91,52 @@ def test_keyword_search_finds_a_chinese_word_inside_a_longer_run(tmp_path: Path)
     assert [hit.node.node_id for hit in index.search("避難所", 3)] == ["ja"]
 
 
+RUSSIAN = ("Выборы мэра пройдут в Москве в воскресенье\n\nГородская избирательная комиссия сообщила, что "
+           "голосование продлится два дня.\n")
+RUSSIAN_OTHER = ("Новый мост открыт в Петербурге\n\nДвижение по мосту через Неву начнётся в понедельник.\n")
+SPANISH = [("Las elecciones municipales se celebrarán en mayo en todas las ciudades del país, según la "
+            "junta electoral."),
+           ("El Gobierno aprobó un nuevo plan de vivienda para los jóvenes con ayudas al alquiler y a la compra "
+            "de la primera casa."),
+           ("La sequía obligó a restringir el riego en los campos de Andalucía durante todo el verano pasado.")]
+
+
+def test_keyword_search_meets_a_russian_word_in_another_case(tmp_path: Path) -> None:
+    """"о выборах в Москве" and "Выборы ... в Москве" share no word form: under the English rules for every
+    word, BM25 found nothing; Cyrillic is stemmed by the Russian rules, in the archive and the question."""
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=RUSSIAN, id_="moscow"), TextNode(text=RUSSIAN_OTHER, id_="bridge")], "g1")
+    assert [hit.node.node_id for hit in index.search("Что известно о выборах Москвы?", 2)] == ["moscow"]
+    reloaded = KeywordIndex(tmp_path / "bm25")  # another process: the stemmer is not persisted, the choice is
+    assert reloaded.load("g1")
+    assert [hit.node.node_id for hit in reloaded.search("выборах Москвы", 2)] == ["moscow"]
+
+
+def test_a_spanish_archive_gets_the_spanish_rules_for_its_words(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=text, id_=f"es{n}") for n, text in enumerate(SPANISH)], "g1")
+    assert index.latin == "spanish"
+    # "elección" and "elecciones": one stem under the Spanish rules, two words under the English ones
+    assert [hit.node.node_id for hit in index.search("¿Cuándo es la elección?", 3)] == ["es0"]
+    mixed = KeywordIndex(tmp_path / "bm25-mixed")  # one Spanish passage among English ones: English rules
+    mixed.rebuild([TextNode(text=SPANISH[0], id_="es"), TextNode(text="The harbour closed on Monday after the storm.", id_="a"),
+                   TextNode(text="Ferries to England will resume on Wednesday, the company said.", id_="b")])
+    assert mixed.latin == "english"
+
+
+def test_an_index_cut_by_the_older_tokenisation_is_rebuilt_once(tmp_path: Path) -> None:
+    import json
+
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=RUSSIAN, id_="moscow")], "g1")
+    stamp = tmp_path / "bm25" / "news_rag_stamp.json"
+    assert index.persisted_generation() == "g1"
+    older = {key: value for key, value in json.loads(stamp.read_text()).items() if key in ("chunks", "generation")}
+    stamp.write_text(json.dumps(older))  # as session 40 wrote it: English rules for every word
+    assert index.persisted_generation() is None  # so the next ingest rebuilds it
+    assert not KeywordIndex(tmp_path / "bm25").load("g1")  # and so does the next search
+
+
 def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:
     hit = Hit(chunk_id="zh:0", doc_id="zh", text=CHINESE, start=0, end=len(CHINESE), score=1.0, title="", source_name="zh.txt")
     sentences = number_sentences([Source(1, hit, CHINESE, 0, len(CHINESE), 1.0)])
