@@ -13,7 +13,7 @@ from rag.answering import CitedQueryEngine
 from rag.chunking import make_splitter
 from rag.context import embedding_scorer
 from rag.conversation import standalone_question
-from rag.embedding import build_embed_model, embed_model_id, embed_question_and_passages
+from rag.embedding import build_embed_model, embed_model_id, embed_question_and_passages, language_advice
 from rag.errors import ConfigError, InputTooLong, RagError
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
@@ -66,6 +66,7 @@ class NewsRAG:
             # Only the stamp on disk is read: a no-op run neither loads nor rebuilds the BM25 index.
             if self.keyword.persisted_generation() != self.store.generation():
                 self.keyword.rebuild(self.store.snapshot())
+            report.notices = language_advice(self.keyword.archive_language(), self.embed_model)
         return report
 
     def remove(self, doc_id: str) -> bool:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
-from rag.languages import archive_latin_stemmer
+from rag.languages import archive_language, archive_latin_stemmer
 from rag.text import ScriptStemmer, spaced_pairs
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class KeywordIndex:
         self._retriever = None  # BM25Retriever | None (None = empty index)
         self._chunks = -1  # chunk count it was built from; -1 = not loaded
         self._generation: str | None = None  # store generation it was built from; None = not loaded
+        self._language: str | None = None  # the archive's language when it was built (None: mixed, or not loaded)
 
     @property
     def chunks(self) -> int:
@@ -67,6 +68,14 @@ class KeywordIndex:
         """The Snowball rules its Latin-script words were cut by (None: nothing loaded, or empty)."""
         return self._retriever.stemmer.latin if self._retriever is not None else None
 
+    def archive_language(self) -> str | None:
+        """The language most of the archive is written in (``rag.languages.archive_language``), as the
+        last build read it; None for a mixed or empty archive. Read from disk when nothing is loaded."""
+        if self._generation is not None:
+            return self._language
+        with self._locked(fcntl.LOCK_SH):
+            return self._stamp().get("language")
+
     def persisted_generation(self) -> str | None:
         """The store generation of the copy on disk, without loading it (a no-op ingest reads only this)."""
         with self._locked(fcntl.LOCK_SH):
@@ -81,7 +90,7 @@ class KeywordIndex:
         if generation is None:
             generation = getattr(nodes, "generation", None)
         self.directory.parent.mkdir(parents=True, exist_ok=True)
-        retriever = _build_retriever(nodes)
+        retriever, language = _build_retriever(nodes)
         staging = self._staging_name()
         staging.mkdir(parents=True)
         try:
@@ -92,7 +101,7 @@ class KeywordIndex:
                     retriever.persist(str(staging))
             del retriever  # loaded back below: never two copies in memory
             (staging / _STAMP).write_text(json.dumps({"chunks": chunks, "generation": generation, "latin": latin,
-                                                      "tokenisation": _TOKENISATION}))
+                                                      "language": language, "tokenisation": _TOKENISATION}))
             with self._locked(fcntl.LOCK_EX):
                 self._remove_abandoned_staging()
                 old = self.directory.with_name(f"{staging.name}.old")
@@ -119,6 +128,7 @@ class KeywordIndex:
                 self._retriever.stemmer = ScriptStemmer(stamp["latin"])
         self._chunks = chunks
         self._generation = stamp.get("generation")
+        self._language = stamp.get("language")
         return True
 
     def _stamp(self) -> dict:  # type: ignore[type-arg]
@@ -206,7 +216,7 @@ def _stopwords(latin: str) -> list[str]:
     return sorted(set(words))
 
 
-def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
+def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, str | None]:
     """``BM25Retriever.from_defaults(nodes=...)`` without holding every node in memory.
 
     llama-index needs the whole node list (it walks it twice); at 80,000 chunks those objects cost
@@ -216,7 +226,7 @@ def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
     on texts (and queries, ``search``) whose Chinese or Japanese runs are spaced into character pairs
     (``spaced_pairs``): its word pattern would otherwise take a whole clause for one word. Its stemmer
     is not its default (English rules for every word) but ``ScriptStemmer``, with the archive's language
-    for Latin-script words (``archive_latin_stemmer``).
+    for Latin-script words (``archive_latin_stemmer``). Returned with the archive's language.
     """
     import bm25s
     from llama_index.core.schema import MetadataMode
@@ -229,7 +239,8 @@ def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
         corpus.append(node_to_metadata_dict(node) | {"node_id": node.node_id})
         texts.append(spaced_pairs(node.get_content(metadata_mode=MetadataMode.EMBED)))
     if not corpus:
-        return None
+        return None, None
+    language = archive_language(texts)
     stemmer = ScriptStemmer(archive_latin_stemmer(texts))
     tokens = bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
                             show_progress=False)
@@ -237,5 +248,6 @@ def _build_retriever(nodes: Iterable[TextNode]) -> BM25Retriever | None:
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)
     bm25.corpus = corpus
-    return BM25Retriever(existing_bm25=bm25, stemmer=stemmer, language=_LANGUAGE, token_pattern=_TOKEN_PATTERN,
-                         similarity_top_k=min(10, len(corpus)))
+    retriever = BM25Retriever(existing_bm25=bm25, stemmer=stemmer, language=_LANGUAGE, token_pattern=_TOKEN_PATTERN,
+                              similarity_top_k=min(10, len(corpus)))
+    return retriever, language

@@ -191,19 +191,27 @@ LATIN_STEMMERS = {"ca": "catalan", "da": "danish", "de": "german", "en": "englis
                   "ms": "indonesian", "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
                   "sv": "swedish", "tr": "turkish"}
 ARCHIVE_SAMPLE = 200  # passages read to name an archive's language: langid takes ~1 ms each
+MOST_OF_AN_ARCHIVE = 2 / 3  # the share of its passages one language must have to be the archive's
+
+
+def archive_language(passages: Sequence[str]) -> str | None:
+    """The language at least two thirds of ``passages`` are written in (read from an even sample of
+    them), or None for a mixed archive or none."""
+    step = max(1, len(passages) // ARCHIVE_SAMPLE)
+    counts = Counter(question_language(passage[:1000]) for passage in passages[::step])
+    if not counts:
+        return None
+    language, count = counts.most_common(1)[0]
+    return language if count >= MOST_OF_AN_ARCHIVE * sum(counts.values()) else None
 
 
 def archive_latin_stemmer(passages: Sequence[str]) -> str:
-    """The Snowball rules for an archive's Latin-script words: those of the language at least two thirds
-    of its Latin-script passages are written in; else (an English or a mixed archive) English.
+    """The Snowball rules for an archive's Latin-script words: those of the language of its Latin-script
+    passages (``archive_language``); English for an English or mixed archive, or a language without rules.
 
     One stemmer must serve the whole keyword index (a query's words are stemmed like the archive's,
     or they never meet), and a word alone cannot say its language: the archive's passages can. Under
     the English rules a Spanish archive's "elecciones" and "elección" stay two words."""
-    step = max(1, len(passages) // ARCHIVE_SAMPLE)
-    latin = [passage[:1000] for passage in passages[::step] if writing_script(passage) == "LATIN"]
-    counts = Counter(question_language(passage) for passage in latin)
-    if not counts:
-        return LATIN_STEMMERS[ENGLISH]
-    language, count = counts.most_common(1)[0]
-    return LATIN_STEMMERS.get(language, LATIN_STEMMERS[ENGLISH]) if 3 * count >= 2 * len(latin) else LATIN_STEMMERS[ENGLISH]
+    step = max(1, len(passages) // ARCHIVE_SAMPLE)  # sampled first: reading every passage's script costs seconds
+    language = archive_language([passage for passage in passages[::step] if writing_script(passage) == "LATIN"])
+    return LATIN_STEMMERS.get(language or ENGLISH, LATIN_STEMMERS[ENGLISH])

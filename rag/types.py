@@ -156,6 +156,7 @@ class IngestReport:
     skipped: list[SkippedFile] = field(default_factory=list)  # files, lines and duplicates, with reasons
     chunks_embedded: int = 0
     seconds: float = 0.0
+    notices: list[str] = field(default_factory=list)  # about the archive as a whole: how to index it better
 
     @property
     def indexed(self) -> list[str]:

@@ -21,6 +21,49 @@ def rag(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subpro
                           timeout=300)
 
 
+RUSSIAN_ARTICLES = [
+    "Выборы мэра пройдут в Москве в воскресенье\n\nГородская избирательная комиссия сообщила, что голосование "
+    "продлится два дня, а участки откроются в восемь утра.",
+    "Новый мост открыт в Петербурге\n\nДвижение по мосту через Неву начнётся в понедельник, сообщили в "
+    "городской администрации.",
+    "В Казани прошёл фестиваль книги\n\nФестиваль посетили более двадцати тысяч человек, рассказали "
+    "организаторы.",
+]
+
+
+def test_an_archive_in_another_language_is_told_how_to_search_it_better(tmp_path: Path) -> None:
+    """MiniLM reads English: the user indexing a Russian archive with it learns of the multilingual model,
+    and one indexing English articles (or using that model) is told nothing."""
+    articles = tmp_path / "ru"
+    articles.mkdir()
+    for n, text in enumerate(RUSSIAN_ARTICLES):
+        (articles / f"{n}.txt").write_text(text, encoding="utf-8")
+    russian = rag("ingest", str(articles), data_dir=tmp_path / "ru-index")
+    assert russian.returncode == 0, russian.stderr
+    said = " ".join(russian.stdout.split())  # the console wraps lines
+    assert "Most of this archive is in Russian" in said and "news-rag[multilingual]" in said and "RAG_EMBED_BACKEND=e5" in said
+    english = json.loads(rag("ingest", str(SEEDS), "--json", data_dir=tmp_path / "en-index").stdout)
+    assert english["notices"] == []
+    with_e5 = rag("ingest", str(articles), "--json", data_dir=tmp_path / "e5-index", env={"RAG_EMBED_BACKEND": "e5"})
+    assert json.loads(with_e5.stdout)["notices"] == []
+
+
+def test_article_text_in_square_brackets_is_printed_as_written(tmp_path: Path) -> None:
+    """Scraped articles keep tags like "[photo]" and "[/video]": rich read them as markup, so search
+    dropped the first and crashed on the second."""
+    article = tmp_path / "[draft] flood.txt"
+    article.write_text("River [photo] floods the old town\n\nThe river rose two metres overnight [/video] and "
+                       "the old town was evacuated on Tuesday, the mayor said.", encoding="utf-8")
+    data = tmp_path / "data"
+    assert rag("ingest", str(article), data_dir=data).returncode == 0
+    found = rag("search", "river floods old town", "-k", "1", data_dir=data)
+    assert found.returncode == 0, found.stderr
+    said = " ".join(found.stdout.split())
+    assert "River [photo] floods" in said and "overnight [/video] and" in said and "[draft] flood.txt" in said
+    listed = rag("documents", data_dir=data)
+    assert listed.returncode == 0 and "[photo]" in listed.stdout
+
+
 def test_ingest_search_documents_remove_round_trip(tmp_path: Path) -> None:
     data = tmp_path / "data"
     (tmp_path / "empty.txt").write_text("")

@@ -101,5 +101,5 @@ def run(command: typer.Typer, prog_name: str | None = None) -> None:
     try:
         command(prog_name=prog_name)
     except RagError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")  # it may quote a file name or a line
         sys.exit(1)

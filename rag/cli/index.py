@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -44,10 +45,12 @@ def ingest(
     if report.rechunked:
         console.print("re-chunked: articles indexed by another chunker version or RAG_CHUNK_SIZE/RAG_CHUNK_OVERLAP, "
                       "cut and embedded again with today's")
+    for notice in report.notices:
+        console.print(f"[cyan]note[/] {escape(notice)}")  # "news-rag[multilingual]" is no style
     if not report.changed_anything and not report.skipped:
         console.print("nothing changed: the index already holds these articles")
     for skipped in report.skipped:
-        console.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+        console.print(f"[yellow]skipped[/] {escape(str(skipped.path))}: {escape(skipped.reason)}")
 
 
 def _counts(report: IngestReport) -> dict[str, int]:
@@ -84,8 +87,9 @@ def search(
     if not hits:
         console.print("no matching passages")
     for rank, hit in enumerate(hits, start=1):
-        console.print(f"[bold]{rank}. {hit.title}[/] [dim]({hit.source_name}, chars {hit.start}-{hit.end})[/]")
-        console.print(f"   {hit.text}\n", highlight=False)
+        # Article text is never markup: a scraped "[/video]" crashed rich, and "[photo]" vanished.
+        console.print(f"[bold]{rank}. {escape(hit.title)}[/] [dim]({escape(hit.source_name)}, chars {hit.start}-{hit.end})[/]")
+        console.print(f"   {hit.text}\n", highlight=False, markup=False)
 
 
 @app.command()
@@ -100,7 +104,7 @@ def documents(
         return
     table = Table("doc_id", "title", "source", "chunks", "published")
     for doc in docs:
-        table.add_row(doc.doc_id, doc.title, doc.source_name, str(doc.chunks), display_date(doc.published))
+        table.add_row(doc.doc_id, escape(doc.title), escape(doc.source_name), str(doc.chunks), display_date(doc.published))
     console.print(table)
     console.print(f"{len(docs)} articles")
 
@@ -112,9 +116,9 @@ def remove(
 ) -> None:
     """Delete an article and its passages from the index."""
     if not NewsRAG(settings_of(ctx)).remove(doc_id):
-        console.print(f"[red]no article with doc_id {doc_id}[/] (see `rag documents`)")
+        console.print(f"[red]no article with doc_id {escape(doc_id)}[/] (see `rag documents`)")
         raise typer.Exit(1)
-    console.print(f"removed {doc_id}")
+    console.print(f"removed {escape(doc_id)}")
 
 
 @app.command()
