@@ -1033,3 +1033,17 @@ def test_the_multilingual_embedding_finds_what_minilm_finds_in_english_and_far_m
     assert [held[f"{b}/{lang}"]["dense"]["recall@4"] for b in ("minilm", "e5") for lang in ("es", "ru")] == [0.6, 0.067, 1.0, 1.0]
     assert held["e5/es"]["hybrid"] == held["e5/es"]["hybrid_equal_votes"] and held["e5/ru"]["hybrid"] == held["e5/ru"]["hybrid_equal_votes"]
     assert [rows[(a, b)]["ingest"]["seconds"] for a, b in rows] == [321.7, 1349.5, 434.1, 1123.4]
+
+
+def test_the_question_s_own_stop_words_out_of_coverage_tied_and_was_left_out() -> None:
+    """C1, session 41 (eval/EXPERIMENTS.md): registered with a fresh French and German set. Coverage fell, the
+    fused search's recall did not move on either set, so the keyword vote still counts every token BM25 keeps."""
+    import json
+
+    runs = json.loads((NEWS_RESULTS / "cross_language_coverage_c1.json").read_text())
+    for questions in ("news_holdout3_fr_de", "news_holdout4_es_ru"):
+        assert runs[f"{questions}/today"]["hybrid"] == runs[f"{questions}/c1"]["hybrid"]
+    assert runs["news_holdout3_fr_de/today"]["hybrid"]["recall@1"] == 1.0
+    assert runs["news_holdout3_fr_de/today"]["dense"]["recall@1"] == 0.967
+    assert sum(runs["news_holdout3_fr_de/c1"]["coverage"]) < sum(runs["news_holdout3_fr_de/today"]["coverage"])
+    assert runs["news_dev_first60_coverage_unchanged"] is True
