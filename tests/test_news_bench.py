@@ -1047,3 +1047,32 @@ def test_the_question_s_own_stop_words_out_of_coverage_tied_and_was_left_out() -
     assert runs["news_holdout3_fr_de/today"]["dense"]["recall@1"] == 0.967
     assert sum(runs["news_holdout3_fr_de/c1"]["coverage"]) < sum(runs["news_holdout3_fr_de/today"]["coverage"])
     assert runs["news_dev_first60_coverage_unchanged"] is True
+
+
+def test_the_short_answer_s_length_as_a_fifth_input_lost_on_every_unseen_set_it_named() -> None:
+    """L1, session 41 (eval/EXPERIMENTS.md), registered before it was computed: log(1 + words of the short
+    answer) beside the four inputs, fitted on news_dev's 524. The fit weighs length against the answer (longer
+    short answers are the more often wrong), not for it as the seeds' doubted phrases suggested, and the six
+    unseen sets score 436 against the default's 444 (holdout 4 loses 5): not adopted."""
+    from eval.bench.calibration import best_threshold, decide, figures, fit
+    from eval.bench.likelihood import FEATURE_SETS, featurizer
+    from eval.bench.news import outcome_at_probability
+    from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+    from rag.text import word_count
+
+    evidence = featurizer(FEATURE_SETS["evidence"])
+
+    def with_length(row: dict) -> list[float]:  # type: ignore[type-arg]
+        return evidence(row)[:-1] + [math.log(1 + word_count(row.get("short") or "")), 1.0]
+
+    dev = _as_answered_today(TUNING_HALF + REPORT_HALF)
+    weights = fit(dev, featurize=with_length)
+    threshold = best_threshold(dev, weights, with_length)
+    assert weights[4] < 0 and threshold == 0.74
+    scores = []
+    for name in RANK_SETS:
+        rows = _as_answered_today((name,))
+        result = figures(rows, [decide(r, weights, threshold, with_length) for r in rows],
+                         [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows])
+        scores.append((result["score"], result["baseline_score"]))
+    assert sum(s for s, _ in scores) == 436 and sum(b for _, b in scores) == 444
