@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -93,7 +94,7 @@ def evaluate(
                                   minimums=minimum or (), maximums=maximum or ())
         with _progress("evaluating") as update:
             run = run_dataset(run_config, settings_of(ctx, llm=llm), progress=update,
-                              status=lambda message: err_console.print(f"[dim]{message}[/]"))
+                              status=lambda message: err_console.print(f"[dim]{escape(message)}[/]"))
     except (DatasetError, ConfigFileError, ValueError) as exc:
         raise RagError(str(exc)) from exc
     _print_summary(run.summary)
@@ -169,12 +170,13 @@ def _progress(label: str) -> Iterator[Update]:
 
         def log(done: int, total: int, description: str) -> None:
             if done == total or done % max(1, total // 20) == 0:
-                err_console.print(f"{label}: {done}/{total} {description} ({time.monotonic() - started:.0f} s)")
+                err_console.print(f"{label}: {done}/{total} {description} ({time.monotonic() - started:.0f} s)",
+                                  markup=False, highlight=False)  # a file or question is never markup
 
         yield log
         return
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), TextColumn("{task.description}"), console=err_console,
+                  TimeRemainingColumn(), TextColumn("{task.description}", markup=False), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("", total=None)
         yield lambda done, total, description: bar.update(task, completed=done, total=total,
@@ -182,14 +184,14 @@ def _progress(label: str) -> Iterator[Update]:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table("metric", "value", title=f"{summary['run'].get('dataset')} · llm {summary['run'].get('llm')} · "
-                                           f"judge {summary['run'].get('judge')}")
+    table = Table("metric", "value", title=escape(f"{summary['run'].get('dataset')} · llm {summary['run'].get('llm')} · "
+                                                  f"judge {summary['run'].get('judge')}"))
     for name, value in summary["metrics"].items():
         table.add_row(name, "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
     missing = summary["run"].get("missing_gold_sources")
     if missing:
-        err_console.print(f"[yellow]warning:[/] gold sources not in the index: {', '.join(missing)} "
+        err_console.print(f"[yellow]warning:[/] gold sources not in the index: {escape(', '.join(missing))} "
                           "(pass --corpus with the articles the dataset is about)")
     if summary["metrics"].get("unjudged_claims"):
         err_console.print(f"[yellow]warning:[/] the judge could not decide {summary['metrics']['unjudged_claims']} "

@@ -29,7 +29,7 @@ def ingest(
     """Clean, chunk, embed and index articles. Unchanged files are skipped; changed ones replaced."""
     engine = NewsRAG(settings_of(ctx))
     with Progress(TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
+                  TextColumn("{task.description}", markup=False), console=Console(stderr=True), transient=True,
                   disable=as_json) as bar:
         task = bar.add_task("", total=None)
         report = engine.ingest(paths, progress=lambda done, total, name: bar.update(
