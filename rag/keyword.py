@@ -132,10 +132,17 @@ class KeywordIndex:
         return True
 
     def _stamp(self) -> dict:  # type: ignore[type-arg]
-        """The copy's stamp; empty when there is none or it was cut by another tokenisation."""
+        """The copy's stamp; empty (so the copy is rebuilt) when there is none, it was cut by another
+        tokenisation, or it cannot be read (a disk error, a hand edit): the store holds every passage."""
+        import Stemmer
+
         path = self.directory / _STAMP
-        stamp = json.loads(path.read_text()) if path.exists() else {}
-        return stamp if stamp.get("tokenisation") == _TOKENISATION else {}
+        try:
+            stamp = json.loads(path.read_text()) if path.exists() else {}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return {}
+        readable = isinstance(stamp, dict) and stamp.get("tokenisation") == _TOKENISATION
+        return stamp if readable and stamp.get("latin") in Stemmer.algorithms() else {}
 
     @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:

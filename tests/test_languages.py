@@ -135,6 +135,9 @@ def test_an_index_cut_by_the_older_tokenisation_is_rebuilt_once(tmp_path: Path) 
     stamp.write_text(json.dumps(older))  # as session 40 wrote it: English rules for every word
     assert index.persisted_generation() is None  # so the next ingest rebuilds it
     assert not KeywordIndex(tmp_path / "bm25").load("g1")  # and so does the next search
+    for unreadable in ("{not json", json.dumps({**older, "tokenisation": 2, "latin": "klingon"}), "[]"):
+        stamp.write_text(unreadable)
+        assert index.persisted_generation() is None and not KeywordIndex(tmp_path / "bm25").load("g1")
 
 
 def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:
