@@ -180,6 +180,16 @@ class KeywordIndex:
         vocabulary = retriever.bm25.vocab_dict
         return sum(token in vocabulary for token in tokens) / len(tokens) if tokens else 0.0
 
+    def knows(self, word: str) -> bool:
+        """Whether the archive uses ``word`` (a word or a name's stem, ``rag.text.names``) anywhere, as its
+        keyword index cuts words. A question asked in another language than the archive's names things in
+        its own words ("Prozent", "Yémen"): those the archive never uses cannot be looked for in it."""
+        if self._retriever is None:
+            return False
+        stemmer, vocabulary = self._retriever.stemmer, self._retriever.bm25.vocab_dict
+        word = word.lower()
+        return word in vocabulary or stemmer.stemWord(word) in vocabulary
+
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
         if self._retriever is None or not query.strip():
             return []

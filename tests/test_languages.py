@@ -140,6 +140,30 @@ def test_an_index_cut_by_the_older_tokenisation_is_rebuilt_once(tmp_path: Path) 
         assert index.persisted_generation() is None and not KeywordIndex(tmp_path / "bm25").load("g1")
 
 
+WEST_BROM = ("West Brom chairman Jeremy Peace owns 77 per cent of West Bromwich Albion and is looking to sell "
+             "the club for between £150m and £200m.")
+VILLA = "Aston Villa owner Randy Lerner put the club up for sale last summer."
+
+
+def test_a_question_in_another_language_is_asked_only_for_the_names_the_archive_uses(tmp_path: Path) -> None:
+    """German capitalises every noun: "Prozent", "Verein" and "Vorsitzender" are in no English article, so
+    every German question over the CNN archive was refused, right short answers too. Names the archive
+    never uses are the question's own words; one it uses must still be in the cited article."""
+    from rag.answering import asks_about_cited
+    from rag.citations import across_languages
+
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=WEST_BROM, id_="wba"), TextNode(text=VILLA, id_="villa")], "g1")
+    asked = "Wie viel Prozent von West Bromwich Albion besitzt Vorsitzender Jeremy Peace, der den Verein verkaufen will?"
+    assert across_languages(asked, WEST_BROM) and not across_languages("How much of West Brom does Peace own?", WEST_BROM)
+    assert not across_languages("Wer ist der Bahnchef?", "Der Bahnchef sprach bei der Eröffnung.")  # one language
+    cited = {"wba": WEST_BROM}
+    assert not asks_about_cited(asked, ["wba"], cited)  # every name looked for: "Prozent" is nowhere
+    assert asks_about_cited(asked, ["wba"], cited, known=index.knows)
+    another_club = "Wie viel Prozent von Aston Villa besitzt Vorsitzender Randy Lerner?"
+    assert not asks_about_cited(another_club, ["wba"], cited, known=index.knows)  # the archive's names still count
+
+
 def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:
     hit = Hit(chunk_id="zh:0", doc_id="zh", text=CHINESE, start=0, end=len(CHINESE), score=1.0, title="", source_name="zh.txt")
     sentences = number_sentences([Source(1, hit, CHINESE, 0, len(CHINESE), 1.0)])

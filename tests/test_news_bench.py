@@ -816,6 +816,16 @@ KEPT_ALL_SETS = {  # file: (rows, (right, wrong, near-misses refused) kept all, 
     # (``citations.unchecked_script``) and the keyword vote followed coverage: numbers and the short answer
     # are still checked; one near-miss passes (a count the article never gives, 0.78)
     "news_zh_en_local_keep_all_e5_unchecked.jsonl": (40, (13, 3, 6), (9, 0, 11), None),
+    # session 41, questions in other languages over the CNN archive with e5, every answer kept (judged with the
+    # English must lists: a right answer in Spanish, "26 meses", counts as wrong). Asked in Spanish and Russian:
+    "news_holdout4_es_ru_local_keep_all_e5.jsonl": (30, (6, 11, 0), (3, 1, 0), None),
+    # in French and German: every German question refused, its capitalised nouns ("Prozent") in no article
+    "news_holdout3_fr_de_local_keep_all_e5.jsonl": (30, (7, 1, 0), (7, 0, 0), None),
+    # answered again after a question in another language was asked only for the names the archive uses
+    # (``asks_about_cited``): 7 German and 2 French answers freed, none wrong; the Spanish set's new wrong answer
+    # at the default (es_q012, 0.91) names only words the archive uses: another generation, not the rule
+    "news_holdout3_fr_de_local_keep_all_e5_archive_words.jsonl": (30, (16, 1, 0), (12, 0, 0), None),
+    "news_holdout4_es_ru_local_keep_all_e5_archive_words.jsonl": (30, (8, 14, 0), (3, 2, 0), None),
     # the two multilingual sets with Chinese and Japanese articles, answered again with those chunks: the same outcomes
     "multilingual_dev_local_keep_all_clause_chunks.jsonl": (25, (15, 2, 3), (15, 2, 6), None),
     "multilingual_holdout_local_keep_all_clause_chunks.jsonl": (72, (39, 4, 7), (39, 2, 16), None),
