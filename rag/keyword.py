@@ -13,6 +13,7 @@ reads a half-replaced index or deletes another's work.
 from __future__ import annotations
 
 import contextlib
+import functools
 import fcntl
 import io
 import json
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
-from rag.languages import archive_language, archive_latin_stemmer
+from rag.languages import read_archive
 from rag.text import ScriptStemmer, spaced_pairs
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class KeywordIndex:
         return self._retriever.stemmer.latin if self._retriever is not None else None
 
     def archive_language(self) -> str | None:
-        """The language most of the archive is written in (``rag.languages.archive_language``), as the
+        """The language most of the archive is written in (``rag.languages.read_archive``), as the
         last build read it; None for a mixed or empty archive. Read from disk when nothing is loaded."""
         if self._generation is not None:
             return self._language
@@ -217,7 +218,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _stopwords(latin: str) -> list[str]:
+@functools.lru_cache(maxsize=8)
+def _stopwords(latin: str) -> tuple[str, ...]:
     """The words left out of the index: English ones (the query side of llama-index's retriever always
     drops those), Russian ones (Cyrillic words are cut by the Russian rules) and those of the archive's
     Latin-script language where bm25s has a list. A query's other stop words then meet nothing."""
@@ -230,7 +232,7 @@ def _stopwords(latin: str) -> list[str]:
             words += _infer_stopwords(name)
         except ValueError:  # bm25s has no list for this language: its words stay
             pass
-    return sorted(set(words))
+    return tuple(sorted(set(words)))  # kept: ``coverage`` asks for them on every search
 
 
 def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, str | None]:
@@ -243,7 +245,7 @@ def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, s
     on texts (and queries, ``search``) whose Chinese or Japanese runs are spaced into character pairs
     (``spaced_pairs``): its word pattern would otherwise take a whole clause for one word. Its stemmer
     is not its default (English rules for every word) but ``ScriptStemmer``, with the archive's language
-    for Latin-script words (``archive_latin_stemmer``). Returned with the archive's language.
+    for Latin-script words (``read_archive``). Returned with the archive's language.
     """
     import bm25s
     from llama_index.core.schema import MetadataMode
@@ -257,8 +259,8 @@ def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, s
         texts.append(spaced_pairs(node.get_content(metadata_mode=MetadataMode.EMBED)))
     if not corpus:
         return None, None
-    language = archive_language(texts)
-    stemmer = ScriptStemmer(archive_latin_stemmer(texts))
+    language, latin = read_archive(texts)
+    stemmer = ScriptStemmer(latin)
     tokens = bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
                             show_progress=False)
     del texts

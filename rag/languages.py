@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from rag.text import word_tokens, writing_script
 
@@ -194,24 +194,33 @@ ARCHIVE_SAMPLE = 200  # passages read to name an archive's language: langid take
 MOST_OF_AN_ARCHIVE = 2 / 3  # the share of its passages one language must have to be the archive's
 
 
-def archive_language(passages: Sequence[str]) -> str | None:
-    """The language at least two thirds of ``passages`` are written in (read from an even sample of
-    them), or None for a mixed archive or none."""
-    step = max(1, len(passages) // ARCHIVE_SAMPLE)
-    counts = Counter(question_language(passage[:1000]) for passage in passages[::step])
+class ArchiveLanguages(NamedTuple):
+    """What an archive is written in, as its keyword index needs it."""
+
+    language: str | None  # the language of most of it (``MOST_OF_AN_ARCHIVE``); None: mixed, or empty
+    latin_stemmer: str  # the Snowball rules for its Latin-script words
+
+
+def read_archive(passages: Sequence[str]) -> ArchiveLanguages:
+    """The archive's language and the rules for its Latin-script words, from one reading of an even
+    sample of its passages.
+
+    One stemmer must serve the whole keyword index (a query's words are stemmed like the archive's,
+    or they never meet), and a word alone cannot say its language: the archive's passages can. Latin
+    script gets the rules of the language most of its Latin-script passages are in; English for an
+    English or mixed archive, or a language without rules. Under the English rules a Spanish archive's
+    "elecciones" and "elección" stay two words."""
+    step = max(1, len(passages) // ARCHIVE_SAMPLE)  # sampled first: reading every passage's script costs seconds
+    read = [(writing_script(passage), question_language(passage[:1000])) for passage in passages[::step]]
+    latin = _most_of([language for script, language in read if script == "LATIN"])
+    return ArchiveLanguages(_most_of([language for _, language in read]),
+                            LATIN_STEMMERS.get(latin or ENGLISH, LATIN_STEMMERS[ENGLISH]))
+
+
+def _most_of(languages: Sequence[str]) -> str | None:
+    """The language of at least ``MOST_OF_AN_ARCHIVE`` of ``languages``, or None."""
+    counts = Counter(languages)
     if not counts:
         return None
     language, count = counts.most_common(1)[0]
-    return language if count >= MOST_OF_AN_ARCHIVE * sum(counts.values()) else None
-
-
-def archive_latin_stemmer(passages: Sequence[str]) -> str:
-    """The Snowball rules for an archive's Latin-script words: those of the language of its Latin-script
-    passages (``archive_language``); English for an English or mixed archive, or a language without rules.
-
-    One stemmer must serve the whole keyword index (a query's words are stemmed like the archive's,
-    or they never meet), and a word alone cannot say its language: the archive's passages can. Under
-    the English rules a Spanish archive's "elecciones" and "elección" stay two words."""
-    step = max(1, len(passages) // ARCHIVE_SAMPLE)  # sampled first: reading every passage's script costs seconds
-    language = archive_language([passage for passage in passages[::step] if writing_script(passage) == "LATIN"])
-    return LATIN_STEMMERS.get(language or ENGLISH, LATIN_STEMMERS[ENGLISH])
+    return language if count >= MOST_OF_AN_ARCHIVE * len(languages) else None
