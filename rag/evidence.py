@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from rag.context import Source
 from rag.numerals import spelled_numbers, unheld_numbers
 from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_word_sequence, content_words, coverage, names,
+                      numbers, writing_script,
                       split_sentences, ends_in_chinese_or_japanese)
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
@@ -320,7 +321,7 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
     about 120 answers left out what their short line added, 8 of them the asked fact."""
     if not short or not short.strip():
         return answer
-    if not answer_words(short, question) - said_words(answer):
+    if not answer_words(short, question) - said_words(answer) or states_in_its_own_script(answer, short):
         return answer
     if not answer.strip():
         return short.strip()
@@ -328,6 +329,18 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
     # "10%" ends in no Chinese character, yet an answer in Chinese follows it: either side decides.
     chinese_or_japanese = ends_in_chinese_or_japanese(lead) or ends_in_chinese_or_japanese(answer.strip()[:1])
     return f"{lead}。{answer}" if chinese_or_japanese else f"{lead}. {answer}"
+
+
+def states_in_its_own_script(answer: str, short: str) -> bool:
+    """The answer states the short answer's fact in another script than the short answer's: asked in
+    English about a Chinese article, the model writes "on May 16th" and copies "5月16日" into its short
+    line. Leading with the copy would show the asker a script they did not ask in, for a fact already
+    stated: the answer states numbers, and each is one of the short answer's (read with their scale:
+    "5.4 million" is 540万). A short answer without numbers (a name) still leads: its transliteration
+    cannot be checked. (Month names are not read as numbers, so "May" cannot be matched to 5月.)"""
+    written, copied = writing_script(answer), writing_script(short)
+    return (written is not None and copied is not None and written != copied
+            and bool(numbers(answer)) and not unheld_numbers(answer, short))
 
 
 def short_line_confidence(tokens: Sequence[tuple[str, Sequence[tuple[str, float]]]],

@@ -310,6 +310,24 @@ def test_local_model_resolves_a_chinese_follow_up(local_engine: NewsRAG) -> None
     assert {c.source for c in answer.citations} == {"zh.txt"}
 
 
+def test_an_english_answer_stating_the_date_is_not_led_by_its_chinese_copy() -> None:
+    """Session 42: asked in English about a Chinese article, the answer read "5月16日[1]。The organizers ...
+    held a symposium in Cannes on May 16th [1].": the short line copies the article's script, the answer
+    line writes the asker's. An answer whose numbers are the short answer's says it already; one that
+    leaves the fact out, or states another number, or a short answer that is a name, is still led."""
+    from rag.evidence import led_by_short
+
+    asked = "On which day did the organisers hold a symposium of French and Chinese filmmakers in Cannes?"
+    stated = "The organisers held a symposium of French and Chinese filmmakers in Cannes on May 16th."
+    assert led_by_short(stated, "5月16日", asked) == stated
+    assert led_by_short("The coral was worth 5.4 million yuan.", "540万元", "How much was it worth?") == (
+        "The coral was worth 5.4 million yuan.")
+    assert led_by_short("It was held in Cannes.", "5月16日", asked) == "5月16日。It was held in Cannes."
+    assert led_by_short(stated.replace("16th", "17th"), "5月16日", asked).startswith("5月16日。")
+    assert led_by_short("The coral was worth 54 million yuan.", "540万元", "How much?").startswith("540万元。")
+    assert led_by_short("Yu Zhihong said so.", "禹治洪", "Who said disputes need lawyers?") == "禹治洪。Yu Zhihong said so."
+
+
 def test_a_chinese_answer_is_written_without_spaces_between_its_sentences() -> None:
     """Chinese and Japanese put no space after 。 and end a sentence with it, even after a figure such as
     "10%" that ends in no Chinese character; English keeps its ". "."""
