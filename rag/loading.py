@@ -22,7 +22,15 @@ from rag.types import Article
 
 SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
                       ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
-_TEXT_FIELDS = ("text", "content", "body", "article")
+# A JSON Lines article's fields, the first one present winning: this project's own names, then those of
+# the news datasets and feeds a user is likely to hold: Hugging Face's summarisation sets ("document":
+# XSum and HaluEval's CNN/DailyMail; "article": CNN/DailyMail), news-please ("maintext", "date_publish",
+# "source_domain") and NewsAPI ("publishedAt", "source": {"name": ...}).
+_TEXT_FIELDS = ("text", "content", "body", "article", "document", "maintext", "story")
+_TITLE_FIELDS = ("title", "headline")
+_DATE_FIELDS = ("published", "date", "published_at", "publishedAt", "date_publish", "pubDate")
+_PUBLISHER_FIELDS = ("source", "publisher", "source_domain")
+_URL_FIELDS = ("url", "link")
 _NON_LATIN = ("Cyrillic", "Greek", "Arabic", "Hebrew", "CJK", "Hiragana", "Katakana", "Hangul", "Thai", "Devanagari")
 _CLEANERS = {"text": clean_text, "markdown": clean_markdown, "html": clean_html}
 # Byte-order marks, longest first (the UTF-32-LE mark starts with the UTF-16-LE one). UTF-16/32 text is
@@ -204,27 +212,35 @@ def _article_from_line(line: str, source: str, name: str) -> Article:
     cleaned = clean_text(body)
     if not cleaned.text.strip():
         raise FileRejected("text is empty")
-    key = str(record.get("id") or record.get("url") or "")
+    url = _first_field(record, _URL_FIELDS)
+    key = str(record.get("id") or url or "")
     if not key:
         key = "sha256:" + hashlib.sha256(cleaned.text.encode("utf-8")).hexdigest()[:16]
-    published = record.get("published") if record.get("published") is not None else record.get("date")
+    published = next((record[field] for field in _DATE_FIELDS if record.get(field) is not None), None)
     try:
         when = to_epoch(published)
     except DateError as exc:
         raise FileRejected(f"published date {exc}") from exc
-    return _make_article(cleaned, f"{source}#{key}", name, title=str(record.get("title") or ""),
-                         publisher=str(record.get("source") or record.get("publisher") or ""),
-                         url=str(record.get("url") or ""), published=when)
+    publisher = next((record[field] for field in _PUBLISHER_FIELDS if record.get(field)), "")
+    if isinstance(publisher, dict):  # NewsAPI: {"id": "bbc-news", "name": "BBC News"}
+        publisher = publisher.get("name") or publisher.get("id") or ""
+    return _make_article(cleaned, f"{source}#{key}", name, title=_first_field(record, _TITLE_FIELDS),
+                         publisher=str(publisher), url=url, published=when)
 
 
 def _first_text_field(record: object) -> str | None:
     if not isinstance(record, dict):
         return None
-    for field in _TEXT_FIELDS:
+    return _first_field(record, _TEXT_FIELDS) or None
+
+
+def _first_field(record: dict, fields: tuple[str, ...]) -> str:  # type: ignore[type-arg]
+    """The first of ``fields`` holding a non-blank string, or ""."""
+    for field in fields:
         value = record.get(field)
         if isinstance(value, str) and value.strip():
             return value
-    return None
+    return ""
 
 
 def _make_article(cleaned: CleanedArticle, source: str, name: str, *, title: str = "",
