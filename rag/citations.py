@@ -9,14 +9,14 @@ cited article never mentions, is left out. ``split_claims`` reads markers back (
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.evidence import Sentence, articles_of
-from rag.languages import question_language
+from rag.languages import function_words, question_language
 from rag.numerals import unheld_numbers
-from rag.text import (SENTENCE_STOP, content_words, ends_in_chinese_or_japanese, join_sentences, name_in, names,
-                      numbers, split_sentences, writing_script)
+from rag.text import (SENTENCE_STOP, content_words, ends_in_chinese_or_japanese, join_sentences, name_forms, name_in, names,
+                      normalise_word, numbers, split_sentences, writing_script)
 from rag.types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -43,13 +43,13 @@ def split_claims(answer: str) -> list[Claim]:
 
 
 def cite_choice(text: str, picks: Sequence[Sentence], articles: Mapping[str, str],
-                shown: Sequence[Sentence] = (), unchecked: str | None = None) -> tuple[str, list[Citation]]:
+                shown: Sequence[Sentence] = (), unchecked: Unchecked | None = None) -> tuple[str, list[Citation]]:
     """The answer with ``[n]`` after each sentence, numbered 1.. in order of first use.
 
     A sentence cites the chosen sentences it rests on; when those do not hold a number or name it
     states, it cites the sentence among those ``shown`` to the model that does (a small model's choice
-    line is noisier than its answer); a sentence nothing shown backs is left out. Names written in the
-    ``unchecked`` script are not looked for (``unchecked_script``); numbers always are."""
+    line is noisier than its answer); a sentence nothing shown backs is left out. The ``unchecked``
+    names are not looked for (``unchecked_names``); numbers always are."""
     renumber: dict[int, int] = {}
     citations: list[Citation] = []
     written: list[str] = []
@@ -67,14 +67,14 @@ def cite_choice(text: str, picks: Sequence[Sentence], articles: Mapping[str, str
     return join_sentences(written), citations
 
 
-def backs(claim: str, cited: Sequence[Sentence], articles: Mapping[str, str], unchecked: str | None = None) -> bool:
+def backs(claim: str, cited: Sequence[Sentence], articles: Mapping[str, str], unchecked: Unchecked | None = None) -> bool:
     """The cited sentences' excerpts hold every number of the claim, their articles every name."""
     evidence = "\n".join(dict.fromkeys(s.source.text for s in cited))
     return not unsupported_facts(claim, evidence, articles_of(cited, articles), unchecked)
 
 
 def restated_premise(claim: str, question: str, cited: Sequence[Sentence], articles: Mapping[str, str],
-                     unchecked: str | None = None) -> bool:
+                     unchecked: Unchecked | None = None) -> bool:
     """The guard fails ``claim`` only for facts the question itself states: the answer wrote back the
     asker's premise ("...before the 2015 quake, in 1934") where its evidence words it otherwise or not
     at all. Such a claim adds nothing unbacked, but it cannot be shown as written either. (A name of the
@@ -90,7 +90,7 @@ def restated_premise(claim: str, question: str, cited: Sequence[Sentence], artic
 
 
 def best_backing(claim: str, shown: Sequence[Sentence], articles: Mapping[str, str],
-                 unchecked: str | None = None) -> list[Sentence]:
+                 unchecked: Unchecked | None = None) -> list[Sentence]:
     """The shown sentence sharing most of the claim's words whose evidence backs it, if any."""
     words = content_words(claim)
     ranked = sorted((s for s in shown if words & content_words(s.text)),
@@ -142,22 +142,58 @@ def support_score(claim: str, passage: str) -> float:
     return len(claim_words & passage_words) / len(claim_words)
 
 
-def unsupported_facts(claim: str, evidence: str, article: str = "", unchecked: str | None = None) -> list[str]:
+def unsupported_facts(claim: str, evidence: str, article: str = "", unchecked: Unchecked | None = None) -> list[str]:
     """The numbers of ``claim`` missing from ``evidence``, and its names missing from the ``article``
     (or the evidence when no article is given): what the answer states that its citations cannot back.
 
     Right by construction, not a judgement: an answer may paraphrase freely, but it never states a
-    number its cited sentences do not hold, nor a name its cited article never mentions. Names written
-    in the ``unchecked`` script are left alone: the article is in another (``unchecked_script``)."""
+    number its cited sentences do not hold, nor a name its cited article never mentions. The
+    ``unchecked`` names are left alone: the article cannot hold them as written (``unchecked_names``)."""
     missing = unheld_numbers(claim, evidence)
     words = content_words(article or evidence) | content_words(evidence)
     missing += sorted(name for name in checkable(names(claim, openers=True), unchecked) if not name_in(name, words))
     return missing
 
 
-def checkable(found: set[str], unchecked: str | None) -> set[str]:
-    """The names that can be looked for: all of them, but those written in the ``unchecked`` script."""
-    return found if unchecked is None else {name for name in found if writing_script(name) != unchecked}
+@dataclass(frozen=True)
+class Unchecked:
+    """The names of a question (and of its answer) that its articles cannot hold as written, so the guards
+    do not look for them: every name in the question's ``script`` when the articles are in another
+    (``unchecked_script``), and the question's own ``words`` (stems, as ``names`` gives them) when it is
+    asked in another language of the articles' script (``unchecked_names``)."""
+
+    script: str | None = None
+    words: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return self.script is not None or bool(self.words)
+
+
+def checkable(found: set[str], unchecked: Unchecked | None) -> set[str]:
+    """The names that can be looked for: all of them, but the ``unchecked`` ones."""
+    if not unchecked:
+        return found
+    return {name for name in found if name not in unchecked.words and writing_script(name) != unchecked.script}
+
+
+def unchecked_names(question: str, evidence: str, writes_as_name: Callable[[str], bool] | None = None) -> Unchecked:
+    """What the guards cannot look for when ``question`` is answered from ``evidence``: its script's names
+    when the evidence is in another script; asked in another language of the same script
+    (``across_languages``), the question's names the archive does not write as names (``writes_as_name``,
+    ``KeywordIndex.writes_as_name``). Those are the asker's words: German capitalises every noun
+    ("Prozent", "Formate", "Herde") and French spells names otherwise ("Yémen"); so are the function
+    words of the asker's language, which open an answer written in it (``function_words``). A name the archive
+    writes ("Aston Villa" asked over an article on West Brom) is still looked for, and so is every name
+    an answer adds to its question. Nothing is unchecked for a question in its articles' language."""
+    script = unchecked_script(question, evidence)
+    if script is not None:
+        return Unchecked(script=script)
+    if writes_as_name is None or not across_languages(question, evidence):
+        return Unchecked()
+    own = {stem for stem, word in name_forms(question).items() if not writes_as_name(word)}
+    # An answer in the asker's language opens its sentences with that language's words ("Des migrants...").
+    openers = {normalise_word(word) for word in function_words(question_language(question))}
+    return Unchecked(words=frozenset(own | openers))
 
 
 def unchecked_script(question: str, evidence: str) -> str | None:

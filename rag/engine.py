@@ -106,7 +106,7 @@ class NewsRAG:
         return CitedQueryEngine(
             retrieve_hits=lambda question: self.search(question, k=k, filters=filters),
             scorer=embedding_scorer(partial(embed_question_and_passages, self.embed_model)),
-            article_texts=self.store.article_texts, archive_knows=self.keyword.knows,
+            article_texts=self.store.article_texts, archive_names=self.keyword.writes_as_name,
             chat=self.chat_client, max_tokens=self.settings.max_answer_tokens,
             temperature=self.settings.temperature, context_chars=self.settings.context_chars,
             context_sentences=self.settings.context_sentences,

@@ -29,7 +29,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from rag.languages import read_archive
-from rag.text import ScriptStemmer, spaced_pairs
+from rag.text import ScriptStemmer, spaced_pairs, written_as_name
 
 if TYPE_CHECKING:
     from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
@@ -42,6 +42,7 @@ _TOKENISATION = 2
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_NAME_SAMPLE = 20  # passages read to tell whether the archive writes a word as a name
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
@@ -181,15 +182,14 @@ class KeywordIndex:
         vocabulary = retriever.bm25.vocab_dict
         return sum(token in vocabulary for token in tokens) / len(tokens) if tokens else 0.0
 
-    def knows(self, word: str) -> bool:
-        """Whether the archive uses ``word`` (a word or a name's stem, ``rag.text.names``) anywhere, as its
-        keyword index cuts words. A question asked in another language than the archive's names things in
-        its own words ("Prozent", "Yémen"): those the archive never uses cannot be looked for in it."""
-        if self._retriever is None:
-            return False
-        stemmer, vocabulary = self._retriever.stemmer, self._retriever.bm25.vocab_dict
-        word = word.lower()
-        return word in vocabulary or stemmer.stemWord(word) in vocabulary
+    def writes_as_name(self, word: str) -> bool:
+        """Whether the archive writes ``word`` as a name: capitalised inside a sentence more often than
+        not, in the passages keyword search finds for it (``rag.text.written_as_name``). A question asked
+        in another language than the archive's names things in its own words: German capitalises every
+        noun ("Prozent", "Formate", "Herde"), and French spells names otherwise ("Yémen"); only the
+        words the archive itself writes as names can be looked for in its articles."""
+        hits = self.search(word, _NAME_SAMPLE)
+        return written_as_name(word, (hit.node.get_content() for hit in hits))
 
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
         if self._retriever is None or not query.strip():

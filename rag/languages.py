@@ -224,3 +224,17 @@ def _most_of(languages: Sequence[str]) -> str | None:
         return None
     language, count = counts.most_common(1)[0]
     return language if count >= MOST_OF_AN_ARCHIVE * len(languages) else None
+
+
+@lru_cache(maxsize=32)
+def function_words(language: str) -> frozenset[str]:
+    """The stop words of ``language`` (an ISO code) where bm25s lists them (NLTK's lists: Danish, Dutch,
+    English, French, German, Italian, Norwegian, Portuguese, Russian, Spanish, Swedish, Turkish), else
+    none. An answer written in the asker's language opens with them ("Des migrants ont été secourus"),
+    capitalised as a name would be."""
+    from bm25s.tokenization import _infer_stopwords
+
+    try:
+        return frozenset(_infer_stopwords(language))
+    except ValueError:  # bm25s has no list for it
+        return frozenset()

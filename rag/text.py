@@ -232,8 +232,14 @@ def names(text: str, openers: bool = False) -> set[str]:
     sentence openers count only when the same word is also capitalised mid-sentence in the text, or
     when ``openers`` is set (an answer's first word is usually its subject: "Lavrov accused...").
     """
+    return set(name_forms(text, openers))
+
+
+def name_forms(text: str, openers: bool = False) -> dict[str, str]:
+    """``names`` with the word each was written as (stem -> word): what the archive is asked about it."""
     text = re.sub(r"\[\d+\]", " ", text)
-    found, initial, inner = set(), set(), set()
+    initial: dict[str, str] = {}
+    inner: dict[str, str] = {}
     for match in _WORD.finditer(text):
         word = match.group()
         if not word[0].isupper() or (len(word) <= 3 and word.isupper()):
@@ -241,10 +247,31 @@ def names(text: str, openers: bool = False) -> set[str]:
         stem = normalise_word(word)
         if word.lower() in STOPWORDS or stem in STOPWORDS:  # "Willing" stems to "will"
             continue
-        opens = bool(_SENTENCE_START.search(text[max(0, match.start() - 4):match.start()]))
-        (initial if opens else inner).add(stem)
-    found = inner | (initial if openers else initial & inner)
-    return found
+        (initial if _opens_sentence(text, match.start()) else inner).setdefault(stem, word)
+    kept = initial if openers else {stem: word for stem, word in initial.items() if stem in inner}
+    return {**kept, **inner}
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    return bool(_SENTENCE_START.search(text[max(0, start - 4):start]))
+
+
+def written_as_name(word: str, texts: Iterable[str]) -> bool:
+    """``texts`` write ``word`` (any form of it) capitalised inside a sentence more often than in lower
+    case: "Somerset" and "YouTube" are names in English news, "format" and "herd" are not, although a
+    German question capitalises "Formate" and "Herde" as it does every noun."""
+    stem = normalise_word(word)
+    capitalised = lower = 0
+    for text in texts:
+        for match in _WORD.finditer(text):
+            found = match.group()
+            if normalise_word(found) != stem:
+                continue
+            if found[0].islower():
+                lower += 1
+            elif not _opens_sentence(text, match.start()):
+                capitalised += 1
+    return capitalised > lower
 
 
 def name_in(name: str, words: set[str]) -> bool:

@@ -105,26 +105,27 @@ CHINESE_EVIDENCE = "25名美国众议员联名致信日本驻美大使，敦促�
 
 
 def test_names_of_the_question_s_script_go_unchecked_only_over_an_article_in_another_script() -> None:
-    from rag.citations import unchecked_script, unsupported_facts
+    from rag.citations import Unchecked, unchecked_names, unsupported_facts
 
     question = "How many US congressmen wrote to Japan's ambassador before Abe's speech?"
-    assert unchecked_script(question, CHINESE_EVIDENCE) == "LATIN"
-    assert unchecked_script(question, PASSAGES["brest.txt"]) is None  # same script: every name is checked
+    assert unchecked_names(question, CHINESE_EVIDENCE) == Unchecked(script="LATIN")
+    assert not unchecked_names(question, PASSAGES["brest.txt"], lambda word: False)  # same script and language
     claim = "25 US congressmen wrote to Japan's ambassador, urging Abe to face history."
     assert unsupported_facts(claim, CHINESE_EVIDENCE) != []  # "Japan" and "Abe" are not in the Chinese text
-    assert unsupported_facts(claim, CHINESE_EVIDENCE, unchecked="LATIN") == []
+    assert unsupported_facts(claim, CHINESE_EVIDENCE, unchecked=Unchecked(script="LATIN")) == []
     # Numbers are checked whatever the scripts: 35 congressmen is not what the article says.
-    assert unsupported_facts(claim.replace("25", "35"), CHINESE_EVIDENCE, unchecked="LATIN") == ["35"]
+    assert unsupported_facts(claim.replace("25", "35"), CHINESE_EVIDENCE, unchecked=Unchecked(script="LATIN")) == ["35"]
     # In one script nothing changes: a name the English article never mentions is still missing.
     assert unsupported_facts("The port of Calais closed.", PASSAGES["brest.txt"],
-                             unchecked=unchecked_script("Which port closed?", PASSAGES["brest.txt"])) == ["calai"]
+                             unchecked=unchecked_names("Which port closed?", PASSAGES["brest.txt"])) == ["calai"]
 
 
 def test_a_question_in_another_script_than_its_article_is_not_refused_for_names_it_cannot_find() -> None:
     from rag.answering import asks_about_cited
+    from rag.citations import Unchecked
 
     question = "How many US congressmen wrote to Japan's ambassador before Abe's speech?"
     articles = {"zh.txt": CHINESE_EVIDENCE}
     assert not asks_about_cited(question, ["zh.txt"], articles)
-    assert asks_about_cited(question, ["zh.txt"], articles, unchecked="LATIN")
+    assert asks_about_cited(question, ["zh.txt"], articles, unchecked=Unchecked(script="LATIN"))
     assert not asks_about_cited("When did the port of Calais close?", ["brest.txt"], PASSAGES)

@@ -148,9 +148,9 @@ VILLA = "Aston Villa owner Randy Lerner put the club up for sale last summer."
 def test_a_question_in_another_language_is_asked_only_for_the_names_the_archive_uses(tmp_path: Path) -> None:
     """German capitalises every noun: "Prozent", "Verein" and "Vorsitzender" are in no English article, so
     every German question over the CNN archive was refused, right short answers too. Names the archive
-    never uses are the question's own words; one it uses must still be in the cited article."""
+    never writes as names are the question's own words; one it writes must still be in the cited article."""
     from rag.answering import asks_about_cited
-    from rag.citations import across_languages
+    from rag.citations import across_languages, unchecked_names
 
     index = KeywordIndex(tmp_path / "bm25")
     index.rebuild([TextNode(text=WEST_BROM, id_="wba"), TextNode(text=VILLA, id_="villa")], "g1")
@@ -159,9 +159,43 @@ def test_a_question_in_another_language_is_asked_only_for_the_names_the_archive_
     assert not across_languages("Wer ist der Bahnchef?", "Der Bahnchef sprach bei der Eröffnung.")  # one language
     cited = {"wba": WEST_BROM}
     assert not asks_about_cited(asked, ["wba"], cited)  # every name looked for: "Prozent" is nowhere
-    assert asks_about_cited(asked, ["wba"], cited, known=index.knows)
+    assert asks_about_cited(asked, ["wba"], cited, unchecked_names(asked, WEST_BROM, index.writes_as_name))
     another_club = "Wie viel Prozent von Aston Villa besitzt Vorsitzender Randy Lerner?"
-    assert not asks_about_cited(another_club, ["wba"], cited, known=index.knows)  # the archive's names still count
+    assert not asks_about_cited(another_club, ["wba"], cited,
+                                unchecked_names(another_club, WEST_BROM, index.writes_as_name))  # the archive's names count
+
+
+EMUS = ("In a video posted online by YouTube user Ratbag Nomad, a tour guide lies on his back and kicks his legs "
+        "in the air to lure a herd of emus. The emus soon came running.")
+CATTLE = "A herd of cattle blocked the road for an hour, and the farmer changed the format of his market."
+
+
+def test_a_noun_the_archive_writes_in_lower_case_is_the_asker_s_word_and_so_is_it_in_the_answer(tmp_path: Path) -> None:
+    """Session 42: two German questions with the right short answer were still refused, one for "Formate"
+    and one for "Herde": the English archive uses "format" and "herd", but never as names. An answer
+    written in the asker's language repeats those words, and they cannot be looked for either; a name it
+    adds to its question still must be in the cited article. The asker's function words ("Der", "Des")
+    open such an answer, capitalised like names, and are not looked for either."""
+    from rag.answering import asks_about_cited
+    from rag.citations import unchecked_names, unsupported_facts
+    from rag.text import written_as_name
+
+    assert not written_as_name("Herde", [CATTLE, EMUS]) and written_as_name("YouTube", [EMUS])
+    assert not written_as_name("Nutzer", [EMUS, CATTLE])  # a word they never use is no name of theirs
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=EMUS, id_="emus"), TextNode(text=CATTLE, id_="cattle")], "g1")
+    asked = "Welcher YouTube-Nutzer hat das Video gepostet, in dem ein Reiseführer eine Herde Emus anlockt?"
+    unchecked = unchecked_names(asked, EMUS, index.writes_as_name)
+    assert {"herd", "emus", "video", "nutzer"} <= unchecked.words and "youtub" not in unchecked.words
+    assert asks_about_cited(asked, ["emus"], {"emus": EMUS}, unchecked)
+    assert not asks_about_cited(asked, ["emus"], {"emus": EMUS})  # looked for, "Nutzer" and "Herde" are not there
+    answer = "Ratbag Nomad hat das Video gepostet, in dem ein Reiseführer eine Herde Emus anlockt."
+    assert unsupported_facts(answer, EMUS, EMUS, unchecked) == []
+    assert unsupported_facts(answer, EMUS, EMUS) != []
+    opened = "Der Nutzer Ratbag Nomad hat das Video gepostet."  # the asker's function word opens the answer
+    assert unsupported_facts(opened, EMUS, EMUS, unchecked) == [] and unsupported_facts(opened, EMUS, EMUS) != []
+    invented = "Dingo Dave hat das Video gepostet, in dem ein Reiseführer eine Herde Emus anlockt."
+    assert unsupported_facts(invented, EMUS, EMUS, unchecked) == ["dave", "dingo"]
 
 
 def test_markers_go_before_a_chinese_full_stop_without_a_space() -> None:

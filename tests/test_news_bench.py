@@ -826,6 +826,11 @@ KEPT_ALL_SETS = {  # file: (rows, (right, wrong, near-misses refused) kept all, 
     # at the default (es_q012, 0.91) names only words the archive uses: another generation, not the rule
     "news_holdout3_fr_de_local_keep_all_e5_archive_words.jsonl": (30, (16, 1, 0), (12, 0, 0), None),
     "news_holdout4_es_ru_local_keep_all_e5_archive_words.jsonl": (30, (8, 14, 0), (3, 2, 0), None),
+    # session 42, answered again after the question's words the archive does not write as names ("Formate",
+    # "Herde": English writes them in lower case) and the asker's function words ("Des") went unlooked-for in
+    # the answer too (``citations.unchecked_names``): two German answers freed at the default, none wrong
+    "news_holdout3_fr_de_local_keep_all_e5_asker_words.jsonl": (30, (20, 2, 0), (14, 0, 0), None),
+    "news_holdout4_es_ru_local_keep_all_e5_asker_words.jsonl": (30, (7, 13, 0), (3, 1, 0), None),
     # the two multilingual sets with Chinese and Japanese articles, answered again with those chunks: the same outcomes
     "multilingual_dev_local_keep_all_clause_chunks.jsonl": (25, (15, 2, 3), (15, 2, 6), None),
     "multilingual_holdout_local_keep_all_clause_chunks.jsonl": (72, (39, 4, 7), (39, 2, 16), None),
