@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from rag.evidence import Sentence, articles_of
 from rag.languages import function_words, question_language
 from rag.numerals import unheld_numbers
-from rag.text import (SENTENCE_STOP, content_words, ends_in_chinese_or_japanese, join_sentences, name_forms, name_in, names,
-                      normalise_word, numbers, split_sentences, writing_script)
+from rag.text import (SENTENCE_STOP, content_words, ends_in_chinese_or_japanese, join_sentences, name_forms, name_in,
+                      names, normalise_word, numbers, split_sentences, writing_script)
 from rag.types import Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -159,8 +159,8 @@ def unsupported_facts(claim: str, evidence: str, article: str = "", unchecked: U
 class Unchecked:
     """The names of a question (and of its answer) that its articles cannot hold as written, so the guards
     do not look for them: every name in the question's ``script`` when the articles are in another
-    (``unchecked_script``), and the question's own ``words`` (stems, as ``names`` gives them) when it is
-    asked in another language of the articles' script (``unchecked_names``)."""
+    (``unchecked_script``); asked in another language of the articles' script, the question's own
+    ``words`` and the asker's function words, as stems (``names`` gives stems; ``unchecked_names``)."""
 
     script: str | None = None
     words: frozenset[str] = frozenset()

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from rag.context import Source
 from rag.numerals import spelled_numbers, unheld_numbers
 from rag.text import (SENTENCE_STOP, STOPWORDS, Span, content_word_sequence, content_words, coverage, names,
-                      numbers, writing_script,
-                      split_sentences, ends_in_chinese_or_japanese)
+                      numbers, split_sentences, ends_in_chinese_or_japanese, writing_script)
 
 MAX_PICKS = 3  # sentences one answer may rest on: a fact, or two facts of a two-part question
 
