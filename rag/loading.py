@@ -25,10 +25,11 @@ SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"
 # A JSON Lines article's fields, the first one present winning: this project's own names, then those of
 # the news datasets and feeds a user is likely to hold: Hugging Face's summarisation sets ("document":
 # XSum and HaluEval's CNN/DailyMail; "article": CNN/DailyMail), news-please ("maintext", "date_publish",
-# "source_domain") and NewsAPI ("publishedAt", "source": {"name": ...}).
-_TEXT_FIELDS = ("text", "content", "body", "article", "document", "maintext", "story")
+# "source_domain"), NewsAPI ("publishedAt", "source": {"name": ...}) and schema.org's NewsArticle, which
+# news sites embed as JSON-LD ("articleBody", "datePublished", "publisher": {"name": ...}).
+_TEXT_FIELDS = ("text", "content", "body", "article", "document", "maintext", "articleBody", "story")
 _TITLE_FIELDS = ("title", "headline")
-_DATE_FIELDS = ("published", "date", "published_at", "publishedAt", "date_publish", "pubDate")
+_DATE_FIELDS = ("published", "date", "published_at", "publishedAt", "datePublished", "date_publish", "pubDate")
 _PUBLISHER_FIELDS = ("source", "publisher", "source_domain")
 _URL_FIELDS = ("url", "link")
 _NON_LATIN = ("Cyrillic", "Greek", "Arabic", "Hebrew", "CJK", "Hiragana", "Katakana", "Hangul", "Thai", "Devanagari")
@@ -222,7 +223,7 @@ def _article_from_line(line: str, source: str, name: str) -> Article:
     except DateError as exc:
         raise FileRejected(f"published date {exc}") from exc
     publisher = next((record[field] for field in _PUBLISHER_FIELDS if record.get(field)), "")
-    if isinstance(publisher, dict):  # NewsAPI: {"id": "bbc-news", "name": "BBC News"}
+    if isinstance(publisher, dict):  # NewsAPI's {"id": "bbc-news", "name": "BBC News"}, schema.org's Organization
         publisher = publisher.get("name") or publisher.get("id") or ""
     return _make_article(cleaned, f"{source}#{key}", name, title=_first_field(record, _TITLE_FIELDS),
                          publisher=str(publisher), url=url, published=when)

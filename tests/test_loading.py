@@ -97,7 +97,7 @@ def test_jsonl_yields_one_article_per_line_with_fields(tmp_path: Path) -> None:
 def test_jsonl_of_the_common_news_datasets_is_read_with_their_own_field_names(tmp_path: Path) -> None:
     """A user's archive often comes as a dataset's own file: HaluEval's CNN/DailyMail lines hold the
     article in "document" (every line was rejected: "no text field"), news-please writes "maintext" and
-    "date_publish", NewsAPI "publishedAt" and a "source" object."""
+    "date_publish", NewsAPI "publishedAt" and a "source" object, schema.org's NewsArticle "articleBody"."""
     lines = [
         {"document": "Dock workers ended a ten-day strike on Friday.", "right_summary": "Strike ends.",
          "hallucinated_summary": "Strike goes on."},
@@ -105,14 +105,17 @@ def test_jsonl_of_the_common_news_datasets_is_read_with_their_own_field_names(tm
          "date_publish": "2024-12-09 08:00:00", "source_domain": "example.org"},
         {"title": "Ferry returns", "content": "The ferry resumed its crossings.", "publishedAt": "2024-12-09T10:00:00Z",
          "source": {"id": "wire", "name": "Example Wire"}, "link": "https://example.org/ferry"},
+        {"@type": "NewsArticle", "headline": "Bridge reopens", "articleBody": "The bridge reopened to traffic.",
+         "datePublished": "2024-12-09T10:00:00Z", "publisher": {"@type": "Organization", "name": "Daily Example"}},
     ]
     path = tmp_path / "dataset.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    halueval, news_please, newsapi = load_file(path, LIMIT)
+    halueval, news_please, newsapi, json_ld = load_file(path, LIMIT)
     assert halueval.text == "Dock workers ended a ten-day strike on Friday."
     assert (news_please.title, news_please.publisher, news_please.published) == ("Pass closed", "example.org", 1733731200)
     assert (newsapi.publisher, newsapi.url, newsapi.published) == ("Example Wire", "https://example.org/ferry", 1733738400)
     assert newsapi.source.endswith("dataset.jsonl#https://example.org/ferry")
+    assert (json_ld.title, json_ld.publisher, json_ld.published) == ("Bridge reopens", "Daily Example", 1733738400)
 
 
 def test_jsonl_without_text_is_rejected_with_line_numbers(tmp_path: Path) -> None:
