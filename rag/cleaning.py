@@ -293,7 +293,9 @@ def _strip_markdown_inline(text: str) -> str:
 
 def clean_markdown(raw: str) -> CleanedArticle:
     """Clean Markdown: strip markup lightly, then apply the plain-text rules. Headings and list items
-    are paragraphs of their own; a line that is only links (a "related" list) is dropped."""
+    are paragraphs of their own; a line that is only links (a "related" list) is dropped. Front matter
+    gives the title, date, author and publisher (``front_matter``)."""
+    meta, raw = front_matter(raw)
     lines: list[str] = []
     removed: list[str] = []
     for line in _normalise_lines(raw):
@@ -308,7 +310,55 @@ def clean_markdown(raw: str) -> CleanedArticle:
             removed.append(text)
         else:
             lines.extend([text, ""] if block else [text])
-    return _finish(_paragraphs(lines), removed=tuple(removed))
+    return _finish(_paragraphs(lines), removed=tuple(removed), **meta)
+
+
+# YAML between "---" lines (Jekyll, Hugo, Obsidian, most static-site and CMS exports) or TOML between "+++"
+# lines (Hugo), at the very start of the file.
+_FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\r?\n(.*?)\r?\n(?:\1|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT_MATTER_KEYS = {"title": ("title", "headline"),
+                      "published": ("date", "published", "publishDate", "pubDate", "published_at", "datePublished"),
+                      "byline": ("author", "authors", "byline"),
+                      "publisher": ("publisher", "source", "site")}
+
+
+def front_matter(raw: str) -> tuple[dict[str, str], str]:
+    """A Markdown file's front matter as ``_finish``'s metadata, and the text after it. Without it, the
+    block was read as the article: its headline a run of "title: ... date: ... author: ..." and every
+    article's first passage its metadata. A block that is not a readable mapping with at least one of
+    these fields is left in the text: nothing is dropped on a guess."""
+    import tomllib
+
+    import yaml  # PyYAML
+
+    match = _FRONT_MATTER.match(raw)
+    if not match:
+        return {}, raw
+    try:
+        data = yaml.safe_load(match.group(2)) if match.group(1) == "---" else tomllib.loads(match.group(2))
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError):
+        return {}, raw
+    if not isinstance(data, dict) or not any(key in data for keys in _FRONT_MATTER_KEYS.values() for key in keys):
+        return {}, raw  # "---" rules around a paragraph such as "Note: ..." read as a mapping too
+    meta = {field: _front_matter_value(data, keys) for field, keys in _FRONT_MATTER_KEYS.items()}
+    meta["published"] = iso_date(meta["published"]) if meta["published"] else ""
+    return {field: value for field, value in meta.items() if value}, raw[match.end():]
+
+
+def _front_matter_value(data: dict[object, object], keys: tuple[str, ...]) -> str:
+    """The first of ``keys`` as text: a date as ISO 8601, a list joined by commas, a person or site by
+    its ``name``."""
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, list):
+            value = ", ".join(filter(None, (_front_matter_value({"v": item}, ("v",)) for item in value)))
+        if isinstance(value, dict):
+            value = value.get("name")
+        if hasattr(value, "isoformat"):  # YAML and TOML read dates as date or datetime objects
+            value = value.isoformat()  # type: ignore[union-attr]
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+    return ""
 
 
 # --- HTML: trafilatura for the main text and metadata, htmldate for the date ---------------------------

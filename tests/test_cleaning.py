@@ -568,6 +568,29 @@ def test_markdown_markup_is_stripped_and_text_kept() -> None:
         assert junk not in article.text, junk
 
 
+BODY = "Dock workers in Brest ended a ten-day strike on Friday after the port agreed to raise wages."
+
+
+@pytest.mark.parametrize("head", [
+    '---\ntitle: "Port strike ends"\ndate: 2024-12-09T10:00:00Z\nauthor: [Jane Doe, Li Wei]\ntags: [ports]\n---\n',
+    '+++\ntitle = "Port strike ends"\ndate = 2024-12-09T10:00:00Z\nauthors = ["Jane Doe", "Li Wei"]\n+++\n',
+])
+def test_markdown_front_matter_is_the_articles_metadata_not_its_first_paragraph(head: str) -> None:
+    """Jekyll/Hugo/Obsidian exports open with YAML (or Hugo's TOML) front matter. It was read as text: the
+    headline became 'title: "Port strike ends" date: ... author: ...' and the first passage its metadata."""
+    article = clean_markdown(head + "\n" + BODY + "\n")
+    assert (article.title, article.byline) == ("Port strike ends", "Jane Doe, Li Wei")
+    assert article.published.startswith("2024-12-09T10:00:00")
+    assert _paragraphs(article) == ["Port strike ends", BODY]
+
+
+def test_a_block_between_rules_that_is_no_front_matter_is_read_as_text() -> None:
+    note = clean_markdown("---\nNote: the figures are provisional.\n---\n\n" + BODY)  # a mapping, but no known field
+    assert "the figures are provisional" in note.text and BODY in note.text
+    broken = clean_markdown("---\ntitle: [unclosed\n---\n\n" + BODY)  # not YAML: read as it always was
+    assert BODY in broken.text and broken.published == "" and broken.title != "[unclosed"
+
+
 @pytest.mark.parametrize("clean", [clean_text, clean_markdown, clean_html])
 @pytest.mark.parametrize("raw", ["", "   ", "\n\n\t \n", "\r\n"])
 def test_empty_input_gives_empty_article(clean, raw: str) -> None:
