@@ -271,8 +271,44 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 def clean_text(raw: str) -> CleanedArticle:
-    """Clean a plain-text article (one paragraph per line, blank-line separated, or hard-wrapped)."""
-    return _finish(_paragraphs(_normalise_lines(raw)))
+    """Clean a plain-text article (one paragraph per line, blank-line separated, or hard-wrapped), after
+    its header of fields if it opens with one (``header_fields``)."""
+    meta, raw = header_fields(raw)
+    return _finish(_paragraphs(_normalise_lines(raw)), **meta)
+
+
+_HEADER_FIELD = re.compile(r"([A-Za-z][A-Za-z _-]{0,30}):[ \t]+(\S.*)")
+# Header keys (lower case, without spaces, "_" or "-") read as metadata; any others in the block are dropped.
+_HEADER_KEYS = {"title": "title", "headline": "title",
+                "date": "published", "published": "published", "publishdate": "published", "pubdate": "published",
+                "publishedat": "published", "datepublished": "published",
+                "author": "byline", "authors": "byline", "by": "byline", "byline": "byline",
+                "source": "publisher", "publisher": "publisher", "site": "publisher"}
+
+
+def header_fields(raw: str) -> tuple[dict[str, str], str]:
+    """The "Title: ... / Date: ... / Author: ..." lines a text or Markdown article opens with (Pelican
+    and MultiMarkdown metadata, and the way many hand-made archives are written), as metadata, and the
+    text after them. They were read as the article: its headline "Title: ...", its first passage its
+    fields. Only a first block (up to the first blank line) made of "Key: value" lines, one of whose
+    keys is a title, date, author or source, counts: "Update: the toll rose to 12." stays text."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff\n")
+    head, blank, rest = text.partition("\n\n")
+    lines = [line.strip() for line in head.split("\n")]
+    fields = [_HEADER_FIELD.fullmatch(line) for line in lines]
+    if not blank or not all(fields):
+        return {}, raw
+    meta: dict[str, str] = {}
+    for match in fields:
+        assert match is not None
+        field = _HEADER_KEYS.get(re.sub(r"[ _-]", "", match.group(1).lower()))
+        if field is not None:
+            meta.setdefault(field, match.group(2).strip())
+    if not meta:
+        return {}, raw
+    if "published" in meta:
+        meta["published"] = iso_date(meta["published"])
+    return {field: value for field, value in meta.items() if value}, rest
 
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
@@ -294,8 +330,10 @@ def _strip_markdown_inline(text: str) -> str:
 def clean_markdown(raw: str) -> CleanedArticle:
     """Clean Markdown: strip markup lightly, then apply the plain-text rules. Headings and list items
     are paragraphs of their own; a line that is only links (a "related" list) is dropped. Front matter
-    gives the title, date, author and publisher (``front_matter``)."""
+    (``front_matter``) or a header of fields (``header_fields``) gives the title, date, author and publisher."""
     meta, raw = front_matter(raw)
+    if not meta:
+        meta, raw = header_fields(raw)
     lines: list[str] = []
     removed: list[str] = []
     for line in _normalise_lines(raw):

@@ -591,6 +591,29 @@ def test_a_block_between_rules_that_is_no_front_matter_is_read_as_text() -> None
     assert BODY in broken.text and broken.published == "" and broken.title != "[unclosed"
 
 
+@pytest.mark.parametrize("clean", [clean_text, clean_markdown])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_header_of_fields_is_the_articles_metadata(clean, newline: str) -> None:
+    """"Title: / Date: / Author:" lines (Pelican, MultiMarkdown, many hand-made archives) were the article's
+    headline and first passage: 'Title: Port strike ends' was its title."""
+    raw = newline.join(["Title: Port strike ends", "Date: 2024-12-09 10:20", "Author: Jane Doe", "Source: Example Wire",
+                        "Tags: ports, strikes", "", BODY, ""])
+    article = clean(raw)
+    assert (article.title, article.byline, article.publisher) == ("Port strike ends", "Jane Doe", "Example Wire")
+    assert article.published.startswith("2024-12-09T10:20")
+    assert _paragraphs(article) == ["Port strike ends", BODY]
+
+
+@pytest.mark.parametrize("opening", [
+    "Update: the death toll rose to 12.",  # a field-like sentence, but no title, date, author or source
+    "Washington: The president signed the bill on Monday.",
+    "Title: Port strike ends\nThe union said ships would be unloaded from Monday.",  # the block is not all fields
+])
+def test_an_opening_that_is_no_header_of_fields_stays_text(opening: str) -> None:
+    article = clean_text(opening + "\n\n" + BODY)
+    assert opening.split("\n")[-1] in article.text and BODY in article.text and article.published == ""
+
+
 @pytest.mark.parametrize("clean", [clean_text, clean_markdown, clean_html])
 @pytest.mark.parametrize("raw", ["", "   ", "\n\n\t \n", "\r\n"])
 def test_empty_input_gives_empty_article(clean, raw: str) -> None:
