@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -21,7 +22,10 @@ from rag.errors import FileRejected
 from rag.types import Article
 
 SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
-                      ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
+                      ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".json": "json"}
+# Where a JSON file's articles may sit: an array, or an object holding one under these names (NewsAPI's
+# "articles"), or one article object.
+_JSON_LISTS = ("articles", "items", "data", "results", "documents", "posts")
 # A JSON Lines article's fields, the first one present winning: this project's own names, then those of
 # the news datasets and feeds a user is likely to hold: Hugging Face's summarisation sets ("document":
 # XSum and HaluEval's CNN/DailyMail; "article": CNN/DailyMail), news-please ("maintext", "date_publish",
@@ -120,6 +124,8 @@ def read_file(path: Path, max_bytes: int) -> LoadedFile:
     source = str(path.resolve())
     if kind == "jsonl":
         return _articles_from_jsonl(text, source, path)
+    if kind == "json":
+        return _articles_from_json(text, source, path)
     article = _make_article(_CLEANERS[kind](text), source, path.name)
     return LoadedFile(articles=[(str(path), article)])
 
@@ -182,23 +188,56 @@ def looks_binary(data: bytes, sample: int = 8192) -> bool:
 def _articles_from_jsonl(text: str, source: str, path: Path) -> LoadedFile:
     """One article per line, keyed by its id, else its url, else its text (never its line number, so
     inserting a line does not re-key every later one). A bad line is skipped with its reason."""
+    lines = ((f"line {n}", line) for n, line in enumerate(text.splitlines(), start=1) if line.strip())
+    return _collection(((label, partial(_article_from_line, line, source, path.name)) for label, line in lines),
+                        path, source, empty="no lines")
+
+
+def _articles_from_json(text: str, source: str, path: Path) -> LoadedFile:
+    """A JSON file of articles (``_JSON_LISTS``), read as a JSON Lines file's lines are: the same
+    fields and keys, the file a collection, a bad item skipped with its reason."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileRejected(f"not JSON ({exc.msg} at line {exc.lineno})") from exc
+    records = _json_articles(data)
+    if records is None:
+        raise FileRejected("no articles: a .json file holds an array of articles, one article, or an object with "
+                           f"an array under one of {', '.join(_JSON_LISTS)}")
+    items = ((f"item {n}", partial(_article_from_record, record, source, path.name))
+             for n, record in enumerate(records, start=1))
+    return _collection(items, path, source, empty="no articles (an empty array)")
+
+
+def _json_articles(data: object) -> list[object] | None:
+    if isinstance(data, list):
+        return data
+    if not isinstance(data, dict):
+        return None
+    for key in _JSON_LISTS:
+        if isinstance(data.get(key), list):
+            return data[key]  # type: ignore[no-any-return]
+    return [data] if _first_text_field(data) else None
+
+
+def _collection(items: Iterable[tuple[str, Callable[[], Article]]], path: Path, source: str, empty: str) -> LoadedFile:
+    """The articles of a collection file (JSON Lines or JSON), each read by its own call: one unreadable
+    item is skipped with its reason, never the others; no usable item at all rejects the file."""
     loaded = LoadedFile(collection=source)
-    brief: list[str] = []  # "line 3: not JSON", for the message when no line at all is usable
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path} line {line_no}"
+    brief: list[str] = []  # "line 3: not JSON", for the message when no item at all is usable
+    for label, read in items:
+        where = f"{path} {label}"
         try:
-            loaded.articles.append((where, _article_from_line(line, source, path.name)))
+            loaded.articles.append((where, read()))
             continue
         except FileRejected as exc:
             reason = str(exc)
-        except Exception as exc:  # noqa: BLE001  one unforeseen bad line must not cost the other lines
+        except Exception as exc:  # noqa: BLE001  one unforeseen bad item must not cost the others
             reason = f"cannot be read ({type(exc).__name__}: {exc})"
         loaded.problems.append((where, reason))
-        brief.append(f"line {line_no}: {reason}")
+        brief.append(f"{label}: {reason}")
     if not loaded.articles:
-        raise FileRejected("no usable articles: " + "; ".join(brief[:3]) if brief else "no lines")
+        raise FileRejected("no usable articles: " + "; ".join(brief[:3]) if brief else empty)
     return loaded
 
 
@@ -207,9 +246,14 @@ def _article_from_line(line: str, source: str, name: str) -> Article:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise FileRejected(f"not JSON ({exc.msg})") from exc
+    return _article_from_record(record, source, name)
+
+
+def _article_from_record(record: object, source: str, name: str) -> Article:
     body = _first_text_field(record)
     if body is None:
         raise FileRejected(f"no text field (one of {', '.join(_TEXT_FIELDS)})")
+    assert isinstance(record, dict)
     cleaned = clean_text(body)
     if not cleaned.text.strip():
         raise FileRejected("text is empty")

@@ -397,7 +397,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None) -> FastAPI:
         return {"object": "list", "data": [_document_dict(d) for d in engine.documents()]}
 
     @api.post("/v1/documents", dependencies=authorized, max_body_size=upload_limit)
-    def upload_documents(files: list[UploadFile] = File(description="Article files: .txt .md .html .jsonl")
+    def upload_documents(files: list[UploadFile] = File(description="Article files: .txt .md .html .jsonl .json")
                          ) -> JSONResponse:
         """Check, save under ``<data_dir>/uploads`` and index the files, as the Library tab does."""
         return _ingest_uploads(engine, files)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import FileRejected
-from rag.loading import decode_bytes, doc_id_for, find_files, load_file, parse_date
+from rag.loading import decode_bytes, doc_id_for, find_files, load_file, parse_date, read_file
 
 LIMIT = 1_000_000
 
@@ -116,6 +116,36 @@ def test_jsonl_of_the_common_news_datasets_is_read_with_their_own_field_names(tm
     assert (newsapi.publisher, newsapi.url, newsapi.published) == ("Example Wire", "https://example.org/ferry", 1733738400)
     assert newsapi.source.endswith("dataset.jsonl#https://example.org/ferry")
     assert (json_ld.title, json_ld.publisher, json_ld.published) == ("Bridge reopens", "Daily Example", 1733738400)
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda items: items,  # an array
+    lambda items: {"status": "ok", "totalResults": len(items), "articles": items},  # NewsAPI's response
+])
+def test_a_json_file_of_articles_is_read_like_json_lines(tmp_path: Path, wrap) -> None:  # type: ignore[no-untyped-def]
+    """A .json file was "unsupported file type": an export or an API response holds its articles in an
+    array. Its items read as JSON Lines lines do, and a bad one is skipped with its place."""
+    items = [{"title": "Ferry returns", "content": "The ferry resumed its crossings.", "url": "https://example.org/f",
+              "publishedAt": "2024-12-09T10:00:00Z", "source": {"name": "Example Wire"}},
+             {"title": "No body"}]
+    path = tmp_path / "news.json"
+    path.write_text(json.dumps(wrap(items)))
+    loaded = read_file(path, LIMIT)
+    [(where, ferry)] = loaded.articles
+    assert (ferry.title, ferry.publisher, ferry.published) == ("Ferry returns", "Example Wire", 1733738400)
+    assert ferry.source.endswith("news.json#https://example.org/f") and where.endswith("news.json item 1")
+    assert [(where.rsplit(" ", 2)[-2:], "no text field" in reason) for where, reason in loaded.problems] == [
+        (["item", "2"], True)]
+    assert loaded.collection is not None  # articles later deleted from the file leave the index
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"status": "ok"}', "no articles"), ("[1, 2", "not JSON"), ("[]", "an empty array")])
+def test_a_json_file_without_articles_is_rejected_with_a_reason(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(FileRejected, match=message):
+        load_file(path, LIMIT)
 
 
 def test_jsonl_without_text_is_rejected_with_line_numbers(tmp_path: Path) -> None:

@@ -160,5 +160,5 @@ def test_uploads_are_type_and_size_checked_and_copied_to_a_stable_folder(tmp_pat
     assert dict(intake.rejected) == {  # each names what is wrong and, where there is one, the setting or the fix
         "big.txt": "too large (the limit is 0.001024 MB, set by RAG_MAX_FILE_MB)",
         "fake.txt": "binary content, not text",
-        "photo.png": "unsupported type '.png' (accepted: .htm, .html, .jsonl, .markdown, .md, .txt)"}
+        "photo.png": "unsupported type '.png' (accepted: .htm, .html, .json, .jsonl, .markdown, .md, .txt)"}
     assert upload_problem(good.name, good.read_bytes(), max_bytes=1024) is None

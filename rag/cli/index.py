@@ -23,7 +23,7 @@ console = Console()
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl), walked recursively.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl .json), walked recursively.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Clean, chunk, embed and index articles. Unchanged files are skipped; changed ones replaced."""
