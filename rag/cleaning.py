@@ -375,7 +375,9 @@ def front_matter(raw: str) -> tuple[dict[str, str], str]:
     try:
         data = yaml.safe_load(match.group(2)) if match.group(1) == "---" else tomllib.loads(match.group(2))
     except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError):
-        return {}, raw
+        # Hand-written front matter YAML refuses ("title: Breaking: port strike ends"): a header of fields?
+        meta, rest = header_fields(match.group(2) + "\n\n")
+        return (meta, raw[match.end():]) if meta and not rest.strip() else ({}, raw)
     if not isinstance(data, dict) or not any(key in data for keys in _FRONT_MATTER_KEYS.values() for key in keys):
         return {}, raw  # "---" rules around a paragraph such as "Note: ..." read as a mapping too
     meta = {field: _front_matter_value(data, keys) for field, keys in _FRONT_MATTER_KEYS.items()}

@@ -587,8 +587,12 @@ def test_markdown_front_matter_is_the_articles_metadata_not_its_first_paragraph(
 def test_a_block_between_rules_that_is_no_front_matter_is_read_as_text() -> None:
     note = clean_markdown("---\nNote: the figures are provisional.\n---\n\n" + BODY)  # a mapping, but no known field
     assert "the figures are provisional" in note.text and BODY in note.text
-    broken = clean_markdown("---\ntitle: [unclosed\n---\n\n" + BODY)  # not YAML: read as it always was
-    assert BODY in broken.text and broken.published == "" and broken.title != "[unclosed"
+    broken = clean_markdown("---\n{not: [yaml\nand a line of prose\n---\n\n" + BODY)  # neither YAML nor fields
+    assert BODY in broken.text and "and a line of prose" in broken.text and broken.published == ""
+    # Hand-written front matter that YAML refuses (an unquoted colon) is read as "key: value" lines.
+    colon = clean_markdown("---\ntitle: Breaking: port strike ends\ndate: 2024-12-09\n---\n\n" + BODY)
+    assert colon.title == "Breaking: port strike ends" and colon.published.startswith("2024-12-09")
+    assert _paragraphs(colon) == ["Breaking: port strike ends", BODY]
 
 
 @pytest.mark.parametrize("clean", [clean_text, clean_markdown])
