@@ -386,18 +386,30 @@ def front_matter(raw: str) -> tuple[dict[str, str], str]:
 
 
 def _front_matter_value(data: dict[object, object], keys: tuple[str, ...]) -> str:
-    """The first of ``keys`` as text: a date as ISO 8601, a list joined by commas, a person or site by
-    its ``name``."""
+    """The first of ``keys`` as text: a date as ISO 8601, a person or site by its ``name``, a list of
+    them joined by commas. Lists are read one level deep and the text is cut at ``MAX_FIELD_CHARS``: YAML
+    aliases nest lists cheaply, and an uploaded file's "author: *a9" would otherwise expand to billions."""
     for key in keys:
         value = data.get(key)
         if isinstance(value, list):
-            value = ", ".join(filter(None, (_front_matter_value({"v": item}, ("v",)) for item in value)))
-        if isinstance(value, dict):
-            value = value.get("name")
-        if hasattr(value, "isoformat"):  # YAML and TOML read dates as date or datetime objects
-            value = value.isoformat()  # type: ignore[union-attr]
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
+            value = ", ".join(filter(None, map(_front_matter_scalar, value[:MAX_FIELD_ITEMS])))
+        text = _front_matter_scalar(value)
+        if text:
+            return text[:MAX_FIELD_CHARS]
+    return ""
+
+
+MAX_FIELD_ITEMS = 50  # authors of one article, at most
+MAX_FIELD_CHARS = 500
+
+
+def _front_matter_scalar(value: object) -> str:
+    if isinstance(value, dict):
+        value = value.get("name")
+    if hasattr(value, "isoformat"):  # YAML and TOML read dates as date or datetime objects
+        value = value.isoformat()  # type: ignore[union-attr]
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value).strip()[:MAX_FIELD_CHARS]
     return ""
 
 

@@ -584,6 +584,15 @@ def test_markdown_front_matter_is_the_articles_metadata_not_its_first_paragraph(
     assert _paragraphs(article) == ["Port strike ends", BODY]
 
 
+def test_front_matter_aliases_cannot_blow_up_an_uploaded_file() -> None:
+    """YAML aliases nest lists at no cost: "author: *a6" below is ten million names, which took 5 s and a
+    30 MB byline; two levels more would exhaust the server. Lists are read one level deep, fields cut short."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    article = clean_markdown("---\n" + "\n".join(levels) + "\nauthor: *a8\ntitle: T\n---\n\n" + BODY)
+    assert article.title == "T" and len(article.byline) <= 500 and BODY in article.text
+
+
 def test_a_block_between_rules_that_is_no_front_matter_is_read_as_text() -> None:
     note = clean_markdown("---\nNote: the figures are provisional.\n---\n\n" + BODY)  # a mapping, but no known field
     assert "the figures are provisional" in note.text and BODY in note.text
