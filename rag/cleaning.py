@@ -22,6 +22,7 @@ from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Iterable
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -278,12 +279,6 @@ def clean_text(raw: str) -> CleanedArticle:
 
 
 _HEADER_FIELD = re.compile(r"([A-Za-z][A-Za-z _-]{0,30}):[ \t]+(\S.*)")
-# Header keys (lower case, without spaces, "_" or "-") read as metadata; any others in the block are dropped.
-_HEADER_KEYS = {"title": "title", "headline": "title",
-                "date": "published", "published": "published", "publishdate": "published", "pubdate": "published",
-                "publishedat": "published", "datepublished": "published",
-                "author": "byline", "authors": "byline", "by": "byline", "byline": "byline",
-                "source": "publisher", "publisher": "publisher", "site": "publisher"}
 
 
 def header_fields(raw: str) -> tuple[dict[str, str], str]:
@@ -298,17 +293,8 @@ def header_fields(raw: str) -> tuple[dict[str, str], str]:
     fields = [_HEADER_FIELD.fullmatch(line) for line in lines]
     if not blank or not all(fields):
         return {}, raw
-    meta: dict[str, str] = {}
-    for match in fields:
-        assert match is not None
-        field = _HEADER_KEYS.get(re.sub(r"[ _-]", "", match.group(1).lower()))
-        if field is not None:
-            meta.setdefault(field, match.group(2).strip())
-    if not meta:
-        return {}, raw
-    if "published" in meta:
-        meta["published"] = iso_date(meta["published"])
-    return {field: value for field, value in meta.items() if value}, rest
+    meta = _block_metadata(match.groups() for match in fields if match is not None)
+    return ({}, raw) if meta is None else (meta, rest)
 
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
@@ -354,10 +340,15 @@ def clean_markdown(raw: str) -> CleanedArticle:
 # YAML between "---" lines (Jekyll, Hugo, Obsidian, most static-site and CMS exports) or TOML between "+++"
 # lines (Hugo), at the very start of the file.
 _FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\r?\n(.*?)\r?\n(?:\1|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_FRONT_MATTER_KEYS = {"title": ("title", "headline"),
-                      "published": ("date", "published", "publishDate", "pubDate", "published_at", "datePublished"),
-                      "byline": ("author", "authors", "byline"),
-                      "publisher": ("publisher", "source", "site")}
+# The keys a front matter or header block names its metadata by (lower case, without spaces, "_" or "-"),
+# and the field of ``_finish`` each fills; other keys are dropped with the block.
+_METADATA_KEYS = {"title": "title", "headline": "title",
+                  "date": "published", "published": "published", "publishdate": "published", "pubdate": "published",
+                  "publishedat": "published", "datepublished": "published",
+                  "author": "byline", "authors": "byline", "by": "byline", "byline": "byline",
+                  "source": "publisher", "publisher": "publisher", "site": "publisher"}
+MAX_FIELD_ITEMS = 50  # authors of one article, at most
+MAX_FIELD_CHARS = 500
 
 
 def front_matter(raw: str) -> tuple[dict[str, str], str]:
@@ -378,32 +369,39 @@ def front_matter(raw: str) -> tuple[dict[str, str], str]:
         # Hand-written front matter YAML refuses ("title: Breaking: port strike ends"): a header of fields?
         meta, rest = header_fields(match.group(2) + "\n\n")
         return (meta, raw[match.end():]) if meta and not rest.strip() else ({}, raw)
-    if not isinstance(data, dict) or not any(key in data for keys in _FRONT_MATTER_KEYS.values() for key in keys):
+    meta = _block_metadata(data.items()) if isinstance(data, dict) else None
+    if meta is None:
         return {}, raw  # "---" rules around a paragraph such as "Note: ..." read as a mapping too
-    meta = {field: _front_matter_value(data, keys) for field, keys in _FRONT_MATTER_KEYS.items()}
-    meta["published"] = iso_date(meta["published"]) if meta["published"] else ""
-    return {field: value for field, value in meta.items() if value}, raw[match.end():]
+    return meta, raw[match.end():]
 
 
-def _front_matter_value(data: dict[object, object], keys: tuple[str, ...]) -> str:
-    """The first of ``keys`` as text: a date as ISO 8601, a person or site by its ``name``, a list of
-    them joined by commas. Lists are read one level deep and the text is cut at ``MAX_FIELD_CHARS``: YAML
+def _block_metadata(pairs: Iterable[tuple[object, object]]) -> dict[str, str] | None:
+    """The fields ``_METADATA_KEYS`` names among the block's ``(key, value)`` pairs, the first of each
+    winning and the date as ISO 8601; None when no key is one of them (the block is no metadata)."""
+    meta: dict[str, str] = {}
+    known = False
+    for key, value in pairs:
+        field = _METADATA_KEYS.get(re.sub(r"[ _-]", "", str(key).lower()))
+        if field is not None:
+            known = True
+            meta.setdefault(field, _field_text(value))
+    if not known:
+        return None
+    if meta.get("published"):
+        meta["published"] = iso_date(meta["published"])
+    return {field: value for field, value in meta.items() if value}
+
+
+def _field_text(value: object) -> str:
+    """A field's value as text: a date as ISO 8601, a person or site by its ``name``, a list of them
+    joined by commas. Lists are read one level deep and the text is cut at ``MAX_FIELD_CHARS``: YAML
     aliases nest lists cheaply, and an uploaded file's "author: *a9" would otherwise expand to billions."""
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, list):
-            value = ", ".join(filter(None, map(_front_matter_scalar, value[:MAX_FIELD_ITEMS])))
-        text = _front_matter_scalar(value)
-        if text:
-            return text[:MAX_FIELD_CHARS]
-    return ""
+    if isinstance(value, list):
+        value = ", ".join(filter(None, map(_field_scalar, value[:MAX_FIELD_ITEMS])))
+    return _field_scalar(value)
 
 
-MAX_FIELD_ITEMS = 50  # authors of one article, at most
-MAX_FIELD_CHARS = 500
-
-
-def _front_matter_scalar(value: object) -> str:
+def _field_scalar(value: object) -> str:
     if isinstance(value, dict):
         value = value.get("name")
     if hasattr(value, "isoformat"):  # YAML and TOML read dates as date or datetime objects

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
-from rag.languages import read_archive
+from rag.languages import function_words, read_archive
 from rag.text import ScriptStemmer, spaced_pairs, written_as_name
 
 if TYPE_CHECKING:
@@ -223,16 +223,9 @@ def _stopwords(latin: str) -> tuple[str, ...]:
     """The words left out of the index: English ones (the query side of llama-index's retriever always
     drops those), Russian ones (Cyrillic words are cut by the Russian rules) and those of the archive's
     Latin-script language where bm25s has a list. A query's other stop words then meet nothing."""
-    from bm25s.tokenization import _infer_stopwords
-
     lists = [_LANGUAGE, "russian"] + ([latin] if latin != "english" else [])
-    words: list[str] = []
-    for name in lists:
-        try:
-            words += _infer_stopwords(name)
-        except ValueError:  # bm25s has no list for this language: its words stay
-            pass
-    return tuple(sorted(set(words)))  # kept: ``coverage`` asks for them on every search
+    # a language bm25s has no list for keeps its words
+    return tuple(sorted(set().union(*map(function_words, lists))))  # kept: ``coverage`` asks for them on every search
 
 
 def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, str | None]:
