@@ -62,7 +62,7 @@ class NewsRAG:
         splitter = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
         with self._lock:
             report = ingest_paths([Path(p) for p in paths], self.store, self.embed_model, splitter,
-                                  self.settings.max_file_bytes, progress)
+                                  self.settings.max_file_bytes, progress, self.settings.max_collection_bytes)
             # Only the stamp on disk is read: a no-op run neither loads nor rebuilds the BM25 index.
             if self.keyword.persisted_generation() != self.store.generation():
                 self.keyword.rebuild(self.store.snapshot())

@@ -30,15 +30,20 @@ from rag.loading import LoadedFile, find_files, read_file
 from rag.store import ChromaStore, StoredVersion
 from rag.types import Article, IngestReport, SkippedFile
 
-# (files done, files total, current file name)
-Progress = Callable[[int, int, str], None]
+# (files done, files total, what is being read): "done" counts a collection's articles as parts of its file,
+# so a bar over one 10,000-article JSON Lines file moves as its articles are indexed.
+Progress = Callable[[float, int, str], None]
 GROUP_CHUNKS = 512  # chunks embedded and written together: big enough to batch, small enough to lose little
 Group = list[tuple[Article, list[TextNode]]]
 
 
 def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmbedding,
-                 splitter: SentenceSplitter, max_bytes: int, progress: Progress | None = None) -> IngestReport:
-    """Ingest files and directories; one bad file is skipped with a reason, never fatal."""
+                 splitter: SentenceSplitter, max_bytes: int, progress: Progress | None = None,
+                 max_collection_bytes: int | None = None) -> IngestReport:
+    """Ingest files and directories; one bad file is skipped with a reason, never fatal.
+
+    Groups are cut at article boundaries, never at file ones: a collection's articles are written as
+    they are embedded, so killing a run over one big JSON Lines file keeps what it had indexed."""
     started = time.perf_counter()
     report = IngestReport()
     files, rejected = find_files([Path(p) for p in paths])
@@ -48,26 +53,29 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     seen: dict[str, str] = {}  # doc_id -> where it was first read in this run
     chunking = chunking_id(splitter)
     with _Writer(store, embed_model, chunking) as writer:
-        for done, (path, loaded) in enumerate(_load_all(files, max_bytes, report), start=1):
+        loaded_files = _load_all(files, max_bytes, max_collection_bytes or max_bytes, report)
+        for done, (path, loaded) in enumerate(loaded_files):
             fresh = _first_mentions(loaded, seen, report)
             if loaded.collection is not None:  # a JSON Lines file is the whole set of its articles
                 held = {article.doc_id for _, article in loaded.articles}
                 gone = [doc_id for doc_id in store.articles_of_file(loaded.collection, path.name) if doc_id not in held]
                 report.removed.extend(store.remove_articles(gone))
             stored = store.stored_versions([a.doc_id for a in fresh])
-            for article in fresh:
+            for position, article in enumerate(fresh, start=1):
                 outcome = _outcome(stored.get(article.doc_id), StoredVersion(article.sha256, chunking), report)
                 outcome.append(article.doc_id)
-                if outcome is report.unchanged:
-                    continue
-                nodes = chunk_article(article, splitter)
-                pending.append((article, nodes))
-                pending_chunks += len(nodes)
-            if pending_chunks >= GROUP_CHUNKS:
-                writer.submit(pending)
-                pending, pending_chunks = [], 0
+                if outcome is not report.unchanged:
+                    nodes = chunk_article(article, splitter)
+                    pending.append((article, nodes))
+                    pending_chunks += len(nodes)
+                if pending_chunks >= GROUP_CHUNKS:
+                    writer.submit(pending)  # waits while the group before it is still being embedded
+                    pending, pending_chunks = [], 0
+                    if progress and len(fresh) > 1:
+                        progress(done + position / len(fresh), len(files),
+                                 f"{path.name} ({position:,} of {len(fresh):,} articles)")
             if progress:
-                progress(done, len(files), path.name)
+                progress(done + 1, len(files), path.name)
         writer.submit(pending)
     report.chunks_embedded = writer.chunks_written
     report.seconds = time.perf_counter() - started
@@ -83,11 +91,12 @@ def _outcome(stored: StoredVersion | None, current: StoredVersion, report: Inges
     return report.rechunked if stored.sha256 == current.sha256 else report.updated
 
 
-def _load_all(files: list[Path], max_bytes: int, report: IngestReport) -> Iterator[tuple[Path, LoadedFile]]:
+def _load_all(files: list[Path], max_bytes: int, max_collection_bytes: int,
+              report: IngestReport) -> Iterator[tuple[Path, LoadedFile]]:
     """Each file's articles; a file that fails in any way (foreseen or not) is skipped with its reason."""
     for path in files:
         try:
-            loaded = read_file(path, max_bytes)
+            loaded = read_file(path, max_bytes, max_collection_bytes)
         except FileRejected as exc:
             report.skipped.append(SkippedFile(str(path), str(exc)))
             loaded = LoadedFile()

@@ -111,31 +111,40 @@ def _unsupported(path: Path) -> str | None:
     return f"unsupported file type '{path.suffix or 'none'}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
 
 
-def load_file(path: Path, max_bytes: int) -> list[Article]:
+def load_file(path: Path, max_bytes: int, max_collection_bytes: int | None = None) -> list[Article]:
     """Read, decode and clean one file. A .jsonl file yields one article per usable line."""
-    return [article for _, article in read_file(path, max_bytes).articles]
+    return [article for _, article in read_file(path, max_bytes, max_collection_bytes).articles]
 
 
-def read_file(path: Path, max_bytes: int) -> LoadedFile:
-    """``load_file`` with the skipped JSON lines and their reasons (for the ingestion report)."""
-    data = _read_bytes(path, max_bytes)
-    text = decode_bytes(data, path)
+def read_file(path: Path, max_bytes: int, max_collection_bytes: int | None = None) -> LoadedFile:
+    """``load_file`` with the skipped JSON lines and their reasons (for the ingestion report).
+
+    ``max_bytes`` holds an article: a whole file, or one item of a collection (.jsonl, .json), whose file
+    is held to ``max_collection_bytes`` instead (default: ``max_bytes``). A dataset's JSON Lines file
+    is tens of megabytes of ordinary articles; one limit for both made users raise the article limit."""
     kind = SUPPORTED_SUFFIXES[path.suffix.lower()]
+    collection = kind in ("jsonl", "json")
+    if collection:
+        data = _read_bytes(path, max_collection_bytes or max_bytes, "RAG_MAX_COLLECTION_MB")
+    else:
+        data = _read_bytes(path, max_bytes, "RAG_MAX_FILE_MB")
+    text = decode_bytes(data, path)
+    del data  # a collection may be hundreds of megabytes: keep one copy, not two
     source = str(path.resolve())
     if kind == "jsonl":
-        return _articles_from_jsonl(text, source, path)
+        return _articles_from_jsonl(text, source, path, max_bytes)
     if kind == "json":
-        return _articles_from_json(text, source, path)
+        return _articles_from_json(text, source, path, max_bytes)
     article = _make_article(_CLEANERS[kind](text), source, path.name)
     return LoadedFile(articles=[(str(path), article)])
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def _read_bytes(path: Path, max_bytes: int, setting: str) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
             raise FileRejected(f"file is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit "
-                               "(raise RAG_MAX_FILE_MB to accept it)")
+                               f"(raise {setting} to accept it)")
         data = path.read_bytes()
     except PermissionError as exc:
         raise FileRejected(f"cannot read the file: permission denied ({exc.strerror})") from exc
@@ -185,15 +194,16 @@ def looks_binary(data: bytes, sample: int = 8192) -> bool:
     return controls > len(head) * 0.10
 
 
-def _articles_from_jsonl(text: str, source: str, path: Path) -> LoadedFile:
+def _articles_from_jsonl(text: str, source: str, path: Path, max_bytes: int) -> LoadedFile:
     """One article per line, keyed by its id, else its url, else its text (never its line number, so
     inserting a line does not re-key every later one). A bad line is skipped with its reason."""
     lines = ((f"line {n}", line) for n, line in enumerate(text.splitlines(), start=1) if line.strip())
-    return _collection(((label, partial(_article_from_line, line, source, path.name)) for label, line in lines),
+    return _collection(((label, partial(_article_from_line, line, source, path.name, max_bytes))
+                        for label, line in lines),
                         path, source, empty="no lines")
 
 
-def _articles_from_json(text: str, source: str, path: Path) -> LoadedFile:
+def _articles_from_json(text: str, source: str, path: Path, max_bytes: int) -> LoadedFile:
     """A JSON file of articles (``_JSON_LISTS``), read as a JSON Lines file's lines are: the same
     fields and keys, the file a collection, a bad item skipped with its reason."""
     try:
@@ -204,7 +214,7 @@ def _articles_from_json(text: str, source: str, path: Path) -> LoadedFile:
     if records is None:
         raise FileRejected("no articles: a .json file holds an array of articles, one article, or an object with "
                            f"an array under one of {', '.join(_JSON_LISTS)}")
-    items = ((f"item {n}", partial(_article_from_record, record, source, path.name))
+    items = ((f"item {n}", partial(_article_from_record, record, source, path.name, max_bytes))
              for n, record in enumerate(records, start=1))
     return _collection(items, path, source, empty="no articles (an empty array)")
 
@@ -241,18 +251,22 @@ def _collection(items: Iterable[tuple[str, Callable[[], Article]]], path: Path, 
     return loaded
 
 
-def _article_from_line(line: str, source: str, name: str) -> Article:
+def _article_from_line(line: str, source: str, name: str, max_bytes: int) -> Article:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise FileRejected(f"not JSON ({exc.msg})") from exc
-    return _article_from_record(record, source, name)
+    return _article_from_record(record, source, name, max_bytes)
 
 
-def _article_from_record(record: object, source: str, name: str) -> Article:
+def _article_from_record(record: object, source: str, name: str, max_bytes: int) -> Article:
     body = _first_text_field(record)
     if body is None:
         raise FileRejected(f"no text field (one of {', '.join(_TEXT_FIELDS)})")
+    size = len(body.encode("utf-8", errors="replace"))
+    if size > max_bytes:
+        raise FileRejected(f"its text is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit for an "
+                           "article (raise RAG_MAX_FILE_MB to accept it)")
     assert isinstance(record, dict)
     cleaned = clean_text(body)
     if not cleaned.text.strip():

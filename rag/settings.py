@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     # Ingestion
     chunk_size: int = Field(128, ge=32, le=2048, description="Tokens per chunk.")
     chunk_overlap: int = Field(16, ge=0, le=512, description="Tokens shared by neighbouring chunks.")
-    max_file_mb: float = Field(20.0, gt=0, description="Larger files are skipped with a reason.")
+    max_file_mb: float = Field(20.0, gt=0, description=(
+        "Larger files, and larger articles of a .jsonl/.json collection, are skipped with a reason."))
+    max_collection_mb: float = Field(1024.0, gt=0, description=(
+        "A .jsonl/.json collection file may be this large (its articles are each held to RAG_MAX_FILE_MB); "
+        "it is read whole, so ingesting one takes about four times its size in memory. Uploads through the "
+        "UI or HTTP API stay held to RAG_MAX_FILE_MB."))
 
     # Embeddings
     embed_backend: EmbedBackend = Field("minilm", description=(
@@ -141,6 +146,10 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_collection_bytes(self) -> int:
+        return int(self.max_collection_mb * 1024 * 1024)
 
     def redacted(self) -> dict[str, object]:
         """Effective settings for display, with secrets masked."""

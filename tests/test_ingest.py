@@ -241,6 +241,39 @@ def test_duplicate_ids_in_one_run_are_reported(tmp_path: Path) -> None:
     assert any(s.path.endswith("feed.jsonl line 3") and "line 1" in s.reason for s in duplicates)
 
 
+def test_a_collection_is_held_to_its_own_limit_and_each_article_to_the_file_limit(tmp_path: Path) -> None:
+    """A dataset's JSON Lines file is many ordinary articles: the file limit is for one article."""
+    feed = tmp_path / "feed.jsonl"
+    long_story = {"id": "long", "title": "Longer", "text": "The Oban council met again. " * 800}  # ~22 kB
+    _feed(feed, [{**story, "text": story["text"] + " More on the plan follows." * 100} for story in STORIES]
+          + [long_story])
+    assert feed.stat().st_size > 20_000
+    engine = engine_for(tmp_path / "data", max_file_mb=0.02, max_collection_mb=1)
+    report = engine.ingest([feed])
+    assert sorted(doc.title for doc in engine.documents()) == ["Story 0", "Story 1", "Story 2", "Story 3"]
+    [skipped] = report.skipped
+    assert skipped.path.endswith("feed.jsonl line 5") and "RAG_MAX_FILE_MB" in skipped.reason
+
+    tight = engine_for(tmp_path / "data2", max_file_mb=0.02, max_collection_mb=0.01)
+    [skipped] = tight.ingest([feed]).skipped
+    assert "RAG_MAX_COLLECTION_MB" in skipped.reason and not tight.documents()
+
+
+def test_progress_moves_through_the_articles_of_one_big_collection(tmp_path: Path) -> None:
+    """A bar over a single 10,000-article file used to sit at 0 of 1 until every article was indexed."""
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, [{"id": str(n), "text": f"Story {n}. " + "The council met and voted on the harbour plan. " * 30}
+                 for n in range(200)])
+    seen: list[tuple[float, int, str]] = []
+    report = engine_for(tmp_path / "data").ingest([feed], progress=lambda done, total, name: seen.append(
+        (done, total, name)))
+    assert len(report.added) == 200 and report.chunks_embedded > 512
+    partial = [done for done, _, _ in seen if 0 < done < 1]
+    assert partial and partial == sorted(partial), seen
+    assert any("of 200 articles" in name for _, _, name in seen)
+    assert seen[-1][:2] == (1, 1)
+
+
 # --- every input gets an outcome -------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,19 +19,34 @@ from tests.conftest import REPO
 TOWNS = ["Arles", "Brno", "Cork", "Delft", "Esbjerg", "Faro", "Graz", "Hue", "Izmir", "Jena"]
 
 
+def story(i: int) -> tuple[str, str]:
+    """The title and text of council story ``i``."""
+    town = TOWNS[i % len(TOWNS)]
+    body = " ".join(f"Council meeting {i} in {town} approved budget line {j} for roads and schools." for j in range(12))
+    return f"{town} council story {i}", body
+
+
 def write_corpus(folder: Path, count: int) -> None:
     folder.mkdir()
     for i in range(count):
-        town = TOWNS[i % len(TOWNS)]
-        body = " ".join(f"Council meeting {i} in {town} approved budget line {j} for roads and schools."
-                        for j in range(12))
-        (folder / f"story_{i:04d}.txt").write_text(f"{town} council story {i}\n\n{body}\n")
+        title, body = story(i)
+        (folder / f"story_{i:04d}.txt").write_text(f"{title}\n\n{body}\n")
 
 
-def test_kill_mid_ingestion_then_resume(tmp_path: Path, chroma_server: str) -> None:
+def write_collection(folder: Path, count: int) -> None:
+    """The same stories as one JSON Lines file, as a dataset export holds them."""
+    folder.mkdir()
+    with (folder / "stories.jsonl").open("w") as feed:
+        for i in range(count):
+            title, body = story(i)
+            feed.write(json.dumps({"id": f"story-{i:04d}", "title": title, "text": body}) + "\n")
+
+
+@pytest.mark.parametrize("layout", ["a file per article", "one JSON Lines file"])
+def test_kill_mid_ingestion_then_resume(tmp_path: Path, chroma_server: str, layout: str) -> None:
     corpus = tmp_path / "corpus"
-    write_corpus(corpus, 600)
-    collection = f"killed{os.getpid()}"
+    (write_corpus if layout == "a file per article" else write_collection)(corpus, 600)
+    collection = f"killed{os.getpid()}{len(layout)}"
     env = {**os.environ, "RAG_CHROMA_URL": chroma_server, "RAG_COLLECTION": collection,
            "RAG_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "rag", "ingest", str(corpus)], env=env,
@@ -46,6 +62,7 @@ def test_kill_mid_ingestion_then_resume(tmp_path: Path, chroma_server: str) -> N
         if stored:
             break
         time.sleep(0.05)
+    # A collection used to be written whole once all of it was embedded: killed, it kept nothing.
     assert process.poll() is None, f"ingestion ended before it could be killed: {process.stderr.read()!r}"
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -58,12 +75,12 @@ def test_kill_mid_ingestion_then_resume(tmp_path: Path, chroma_server: str) -> N
 
     report = engine.ingest([corpus])
     assert len(report.unchanged) >= stored
-    assert len(report.added) + len(report.unchanged) == 600 and not report.skipped
+    assert len(report.added) + len(report.unchanged) == 600 and not report.skipped and not report.removed
     docs = engine.documents()
     assert len(docs) == 600
     assert engine.store.count_chunks() == sum(doc.chunks for doc in docs)  # no duplicate or orphan chunk
     hits = engine.search("Council meeting 599 budget", k=3)
-    assert any(hit.source_name == "story_0599.txt" for hit in hits)
+    assert any(hit.title == "Jena council story 599" for hit in hits)
 
 
 # --- killed at random points: the next run always gives the index a clean ingest gives ----------------------

@@ -238,7 +238,7 @@ class Handlers:
             if intake.accepted:
                 progress(0, desc="Reading the files…")
                 report = self.engine.ingest(intake.accepted, progress=lambda done, total, name: progress(
-                    (done, total), desc=f"Indexing {name}"))
+                    done / max(total, 1), desc=f"Indexing {name}"))
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
             summary = f"Could not index the files: {exc}"
