@@ -56,10 +56,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
         loaded_files = _load_all(files, max_bytes, max_collection_bytes or max_bytes, report)
         for done, (path, loaded) in enumerate(loaded_files):
             fresh = _first_mentions(loaded, seen, report)
-            if loaded.collection is not None:  # a JSON Lines file is the whole set of its articles
-                held = {article.doc_id for _, article in loaded.articles}
-                gone = [doc_id for doc_id in store.articles_of_file(loaded.collection, path.name) if doc_id not in held]
-                report.removed.extend(store.remove_articles(gone))
+            report.removed.extend(_remove_withdrawn(loaded, path, store))
             stored = store.stored_versions([a.doc_id for a in fresh])
             for position, article in enumerate(fresh, start=1):
                 outcome = _outcome(stored.get(article.doc_id), StoredVersion(article.sha256, chunking), report)
@@ -80,6 +77,15 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     report.chunks_embedded = writer.chunks_written
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _remove_withdrawn(loaded: LoadedFile, path: Path, store: ChromaStore) -> list[str]:
+    """A collection file is the whole set of its articles: those it no longer holds leave the index."""
+    if loaded.collection is None:
+        return []
+    held = {article.doc_id for _, article in loaded.articles}
+    return store.remove_articles([doc_id for doc_id in store.articles_of_file(loaded.collection, path.name)
+                                  if doc_id not in held])
 
 
 def _outcome(stored: StoredVersion | None, current: StoredVersion, report: IngestReport) -> list[str]:
