@@ -295,8 +295,8 @@ def _first_text_field(record: object) -> str | None:
 
 def _first_field(record: dict, fields: tuple[str, ...]) -> str:  # type: ignore[type-arg]
     """The first of ``fields`` holding a non-blank string, or ""."""
-    for field in fields:
-        value = record.get(field)
+    for name in fields:
+        value = record.get(name)
         if isinstance(value, str) and value.strip():
             return value
     return ""

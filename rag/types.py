@@ -98,6 +98,11 @@ class Answer:
         return next((h for h in self.hits if h.doc_id == citation.doc_id and h.start <= citation.start
                      and citation.end <= h.end), None)
 
+    def closest_articles(self) -> list[Hit]:
+        """One passage per article read, best first (hits arrive best first): what a refusal offers instead.
+        Articles, not titles: every untitled article of one JSON Lines file carries the file's name."""
+        return list({hit.doc_id: hit for hit in reversed(self.hits)}.values())[::-1]
+
     def to_dict(self) -> dict[str, object]:
         """The one JSON shape of an answer, shared by ``rag ask --json``, the HTTP API (``/v1/ask``) and the
         web UI's ``/ask`` endpoint, so a script written against one reads the others. Hits are compact:
@@ -119,7 +124,8 @@ class Answer:
             "prompt_tokens": self.prompt_tokens,
             "error": self.error or None,
             "question": self.question,
-            "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title} for h in self.hits],
+            "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title}
+                        for h in self.closest_articles()],
         }
 
 

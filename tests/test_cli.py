@@ -101,6 +101,27 @@ def test_ask_json_has_the_documented_shape(tmp_path: Path) -> None:
     assert {"n", "doc_id", "source", "title", "quote"} <= set(answer["citations"][0])
 
 
+def test_a_refusal_lists_each_closest_article_of_one_untitled_feed_once(tmp_path: Path) -> None:
+    """Every untitled line of a JSON Lines file is titled with the file's name: the closest articles were
+    listed by title, so three articles read as one, and the JSON repeated an article once per passage."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": str(n), "text": text}) + "\n" for n, text in enumerate([
+        "The Oban harbour reopened on Monday after storm repairs. Ferries to Mull run again.",
+        "Wick harbour stays closed while divers inspect the storm damage to its north pier.",
+        "Ayr harbour board approved new storm gates for the inner basin, the chairman said.",
+    ])))
+    data = tmp_path / "data"
+    assert rag("ingest", str(feed), data_dir=data).returncode == 0
+    question = "Which harbour storm repairs did the Lyon tram operator pay for?"
+    answer = json.loads(rag("ask", question, "--llm", "extractive", "--json", data_dir=data).stdout)
+    assert answer["refused"]
+    closest = [article["doc_id"] for article in answer["closest"]]
+    assert len(closest) == len(set(closest)) == 3
+    shown = " ".join(rag("ask", question, "--llm", "extractive", data_dir=data).stdout.split())
+    assert shown.count("feed — feed.jsonl") == 3
+    assert "Oban harbour reopened" in shown and "Wick harbour stays closed" in shown and "Ayr harbour board" in shown
+
+
 def test_ask_on_an_empty_index_says_how_to_fill_it(tmp_path: Path) -> None:
     result = rag("ask", "anything?", "--llm", "extractive", data_dir=tmp_path / "empty")
     assert result.returncode == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rag import Answer, Citation, DocumentInfo, Hit, IngestReport
@@ -86,13 +86,8 @@ def sources_html(answer: Answer | None, show_scores: bool = False) -> str:
     title = "Retrieved passages" if answer.error else "Closest articles"
     if not answer.hits:
         return _panel(title, "<p class='empty'>No article matched.</p>")
-    closest = best_per_article(answer.hits)
+    closest = answer.closest_articles()
     return _panel(title, "".join(_hit_entry(rank, hit, show_scores) for rank, hit in enumerate(closest, 1)))
-
-
-def best_per_article(hits: Iterable[Hit]) -> list[Hit]:
-    """One hit per article, best first (hits arrive best first)."""
-    return list({hit.doc_id: hit for hit in reversed(list(hits))}.values())[::-1]
 
 
 def highlighted_quote(citation: Citation, hit: Hit | None) -> str:

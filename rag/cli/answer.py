@@ -98,10 +98,22 @@ def render_answer(answer: Answer) -> Group:
             parts.append(Text(f"    “{c.quote}”", style="dim"))
     elif answer.hits:
         parts.append(Text("\nClosest articles" if not answer.error else "\nRetrieved passages", style="bold"))
-        for title, source in dict.fromkeys((h.title, h.source_name) for h in answer.hits):
-            parts.append(Text(f"- {title} — {source}", style="cyan"))
+        closest = answer.closest_articles()
+        for hit in closest:
+            parts.append(Text(f"- {hit.title} — {hit.source_name}", style="cyan"))
+            if len({(h.title, h.source_name) for h in closest}) < len(closest):  # untitled articles of one file
+                parts.append(Text(f"    {_preview(hit.text)}", style="dim"))
     if answer.timings:
         timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in answer.timings.items())
         parts.append(Text(f"\n{answer.backend} · {answer.model} · {timing}", style="dim"))
     return Group(*parts)
 
+
+
+PREVIEW_CHARS = 100
+
+
+def _preview(passage: str) -> str:
+    """The start of a passage, on one line: tells apart articles whose title and file are the same."""
+    text = " ".join(passage.split())
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
