@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from charset_normalizer import from_bytes
 from rag.cleaning import CleanedArticle, clean_html, clean_markdown, clean_text
 from rag.dates import DateError, parse_date, to_epoch
 from rag.errors import FileRejected
+from rag.text import split_sentences
 from rag.types import Article
 
 SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
@@ -248,7 +249,25 @@ def _collection(items: Iterable[tuple[str, Callable[[], Article]]], path: Path, 
         brief.append(f"{label}: {reason}")
     if not loaded.articles:
         raise FileRejected("no usable articles: " + "; ".join(brief[:3]) if brief else empty)
+    if len(loaded.articles) > 1:  # the file's name names none of its articles: an untitled one gets its lead
+        loaded.articles = [(where, replace(article, title=lead_title(article.text)) if article.title == path.stem
+                            else article) for where, article in loaded.articles]
     return loaded
+
+
+LEAD_TITLE_WORDS = 12
+
+
+def lead_title(text: str) -> str:
+    """An untitled article's opening sentence, cut to its first words, as news readers title one.
+
+    Shown in citations and the library, and as the excerpt's header in the prompt: on 58 questions of news_dev's
+    tuning half over 400 articles in one file, 26 right and 4 wrong at 0.73 against 25 and 3 (and one
+    near-miss answered) with the file's name as every title; kept all, 31 right and 5 wrong against 29 and 8."""
+    spans = split_sentences(text)
+    first = text[spans[0].start:spans[0].end] if spans else text
+    words = first.split()
+    return " ".join(words[:LEAD_TITLE_WORDS]) + ("…" if len(words) > LEAD_TITLE_WORDS else "")
 
 
 def _article_from_line(line: str, source: str, name: str, max_bytes: int) -> Article:

@@ -101,11 +101,12 @@ def test_ask_json_has_the_documented_shape(tmp_path: Path) -> None:
     assert {"n", "doc_id", "source", "title", "quote"} <= set(answer["citations"][0])
 
 
-def test_a_refusal_lists_each_closest_article_of_one_untitled_feed_once(tmp_path: Path) -> None:
-    """Every untitled line of a JSON Lines file is titled with the file's name: the closest articles were
-    listed by title, so three articles read as one, and the JSON repeated an article once per passage."""
+def test_a_refusal_lists_each_closest_article_of_a_feed_once(tmp_path: Path) -> None:
+    """A feed's live updates share one headline: the closest articles were listed by title, so three
+    articles read as one; each is listed now, with its passage's opening to tell them apart."""
     feed = tmp_path / "feed.jsonl"
-    feed.write_text("".join(json.dumps({"id": str(n), "text": text}) + "\n" for n, text in enumerate([
+    feed.write_text("".join(json.dumps({"id": str(n), "title": "Storm latest", "text": text}) + "\n"
+                            for n, text in enumerate([
         "The Oban harbour reopened on Monday after storm repairs. Ferries to Mull run again.",
         "Wick harbour stays closed while divers inspect the storm damage to its north pier.",
         "Ayr harbour board approved new storm gates for the inner basin, the chairman said.",
@@ -118,7 +119,7 @@ def test_a_refusal_lists_each_closest_article_of_one_untitled_feed_once(tmp_path
     closest = [article["doc_id"] for article in answer["closest"]]
     assert len(closest) == len(set(closest)) == 3
     shown = " ".join(rag("ask", question, "--llm", "extractive", data_dir=data).stdout.split())
-    assert shown.count("feed — feed.jsonl") == 3
+    assert shown.count("Storm latest — feed.jsonl") == 3
     assert "Oban harbour reopened" in shown and "Wick harbour stays closed" in shown and "Ayr harbour board" in shown
 
 

@@ -250,3 +250,19 @@ def test_walked_folder_reports_unsupported_hidden_and_dangling_entries(tmp_path:
     reasons = {p.name: r for p, r in rejected}
     assert set(reasons) == {".git", "notes.pdf", "dead.md"}
     assert "hidden" in reasons[".git"] and "unsupported" in reasons["notes.pdf"] and "link" in reasons["dead.md"]
+
+
+def test_an_untitled_article_of_a_feed_is_titled_by_its_opening_words(tmp_path: Path) -> None:
+    """A file's name names the one article it holds; in a feed of many it names none of them (every
+    HaluEval article showed as the file's name in citations and in the library)."""
+    feed = tmp_path / "cnn_dump.jsonl"
+    feed.write_text(json.dumps({"document": "(CNN)The French prosecutor leading the investigation into the crash "
+                                            "of Flight 9525 insisted on Wednesday that he had seen no video. He "
+                                            "spoke in Marseille."}) + "\n"
+                    + json.dumps({"title": "Port strike ends", "text": "Dockers in Antwerp went back to work."}) + "\n")
+    untitled, titled = load_file(feed, LIMIT)
+    assert untitled.title == "(CNN)The French prosecutor leading the investigation into the crash of Flight 9525…"
+    assert titled.title == "Port strike ends"
+    single = tmp_path / "cnn_00001.jsonl"
+    single.write_text(json.dumps({"text": "Dockers in Antwerp went back to work on Monday."}) + "\n")
+    assert [article.title for article in load_file(single, LIMIT)] == ["cnn_00001"]
