@@ -124,8 +124,7 @@ def read_file(path: Path, max_bytes: int, max_collection_bytes: int | None = Non
     is held to ``max_collection_bytes`` instead (default: ``max_bytes``). A dataset's JSON Lines file
     is tens of megabytes of ordinary articles; one limit for both made users raise the article limit."""
     kind = SUPPORTED_SUFFIXES[path.suffix.lower()]
-    collection = kind in ("jsonl", "json")
-    if collection:
+    if kind in ("jsonl", "json"):
         data = _read_bytes(path, max_collection_bytes or max_bytes, "RAG_MAX_COLLECTION_MB")
     else:
         data = _read_bytes(path, max_bytes, "RAG_MAX_FILE_MB")

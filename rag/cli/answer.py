@@ -99,15 +99,15 @@ def render_answer(answer: Answer) -> Group:
     elif answer.hits:
         parts.append(Text("\nClosest articles" if not answer.error else "\nRetrieved passages", style="bold"))
         closest = answer.closest_articles()
+        alike = len({(h.title, h.source_name) for h in closest}) < len(closest)  # e.g. one feed's live updates
         for hit in closest:
             parts.append(Text(f"- {hit.title} — {hit.source_name}", style="cyan"))
-            if len({(h.title, h.source_name) for h in closest}) < len(closest):  # untitled articles of one file
+            if alike:
                 parts.append(Text(f"    {_preview(hit.text)}", style="dim"))
     if answer.timings:
         timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in answer.timings.items())
         parts.append(Text(f"\n{answer.backend} · {answer.model} · {timing}", style="dim"))
     return Group(*parts)
-
 
 
 PREVIEW_CHARS = 100
