@@ -59,7 +59,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
             report.removed.extend(_remove_withdrawn(loaded, path, store))
             stored = store.stored_versions([a.doc_id for a in fresh])
             for position, article in enumerate(fresh, start=1):
-                outcome = _outcome(stored.get(article.doc_id), StoredVersion(article.sha256, chunking), report)
+                outcome = _outcome(stored.get(article.doc_id), StoredVersion.of(article, chunking), report)
                 outcome.append(article.doc_id)
                 if outcome is not report.unchanged:
                     nodes = chunk_article(article, splitter)
@@ -89,12 +89,14 @@ def _remove_withdrawn(loaded: LoadedFile, path: Path, store: ChromaStore) -> lis
 
 
 def _outcome(stored: StoredVersion | None, current: StoredVersion, report: IngestReport) -> list[str]:
-    """The report list an article belongs to: only an unchanged one is skipped."""
+    """The report list an article belongs to: only an unchanged one is skipped. A new title, date or
+    publisher with the same text is an update: the title is embedded with every chunk."""
     if stored is None:
         return report.added
     if stored == current:
         return report.unchanged
-    return report.rechunked if stored.sha256 == current.sha256 else report.updated
+    same_article = (stored.sha256, stored.facts) == (current.sha256, current.facts)
+    return report.rechunked if same_article else report.updated
 
 
 def _load_all(files: list[Path], max_bytes: int, max_collection_bytes: int,

@@ -103,14 +103,17 @@ class ChromaStore:
 
     # --- articles -------------------------------------------------------------------------------
     def stored_versions(self, doc_ids: Sequence[str]) -> dict[str, StoredVersion]:
-        """Content hash and chunking of each article already completely stored."""
+        """Content hash, chunking and facts of each article already completely stored."""
         found: dict[str, StoredVersion] = {}
         for begin in range(0, len(doc_ids), self.max_batch):
             page = self.registry.get(ids=list(doc_ids[begin:begin + self.max_batch]), include=["metadatas"])
             for doc_id, meta in zip(page["ids"], page["metadatas"] or []):
                 meta = meta or {}
                 # An index written before chunkings were recorded reads "": it never equals the current one.
-                found[doc_id] = StoredVersion(str(meta.get("sha256", "")), str(meta.get("chunking", "")))
+                published = meta.get("published")
+                facts = (str(meta.get("title", "")), str(meta.get("publisher", "")),
+                         int(published) if published is not None else None)
+                found[doc_id] = StoredVersion(str(meta.get("sha256", "")), str(meta.get("chunking", "")), facts)
         return found
 
     def write_articles(self, batch: Sequence[tuple[Article, Sequence[BaseNode]]], chunking: str) -> None:
@@ -225,10 +228,16 @@ def join_at_offsets(chunks: Sequence[tuple[int | None, int, str]]) -> str:
 
 
 class StoredVersion(NamedTuple):
-    """What an indexed article's chunks were made from: its text (by hash) and the chunking."""
+    """What an indexed article's chunks were made from: its text (by hash), the chunking, and the facts
+    every chunk carries (the title is embedded with each, the date and publisher filter searches)."""
 
     sha256: str
     chunking: str
+    facts: tuple[str, str, int | None]
+
+    @classmethod
+    def of(cls, article: Article, chunking: str) -> StoredVersion:
+        return cls(article.sha256, chunking, (article.title, article.publisher, article.published))
 
 
 @dataclass(frozen=True)

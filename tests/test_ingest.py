@@ -230,6 +230,26 @@ def test_inserting_a_line_does_not_duplicate_the_later_articles(tmp_path: Path) 
     assert sorted(doc.title for doc in engine.documents()) == ["Story 0", "Story 1", "Story 2", "Story 3"]
 
 
+def test_a_corrected_title_or_date_in_a_feed_reaches_the_index(tmp_path: Path) -> None:
+    """Only the text was compared: a feed republished with a fixed date or headline was 'unchanged',
+    and searches kept filtering on the wrong date and embedding the old headline."""
+    feed = tmp_path / "feed.jsonl"
+    dated = [{**story, "id": str(n), "published": "2024-05-01"} for n, story in enumerate(STORIES)]
+    _feed(feed, dated)
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([feed])
+    dated[0] = {**dated[0], "published": "2025-05-01"}
+    dated[1] = {**dated[1], "title": "Wick school plan approved"}
+    _feed(feed, dated)
+    report = engine.ingest([feed])
+    assert (len(report.updated), len(report.unchanged)) == (2, 2), report
+    titles = {doc.title: doc.published for doc in engine.documents()}
+    assert "Wick school plan approved" in titles and "Story 1" not in titles
+    recent = engine.search("council plan", k=5, filters=SearchFilters(published_from=1735689600))  # 2025
+    assert [hit.title for hit in recent] == ["Story 0"]
+    assert not engine.ingest([feed]).changed_anything
+
+
 def test_duplicate_ids_in_one_run_are_reported(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     _feed(feed, [{"id": "a1", **STORIES[0]}, {"id": "a2", **STORIES[1]}, {"id": "a1", **STORIES[2]}])
