@@ -260,9 +260,10 @@ LEAD_TITLE_WORDS = 12
 def lead_title(text: str) -> str:
     """An untitled article's opening sentence, cut to its first words, as news readers title one.
 
-    Shown in citations and the library, and as the excerpt's header in the prompt: on 58 questions of news_dev's
-    tuning half over 400 articles in one file, 26 right and 4 wrong at 0.73 against 25 and 3 (and one
-    near-miss answered) with the file's name as every title; kept all, 31 right and 5 wrong against 29 and 8."""
+    Shown in citations and the library, embedded with each passage, and the excerpt's header in the prompt.
+    Registered on 58 questions of news_dev's tuning half over 400 articles in one file: 26 right and 4 wrong at
+    0.73 against 25 and 3 (and one near-miss answered) with the file's name as every title; the report half
+    did not repeat it (19 and 2 against 22 and 1), kept all both halves are equal (eval/EXPERIMENTS.md)."""
     spans = split_sentences(text)
     first = text[spans[0].start:spans[0].end] if spans else text
     words = first.split()
