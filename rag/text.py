@@ -301,3 +301,9 @@ def coverage(wanted: set[str], text: str) -> float:
         return 1.0
     words = content_words(text)
     return sum(name_in(name, words) for name in wanted) / len(wanted)
+
+
+def clip_at_word(text: str, chars: int, mark: str = "…") -> str:
+    """``text`` if it fits in ``chars``, else its start cut at the last space before them, then ``mark``:
+    a preview that never ends inside a word."""
+    return text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + mark

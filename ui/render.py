@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag import Answer, Citation, DocumentInfo, Hit, IngestReport
 from rag.dates import display_date
+from rag.text import clip_at_word
 
 _MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 320  # a closest-article preview: enough to judge relevance, short enough to scan
@@ -113,7 +114,7 @@ def _citation_entry(citation: Citation, hit: Hit | None, show_scores: bool, open
 
 
 def _hit_entry(rank: int, hit: Hit, show_scores: bool) -> str:
-    text = hit.text if len(hit.text) <= SNIPPET_CHARS else hit.text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    text = clip_at_word(hit.text, SNIPPET_CHARS, " …")
     scores = _scores(hit) if show_scores else ""
     return (f"<details class='source closest' id='src-{rank}'><summary><span class='n'>{rank}</span> "
             f"{_heading(hit.title, hit.publisher, hit.source_name)}</summary>"

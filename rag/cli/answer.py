@@ -14,6 +14,7 @@ from rich.text import Text
 from rag import Answer, NewsRAG, RagError
 from rag.cli import app, settings_of
 from rag.settings import LlmBackend
+from rag.text import clip_at_word
 
 console = Console()
 LlmOption = Annotated[Optional[LlmBackend], typer.Option(
@@ -115,5 +116,4 @@ PREVIEW_CHARS = 100
 
 def _preview(passage: str) -> str:
     """The start of a passage, on one line: tells apart articles whose title and file are the same."""
-    text = " ".join(passage.split())
-    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rsplit(" ", 1)[0] + "…"
+    return clip_at_word(" ".join(passage.split()), PREVIEW_CHARS)
