@@ -343,3 +343,37 @@ def test_replacing_the_local_model_stops_its_server(tmp_path: Path) -> None:
     assert second is not None and second.base_url and _port_open(second.base_url)
     engine.configure(llm="extractive")
     assert not _port_open(second.base_url)
+
+
+@pytest.fixture(params=["rag ui", "rag serve"])
+def visited_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, NewsRAG]]:
+    """The page as each command serves it: launched alone, and mounted beside the HTTP API."""
+    from rag.service import serve_in_thread
+    from ui.launcher import build_server_app
+
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    if request.param == "rag ui":
+        engine.ingest([SEEDS])
+        app = build_app(engine)
+        yield launch(app, port=free_port(), block=False), engine
+        app.close()
+    else:
+        with serve_in_thread(build_server_app(engine, seed_dir=SEEDS, say=lambda _: None)) as url:
+            yield url + "/", engine
+
+
+def test_a_visitor_cannot_upload_a_file_of_the_server_by_naming_it(visited_app: tuple[str, NewsRAG],
+                                                                    tmp_path: Path) -> None:
+    """The upload event takes file paths: one the visitor did not upload is refused, not indexed and
+    quoted to everyone (under `rag serve` Gradio skipped its own check, session 44)."""
+    url, engine = visited_app
+    secret = tmp_path / "server-notes.txt"
+    secret.write_text(SECRET_BYTES * 20)
+    before = {d.source for d in engine.documents()}
+    visitor = Visitor(url)
+    upload = next(i for i, d in enumerate(visitor.deps)
+                  if any(visitor.components[c]["type"] == "file" for c in d["inputs"]))
+    visitor.call(upload, [[{"path": str(secret), "meta": {"_type": "gradio.FileData"}}]])
+    assert {d.source for d in engine.documents()} == before
+    assert all("ZQXW" not in hit.text for hit in engine.search("ZQXW private to the server"))
+    assert not any("ZQXW" in text for text in visitor.seen)

@@ -96,9 +96,14 @@ def build_server_app(engine: NewsRAG, with_ui: bool = True, seed_dir: Path | Non
 
     seed_if_empty(engine, seed_dir if seed_dir is not None else default_seed_dir(), say)
     blocks = build_app(engine, api.state.slots).queue(default_concurrency_limit=1)  # one queue for both
-    return gr.mount_gradio_app(api, blocks, path="/", auth=ui_login(engine), show_error=True, ssr_mode=False,
-                               max_file_size=f"{engine.settings.max_file_mb:g}mb", footer_links=["api"],
-                               theme=theme(), css=CSS, head=f"<script>{PAGE_JS}</script>")
+    app = gr.mount_gradio_app(api, blocks, path="/", auth=ui_login(engine), show_error=True, ssr_mode=False,
+                              max_file_size=f"{engine.settings.max_file_mb:g}mb", footer_links=["api"],
+                              theme=theme(), css=CSS, head=f"<script>{PAGE_JS}</script>")
+    # Gradio checks that a file handed to an event was uploaded by a visitor only once its Blocks "has
+    # launched", which mount_gradio_app never marks (Gradio 6.31): without this, a visitor could name any
+    # server file as an "upload" and have it indexed and quoted to everyone. Gradio's own reload sets it so.
+    blocks.has_launched = True
+    return app
 
 
 def ui_login(engine: NewsRAG) -> tuple[str, str] | Callable[[str, str], bool] | None:
