@@ -159,6 +159,32 @@ def test_upload_is_listed_answerable_and_removable(page: Page, served: tuple[str
     assert all("Lunar rover" not in doc.title for doc in engine.documents())
 
 
+def test_an_article_s_image_and_links_are_shown_as_words(page: Page, served: tuple[str, NewsRAG],
+                                                         tmp_path: Path) -> None:
+    """An answer quoting an article that carries an image tag, a Markdown image and a link loads no image
+    (the page fixture fails on any request off 127.0.0.1; 127.0.0.2 never leaves the machine) and links
+    only to its sources or to the address it shows."""
+    url, engine = served
+    article = tmp_path / "springfield.txt"
+    article.write_text("Springfield library budget\n\nThe Springfield council approved a budget of 7 million "
+                       'dollars for the new library <img src="http://127.0.0.2:9/pixel.png?c=1"> '
+                       "![chart](http://127.0.0.2:9/chart.png) [details](http://127.0.0.2:9/) on Monday.\n\n"
+                       "The mayor said the library will open next spring.\n")
+    engine.ingest([article])
+    try:
+        ask(page, "How large is the budget the Springfield council approved for the new library?")
+        page.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        answer = last_answer(page)
+        assert "7 million" in answer.inner_text() and "<img src=" in answer.inner_text()  # the words, as words
+        assert answer.locator("img").count() == 0
+        links = answer.locator("a").evaluate_all("as => as.map(a => [a.getAttribute('href'), a.innerText])")
+        # A bare address is made a link (the chat's renderer does so), but only ever to what it reads:
+        # no link text of the article's choosing hides where it goes.
+        assert all(href.startswith("#src-") or href == text for href, text in links), links
+    finally:
+        engine.remove(next(d.doc_id for d in engine.documents() if d.source_name == "springfield.txt"))
+
+
 def test_backend_error_is_a_chat_message_and_settings_apply_at_once(page: Page, served: tuple[str, NewsRAG],
                                                                    browser: Browser) -> None:
     engine = served[1]

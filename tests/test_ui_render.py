@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from markdown_it import MarkdownIt
+
 from rag import Answer, DocumentInfo
-from ui.render import answer_markdown, document_rows
+from ui.render import answer_markdown, document_rows, status_markdown
 
 
 def test_the_chat_shows_how_sure_the_answerer_was() -> None:
@@ -25,3 +27,19 @@ def test_the_library_lists_an_article_whose_stored_date_is_impossible() -> None:
     published = {row[0]: row[4] for row in document_rows([good, bad])}
     assert published["Port strike ends"] == "2024-12-07"
     assert published["Comet seen"] == "invalid (1733563800000000)"  # the stored number, for whoever fixes it
+
+
+def test_an_article_s_markup_is_shown_as_text_not_rendered() -> None:
+    """An answer quoting an article that carries an image tag, a Markdown image and a link shows them as
+    words: no image loads by itself, no link the article chose looks like part of a cited answer."""
+    hostile = ('The council approved 7 million dollars <img src="http://evil.example/p.png?c=1"> '
+               '![chart](http://evil.example/c.png) [details](http://evil.example/) \\[2\\] on Monday [1].')
+    markdown = MarkdownIt("commonmark")  # raw HTML on, as the chat's renderer has it
+    for shown in (answer_markdown(Answer(text=hostile, refused=False, backend="extractive", model="none")),
+                  answer_markdown(Answer(text=hostile, refused=True, backend="extractive", model="none")),
+                  status_markdown("Writing…", hostile)):
+        page = markdown.render(shown)
+        assert "<img" not in page and "evil.example/\"" not in page and 'href="http' not in page
+        assert "&lt;img src=" in page and "![chart](http://evil.example/c.png)" in page  # shown, as words
+    answer = markdown.render(answer_markdown(Answer(text=hostile, refused=False, backend="extractive", model="none")))
+    assert '<a href="#src-1">[1]</a>' in answer and "\\[2\\]" in answer  # a real citation links; an article's escapes stay

@@ -22,25 +22,35 @@ STOPPED = "<span class='status'>Stopped before the answer was finished and check
 
 
 # --- chat messages -----------------------------------------------------------------------------------
+def shown_as_text(text: str) -> str:
+    """Article or model words as text in a Markdown message: HTML escaped, and every bracket too, so
+    no tag, image or link an article carries (``<img src=...>``, ``![](...)``, ``[here](...)``) is
+    rendered; the chat's ``sanitize_html`` removes scripts but keeps images, which load by themselves
+    and could carry a conversation away in their URL. Emphasis and the like stay harmless formatting."""
+    escaped = html.escape(text, quote=False).replace("\\", "\\\\")
+    return escaped.replace("[", "\\[").replace("]", "\\]")
+
+
 def link_citations(text: str) -> str:
-    """Turn each ``[n]`` into a link to entry n of the sources panel (the page script opens it)."""
-    return _MARKER.sub(lambda m: f"[[{m.group(1)}]](#src-{m.group(1)})", text)
+    """``shown_as_text``, with each ``[n]`` a link to entry n of the sources panel (the page script opens it)."""
+    parts = _MARKER.split(text)  # text, number, text, number, ..., text
+    return "".join(f"[[{part}]](#src-{part})" if i % 2 else shown_as_text(part) for i, part in enumerate(parts))
 
 
 def status_markdown(status: str, partial: str = "") -> str:
     """A reply still being written: the words so far (raw model text), or what the app is doing."""
     if partial.strip():
-        return f"{partial}▌\n\n<small class='status'>{html.escape(status)}</small>"
+        return f"{shown_as_text(partial)}▌\n\n<small class='status'>{html.escape(status)}</small>"
     return f"<span class='status'>{html.escape(status)}</span>"
 
 
 def answer_markdown(answer: Answer) -> str:
     """The final chat message: checked answer, refusal or error, then which backend answered."""
     if answer.error:
-        body = (f"**Could not generate an answer.** {answer.error}\n\n"
+        body = (f"**Could not generate an answer.** {shown_as_text(answer.error)}\n\n"
                 "The passages that retrieval found are listed under *Sources*.")
     elif answer.refused:
-        body = f"**Not in the articles.** {answer.text}"
+        body = f"**Not in the articles.** {shown_as_text(answer.text)}"
         if answer.hits:
             body += "\n\nThe closest articles are listed under *Sources*."
     else:
@@ -50,7 +60,7 @@ def answer_markdown(answer: Answer) -> str:
 
 def error_markdown(message: str) -> str:
     """An exception that stopped the answer (e.g. the index server is down), readable in the chat."""
-    return f"**Could not answer.** {message}"
+    return f"**Could not answer.** {shown_as_text(message)}"
 
 
 def meta_line(answer: Answer) -> str:
