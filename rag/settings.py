@@ -6,10 +6,10 @@ Built when the application starts and passed down; never built at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
 
@@ -121,6 +121,10 @@ class Settings(BaseSettings):
 
     # The web UI
     ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")
+    ui_backends: Annotated[tuple[LlmBackend, ...], NoDecode] = Field(("extractive",), description=(
+        "Backends a visitor may pick in the UI for their own session, besides RAG_LLM (comma-separated). "
+        "Default: extractive, which costs nothing; add local or openai only to offer them: every visitor "
+        "could then load the local model or spend the OpenAI key."))
     ui_examples: int = Field(4, ge=0, le=12, description="Example questions an empty chat offers, each written by "
                              "the model from one of the newest articles in the background and kept only if it is "
                              "answered (0: none, and no model call for them).")
@@ -134,6 +138,12 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=20, le=100_000, description="Longer questions are refused.")
     max_history_chars: int = Field(20_000, ge=0, le=1_000_000,
                                    description="Longer chat histories are refused (the UI sends the recent turns).")
+
+    @field_validator("ui_backends", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``RAG_UI_BACKENDS=local,extractive`` (blank: none besides RAG_LLM)."""
+        return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
 
     @field_validator("chunk_overlap")
     @classmethod

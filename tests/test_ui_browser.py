@@ -41,11 +41,12 @@ DOWN_SERVER = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, NewsRAG]]:
     """The app on a free loopback port, over a fresh index seeded as on a first start."""
-    # The operator offers an OpenAI-compatible server that is down (no key): the page may pick it, not change it.
+    # The operator offers visitors the local model and an OpenAI-compatible server that is down (no key):
+    # the page may pick them, not change them.
     # The model's refusal thresholds are off: these tests watch what the page shows while a model writes,
     # not the thresholds (tests/test_evidence.py and tests/test_news_answers.py cover those).
     engine = NewsRAG(Settings(data_dir=tmp_path_factory.mktemp("ui-browser"), llm="extractive",
-                              openai_base_url=DOWN_SERVER, min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0,
+                              openai_base_url=DOWN_SERVER, ui_backends=("local", "openai"), min_confidence=0.0, min_verification=0.0, min_short_confidence=0.0,
                               min_answer_probability=None))
     seed_if_empty(engine, SEEDS, say=lambda _: None)
     app = build_app(engine)

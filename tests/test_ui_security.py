@@ -377,3 +377,19 @@ def test_a_visitor_cannot_upload_a_file_of_the_server_by_naming_it(visited_app: 
     assert {d.source for d in engine.documents()} == before
     assert all("ZQXW" not in hit.text for hit in engine.search("ZQXW private to the server"))
     assert not any("ZQXW" in text for text in visitor.seen)
+
+
+def test_a_visitor_picks_only_the_backends_the_operator_offers(visited_app: tuple[str, NewsRAG]) -> None:
+    """On a server set to extractive, a visitor cannot make it load the local model (gigabytes, every
+    core) or spend an OpenAI key found in its environment: only RAG_UI_BACKENDS offers those."""
+    url, engine = visited_app
+    engine.settings = engine.settings.model_copy(update={"openai_api_key": SecretStr(KEY)})  # as if in the env
+    visitor = Visitor(url)
+    apply = visitor.fn_index("apply")
+    for backend in ("local", "openai"):
+        data = visitor.defaults(apply)
+        data[0] = backend
+        reply = visitor.call(apply, data)
+        assert "Applied." not in reply and ("Not applied" in reply or "not in the list of choices" in reply)
+    assert "extractive" in visitor.chat("How much has the US government contributed to Ukraine's war effort?")
+    assert engine.__dict__.get("chat_client") is None  # no model client was ever made

@@ -33,9 +33,12 @@ class Choices:
 
 
 def available_backends(settings: Settings) -> tuple[str, ...]:
-    """The backends the operator set up: ``openai`` only with a key or a base URL configured."""
+    """The operator's backend and those they offer visitors (``RAG_UI_BACKENDS``); ``openai`` only with a
+    key or a base URL configured. A backend is offered only by name: an OpenAI key in the environment is
+    not an offer to spend it, nor is the bundled model an offer to load it on a server set to extractive."""
     configured = settings.openai_api_key is not None or bool(settings.openai_base_url)
-    return tuple(b for b in BACKENDS if b != "openai" or configured or settings.llm == "openai")
+    offered = {settings.llm, *settings.ui_backends}
+    return tuple(b for b in BACKENDS if b in offered and (b != "openai" or configured or settings.llm == "openai"))
 
 
 def checked_choices(settings: Settings, backend: object, top_k: object) -> Choices:
