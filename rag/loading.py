@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-
 from rag.cleaning import CleanedArticle, clean_html, clean_markdown, clean_text
 from rag.dates import DateError, parse_date, to_epoch
+from rag.decoding import decode_bytes
 from rag.errors import FileRejected
 from rag.text import split_sentences
 from rag.types import Article
@@ -37,12 +36,7 @@ _TITLE_FIELDS = ("title", "headline")
 _DATE_FIELDS = ("published", "date", "published_at", "publishedAt", "datePublished", "date_publish", "pubDate")
 _PUBLISHER_FIELDS = ("source", "publisher", "source_domain")
 _URL_FIELDS = ("url", "link")
-_NON_LATIN = ("Cyrillic", "Greek", "Arabic", "Hebrew", "CJK", "Hiragana", "Katakana", "Hangul", "Thai", "Devanagari")
 _CLEANERS = {"text": clean_text, "markdown": clean_markdown, "html": clean_html}
-# Byte-order marks, longest first (the UTF-32-LE mark starts with the UTF-16-LE one). UTF-16/32 text is
-# full of NUL bytes, so it must be recognised before the binary check.
-_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-         (b"\xfe\xff", "utf-16"))
 
 __all__ = ["LoadedFile", "decode_bytes", "doc_id_for", "find_files", "load_file", "parse_date", "read_file"]
 
@@ -155,49 +149,12 @@ def _read_bytes(path: Path, max_bytes: int, setting: str) -> bytes:
     return data
 
 
-def decode_bytes(data: bytes, path: Path | None = None) -> str:
-    """UTF-16/32 with a byte-order mark, UTF-8 when valid; otherwise the most likely legacy encoding,
-    so mis-encoded text is kept."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)  # the codec reads the mark for the byte order and drops it
-            except UnicodeDecodeError as exc:
-                raise FileRejected(f"starts with a {codec.upper()} byte-order mark but is not valid "
-                                   f"{codec.upper()} (byte {exc.start})") from exc
-    if looks_binary(data):
-        raise FileRejected("file looks binary (not text): NUL bytes or control characters")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
-    if best is not None and any(script in alphabet for alphabet in best.alphabets for script in _NON_LATIN):
-        return str(best)  # e.g. cp1251 Cyrillic or Shift-JIS: the detector is reliable there
-    # Among Latin code pages the detector guesses at random on short texts (cp775 for "Café");
-    # cp1252 is what Western news files almost always are.
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        if best is not None:
-            return str(best)
-    # cp1252 maps almost every byte; a last resort that keeps the words readable
-    return data.decode("cp1252", errors="replace")
-
-
-def looks_binary(data: bytes, sample: int = 8192) -> bool:
-    """NUL bytes, or more than 10% control characters in the first block, mean binary."""
-    head = data[:sample]
-    if b"\x00" in head:
-        return True
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    return controls > len(head) * 0.10
-
-
 def _articles_from_jsonl(text: str, source: str, path: Path, max_bytes: int) -> LoadedFile:
     """One article per line, keyed by its id, else its url, else its text (never its line number, so
     inserting a line does not re-key every later one). A bad line is skipped with its reason."""
-    lines = ((f"line {n}", line) for n, line in enumerate(text.splitlines(), start=1) if line.strip())
+    # Lines end at "\n" only: str.splitlines also cuts at U+2028, U+0085 and the like, which JSON allows
+    # raw inside a string (and feeds carry), so it broke such an article into two "not JSON" lines.
+    lines = ((f"line {n}", line) for n, line in enumerate(text.split("\n"), start=1) if line.strip())
     return _collection(((label, partial(_article_from_line, line, source, path.name, max_bytes))
                         for label, line in lines),
                         path, source, empty="no lines")

@@ -266,3 +266,46 @@ def test_an_untitled_article_of_a_feed_is_titled_by_its_opening_words(tmp_path: 
     single = tmp_path / "cnn_00001.jsonl"
     single.write_text(json.dumps({"text": "Dockers in Antwerp went back to work on Monday."}) + "\n")
     assert [article.title for article in load_file(single, LIMIT)] == ["cnn_00001"]
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("Rada miasta zatwierdziła budżet na przyszły rok. Największe wydatki przewidziano na remonty.", "cp1250"),
+    ("Vláda schválila zvýšení minimální mzdy. Odbory říkají, že to nestačí, zaměstnavatelé se obávají.",
+     "iso8859_2"),
+    ("İstanbul'da metro hattının açılışı ertelendi. Belediye, inşaat sırasında çıkan sorunları açıkladı.",
+     "cp1254"),
+    ("Café owners in Zürich said the “new rules” cost them 5 000 € a year.", "cp1252"),
+])
+def test_a_latin_code_page_is_read_in_its_own_letters(tmp_path: Path, text: str, encoding: str) -> None:
+    """Every Latin legacy file used to be read as cp1252: Polish "budżet" became "bud¿et", so no search for
+    it matched. The page whose decoding reads as letters wins."""
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(f"Headline\n\n{text}".encode(encoding))
+    [article] = load_file(path, LIMIT)
+    assert text in article.text
+
+
+def test_an_html_page_is_read_in_the_charset_it_declares(tmp_path: Path) -> None:
+    page = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-2">'
+            "<title>Rada miasta zatwierdziła budżet</title></head><body><article><h1>Rada miasta zatwierdziła budżet"
+            "</h1><p>Rada miasta zatwierdziła budżet na przyszły rok. Największe wydatki przewidziano na remonty "
+            "szkół i dróg, a także na nową linię tramwajową do dzielnicy północnej.</p></article></body></html>")
+    path = tmp_path / "budzet.html"
+    path.write_bytes(page.encode("iso8859_2"))
+    [article] = load_file(path, LIMIT)
+    assert article.title == "Rada miasta zatwierdziła budżet" and "przyszły rok" in article.text
+
+
+def test_one_broken_byte_leaves_the_rest_of_a_utf8_feed_readable(tmp_path: Path) -> None:
+    """A feed of UTF-8 lines with one Latin-1 "é" was read whole as a legacy page: every Russian line
+    became mojibake, and re-ingesting it overwrote the good copies already indexed. Now only that byte
+    is replaced, and an article holding a raw U+2028 (valid inside a JSON string) stays one line."""
+    good = [{"id": f"r{n}", "title": "Снижение тарифов", "text": f"Правительство объявило о снижении тарифов {n}."}
+            for n in range(3)]
+    lines = [json.dumps(line, ensure_ascii=False).encode() for line in good]
+    lines.append(b'{"id": "fr", "text": "Le caf\xe9 ferme ses portes.\xe2\x80\xa8Les clients regrettent."}')
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    articles = load_file(path, LIMIT)
+    assert [a.text for a in articles[:3]] == [g["text"] for g in good]
+    assert articles[3].text.startswith("Le caf\ufffd ferme") and "Les clients regrettent" in articles[3].text
