@@ -12,11 +12,17 @@ import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from dateutil import parser as date_parser
+
 ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), RFC 2822 "
-                    "(Sat, 07 Dec 2024 09:30:00 GMT) or epoch seconds (1733563800)")
+                    "(Sat, 07 Dec 2024 09:30:00 GMT), an English month name (7 December 2024, Dec 7, 2024), "
+                    "a day and month that cannot be swapped (13/12/2024), a year (2024) or epoch seconds (1733563800)")
 EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)  # older than any digitised newspaper archive
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|,|$)", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_NUMERIC_DAY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
 
 
 class DateError(ValueError):
@@ -32,6 +38,8 @@ def to_epoch(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
+    if _is_year(value):  # "2024": a year, not 2,024 seconds after 1970
+        return int(datetime(int(str(value).strip()), 1, 1, tzinfo=timezone.utc).timestamp())
     if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
         parsed = _parse_text(value.strip())
         return _checked((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp(), value)
@@ -70,16 +78,46 @@ def display_date(seconds: int | None) -> str:
         return f"invalid ({seconds})"
 
 
+def _is_year(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return False
+    text = str(value).strip()
+    return len(text) == 4 and text.isdigit() and EARLIEST.year <= int(text) < LATEST.year
+
+
 def _parse_text(text: str) -> datetime:
-    parsed: datetime | None = None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    numeric = _NUMERIC_DAY.fullmatch(text)
+    if numeric:
+        return _day_month_year(*(int(part) for part in numeric.groups()), text)
+    if _MONTH_NAME.search(text) and _YEAR.search(text):  # "14 November 2023", "Nov 14, 2023, 10:30 GMT"
         try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            raise DateError(f"{text!r} is not a date (accepted: {ACCEPTED_FORMATS})") from None
-    return parsed
+            return date_parser.parse(text, default=datetime(2000, 1, 1))
+        except (ValueError, OverflowError):
+            pass
+    raise DateError(f"{text!r} is not a date (accepted: {ACCEPTED_FORMATS})")
+
+
+def _day_month_year(first: int, second: int, year: int, text: str) -> datetime:
+    """11/14/2023 (US) and 14.11.2023 (European) are clear; 03/04/2023 is either, so it is refused with
+    a reason rather than stored as a guess a month off."""
+    if first > 12 >= second or first == second:
+        day, month = first, second
+    elif second > 12 >= first:
+        day, month = second, first
+    else:
+        raise DateError(f"{text!r} could be day/month or month/day: write it as ISO 8601 ({year}-MM-DD)")
+    try:
+        return datetime(year, month, day)
+    except ValueError:
+        raise DateError(f"{text!r} is not a date (accepted: {ACCEPTED_FORMATS})") from None
 
 
 def _checked(seconds: float, original: object) -> int:

@@ -309,3 +309,22 @@ def test_one_broken_byte_leaves_the_rest_of_a_utf8_feed_readable(tmp_path: Path)
     articles = load_file(path, LIMIT)
     assert [a.text for a in articles[:3]] == [g["text"] for g in good]
     assert articles[3].text.startswith("Le caf\ufffd ferme") and "Les clients regrettent" in articles[3].text
+
+
+@pytest.mark.parametrize(("value", "day"), [
+    ("14 November 2023", "2023-11-14"), ("November 14, 2023", "2023-11-14"), ("Tue, 14 Nov 2023", "2023-11-14"),
+    ("11/14/2023", "2023-11-14"), ("14.11.2023", "2023-11-14"), ("2023", "2023-01-01"), (2023, "2023-01-01"),
+])
+def test_the_dates_feeds_write_are_read(value: object, day: str) -> None:
+    """A feed line dated "14 November 2023" was skipped whole, and a bare year 2023 was stored as 2,023
+    seconds after 1970, so `--since` hid the article."""
+    from rag.dates import display_date, to_epoch
+
+    assert display_date(to_epoch(value)) == day
+
+
+def test_a_day_and_month_that_could_be_swapped_are_refused_with_the_fix() -> None:
+    from rag.dates import DateError, to_epoch
+
+    with pytest.raises(DateError, match=r"could be day/month or month/day: write it as ISO 8601 \(2023-MM-DD\)"):
+        to_epoch("03/04/2023")
