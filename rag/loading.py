@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -36,6 +37,8 @@ _TITLE_FIELDS = ("title", "headline")
 _DATE_FIELDS = ("published", "date", "published_at", "publishedAt", "datePublished", "date_publish", "pubDate")
 _PUBLISHER_FIELDS = ("source", "publisher", "source_domain")
 _URL_FIELDS = ("url", "link")
+_MARKUP = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|li|ul|ol|h[1-6]|blockquote|figure|img|script|style|table)"
+                     r"\b[^<>]*>|&(?:amp|nbsp|quot|#\d+|#x[0-9a-f]+);", re.IGNORECASE)
 _CLEANERS = {"text": clean_text, "markdown": clean_markdown, "html": clean_html}
 
 __all__ = ["LoadedFile", "decode_bytes", "doc_id_for", "find_files", "load_file", "parse_date", "read_file"]
@@ -245,7 +248,7 @@ def _article_from_record(record: object, source: str, name: str, max_bytes: int)
         raise FileRejected(f"its text is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit for an "
                            "article (raise RAG_MAX_FILE_MB to accept it)")
     assert isinstance(record, dict)
-    cleaned = clean_text(body)
+    cleaned = (clean_html if _holds_markup(body) else clean_text)(body)
     if not cleaned.text.strip():
         raise FileRejected("text is empty")
     url = _first_field(record, _URL_FIELDS)
@@ -262,6 +265,12 @@ def _article_from_record(record: object, source: str, name: str, max_bytes: int)
         publisher = publisher.get("name") or publisher.get("id") or ""
     return _make_article(cleaned, f"{source}#{key}", name, title=_first_field(record, _TITLE_FIELDS),
                          publisher=str(publisher), url=url, published=when)
+
+
+def _holds_markup(body: str) -> bool:
+    """A feed's text that is HTML (WordPress and RSS exports: "<p>…</p>", "&amp;"): read as a page, not
+    as text, or its tags, entities and scripts were indexed as words."""
+    return len(_MARKUP.findall(body[:20_000])) >= 2
 
 
 def _first_text_field(record: object) -> str | None:

@@ -328,3 +328,18 @@ def test_a_day_and_month_that_could_be_swapped_are_refused_with_the_fix() -> Non
 
     with pytest.raises(DateError, match=r"could be day/month or month/day: write it as ISO 8601 \(2023-MM-DD\)"):
         to_epoch("03/04/2023")
+
+
+def test_html_in_a_feed_s_text_field_is_read_as_html(tmp_path: Path) -> None:
+    """WordPress and RSS exports put HTML in "content": its tags, entities and scripts were indexed as words."""
+    line = {"id": "r1", "title": "Harbour toll starts in May", "content":
+            "<div><p>The new harbour toll will start in <a href='/may'>May</a> &amp; cost drivers 3&nbsp;euros per "
+            "crossing, officials said.</p><script>ga('send')</script></div>"}
+    plain = {"id": "r2", "title": "AT&T <-> Verizon", "text": "AT&T said prices rise by 3% if x < 5 and y > 2."}
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps(line) + "\n" + json.dumps(plain) + "\n")
+    html_article, text_article = load_file(path, LIMIT)
+    assert html_article.title == "Harbour toll starts in May"
+    assert "start in May & cost drivers 3" in html_article.text and "euros per crossing" in html_article.text
+    assert "<" not in html_article.text and "ga(" not in html_article.text and "&amp;" not in html_article.text
+    assert text_article.text.endswith("AT&T said prices rise by 3% if x < 5 and y > 2.")  # text stays text
