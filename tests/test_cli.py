@@ -234,3 +234,18 @@ def test_the_readme_s_first_command_answers_its_question_with_a_citation(tmp_pat
     answer = json.loads(result.stdout)
     assert not answer["refused"] and answer["backend"] == "local", answer["answer"]
     assert answer["citations"] and re.search(r"\[\d\]", answer["answer"])
+
+
+def test_ingest_of_nothing_usable_fails_so_a_script_notices(tmp_path: Path) -> None:
+    """A mistyped path or a folder of only rejected files exited 0 ("skipped 1") and a CI job went on
+    with an empty index; a folder holding one good file among rejects still succeeds."""
+    data = tmp_path / "data"
+    missing = rag("ingest", str(tmp_path / "no-such-folder"), data_dir=data)
+    assert missing.returncode == 1 and "nothing was ingested" in missing.stdout
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    assert rag("ingest", str(folder), "--json", data_dir=data).returncode == 1
+    (folder / "story.txt").write_text("Ferry fares rise\n\nFerry fares in Oban rise by 8 percent from May.")
+    mixed = rag("ingest", str(folder), data_dir=data)
+    assert mixed.returncode == 0 and "added 1" in mixed.stdout and "skipped" in mixed.stdout

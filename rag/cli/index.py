@@ -34,10 +34,13 @@ def ingest(
         task = bar.add_task("", total=None)
         report = engine.ingest(paths, progress=lambda done, total, name: bar.update(
             task, completed=done, total=total, description=name))
-    if as_json:
-        print(json.dumps({**asdict(report), "counts": _counts(report)}, indent=2))
-        return
     counts = _counts(report)
+    # Nothing usable at all (a mistyped path, only rejected files) fails, so a script notices; a folder
+    # with some rejected files among good ones succeeds, its rejects listed.
+    failed = bool(report.skipped) and not any(n for name, n in counts.items() if name != "skipped")
+    if as_json:
+        print(json.dumps({**asdict(report), "counts": counts}, indent=2))
+        raise typer.Exit(1 if failed else 0)
     console.print(f"added {counts['added']}, updated {counts['updated']}, re-chunked {counts['rechunked']}, "
                   f"unchanged {counts['unchanged']}, "
                   f"removed {counts['removed']}, skipped {counts['skipped']}; {report.chunks_embedded} chunks embedded "
@@ -51,6 +54,9 @@ def ingest(
         console.print("nothing changed: the index already holds these articles")
     for skipped in report.skipped:
         console.print(f"[yellow]skipped[/] {escape(str(skipped.path))}: {escape(skipped.reason)}")
+    if failed:
+        console.print("[red]nothing was ingested[/]: every path above was skipped")
+        raise typer.Exit(1)
 
 
 def _counts(report: IngestReport) -> dict[str, int]:
