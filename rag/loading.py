@@ -22,6 +22,7 @@ from rag.errors import FileRejected
 from rag.text import split_sentences
 from rag.types import Article
 
+MB = 2**20  # RAG_MAX_FILE_MB counts in these (Settings.max_file_bytes), so messages must too
 SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
                       ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".json": "json"}
 # Where a JSON file's articles may sit: an array, or an object holding one under these names (NewsAPI's
@@ -140,7 +141,7 @@ def _read_bytes(path: Path, max_bytes: int, setting: str) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise FileRejected(f"file is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit "
+            raise FileRejected(f"file is {size / MB:.1f} MB, above the {max_bytes / MB:g} MB limit "
                                f"(raise {setting} to accept it)")
         data = path.read_bytes()
     except PermissionError as exc:
@@ -245,7 +246,7 @@ def _article_from_record(record: object, source: str, name: str, max_bytes: int)
         raise FileRejected(f"no text field (one of {', '.join(_TEXT_FIELDS)})")
     size = len(body.encode("utf-8", errors="replace"))
     if size > max_bytes:
-        raise FileRejected(f"its text is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit for an "
+        raise FileRejected(f"its text is {size / MB:.1f} MB, above the {max_bytes / MB:g} MB limit for an "
                            "article (raise RAG_MAX_FILE_MB to accept it)")
     assert isinstance(record, dict)
     cleaned = (clean_html if _holds_markup(body) else clean_text)(body)

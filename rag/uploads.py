@@ -66,7 +66,7 @@ def upload_problem(name: str, data: bytes, max_bytes: int) -> str | None:
     if suffix not in SUPPORTED_SUFFIXES:
         return f"unsupported type '{suffix or 'none'}' (accepted: {', '.join(UPLOAD_TYPES)})"
     if len(data) > max_bytes:
-        return f"too large (the limit is {max_bytes / 1e6:g} MB, set by RAG_MAX_FILE_MB)"
+        return f"too large (the limit is {max_bytes / 2**20:g} MB, set by RAG_MAX_FILE_MB)"
     if not data:
         return "empty file"
     if b"\x00" in data[:SNIFF_BYTES]:

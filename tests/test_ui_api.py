@@ -158,7 +158,7 @@ def test_uploads_are_type_and_size_checked_and_copied_to_a_stable_folder(tmp_pat
     assert intake.accepted == [(tmp_path / "uploads" / "my_report_final_.md").resolve()]
     assert intake.accepted[0].read_text() == good.read_text()
     assert dict(intake.rejected) == {  # each names what is wrong and, where there is one, the setting or the fix
-        "big.txt": "too large (the limit is 0.001024 MB, set by RAG_MAX_FILE_MB)",
+        "big.txt": "too large (the limit is 0.000976562 MB, set by RAG_MAX_FILE_MB)",  # 1024 bytes, in MiB
         "fake.txt": "binary content, not text",
         "photo.png": "unsupported type '.png' (accepted: .htm, .html, .json, .jsonl, .markdown, .md, .txt)"}
     assert upload_problem(good.name, good.read_bytes(), max_bytes=1024) is None
