@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
@@ -20,6 +21,19 @@ if TYPE_CHECKING:
     from rag.model_server import LocalModelServer
 
 Message = dict[str, str]
+
+
+def without_credentials(url: str | None) -> str | None:
+    """A server's URL as messages may show it: a ``user:password@`` in it would reach every visitor who
+    sees the error in the chat or the API's 503."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    return urlunsplit(parts._replace(netloc=f"{netloc}:{parts.port}" if parts.port else netloc))
 
 
 @dataclass
@@ -123,7 +137,7 @@ class _translate_errors:
     def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
         if exc is None or not isinstance(exc, openai.OpenAIError):
             return False
-        where = self.client.base_url or "api.openai.com"
+        where = without_credentials(self.client.base_url) or "api.openai.com"
         c = self.client
         if c.backend == "local" and isinstance(exc, (openai.APIConnectionError, openai.APITimeoutError,
                                                      openai.NotFoundError)):

@@ -72,6 +72,15 @@ def test_server_down_names_the_base_url_setting(tmp_path: Path) -> None:
     assert answer.hits
 
 
+def test_an_error_never_shows_the_credentials_of_the_server_url(tmp_path: Path) -> None:
+    """The message reaches every visitor (chat, the API's 503): a base URL's user:password stays out."""
+    port = free_port()
+    answer = engine_with(tmp_path, llm="openai", openai_base_url=f"http://svc-user:svc-pass@127.0.0.1:{port}/v1",
+                         request_timeout=5).ask(QUESTION)
+    assert f"http://127.0.0.1:{port}/v1" in answer.error
+    assert "svc-pass" not in answer.error and "svc-user" not in answer.error
+
+
 def test_local_server_gone_does_not_blame_the_openai_settings() -> None:
     from rag import BackendError, ChatClient
 

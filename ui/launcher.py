@@ -19,7 +19,8 @@ AUTH_ENV = "RAG_UI_AUTH"
 def parse_auth(value: str) -> tuple[str, str]:
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
-        raise ConfigError(f"--auth / {AUTH_ENV} must look like user:password (got {value!r})")
+        raise ConfigError(f"--auth / {AUTH_ENV} must look like user:password (the value given has no user, "
+                          "no ':' or no password; it is not shown, being a secret)")
     return user, password
 
 
