@@ -74,6 +74,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
             if progress:
                 progress(done + 1, len(files), path.name)
         writer.submit(pending)
+    report.removed.extend(_remove_gone_files(paths, store))
     report.chunks_embedded = writer.chunks_written
     report.seconds = time.perf_counter() - started
     return report
@@ -86,6 +87,23 @@ def _remove_withdrawn(loaded: LoadedFile, path: Path, store: ChromaStore) -> lis
     held = {article.doc_id for _, article in loaded.articles}
     return store.remove_articles([doc_id for doc_id in store.articles_of_file(loaded.collection, path.name)
                                   if doc_id not in held])
+
+
+def _remove_gone_files(paths: Sequence[Path], store: ChromaStore) -> list[str]:
+    """A folder ingested again is the whole set of its files, as a collection file is of its lines: the
+    articles of files deleted, renamed or moved out of it leave the index (they stayed searchable, and a
+    renamed file was indexed twice). A file still there but unreadable now keeps what it had indexed."""
+    gone: list[str] = []
+    for folder in {Path(p).resolve() for p in paths if Path(p).is_dir()}:
+        gone += [doc_id for doc_id, source in store.articles_under(folder).items() if not _source_file_exists(source)]
+    return store.remove_articles(gone) if gone else []
+
+
+def _source_file_exists(source: str) -> bool:
+    """Whether an article's file is still there: a collection's article is ``<file>#<key>``, and either
+    part may hold a "#" itself."""
+    cuts = [len(source)] + [i for i, char in enumerate(source) if char == "#"]
+    return any(Path(source[:cut]).is_file() for cut in cuts)
 
 
 def _outcome(stored: StoredVersion | None, current: StoredVersion, report: IngestReport) -> list[str]:

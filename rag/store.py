@@ -14,6 +14,7 @@ from; chunk counts cannot tell a re-ingested article of the same length from the
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -161,6 +162,12 @@ class ChromaStore:
         prefix = source + "#"
         return [doc_id for ids, metas in self._pages(self.registry, include=["metadatas"], where={"source_name": name})
                 for doc_id, meta in zip(ids, metas) if str((meta or {}).get("source", "")).startswith(prefix)]
+
+    def articles_under(self, folder: Path) -> dict[str, str]:
+        """doc_id -> source of every indexed article read from a file under ``folder`` (a resolved path)."""
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        return {doc_id: str((meta or {}).get("source", "")) for ids, metas in self._pages(self.registry, include=["metadatas"])
+                for doc_id, meta in zip(ids, metas) if str((meta or {}).get("source", "")).startswith(prefix)}
 
     def documents(self) -> list[DocumentInfo]:
         infos = []

@@ -219,6 +219,28 @@ def test_a_line_deleted_from_a_jsonl_file_leaves_the_index(tmp_path: Path) -> No
     assert all("Wick" not in hit.text for hit in engine.search("Wick school", k=5, mode="keyword"))
 
 
+def test_a_file_deleted_or_renamed_in_a_folder_leaves_the_index(tmp_path: Path) -> None:
+    """A folder ingested again is the whole set of its files: a deleted file stayed searchable ("nothing
+    changed"), and a renamed one was indexed twice. A file still there keeps its articles."""
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for n, text in enumerate(["The Wick council approved a new school plan on Monday.",
+                              "Ferry fares in Oban rise by 8 percent from May.",
+                              "Largs pier repairs finished two weeks early."]):
+        (folder / f"story{n}.txt").write_text(f"Story {n}\n\n{text}")
+    _feed(folder / "feed#1.jsonl", STORIES[:2])  # a "#" in a collection's name is not its key's
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([folder])
+    (folder / "story0.txt").unlink()
+    (folder / "story1.txt").rename(folder / "ferries.txt")
+    report = engine.ingest([folder])
+    assert len(report.removed) == 2 and len(report.added) == 1 and len(report.unchanged) == 3
+    assert sorted(d.source_name for d in engine.documents()) == ["feed#1.jsonl", "feed#1.jsonl", "ferries.txt",
+                                                                 "story2.txt"]
+    assert all("Wick council approved" not in hit.text for hit in engine.search("Wick council school plan", k=5))
+    assert not engine.ingest([folder / "story2.txt"]).removed  # a file named alone sweeps no folder
+
+
 def test_inserting_a_line_does_not_duplicate_the_later_articles(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     _feed(feed, STORIES[1:])
