@@ -35,7 +35,10 @@ class NewsRAG:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self._lock = threading.RLock()  # ingestion and the keyword index are not re-entrant
+        self._lock = threading.RLock()  # the keyword index: loaded, rebuilt and swapped by one thread at a time
+        # One ingestion or removal at a time. Not the keyword lock: answering waited for a whole upload
+        # (a 360 KB file held every visitor's question for 22 s; a 20 MB one would hold it for minutes).
+        self._writing = threading.Lock()
 
     # --- components, created on first use ----------------------------------------------------------
     @cached_property
@@ -60,18 +63,19 @@ class NewsRAG:
     def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IngestReport:
         """Add or update articles from files and folders; unchanged ones cost nothing."""
         splitter = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
-        with self._lock:
+        with self._writing:
             report = ingest_paths([Path(p) for p in paths], self.store, self.embed_model, splitter,
                                   self.settings.max_file_bytes, progress, self.settings.max_collection_bytes)
-            # Only the stamp on disk is read: a no-op run neither loads nor rebuilds the BM25 index.
-            if self.keyword.persisted_generation() != self.store.generation():
-                self.keyword.rebuild(self.store.snapshot())
-            report.notices = language_advice(self.keyword.archive_language(), self.embed_model)
+            with self._lock:
+                # Only the stamp on disk is read: a no-op run neither loads nor rebuilds the BM25 index.
+                if self.keyword.persisted_generation() != self.store.generation():
+                    self.keyword.rebuild(self.store.snapshot())
+                report.notices = language_advice(self.keyword.archive_language(), self.embed_model)
         return report
 
     def remove(self, doc_id: str) -> bool:
         """Delete an article; False when it was not indexed."""
-        with self._lock:
+        with self._writing, self._lock:
             removed = self.store.remove(doc_id)
             if removed:
                 self.keyword.rebuild(self.store.snapshot())
@@ -91,6 +95,8 @@ class NewsRAG:
         """Keep the BM25 index at the store's generation: unchanged, it costs one ~1 ms read; after a
         write by any process, load the copy that process persisted, or rebuild it once here."""
         with self._lock:
+            if self._writing.locked() and self.keyword.generation is not None:
+                return  # this process is ingesting: the keyword index it has serves until one rebuild at the end
             generation = self.store.generation()
             if self.keyword.generation != generation and not self.keyword.load(generation):
                 self.keyword.rebuild(self.store.snapshot())

@@ -355,3 +355,33 @@ def test_every_file_under_a_folder_gets_an_outcome(tmp_path: Path) -> None:
     assert len(report.added) == 7
     titles = {doc.title for doc in engine.documents()}
     assert {"Tide tables", "Ferry news"} <= titles
+
+
+def test_questions_are_answered_while_an_upload_is_being_indexed(tmp_path: Path) -> None:
+    """Ingestion held the lock every search takes, so one visitor's upload stopped every other visitor's
+    answers until it was indexed. Here the ingestion waits inside its own progress report until a search
+    made meanwhile has returned: with the old lock that search could only return after the ingestion."""
+    import threading
+
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([SEEDS])
+    engine.search("Zelensky Trump meeting")  # the keyword index is loaded, as in a serving process
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, [{"id": f"s{n}", "title": f"Story {n}", "text": f"The harbour board of town {n} met on Monday. "
+                  "It approved a new ferry timetable and a fare freeze for residents."} for n in range(300)])
+    indexing, searched = threading.Event(), threading.Event()
+
+    def progress(done: float, total: int, name: str) -> None:
+        indexing.set()
+        searched.wait(timeout=60)
+
+    worker = threading.Thread(target=engine.ingest, args=([feed],), kwargs={"progress": progress})
+    worker.start()
+    assert indexing.wait(timeout=120)
+    hits = engine.search("Zelensky Trump meeting")
+    finished_first = not worker.is_alive()
+    searched.set()
+    worker.join(timeout=300)
+    assert hits and not finished_first
+    assert len(engine.documents()) == 305
+    assert any(hit.source_name == "feed.jsonl" for hit in engine.search("harbour board ferry timetable", mode="keyword"))
