@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
+from rag.uploads import Intake, forget_upload, save_uploads, upload_dir
 
 
 class NewsRAG:
@@ -73,12 +74,31 @@ class NewsRAG:
                 report.notices = language_advice(self.keyword.archive_language(), self.embed_model)
         return report
 
+    def ingest_uploads(self, uploads: Iterable[tuple[str, bytes]],
+                       progress: Progress | None = None) -> tuple[Intake, IngestReport | None]:
+        """Visitors' files (the Library tab, ``POST /v1/documents``): checked and saved under
+        ``<data_dir>/uploads`` (``rag.uploads``), then indexed. A saved file that indexing refused as a
+        whole is deleted again: it left a file on the server for every refused upload, with no article
+        for anyone to remove it by."""
+        intake = save_uploads(uploads, upload_dir(self.settings.data_dir), self.settings.max_file_bytes)
+        if not intake.accepted:
+            return intake, None
+        report = self.ingest(intake.accepted, progress=progress)
+        refused = {Path(skipped.path).resolve() for skipped in report.skipped} & set(intake.accepted)
+        for path in refused:
+            forget_upload(str(path), upload_dir(self.settings.data_dir), self.store.documents())
+        return intake, report
+
     def remove(self, doc_id: str) -> bool:
-        """Delete an article; False when it was not indexed."""
+        """Delete an article; False when it was not indexed. An uploaded article's file goes too (the UI,
+        the API and ``rag remove`` alike), so its name is free for a new upload and no copy stays behind."""
         with self._writing, self._lock:
+            doc = next((d for d in self.store.documents() if d.doc_id == doc_id), None)
             removed = self.store.remove(doc_id)
             if removed:
                 self.keyword.rebuild(self.store.snapshot())
+                if doc is not None:
+                    forget_upload(doc.source, upload_dir(self.settings.data_dir), self.store.documents())
         return removed
 
     def documents(self) -> list[DocumentInfo]:

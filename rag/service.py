@@ -41,7 +41,6 @@ from rag.generation import Message
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
 from rag.types import Answer
-from rag.uploads import save_uploads, upload_dir
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
@@ -527,14 +526,13 @@ def _document_dict(doc: Any) -> dict[str, object]:
 def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:
     """Save acceptable uploads and index them (the Library tab's rule, ``rag.uploads``); say per file
     why one was refused."""
-    settings = engine.settings
-    intake = save_uploads(((upload.filename or "upload", upload.file.read(settings.max_file_bytes + 1))
-                           for upload in files), upload_dir(settings.data_dir), settings.max_file_bytes)
+    limit = engine.settings.max_file_bytes
+    intake, report = engine.ingest_uploads((upload.filename or "upload", upload.file.read(limit + 1))
+                                           for upload in files)
     rejected = [{"file": name, "reason": reason} for name, reason in intake.rejected]
-    if not intake.accepted:
+    if report is None:
         raise HTTPException(422, "No file could be indexed: " + "; ".join(f"{r['file']}: {r['reason']}"
                                                                           for r in rejected))
-    report = engine.ingest(intake.accepted)
     rejected += [{"file": intake.names.get(Path(s.path).resolve(), Path(s.path).name), "reason": s.reason}
                  for s in report.skipped]
     body = {"added": report.added, "updated": report.updated, "rechunked": report.rechunked,

@@ -149,19 +149,28 @@ def test_ask_filters_are_validated_and_applied(http: httpx.Client) -> None:
     assert unknown.status_code == 422 and "top" in unknown.json()["error"]["message"]
 
 
-def test_upload_list_delete_and_ask_again(http: httpx.Client) -> None:
+def test_upload_list_delete_and_ask_again(http: httpx.Client, engine: NewsRAG) -> None:
+    """Deleting through the API deletes the uploaded file too (it stayed on the server); a file that
+    indexing refuses as a whole is not kept either."""
+    uploads = Path(engine.settings.data_dir) / "uploads"
     article = (b"Harbour town opens floating library\n\nThe town of Wexmoor opened a floating library on its "
                b"harbour on Monday. The barge holds 4,200 books and was paid for by a local fishing cooperative.\n")
     response = http.post("/v1/documents", files=[("files", ("wexmoor library.txt", article, "text/plain")),
-                                                 ("files", ("photo.png", b"\x89PNG\r\n", "image/png"))])
+                                                 ("files", ("photo.png", b"\x89PNG\r\n", "image/png")),
+                                                 ("files", ("empty page.html", b"<html><body> </body></html>",
+                                                            "text/html"))])
+    assert not (uploads / "empty_page.html").exists()
+    assert (uploads / "wexmoor_library.txt").is_file()
     assert response.status_code == 201, response.text
     report = response.json()
     assert len(report["added"]) == 1 and "unsupported type '.png'" in report["rejected"][0]["reason"]
+    assert [r["file"] for r in report["rejected"]] == ["photo.png", "empty page.html"]
     doc_id = report["added"][0]
     assert doc_id in {d["id"] for d in http.get("/v1/documents").json()["data"]}
     answer = http.post("/v1/ask", json={"question": "How many books does the Wexmoor floating library hold?"}).json()
     assert "Wexmoor" in answer["answer"] and answer["citations"][0]["doc_id"] == doc_id
     assert http.delete(f"/v1/documents/{doc_id}").json()["deleted"] is True
+    assert not (uploads / "wexmoor_library.txt").exists()
     assert doc_id not in {d["id"] for d in http.get("/v1/documents").json()["data"]}
     again = http.delete(f"/v1/documents/{doc_id}")
     assert again.status_code == 404 and "GET /v1/documents" in again.json()["error"]["message"]

@@ -17,7 +17,7 @@ import gradio as gr
 
 from rag import Answer, NewsRAG, RagError
 from rag.service import AnswerSlots, answer_slots
-from rag.uploads import UPLOAD_TYPES, forget_upload, read_upload, save_uploads, upload_dir
+from rag.uploads import UPLOAD_TYPES, read_upload
 from ui import render
 from ui.assets import CSS, PAGE_JS
 from ui.chat import flatten_history, recent_turns, stream_reply
@@ -229,19 +229,15 @@ class Handlers:
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         """Check and copy the uploads, index them with a progress bar, report what happened."""
-        settings = self.engine.settings
-        limit = settings.max_file_bytes
-        intake = save_uploads(((Path(f).name, read_upload(Path(f), limit)) for f in files or []),
-                              upload_dir(settings.data_dir), limit)
-        report = None
+        limit = self.engine.settings.max_file_bytes
+        progress(0, desc="Reading the files…")
         try:
-            if intake.accepted:
-                progress(0, desc="Reading the files…")
-                report = self.engine.ingest(intake.accepted, progress=lambda done, total, name: progress(
-                    done / max(total, 1), desc=f"Indexing {name}"))
+            intake, report = self.engine.ingest_uploads(
+                ((Path(f).name, read_upload(Path(f), limit)) for f in files or []),
+                progress=lambda done, total, name: progress(done / max(total, 1), desc=f"Indexing {name}"))
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
-            summary = f"Could not index the files: {exc}"
+            return None, f"Could not index the files: {exc}", *self.library()
         if report is not None and report.changed_anything:
             self.examples.refresh()
         renamed = "".join(f"\n\n**{name}** was added as **{saved}**: an article with that name is already in "
@@ -254,9 +250,7 @@ class Handlers:
         doc = next((d for d in self.engine.documents() if d.doc_id == doc_id), None)
         title = doc.title if doc else doc_id
         try:
-            removed = self.engine.remove(doc_id)
-            if removed and doc:  # its uploaded file goes too: the name is free for a new upload
-                forget_upload(doc.source, upload_dir(self.engine.settings.data_dir), self.engine.documents())
+            removed = self.engine.remove(doc_id)  # its uploaded file goes too: the name is free again
             if removed:
                 self.examples.refresh()
             summary = f"Removed **{title}**." if removed else f"**{title}** was not in the index any more."
