@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -338,17 +339,22 @@ def sse(payload: dict[str, object] | str) -> bytes:
 
 
 # --- the app ----------------------------------------------------------------------------------------------------
-def build_service(engine: NewsRAG, slots: AnswerSlots | None = None) -> FastAPI:
+def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: bool = False) -> FastAPI:
     """The HTTP API over one engine. Every ``/v1`` route needs the bearer token when one is set.
 
-    ``slots``: the answer queue (``api.state.slots``), new unless given; pass it to the UI mounted beside."""
+    ``slots``: the answer queue (``api.state.slots``), new unless given; pass it to the UI mounted beside.
+    ``any_host``: serve requests for any host name although no token is set (``--no-auth`` off loopback);
+    otherwise a server without a token answers only to loopback names (``CrossSiteGuard``)."""
     api = FastAPI(title="news-rag", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json",
                   redoc_url=None)
     slots = slots or AnswerSlots(answer_slots(engine.settings))
     api.state.engine, api.state.slots = engine, slots
     _install_error_handlers(api)
     upload_limit = engine.settings.max_file_bytes + MULTIPART_OVERHEAD
-    api.add_middleware(DeclaredSizeLimit, limits={"/v1/documents": upload_limit, "/v1/": JSON_BODY_BYTES})
+    api.add_middleware(DeclaredSizeLimit, limits={"/v1/documents": upload_limit, "/v1/": JSON_BODY_BYTES,
+                                                  "/gradio_api/upload": upload_limit * MAX_FILES_PER_UPLOAD,
+                                                  "/": UI_EVENT_BYTES})
+    api.add_middleware(CrossSiteGuard, loopback_names_only=engine.settings.api_token is None and not any_host)
     authorized = [Depends(_bearer_check(engine.settings.api_token))]
 
     @api.get("/healthz")
@@ -408,6 +414,51 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None) -> FastAPI:
         return {"id": doc_id, "object": "document", "deleted": True}
 
     return api
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_FILES_PER_UPLOAD = 20  # the Library tab takes several files in one request, each held to RAG_MAX_FILE_MB
+# The UI's events carry the whole chat shown (answers with their markup): far more than a question, far
+# less than the 150 MB a visitor could post to Gradio's queue before, which the server held in memory.
+UI_EVENT_BYTES = 8 * 1024 * 1024
+
+
+def cross_site_refusal(method: str, host: str, origin: str | None, loopback_names_only: bool) -> str | None:
+    """Why a request is refused as another site's doing, or None.
+
+    A browser sends a form POST to any address a page names, and carries no token to check: without
+    this, a page on another site could upload to or delete from the library of a server on its
+    visitor's machine. It marks such requests with an ``Origin`` other than the server's own. A server
+    without a token must also refuse host names that are not loopback ones: a site can make its own
+    name resolve to 127.0.0.1 (DNS rebinding) and then be "same-origin" with the server."""
+    host_name = (urlsplit(f"//{host}").hostname or "").lower()
+    if loopback_names_only and host_name not in LOOPBACK_NAMES:
+        return (f"This server has no API token, so it answers only to loopback names (127.0.0.1, localhost), "
+                f"not {host_name or 'an empty Host'}; set RAG_API_TOKEN to serve it under another name.")
+    if method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+        return f"A page of another site ({origin}) may not change this server's library or answer through it."
+    return None
+
+
+class CrossSiteGuard:
+    """``cross_site_refusal`` for every request to the app, the UI mounted in it included: a JSON 403."""
+
+    def __init__(self, app: Callable[..., Any], loopback_names_only: bool) -> None:
+        self.app, self.loopback_names_only = app, loopback_names_only
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            method = scope.get("method", "GET")
+            refusal = cross_site_refusal(method, headers.get("host", ""), headers.get("origin"), self.loopback_names_only)
+            if refusal is not None:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                await JSONResponse(error_body(403, refusal, "forbidden"), 403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class DeclaredSizeLimit:

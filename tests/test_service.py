@@ -285,3 +285,29 @@ def test_four_clients_queue_for_the_local_model_and_all_get_answers(engine: News
         for thread in threads:
             thread.join(timeout=900)
     assert errors == [] and len(results) == 4 and all(results)
+
+
+def test_another_site_cannot_change_the_library_or_rebind_its_name(tmp_path: Path) -> None:
+    """A page on another site can send a form POST to a server on its visitor's machine: it is refused by
+    its Origin, whatever the token. A server with no token answers only to loopback names, so a site that
+    makes its own name resolve to 127.0.0.1 (DNS rebinding) gets nothing; a same-origin page is served."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    article = ("ferry.txt", b"Ferry fares rise\n\nFerry fares in Oban rise by 8 percent from May.\n", "text/plain")
+    with serve_in_thread(build_server_app(engine, with_ui=True, seed_dir=SEEDS, say=lambda _: None)) as url:
+        before = len(engine.documents())
+        cross = httpx.post(f"{url}/v1/documents", files=[("files", article)], headers={"Origin": "https://evil.example"})
+        assert cross.status_code == 403 and "another site" in cross.json()["error"]["message"]
+        rebound = httpx.get(f"{url}/v1/documents", headers={"Host": "rebind.evil.example"})
+        assert rebound.status_code == 403 and "loopback names" in rebound.json()["error"]["message"]
+        assert httpx.get(f"{url}/", headers={"Host": "rebind.evil.example"}).status_code == 403  # the UI too
+        assert len(engine.documents()) == before
+        same = httpx.post(f"{url}/v1/documents", files=[("files", article)], headers={"Origin": url})
+        assert same.status_code == 201 and len(engine.documents()) == before + 1
+        assert httpx.get(f"{url}/healthz", headers={"Host": f"localhost:{url.rsplit(':', 1)[1]}"}).status_code == 200
+
+
+def test_a_huge_body_to_the_page_s_events_is_refused_before_it_is_read(base_url: str) -> None:
+    """Gradio's queue took a 150 MB JSON body and held it in memory; the UI's events now have a limit."""
+    huge = httpx.post(f"{base_url}/gradio_api/queue/join", content=b"{" + b" " * (9 * 1024 * 1024) + b"}",
+                      headers={"Content-Type": "application/json"}, timeout=60)
+    assert huge.status_code == 413 and "the limit here is" in huge.json()["error"]["message"]

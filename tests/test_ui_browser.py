@@ -186,6 +186,26 @@ def test_an_article_s_image_and_links_are_shown_as_words(page: Page, served: tup
         engine.remove(next(d.doc_id for d in engine.documents() if d.source_name == "springfield.txt"))
 
 
+def test_the_page_under_rag_serve_answers_through_its_cross_site_guard(browser: Browser, tmp_path: Path) -> None:
+    """`rag serve` refuses other sites' requests by their Origin and Host: the page's own requests (same
+    origin, loopback name) must still go through, and an answer come back cited."""
+    from rag.service import serve_in_thread
+    from ui.launcher import build_server_app
+
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    with serve_in_thread(build_server_app(engine, seed_dir=SEEDS, say=lambda _: None)) as url:
+        context = browser.new_context()
+        tab = context.new_page()
+        try:
+            tab.goto(url + "/", wait_until="load")
+            tab.wait_for_selector("#question textarea")
+            ask(tab, FUNDING_QUESTION)
+            tab.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+            assert "64.1 billion" in last_answer(tab).inner_text()
+        finally:
+            context.close()
+
+
 def test_backend_error_is_a_chat_message_and_settings_apply_at_once(page: Page, served: tuple[str, NewsRAG],
                                                                    browser: Browser) -> None:
     engine = served[1]

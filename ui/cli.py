@@ -48,7 +48,7 @@ def serve_command(
     settings = settings_of(ctx, llm=llm)
     access = check_access(host, settings.api_token, no_auth)
     engine = NewsRAG(settings)
-    server_app = build_server_app(engine, with_ui=ui, seed_dir=seed_dir)
+    server_app = build_server_app(engine, with_ui=ui, seed_dir=seed_dir, any_host=no_auth)
     print(f"news-rag API on http://{host}:{port}/v1 ({access}); UI {'at /' if ui else 'off'}; answers by "
           f"{settings.llm}; index in {settings.data_dir}", flush=True)
     try:

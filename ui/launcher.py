@@ -83,11 +83,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
 
 
 def build_server_app(engine: NewsRAG, with_ui: bool = True, seed_dir: Path | None = None,
-                     say: Callable[[str], None] = print) -> FastAPI:
-    """The API, with the UI mounted at ``/`` after it (the ``/v1`` routes are matched first)."""
+                     say: Callable[[str], None] = print, any_host: bool = False) -> FastAPI:
+    """The API, with the UI mounted at ``/`` after it (the ``/v1`` routes are matched first);
+    ``any_host`` as in ``build_service``."""
     from rag.service import build_service
 
-    api = build_service(engine)
+    api = build_service(engine, any_host=any_host)
     if not with_ui:
         return api
     import gradio as gr
