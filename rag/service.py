@@ -35,6 +35,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from rag.engine import NewsRAG
 from rag.errors import ConfigError, InputTooLong, RagError, StoreUnavailableError
@@ -49,7 +50,7 @@ JSON_BODY_BYTES = 1024 * 1024  # a question with a long conversation fits many t
 MULTIPART_OVERHEAD = 64 * 1024
 POLL_SECONDS = 0.25  # how often a waiting request checks that its client is still there
 KEEPALIVE_SECONDS = 10.0  # an SSE comment while the answer is being made: proxies keep the stream open
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 # --- who may connect -------------------------------------------------------------------------------------
@@ -351,10 +352,9 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     api.state.engine, api.state.slots = engine, slots
     _install_error_handlers(api)
     upload_limit = engine.settings.max_file_bytes + MULTIPART_OVERHEAD
-    api.add_middleware(DeclaredSizeLimit, limits={"/v1/documents": upload_limit, "/v1/": JSON_BODY_BYTES,
-                                                  "/gradio_api/upload": upload_limit * MAX_FILES_PER_UPLOAD,
-                                                  "/": UI_EVENT_BYTES})
-    api.add_middleware(CrossSiteGuard, loopback_names_only=engine.settings.api_token is None and not any_host)
+    for middleware in guards(engine.settings.max_file_bytes,
+                             loopback_names_only=engine.settings.api_token is None and not any_host):
+        api.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     authorized = [Depends(_bearer_check(engine.settings.api_token))]
 
     @api.get("/healthz")
@@ -416,7 +416,6 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     return api
 
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FILES_PER_UPLOAD = 20  # the Library tab takes several files in one request, each held to RAG_MAX_FILE_MB
 # The UI's events carry the whole chat shown (answers with their markup): far more than a question, far
@@ -439,6 +438,16 @@ def cross_site_refusal(method: str, host: str, origin: str | None, loopback_name
     if method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc.lower() != host.lower():
         return f"A page of another site ({origin}) may not change this server's library or answer through it."
     return None
+
+
+def guards(max_file_bytes: int, loopback_names_only: bool) -> list[Middleware]:
+    """What stands before both servers' routes (``rag serve``'s app, ``rag ui``'s Gradio app): body size
+    limits by path, then ``CrossSiteGuard``."""
+    upload_limit = max_file_bytes + MULTIPART_OVERHEAD
+    limits = {"/v1/documents": upload_limit, "/v1/": JSON_BODY_BYTES,
+              "/gradio_api/upload": upload_limit * MAX_FILES_PER_UPLOAD, "/": UI_EVENT_BYTES}
+    return [Middleware(DeclaredSizeLimit, limits=limits),
+            Middleware(CrossSiteGuard, loopback_names_only=loopback_names_only)]
 
 
 class CrossSiteGuard:

@@ -393,3 +393,15 @@ def test_a_visitor_picks_only_the_backends_the_operator_offers(visited_app: tupl
         assert "Applied." not in reply and ("Not applied" in reply or "not in the list of choices" in reply)
     assert "extractive" in visitor.chat("How much has the US government contributed to Ukraine's war effort?")
     assert engine.__dict__.get("chat_client") is None  # no model client was ever made
+
+
+def test_another_site_s_page_gets_nothing_from_the_ui(visited_app: tuple[str, NewsRAG]) -> None:
+    """The page is served without a login on loopback: a site whose name resolves to 127.0.0.1 (DNS
+    rebinding) gets a 403, and so does another site's form POST to the upload route; the page's own
+    requests still work."""
+    url, _ = visited_app
+    assert httpx.get(url, headers={"Host": "rebind.evil.example"}).status_code == 403
+    upload = ("files", ("notes.txt", b"Ferry fares in Oban rise by 8 percent from May.", "text/plain"))
+    assert httpx.post(url + "gradio_api/upload", files=[upload], headers={"Origin": "https://evil.example"}).status_code == 403
+    assert httpx.post(url + "gradio_api/upload", files=[upload], headers={"Origin": url.rstrip("/")}).status_code == 200
+    assert Visitor(url).components  # the page's own config still loads

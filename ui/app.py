@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from rag import Answer, NewsRAG, RagError
-from rag.service import AnswerSlots, answer_slots
+from rag.service import AnswerSlots, answer_slots, guards, is_loopback
 from rag.uploads import UPLOAD_TYPES, read_upload
 from ui import render
 from ui.assets import CSS, PAGE_JS
@@ -41,11 +41,14 @@ def theme() -> gr.themes.Base:
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
            max_file_mb: float = 20.0, block: bool = True) -> str:
-    """Serve the app; returns its local URL (when ``block`` is False, the server runs in a thread)."""
+    """Serve the app; returns its local URL (when ``block`` is False, the server runs in a thread).
+    ``rag serve``'s guards stand before it too: other sites' requests and, on loopback without a login,
+    host names that are not loopback ones are refused (``rag.service.cross_site_refusal``)."""
+    middleware = guards(int(max_file_mb * 1024 * 1024), loopback_names_only=auth is None and is_loopback(host))
     _, url, _ = app.queue(default_concurrency_limit=1).launch(
         server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, share=False,
         inbrowser=False, show_error=True, ssr_mode=False, max_file_size=f"{max_file_mb:g}mb", quiet=True,
-        footer_links=["api"], theme=theme(), css=CSS,
+        footer_links=["api"], theme=theme(), css=CSS, app_kwargs={"middleware": middleware},
         head=f"<script>{PAGE_JS}</script>")
     return str(url)
 
