@@ -236,7 +236,9 @@ def _article_from_line(line: str, source: str, name: str, max_bytes: int) -> Art
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise FileRejected(f"not JSON ({exc.msg})") from exc
+        hint = ("; a JSON array written over several lines is a .json file, not JSON Lines: rename it"
+                if line.strip() in ("[", "{") else "")
+        raise FileRejected(f"not JSON ({exc.msg}){hint}") from exc
     return _article_from_record(record, source, name, max_bytes)
 
 
@@ -281,11 +283,25 @@ def _first_text_field(record: object) -> str | None:
 
 
 def _first_field(record: dict, fields: tuple[str, ...]) -> str:  # type: ignore[type-arg]
-    """The first of ``fields`` holding a non-blank string, or ""."""
+    """The first of ``fields`` holding text, or "". Text is a non-blank string, a list of them (a feed's
+    paragraphs) or an object holding one under the same names or "rendered" (WordPress's
+    ``{"content": {"rendered": "<p>…"}}``, a nested ``{"article": {"text": …}}``): each was refused
+    as "no text field" although the field was there."""
     for name in fields:
-        value = record.get(name)
-        if isinstance(value, str) and value.strip():
-            return value
+        if text := _text_of(record.get(name), fields):
+            return text
+    return ""
+
+
+def _text_of(value: object, fields: tuple[str, ...], depth: int = 0) -> str:
+    if isinstance(value, str):
+        return value if value.strip() else ""
+    if isinstance(value, list) and value and all(isinstance(part, str) for part in value):
+        return "\n\n".join(part.strip() for part in value if part.strip())
+    if isinstance(value, dict) and depth < 2:
+        for name in ("rendered", *fields):
+            if text := _text_of(value.get(name), fields, depth + 1):
+                return text
     return ""
 
 

@@ -343,3 +343,22 @@ def test_html_in_a_feed_s_text_field_is_read_as_html(tmp_path: Path) -> None:
     assert "start in May & cost drivers 3" in html_article.text and "euros per crossing" in html_article.text
     assert "<" not in html_article.text and "ga(" not in html_article.text and "&amp;" not in html_article.text
     assert text_article.text.endswith("AT&T said prices rise by 3% if x < 5 and y > 2.")  # text stays text
+
+
+def test_a_text_field_of_another_shape_is_read(tmp_path: Path) -> None:
+    """Paragraphs as a list, WordPress's {"rendered": ...} and a nested article object were each refused
+    as "no text field" although the field was there; a pretty-printed array named .jsonl gets the fix."""
+    lines = [{"id": "a", "title": "Pass closed", "text": ["Snow closed the mountain pass.", "It reopens Friday."]},
+             {"id": "b", "title": {"rendered": "Ferry returns"}, "content": {"rendered": "<p>The ferry resumed "
+              "its crossings on Monday.</p><p>Tickets cost 4 euros.</p>"}},
+             {"id": "c", "article": {"title": "Bridge reopens", "text": "The bridge reopened to traffic."}}]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    first, second, third = load_file(path, LIMIT)
+    assert "Snow closed the mountain pass.\n\nIt reopens Friday." in first.text
+    assert second.title == "Ferry returns" and "resumed its crossings on Monday." in second.text
+    assert "<p>" not in second.text and "The bridge reopened to traffic." in third.text
+    pretty = tmp_path / "array.jsonl"
+    pretty.write_text(json.dumps([{"text": "Snow closed the pass."}], indent=2))
+    with pytest.raises(FileRejected, match="is a .json file, not JSON Lines: rename it"):
+        load_file(pretty, LIMIT)
