@@ -602,7 +602,8 @@ def _select(blocks: list[tuple[str, int]], title: str, byline: str) -> tuple[lis
     seen = {_fold(title)}
     for i, (text, _) in enumerate(blocks):
         list_header = _words(text) <= SHORT_WORDS and text.endswith(":") and is_link_list(i + 1)
-        if is_link_list(i) or list_header or _fold(text) in seen or _is_credit(text, byline):
+        # A consent banner trafilatura took for text (a short page: it then keeps every paragraph).
+        if is_link_list(i) or list_header or _fold(text) in seen or _is_credit(text, byline) or _is_cookie_banner(text):
             removed.append(text)
         else:
             kept.append(text)

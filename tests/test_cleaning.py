@@ -639,3 +639,18 @@ def test_cleaned_article_is_frozen() -> None:
     article = clean_text("Headline of a short story\n\nA body sentence that is long enough to count as prose here.")
     with pytest.raises(dataclasses.FrozenInstanceError):
         article.text = "x"  # type: ignore[misc]
+
+
+def test_a_consent_banner_on_a_short_page_is_not_article_text() -> None:
+    """trafilatura keeps every paragraph of a short page, the consent banner's too: it was indexed with
+    the story. A story about cookie consent keeps its sentences."""
+    page = ('<html><head><title>Water main bursts on King Street</title></head><body><div id="consent"><p>We value '
+            "your privacy. We and our 843 partners store and access information on your device, such as cookies, "
+            "and process personal data for personalised advertising. You can accept or manage your choices at any "
+            "time.</p><button>I accept</button></div><div class='story'><h1>Water main bursts on King Street</h1>"
+            "<p>A water main burst on King Street early on Sunday, flooding three shops.</p><p>Regulators said "
+            "the council's website placed cookies without consent and must ask visitors to accept them.</p>"
+            "</div></body></html>")
+    article = clean_html(page)
+    assert "843 partners" not in article.text and "flooding three shops" in article.text
+    assert "placed cookies without consent" in article.text
