@@ -38,6 +38,8 @@ _TITLE_FIELDS = ("title", "headline")
 _DATE_FIELDS = ("published", "date", "published_at", "publishedAt", "datePublished", "date_publish", "pubDate")
 _PUBLISHER_FIELDS = ("source", "publisher", "source_domain")
 _URL_FIELDS = ("url", "link")
+# NewsAPI cuts "content" to 200 characters and says so in words a reader would take for the article's.
+_NEWSAPI_CUT = re.compile(r"\s*(?:…|\.\.\.)?\s*\[\+\d+ chars\]\s*$")
 _MARKUP = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|li|ul|ol|h[1-6]|blockquote|figure|img|script|style|table)"
                      r"\b[^<>]*>|&(?:amp|nbsp|quot|#\d+|#x[0-9a-f]+);", re.IGNORECASE)
 _CLEANERS = {"text": clean_text, "markdown": clean_markdown, "html": clean_html}
@@ -251,6 +253,7 @@ def _article_from_record(record: object, source: str, name: str, max_bytes: int)
         raise FileRejected(f"its text is {size / MB:.1f} MB, above the {max_bytes / MB:g} MB limit for an "
                            "article (raise RAG_MAX_FILE_MB to accept it)")
     assert isinstance(record, dict)
+    body = _NEWSAPI_CUT.sub("", body)
     cleaned = (clean_html if _holds_markup(body) else clean_text)(body)
     if not cleaned.text.strip():
         raise FileRejected("text is empty")

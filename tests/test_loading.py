@@ -125,7 +125,7 @@ def test_jsonl_of_the_common_news_datasets_is_read_with_their_own_field_names(tm
 def test_a_json_file_of_articles_is_read_like_json_lines(tmp_path: Path, wrap) -> None:  # type: ignore[no-untyped-def]
     """A .json file was "unsupported file type": an export or an API response holds its articles in an
     array. Its items read as JSON Lines lines do, and a bad one is skipped with its place."""
-    items = [{"title": "Ferry returns", "content": "The ferry resumed its crossings.", "url": "https://example.org/f",
+    items = [{"title": "Ferry returns", "content": "The ferry resumed its crossings… [+2345 chars]", "url": "https://example.org/f",
               "publishedAt": "2024-12-09T10:00:00Z", "source": {"name": "Example Wire"}},
              {"title": "No body"}]
     path = tmp_path / "news.json"
@@ -133,6 +133,7 @@ def test_a_json_file_of_articles_is_read_like_json_lines(tmp_path: Path, wrap) -
     loaded = read_file(path, LIMIT)
     [(where, ferry)] = loaded.articles
     assert (ferry.title, ferry.publisher, ferry.published) == ("Ferry returns", "Example Wire", 1733738400)
+    assert ferry.text.endswith("The ferry resumed its crossings")  # NewsAPI's "[+2345 chars]" is not the article's
     assert ferry.source.endswith("news.json#https://example.org/f") and where.endswith("news.json item 1")
     assert [(where.rsplit(" ", 2)[-2:], "no text field" in reason) for where, reason in loaded.problems] == [
         (["item", "2"], True)]
