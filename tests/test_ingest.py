@@ -385,3 +385,38 @@ def test_questions_are_answered_while_an_upload_is_being_indexed(tmp_path: Path)
     assert hits and not finished_first
     assert len(engine.documents()) == 305
     assert any(hit.source_name == "feed.jsonl" for hit in engine.search("harbour board ferry timetable", mode="keyword"))
+
+
+def test_dense_search_finds_the_one_article_among_near_identical_bulletins(engine: NewsRAG, tmp_path: Path) -> None:
+    """600 weather bulletins that differ in a town and a number, and one bridge story: at Chroma's default
+    graph search the story's passages were missing from the dense top 200 in most processes, so the same
+    question got different passages run to run. Each fresh process here (``rag search``) must find it
+    first, on embedded Chroma and on a `chroma run` server."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from rag.store import DENSE_EF_SEARCH
+
+    towns = ["Chester", "Bath", "Carlisle", "Durham", "Exeter", "Lincoln", "Norwich", "Oxford", "Truro", "York"]
+    bulletins = [{"id": f"w{n}", "title": f"Weather for {towns[n % 10]}", "text":
+                  f"Weather for {towns[n % 10]}: mostly dry with sunny spells, highs of {8 + n % 9}C and lows of "
+                  f"{n % 6}C. Winds from the north at {12 + n % 15} km/h. Bulletin number {n}."} for n in range(600)]
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    _feed(folder / "weather.jsonl", bulletins)
+    (folder / "bridge.txt").write_text("Harbour bridge reopens after repairs\n\nThe harbour bridge reopened on Tuesday "
+                                       "after six months of repairs. Motorists had endured long detours while it "
+                                       "was shut, and engineers replaced 212 corroded steel cables.")
+    engine.ingest([folder])
+    assert engine.store.chunks.configuration["hnsw"]["ef_search"] == DENSE_EF_SEARCH
+    settings = engine.settings
+    env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_COLLECTION": settings.collection,
+           **({"RAG_CHROMA_URL": settings.chroma_url} if settings.chroma_url else {})}
+    for _ in range(3):
+        found = subprocess.run([sys.executable, "-m", "rag", "search", "drivers faced lengthy diversions during the "
+                                "closure", "-k", "3", "--json"], capture_output=True, text=True,
+                               env=env, timeout=300)
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)[0]["source_name"] == "bridge.txt", found.stdout
