@@ -423,19 +423,23 @@ MAX_FILES_PER_UPLOAD = 20  # the Library tab takes several files in one request,
 UI_EVENT_BYTES = 8 * 1024 * 1024
 
 
-def cross_site_refusal(method: str, host: str, origin: str | None, loopback_names_only: bool) -> str | None:
+def cross_site_refusal(method: str, host: str, origin: str | None, loopback_names_only: bool,
+                       forwarded_host: str | None = None) -> str | None:
     """Why a request is refused as another site's doing, or None.
 
     A browser sends a form POST to any address a page names, and carries no token to check: without
     this, a page on another site could upload to or delete from the library of a server on its
     visitor's machine. It marks such requests with an ``Origin`` other than the server's own. A server
     without a token must also refuse host names that are not loopback ones: a site can make its own
-    name resolve to 127.0.0.1 (DNS rebinding) and then be "same-origin" with the server."""
+    name resolve to 127.0.0.1 (DNS rebinding) and then be "same-origin" with the server. Behind a reverse
+    proxy the page's own origin is the proxy's name: in ``X-Forwarded-Host``, or in ``Host`` if the proxy
+    passes it on (nginx: ``proxy_set_header Host $host``)."""
     host_name = (urlsplit(f"//{host}").hostname or "").lower()
     if loopback_names_only and host_name not in LOOPBACK_NAMES:
         return (f"This server has no API token, so it answers only to loopback names (127.0.0.1, localhost), "
                 f"not {host_name or 'an empty Host'}; set RAG_API_TOKEN to serve it under another name.")
-    if method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+    own = {name.strip().lower() for name in (host, *(forwarded_host or "").split(",")) if name.strip()}
+    if method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc.lower() not in own:
         return f"A page of another site ({origin}) may not change this server's library or answer through it."
     return None
 
@@ -460,7 +464,8 @@ class CrossSiteGuard:
         if scope["type"] in ("http", "websocket"):
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             method = scope.get("method", "GET")
-            refusal = cross_site_refusal(method, headers.get("host", ""), headers.get("origin"), self.loopback_names_only)
+            refusal = cross_site_refusal(method, headers.get("host", ""), headers.get("origin"),
+                                         self.loopback_names_only, headers.get("x-forwarded-host"))
             if refusal is not None:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008})
