@@ -16,9 +16,8 @@ import time
 
 import numpy as np
 
-from rag import NewsRAG
+from rag import NewsRAG, Settings
 from rag.embedding import embed_texts
-from rag.settings import Settings
 
 
 def main(index: str, dataset: str) -> dict[str, object]:
