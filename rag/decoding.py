@@ -52,6 +52,8 @@ def decode_bytes(data: bytes, path: Path | None = None) -> str:
             except UnicodeDecodeError as exc:
                 raise FileRejected(f"starts with a {codec.upper()} byte-order mark but is not valid "
                                    f"{codec.upper()} (byte {exc.start})") from exc
+    if (text := utf16_without_mark(data)) is not None:
+        return text
     if looks_binary(data):
         raise FileRejected("file looks binary (not text): NUL bytes or control characters; if it is UTF-16 "
                            "text, save it with a byte-order mark or as UTF-8")
@@ -71,6 +73,34 @@ def decode_bytes(data: bytes, path: Path | None = None) -> str:
                     path or "text", mostly.count("\ufffd"))
         return mostly
     return legacy_text(data)
+
+
+def utf16_without_mark(data: bytes, sample: int = 4096) -> str | None:
+    """UTF-16 saved without a byte-order mark (Windows tools do), told by its NUL bytes: text in a Latin or
+    Cyrillic script has one in nearly every high (or, big-endian, low) byte and none in the others. It was
+    refused as binary. None for anything else."""
+    head = data[:sample - sample % 2]
+    half = len(head) // 2
+    if half < 8 or len(data) % 2:
+        return None
+    low_nuls, high_nuls = head[0::2].count(0), head[1::2].count(0)
+    codec = ("utf-16-le" if high_nuls > 0.4 * half and low_nuls < 0.02 * half else
+             "utf-16-be" if low_nuls > 0.4 * half and high_nuls < 0.02 * half else None)
+    if codec is None:
+        return None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return None if looks_binary(text[:sample].encode("utf-8", errors="replace")) else text
+
+
+def reads_as_text(data: bytes) -> bool:
+    """Whether ``decode_bytes`` would take these (first) bytes for text, without decoding them all: the
+    upload check, which refused UTF-16 (full of NUL bytes) as binary before the decoder could read it."""
+    head = data[:8192]
+    return (any(head.startswith(bom) for bom, _ in _BOMS) or utf16_without_mark(head) is not None
+            or not looks_binary(head))
 
 
 def looks_binary(data: bytes, sample: int = 8192) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.decoding import reads_as_text
 from rag.loading import SUPPORTED_SUFFIXES
 
 UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))
@@ -69,7 +70,7 @@ def upload_problem(name: str, data: bytes, max_bytes: int) -> str | None:
         return f"too large (the limit is {max_bytes / 2**20:g} MB, set by RAG_MAX_FILE_MB)"
     if not data:
         return "empty file"
-    if b"\x00" in data[:SNIFF_BYTES]:
+    if not reads_as_text(data[:SNIFF_BYTES]):
         return "binary content, not text"
     return None
 

@@ -363,3 +363,19 @@ def test_a_text_field_of_another_shape_is_read(tmp_path: Path) -> None:
     pretty.write_text(json.dumps([{"text": "Snow closed the pass."}], indent=2))
     with pytest.raises(FileRejected, match="is a .json file, not JSON Lines: rename it"):
         load_file(pretty, LIMIT)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_not_refused_as_binary(tmp_path: Path, codec: str) -> None:
+    text = "Київ: мер відкрив міст\n\nThe new bridge in Kyiv opened on Friday after two years of work."
+    path = tmp_path / "story.txt"
+    path.write_bytes(text.encode(codec))
+    [article] = load_file(path, LIMIT)
+    assert article.title == "Київ: мер відкрив міст" and "opened on Friday" in article.text
+
+
+def test_a_file_with_nul_bytes_is_still_binary(tmp_path: Path) -> None:
+    path = tmp_path / "image.txt"
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(FileRejected, match="binary"):
+        load_file(path, LIMIT)

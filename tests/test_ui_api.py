@@ -163,3 +163,5 @@ def test_uploads_are_type_and_size_checked_and_copied_to_a_stable_folder(tmp_pat
         "fake.txt": "binary content, not text",
         "photo.png": "unsupported type '.png' (accepted: .htm, .html, .json, .jsonl, .markdown, .md, .txt)"}
     assert upload_problem(good.name, good.read_bytes(), max_bytes=1024) is None
+    for codec in ("utf-16", "utf-16-le"):  # with and without a byte-order mark: text, full of NUL bytes
+        assert upload_problem("kyiv.txt", "Київ: мер відкрив міст. The bridge opened.".encode(codec), 1024) is None
