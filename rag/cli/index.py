@@ -79,8 +79,8 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="How many passages.")] = 5,
     source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these file names.")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Published on/after (ISO 8601, RFC 2822 or epoch seconds).")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Published before (ISO 8601, RFC 2822 or epoch seconds).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Published on/after: 2024-12-07, 7 December 2024, 2024, ... (as a feed's dates).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Published before, written as for --since.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
 ) -> None:
     """Find the passages that best match a query (dense + keyword search, fused)."""
