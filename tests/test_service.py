@@ -330,3 +330,19 @@ def test_which_requests_count_as_another_site_s(method: str, host: str, origin: 
     from rag.service import cross_site_refusal
 
     assert (cross_site_refusal(method, host, origin, open_server, forwarded) is not None) == refused
+
+
+def test_the_page_s_login_takes_the_token_and_makes_guessing_slow(base_url: str) -> None:
+    """Gradio's /login had no limit: each wrong password now costs a second, one at a time for the whole
+    server (three guessed at once take three seconds), and the right one is let in at once."""
+    import concurrent.futures
+
+    def login(password: str) -> httpx.Response:
+        return httpx.post(f"{base_url}/login", data={"username": "anyone", "password": password}, timeout=60)
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        wrong = list(pool.map(login, ["guess-1", "guess-2", "guess-3"]))
+    assert all(r.status_code == 400 for r in wrong) and time.monotonic() - started >= 3.0
+    right = login(TOKEN)
+    assert right.status_code == 200, right.text

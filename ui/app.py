@@ -9,7 +9,7 @@ the upload limit, which Gradio 6 takes in ``launch()`` rather than in ``Blocks()
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,9 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="indigo", font=SANS, font_mono=MONO)
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
-           max_file_mb: float = 20.0, block: bool = True) -> str:
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
+           auth: tuple[str, str] | Callable[[str, str], Any] | None = None, max_file_mb: float = 20.0,
+           block: bool = True) -> str:
     """Serve the app; returns its local URL (when ``block`` is False, the server runs in a thread).
     ``rag serve``'s guards stand before it too: other sites' requests and, on loopback without a login,
     host names that are not loopback ones are refused (``rag.service.cross_site_refusal``)."""

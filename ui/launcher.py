@@ -3,8 +3,9 @@ or mounted beside the HTTP API (``rag serve``)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     app = build_app(engine)
     say(f"news-rag UI on http://{host}:{port} ({access}); answers by {settings.llm}; index in {settings.data_dir}")
     try:
-        return launch(app, host=host, port=port, auth=credentials, max_file_mb=settings.max_file_mb, block=block)
+        return launch(app, host=host, port=port, auth=login_for(credentials) if credentials else None,
+                      max_file_mb=settings.max_file_mb, block=block)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise ConfigError(f"cannot listen on {host}:{port} ({exc}); choose another --port or --host") from exc
 
@@ -108,13 +110,34 @@ def build_server_app(engine: NewsRAG, with_ui: bool = True, seed_dir: Path | Non
     return app
 
 
-def ui_login(engine: NewsRAG) -> tuple[str, str] | Callable[[str, str], bool] | None:
+Login = Callable[[str, str], Awaitable[bool]]
+LOGIN_FAILURE_SECONDS = 1.0
+
+
+def ui_login(engine: NewsRAG) -> Login | None:
     """The UI's login: RAG_UI_AUTH when set; else, when the API has a token, that token as the password
     (any user name), so the page is never the open door beside a locked API."""
     settings = engine.settings
     if settings.ui_auth is not None:
-        return parse_auth(settings.ui_auth.get_secret_value())
+        return login_for(parse_auth(settings.ui_auth.get_secret_value()))
     if settings.api_token is None:
         return None
-    token = settings.api_token.get_secret_value().encode()
-    return lambda user, password: secrets.compare_digest(password.encode(), token)
+    return login_for((None, settings.api_token.get_secret_value()))
+
+
+def login_for(credentials: tuple[str | None, str]) -> Login:
+    """Gradio's login check for one user and password (any user name when None), compared in constant
+    time. Gradio's /login has no limit on attempts, so each wrong one costs ``LOGIN_FAILURE_SECONDS``,
+    one at a time for the whole server: at most one guess a second, however many clients guess."""
+    user, password = credentials
+    failures = asyncio.Lock()  # made on first use, in the loop of the server that calls it
+
+    async def check(given_user: str, given_password: str) -> bool:
+        right = secrets.compare_digest(given_password.encode(), password.encode())
+        if right and (user is None or secrets.compare_digest(given_user.encode(), user.encode())):
+            return True
+        async with failures:
+            await asyncio.sleep(LOGIN_FAILURE_SECONDS)
+        return False
+
+    return check
