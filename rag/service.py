@@ -423,8 +423,7 @@ MAX_FILES_PER_UPLOAD = 20  # the Library tab takes several files in one request,
 UI_EVENT_BYTES = 8 * 1024 * 1024
 
 
-def cross_site_refusal(method: str, host: str, origin: str | None, loopback_names_only: bool,
-                       forwarded_host: str | None = None) -> str | None:
+def cross_site_refusal(method: str, host: str, origin: str | None, loopback_names_only: bool) -> str | None:
     """Why a request is refused as another site's doing, or None.
 
     A browser sends a form POST to any address a page names, and carries no token to check: without
@@ -432,14 +431,15 @@ def cross_site_refusal(method: str, host: str, origin: str | None, loopback_name
     visitor's machine. It marks such requests with an ``Origin`` other than the server's own. A server
     without a token must also refuse host names that are not loopback ones: a site can make its own
     name resolve to 127.0.0.1 (DNS rebinding) and then be "same-origin" with the server. Behind a reverse
-    proxy the page's own origin is the proxy's name: in ``X-Forwarded-Host``, or in ``Host`` if the proxy
-    passes it on (nginx: ``proxy_set_header Host $host``)."""
+    proxy, the proxy must pass the public name on in ``Host`` (nginx: ``proxy_set_header Host $host``):
+    ``X-Forwarded-Host`` is not believed, since any page may send it once Gradio's CORS lets a localhost
+    origin's preflight through (a re-check found that bypass). A websocket counts as a change: browsers
+    open one to any site without asking it."""
     host_name = (urlsplit(f"//{host}").hostname or "").lower()
     if loopback_names_only and host_name not in LOOPBACK_NAMES:
         return (f"This server has no API token, so it answers only to loopback names (127.0.0.1, localhost), "
                 f"not {host_name or 'an empty Host'}; set RAG_API_TOKEN to serve it under another name.")
-    own = {name.strip().lower() for name in (host, *(forwarded_host or "").split(",")) if name.strip()}
-    if method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc.lower() not in own:
+    if method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc.lower() != host.lower():
         return f"A page of another site ({origin}) may not change this server's library or answer through it."
     return None
 
@@ -450,7 +450,7 @@ def guards(max_file_bytes: int, loopback_names_only: bool) -> list[Middleware]:
     upload_limit = max_file_bytes + MULTIPART_OVERHEAD
     limits = {"/v1/documents": upload_limit, "/v1/": JSON_BODY_BYTES,
               "/gradio_api/upload": upload_limit * MAX_FILES_PER_UPLOAD, "/": UI_EVENT_BYTES}
-    return [Middleware(DeclaredSizeLimit, limits=limits),
+    return [Middleware(BodyLimit, limits=limits),
             Middleware(CrossSiteGuard, loopback_names_only=loopback_names_only)]
 
 
@@ -463,9 +463,8 @@ class CrossSiteGuard:
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] in ("http", "websocket"):
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            method = scope.get("method", "GET")
-            refusal = cross_site_refusal(method, headers.get("host", ""), headers.get("origin"),
-                                         self.loopback_names_only, headers.get("x-forwarded-host"))
+            method = scope.get("method", "WEBSOCKET")
+            refusal = cross_site_refusal(method, headers.get("host", ""), headers.get("origin"), self.loopback_names_only)
             if refusal is not None:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008})
@@ -475,25 +474,57 @@ class CrossSiteGuard:
         await self.app(scope, receive, send)
 
 
-class DeclaredSizeLimit:
-    """A JSON 413 naming the limit for a body whose declared Content-Length is over it.
-
-    The routes' own ``max_body_size`` still guards bodies sent without a length, but answers those
-    with Starlette's plain-text 413; most clients declare the length, so they get the message."""
+class BodyLimit:
+    """A JSON 413 naming the limit for a body over it: at once when its declared Content-Length is, and
+    as soon as the bytes received pass it when it declares none (chunked): Gradio's routes have no limit
+    of their own, and a chunked 150 MB body to its queue was read whole into memory."""
 
     def __init__(self, app: Callable[..., Any], limits: dict[str, int]) -> None:
         self.app, self.limits = app, limits  # path prefix -> bytes, most specific first
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
-        if scope["type"] == "http":
-            limit = next((v for prefix, v in self.limits.items() if scope["path"].startswith(prefix)), None)
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if limit is not None and declared.isdigit() and int(declared) > limit:
-                message = (f"The request body is {int(declared):,} bytes; the limit here is {limit:,}. Send a "
-                           "shorter question or conversation, or a smaller file (RAG_MAX_FILE_MB).")
-                await JSONResponse(error_body(413, message), 413)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        limit = next((v for prefix, v in self.limits.items() if scope["path"].startswith(prefix)), None) \
+            if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, int(declared), limit)
+            return
+        received, started, refused = 0, False, False
+
+        async def counted() -> dict[str, Any]:
+            # Over the limit: the 413 goes out at once, and the app reads on as if the client had left
+            # (an exception raised here would be caught by the app and answered as its own 400).
+            nonlocal received, started, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message: dict[str, Any] = await receive()
+            received += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if received <= limit:
+                return message
+            refused = True
+            if not started:
+                started = True
+                await self._refuse(scope, receive, send, received, limit)
+            return {"type": "http.disconnect"}
+
+        async def watched(message: dict[str, Any]) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has gone out: the app's own answer to a cut body is dropped
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted, watched)
+
+    @staticmethod
+    async def _refuse(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any], size: int,
+                      limit: int) -> None:
+        message = (f"The request body is {size:,} bytes or more; the limit here is {limit:,}. Send a shorter "
+                   "question or conversation, or a smaller file (RAG_MAX_FILE_MB).")
+        await JSONResponse(error_body(413, message), 413)(scope, receive, send)
 
 
 def _check_question(question: str, settings: Settings) -> None:
