@@ -38,6 +38,7 @@ LATIN_PAGES = ("cp1252", "iso8859_2", "cp1250", "cp1254")
 # Non-letters news text does use above ASCII; any other (³ ¹ ¾ ± ¶, C1 controls) is a sign of a wrong page.
 _NEWS_SYMBOLS = set("\u00a0«»‹›‘’‚“”„–—…•·€£¥¢§°©®™×÷¼½¾′″\u2009\u202f")
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+LATIN_SAMPLE_BYTES = 256 * 1024  # enough text to tell the pages apart; a file may be a gigabyte
 # At most this share of the non-ASCII characters broken, for text to count as UTF-8: legacy text holds
 # valid UTF-8 sequences only by rare chance (an "É" before a "’"), so nearly all of its are broken.
 MOSTLY_UTF8 = 0.25
@@ -128,7 +129,7 @@ def mostly_utf8(data: bytes) -> str | None:
     sequences; None when it is likely another encoding (legacy text is almost never valid UTF-8 by chance)."""
     text = data.decode("utf-8", errors="replace")
     broken = text.count("\ufffd")
-    non_ascii = sum(1 for char in text if ord(char) > 127)
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # in C: a collection may be a gigabyte
     valid = non_ascii - broken
     return text if valid > 0 and broken <= MOSTLY_UTF8 * non_ascii else None
 
@@ -136,24 +137,27 @@ def mostly_utf8(data: bytes) -> str | None:
 def legacy_text(data: bytes) -> str:
     """A legacy code page's text: the detector's choice for non-Latin scripts, else the Latin page whose
     decoding reads most like text."""
-    best = from_bytes(data).best()
+    sample = data[:LATIN_SAMPLE_BYTES]  # encodings are judged on the opening; the winner reads it all
+    best = from_bytes(sample).best()
     if best is not None and any(script in alphabet for alphabet in best.alphabets for script in _NON_LATIN):
-        return str(best)  # e.g. cp1251 Cyrillic or Shift-JIS: the detector is reliable there
+        # e.g. cp1251 Cyrillic or Shift-JIS: the detector is reliable there
+        return data.decode(best.encoding, errors="replace")
     # The detector reports one page per distinct decoding, so its measures are looked up by the text.
     judged = {str(match): (round(match.chaos, 2), -round(match.coherence, 2))
-              for match in from_bytes(data, cp_isolation=list(LATIN_PAGES))}
+              for match in from_bytes(sample, cp_isolation=list(LATIN_PAGES))}
     candidates = []
     for rank, page in enumerate(LATIN_PAGES):
         try:
-            text = data.decode(page)
+            text = sample.decode(page)
+            data.decode(page)  # a page that cannot read the rest is no candidate
         except UnicodeDecodeError:
             continue
         # Fewest odd characters; then the detector's chaos and its letter-frequency coherence (Turkish
         # ı ş read as cp1252 are the letters ý þ, which only those find improbable); then the order.
-        candidates.append((odd_characters(text), *judged.get(text, (1.0, 0.0)), rank, text))
+        candidates.append((odd_characters(text), *judged.get(text, (1.0, 0.0)), rank, page))
     if candidates:
-        return min(candidates)[-1]
-    return str(best) if best is not None else data.decode("cp1252", errors="replace")
+        return data.decode(min(candidates)[-1])
+    return data.decode(best.encoding if best is not None else "cp1252", errors="replace")
 
 
 def odd_characters(text: str) -> int:
