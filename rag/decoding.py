@@ -149,14 +149,16 @@ def legacy_text(data: bytes) -> str:
     for rank, page in enumerate(LATIN_PAGES):
         try:
             text = sample.decode(page)
-            data.decode(page)  # a page that cannot read the rest is no candidate
         except UnicodeDecodeError:
             continue
         # Fewest odd characters; then the detector's chaos and its letter-frequency coherence (Turkish
         # ı ş read as cp1252 are the letters ý þ, which only those find improbable); then the order.
         candidates.append((odd_characters(text), *judged.get(text, (1.0, 0.0)), rank, page))
-    if candidates:
-        return data.decode(min(candidates)[-1])
+    for *_, page in sorted(candidates):  # the best page that reads the whole file, decoded once
+        try:
+            return data.decode(page)
+        except UnicodeDecodeError:
+            continue
     return data.decode(best.encoding if best is not None else "cp1252", errors="replace")
 
 

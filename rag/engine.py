@@ -85,8 +85,9 @@ class NewsRAG:
             return intake, None
         report = self.ingest(intake.accepted, progress=progress)
         refused = {Path(skipped.path).resolve() for skipped in report.skipped} & set(intake.accepted)
+        indexed = self.store.documents() if refused else []
         for path in refused:
-            forget_upload(str(path), upload_dir(self.settings.data_dir), self.store.documents())
+            forget_upload(str(path), upload_dir(self.settings.data_dir), indexed)
         return intake, report
 
     def remove(self, doc_id: str) -> bool:
