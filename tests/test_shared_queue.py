@@ -191,6 +191,35 @@ def test_a_visitor_who_leaves_mid_answer_gives_the_slot_back(base_url: str, mode
     assert {k: health(base_url)[k] for k in ("answering", "queued")} == {"answering": 0, "queued": 0}
 
 
+def test_an_ask_api_caller_who_leaves_mid_answer_stops_it_and_gives_the_slot_back(base_url: str,
+                                                                                model: HeldModel) -> None:
+    """The page's public ``ask`` API, called by a script that gives up: its answer stops, as a chat turn's
+    does. (It used to run to its end for nobody, holding the model's one slot meanwhile.)"""
+    model.hold()
+    caller = Visitor(f"{base_url}/")
+    caller.start(caller.fn_index("ask"), [FUNDING_QUESTION, []])
+    with caller.http.stream("GET", f"{base_url}/gradio_api/queue/data", params={"session_hash": caller.session}):
+        wait_for(lambda: model.writing == 1, "the API call's answer to reach the model")
+        assert health(base_url)["answering"] == 1
+    caller.http.close()  # the script is killed: the connection just goes
+    wait_for(lambda: health(base_url)["answering"] == 0, "the slot to be given back", timeout=20)
+    wait_for(lambda: model.writing == 0, "the model's stream to be closed", timeout=10)
+    assert model.left == 1 and not model.release.is_set()  # stopped mid-answer, not run to its end
+
+
+def test_the_ask_api_streams_the_words_then_returns_the_checked_answer(base_url: str, model: HeldModel) -> None:
+    """A caller that stays gets the model's words as they come, then the final text and its JSON."""
+    model.release.set()
+    caller = Visitor(f"{base_url}/")
+    text = caller.call(caller.fn_index("ask"), [FUNDING_QUESTION, []])
+    events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+    final = next(e for e in events if e.get("msg") == "process_completed")
+    answer, details = final["output"]["data"][0]  # one output: the pair
+    assert final["success"] and details["model"] == "fake-model" and details["error"] is None
+    assert answer == details["answer"] and "$64.1 billion" in answer and details["citations"]
+    assert any(e.get("msg") == "process_generating" for e in events)  # words were sent before the end
+
+
 def test_an_app_alone_gets_a_queue_of_its_own_sized_for_its_backend(tmp_path: Path) -> None:
     """`rag serve` hands the API's queue to the page (the tests above show them waiting in one line);
     the API or `rag ui` alone get a queue of their own: the local model answers one at a time."""

@@ -117,7 +117,7 @@ class Visitor:
     def call(self, index: int, data: list[Any]) -> str:
         """Run one event as the page does; returns the raw response text (errors included)."""
         body = {"data": data, "fn_index": index, "session_hash": self.session, "event_data": None,
-                "trigger_id": self.deps[index].get("targets", [[None]])[0][0]}
+                "trigger_id": (self.deps[index].get("targets") or [[None]])[0][0]}  # an API has none
         if not self.deps[index].get("queue", True):
             text = self.http.post(self.url + "gradio_api/run/predict", json=body).text
         else:

@@ -211,18 +211,22 @@ class Handlers:
         return [], [], [], render.sources_html(None)
 
     # --- API ---------------------------------------------------------------------------------------
-    def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
+    def ask(self, question: str,
+            history: list[dict[str, Any]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         """Answer a question about the indexed articles, in the context of an optional chat history
         ([{"role": "user"|"assistant", "content": "..."}]). Returns the answer text (citations as [n])
         and the JSON of `rag ask --json` and POST /v1/ask: answer, refused, confidence, citations (n,
         doc_id, source, title, quote, ...), backend, model, timings, error, question, closest (the
-        articles read)."""
-        try:
-            with self.slots.turn():  # a plain function: Gradio cannot stop it, so it waits to the end
-                answer = self.engine.chat(flatten_history(history), question)
-        except RagError as exc:
-            raise gr.Error(str(exc)) from exc
-        return answer.text, answer.to_dict()
+        articles read). While it is written, the words so far stream with an empty JSON."""
+        # A generator, run as the chat's turns are: Gradio closes it when the caller leaves, which stops the
+        # model and frees the answer slot. A plain function ran to its end for a caller long gone.
+        for reply in stream_reply(self.engine, flatten_history(history), question, self.slots):
+            if reply.error is not None:
+                raise gr.Error(reply.error)
+            if reply.answer is not None:
+                yield reply.answer.text, reply.answer.to_dict()
+                return
+            yield reply.text, {}
 
     # --- library -----------------------------------------------------------------------------------
     def library(self) -> tuple[Any, Any, Any]:

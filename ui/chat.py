@@ -35,10 +35,13 @@ Turn = dict[str, str]  # {"role": "user" | "assistant", "content": plain text}
 
 @dataclass(frozen=True)
 class Reply:
-    """One state of the reply being written; ``answer`` is set on the last one only."""
+    """One state of the reply being written; ``answer`` is set on the last one only, ``error`` on a
+    last one that failed. ``text``: the model's words so far, unrendered (the ``ask`` API streams them)."""
 
     markdown: str
     answer: Answer | None = None
+    text: str = ""
+    error: str | None = None
 
 
 class _Done:
@@ -112,11 +115,9 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,
             if isinstance(item, Answer):
                 yield Reply(render.answer_markdown(item), item)
                 return
-            if isinstance(item, BaseException):
-                yield Reply(render.error_markdown(_message(item)))
-                return
-            if isinstance(item, _Done):
-                yield Reply(render.error_markdown("The engine stopped without an answer."))
+            if isinstance(item, (BaseException, _Done)):
+                error = _message(item) if isinstance(item, BaseException) else "The engine stopped without an answer."
+                yield Reply(render.error_markdown(error), text=partial, error=error)
                 return
             if isinstance(item, str):
                 partial += item
@@ -126,7 +127,7 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,
             markdown = render.status_markdown(status, partial)
             if markdown != shown:
                 shown = markdown
-                yield Reply(markdown)
+                yield Reply(markdown, text=partial)
     finally:
         stop.set()  # the user left or pressed stop: the worker stops pulling from the model
 
