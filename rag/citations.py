@@ -54,16 +54,19 @@ def cite_choice(text: str, picks: Sequence[Sentence], articles: Mapping[str, str
     citations: list[Citation] = []
     written: list[str] = []
     for span in split_sentences(text):
-        cited = markers_for(span.text, picks)
-        if not cited or not backs(span.text, cited, articles, unchecked):
-            cited = best_backing(span.text, shown, articles, unchecked)
-        if not cited:
+        # Markers the model wrote itself go: they number the prompt's sentences, not these citations
+        # (a model shown "[4] ..." may write "[4]" in its answer, which then pointed at nothing).
+        claim = MARKER.sub("", span.text).strip()
+        cited = markers_for(claim, picks)
+        if not cited or not backs(claim, cited, articles, unchecked):
+            cited = best_backing(claim, shown, articles, unchecked)
+        if not cited or not claim:
             continue
         for sentence in cited:
             if sentence.n not in renumber:
                 renumber[sentence.n] = len(renumber) + 1
                 citations.append(_citation(renumber[sentence.n], sentence))
-        written.append(_with_markers(span.text, [renumber[s.n] for s in cited]))
+        written.append(_with_markers(claim, [renumber[s.n] for s in cited]))
     return join_sentences(written), citations
 
 

@@ -209,6 +209,16 @@ def test_each_sentence_cites_the_chosen_sentences_it_rests_on() -> None:
     assert [c.quote for c in citations] == [numbered[0].text, numbered[2].text]
 
 
+def test_markers_the_model_wrote_itself_are_replaced_by_the_answer_s_own() -> None:
+    # The prompt numbers its sentences "[4] ...", so a model may cite them in its answer line: "[4]" then
+    # pointed at nothing (the answer's citations are numbered from 1), or at another passage.
+    numbered = number_sentences(sources())
+    text, citations = cite_choice("Winds reached 140 km/h in Brest [4]. About 300 fishermen blocked the road [1][9].",
+                                  [numbered[3], numbered[0]], {})
+    assert text == "Winds reached 140 km/h in Brest [1]. About 300 fishermen blocked the road [2]."
+    assert [c.quote for c in citations] == [numbered[3].text, numbered[0].text]
+
+
 def test_a_headline_cited_beside_a_sentence_ends_before_it() -> None:
     # The extractive answerer writes its chosen sentences a line each; a headline has no full stop, and
     # joined with the next sentence it read as one: "Storm closes the port of Brest [1] The port...".
