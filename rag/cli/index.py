@@ -16,6 +16,7 @@ from rich.table import Table
 from rag import IngestReport, NewsRAG, SearchFilters
 from rag.cli import app, settings_of
 from rag.dates import DateError, display_date, to_epoch
+from rag.loading import SUPPORTED_SUFFIXES
 
 console = Console()
 
@@ -23,7 +24,8 @@ console = Console()
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .jsonl .json), walked recursively.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help=f"Files or folders ({' '.join(SUPPORTED_SUFFIXES)}), walked recursively.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Clean, chunk, embed and index articles. Unchanged files are skipped; changed ones replaced."""
