@@ -245,3 +245,17 @@ def test_the_threads_bench_answers_with_each_setting_and_names_the_threads_it_go
     assert all(len(row["seconds"]) == 1 and row["median_s"] > 0 for row in rows.values())
     assert "| setting | idle s | threads | one core busy s | threads |" in printed
 
+
+
+def test_the_report_renders_the_http_api_and_soak_figures_of_the_committed_results() -> None:
+    """The README quotes `rag bench service`'s rows; RESULTS.md, made by `rag bench report`, must hold them."""
+    from eval.bench.report import load_results, markdown
+
+    data = load_results(REPO / "eval" / "bench" / "results" / "2cpu-24gb-x86_64.json")
+    text = markdown(data)
+    for row in data["sections"]["service"]["rows"]:
+        assert f"| {row['path']} | {row['clients']} | {row['seconds']:,.0f} | {row['requests']} | " in text
+    for phase in data["sections"]["service_soak"]["phases"]:
+        assert (f"| {phase['backend']} | {phase['clients']} | {phase['seconds']:,.0f} | {phase['requests']} | "
+                in text)
+        assert text.count(f"| {phase['most_answering']} | {phase['most_queued']} |") >= 1

@@ -105,7 +105,8 @@ def markdown(data: dict[str, Any]) -> str:
     s = data["sections"]
     for key, render in (("ingest", _md_ingest), ("retrieval", _md_retrieval), ("latency", _md_latency),
                         ("answer_extractive", _md_e2e), ("answer_local", _md_e2e), ("seeds", _md_seeds),
-                        ("concurrency", _md_concurrency), ("threads", _md_threads)):
+                        ("concurrency", _md_concurrency), ("service", _md_service),
+                        ("service_soak", _md_service_soak), ("threads", _md_threads)):
         if key in s:
             parts += ["", render(s[key]), "", f"<sub>`{s[key]['command']}` · {s[key]['measured_at']} · "
                       f"{_cpu(s[key])}{_load(s[key])}</sub>"]
@@ -221,6 +222,31 @@ def _md_concurrency(s: dict[str, Any]) -> str:
     return (f"**Concurrency**: client processes running hybrid searches against one `chroma run` server "
             f"(loopback), {s['corpus']}.\n\n"
             + _table(["", "seconds", "searches", "searches/s", "p50 ms", "p95 ms", "errors"], rows))
+
+
+def _runs(rows: list[dict[str, Any]], first: str) -> list[list[str]]:
+    """One row per timed run: what was run, clients, seconds, requests, throughput, latency, errors."""
+    return [[str(x[first]), str(x["clients"]), _fmt(x["seconds"], 0), str(x["requests"]), _fmt(x["throughput_qps"], 2),
+             _fmt(_s(x["latency"].get("p50_ms")), 2), _fmt(_s(x["latency"].get("p95_ms")), 2), str(x["errors"])]
+            for x in rows]
+
+
+_RUN_HEADER = ["clients", "seconds", "answers", "answers/s", "p50 s", "p95 s", "errors"]
+
+
+def _md_service(s: dict[str, Any]) -> str:
+    return (f"**HTTP API** (`rag serve`, {s['backend']} backend, {s['answer_slots']} answer slots): "
+            f"`POST /v1/ask` beside `NewsRAG.ask` in the same process, on {s['questions']} news_dev questions "
+            f"over {s['corpus']}.\n\n" + _table(["path", *_RUN_HEADER], _runs(s["rows"], "path")))
+
+
+def _md_service_soak(s: dict[str, Any]) -> str:
+    rows = _runs(s["phases"], "backend")
+    for row, phase in zip(rows, s["phases"], strict=True):
+        row += [str(phase.get("most_answering", "")), str(phase.get("most_queued", ""))]
+    return (f"**Soak**: streamed `/v1/chat/completions` by concurrent clients, `/healthz` polled meanwhile, on "
+            f"{s['questions']} news_dev questions.\n\n"
+            + _table(["backend", *_RUN_HEADER, "most answering", "most queued"], rows))
 
 
 def _md_threads(s: dict[str, Any]) -> str:
