@@ -93,8 +93,10 @@ def test_retrieval_scores_every_retriever_and_both_stores(bench) -> None:  # typ
 def test_answer_and_concurrency_report_latency_and_no_errors(bench) -> None:  # type: ignore[no-untyped-def]
     data, _, _ = bench
     e2e = data["sections"]["answer_extractive"]
+    assert e2e["questions_from"] == "news_dev"  # questions as users ask them, about articles the index holds
     for store in ("embedded", "server"):
-        assert (e2e[store]["questions"], e2e[store]["total"]["n"], e2e[store]["refused"]) == (4, 4, 0)
+        assert (e2e[store]["questions"], e2e[store]["total"]["n"]) == (4, 4)
+        assert e2e[store]["refused"] < 4
     seeds = data["sections"]["seeds_extractive"]
     # the same answers `rag eval` scores on the seeds: 21 of 29 answerable with their facts, 3 of 7 refused
     assert (seeds["questions"], seeds["ours"]["facts_found"], seeds["ours"]["refused_unanswerable"]) == \

@@ -180,14 +180,17 @@ def _md_e2e(s: dict[str, Any]) -> str:
     rows = []
     for store in ("embedded", "server"):
         x = s[store]
-        rows.append([store, str(x["questions"]), _fmt(x["retrieve"]["p50_ms"]),
+        rows.append([store, str(x["questions"]), str(x["questions"] - x.get("refused", 0)),
+                     _fmt(x["retrieve"]["p50_ms"]),
                      f"{_fmt(_s(x['first_token']['p50_ms']), 2)} / {_fmt(_s(x['first_token']['p95_ms']), 2)}",
                      f"{_fmt(_s(x['total']['p50_ms']), 2)} / {_fmt(_s(x['total']['p95_ms']), 2)}",
                      _fmt(x["prompt_tokens_mean"], 0)])
-    return (f"**Answers end to end, {s['backend']} backend**, {s['corpus']} (`NewsRAG.ask`; questions are the "
-            "first sentence of each article's reference summary).\n\n"
-            + _table(["store", "questions", "retrieve p50 ms", "first token p50 / p95 s", "total p50 / p95 s",
-                      "prompt tokens"], rows))
+    asked = ("news_dev's questions whose articles it holds" if s.get("questions_from") == "news_dev"
+             else "the first sentence of each article's reference summary")
+    return (f"**Answers end to end, {s['backend']} backend**, {s['corpus']} (`NewsRAG.ask`; questions: {asked}; "
+            "first token over the answered ones).\n\n"
+            + _table(["store", "questions", "answered", "retrieve p50 ms", "first token p50 / p95 s",
+                      "total p50 / p95 s", "prompt tokens"], rows))
 
 
 def _s(ms: float | None) -> float | None:
