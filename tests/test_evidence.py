@@ -201,22 +201,19 @@ def test_the_citation_quotes_the_chosen_sentence_exactly() -> None:
     assert citation.source == "Storm_closes_the_port_of_Brest.txt"
 
 
-def test_each_sentence_cites_the_chosen_sentences_it_rests_on() -> None:
+@pytest.mark.parametrize(("written", "picked", "cited"), [
+    ("About 300 fishermen blocked the road. The port of Brest closed.", [0, 2],
+     "About 300 fishermen blocked the road [1]. The port of Brest closed [2]."),
+    # The prompt numbers its sentences "[4] ...", so a model may cite them in its answer line: its own
+    # "[4]" then pointed at nothing (the answer's citations are numbered from 1), or at another passage.
+    ("Winds reached 140 km/h in Brest [4]. About 300 fishermen blocked the road [1][9].", [3, 0],
+     "Winds reached 140 km/h in Brest [1]. About 300 fishermen blocked the road [2]."),
+], ids=["its own sentences", "markers the model wrote itself are replaced"])
+def test_each_sentence_cites_the_chosen_sentences_it_rests_on(written: str, picked: list[int], cited: str) -> None:
     numbered = number_sentences(sources())
-    text, citations = cite_choice("About 300 fishermen blocked the road. The port of Brest closed.",
-                                  [numbered[0], numbered[2]], {})
-    assert text == "About 300 fishermen blocked the road [1]. The port of Brest closed [2]."
-    assert [c.quote for c in citations] == [numbered[0].text, numbered[2].text]
-
-
-def test_markers_the_model_wrote_itself_are_replaced_by_the_answer_s_own() -> None:
-    # The prompt numbers its sentences "[4] ...", so a model may cite them in its answer line: "[4]" then
-    # pointed at nothing (the answer's citations are numbered from 1), or at another passage.
-    numbered = number_sentences(sources())
-    text, citations = cite_choice("Winds reached 140 km/h in Brest [4]. About 300 fishermen blocked the road [1][9].",
-                                  [numbered[3], numbered[0]], {})
-    assert text == "Winds reached 140 km/h in Brest [1]. About 300 fishermen blocked the road [2]."
-    assert [c.quote for c in citations] == [numbered[3].text, numbered[0].text]
+    text, citations = cite_choice(written, [numbered[i] for i in picked], {})
+    assert text == cited
+    assert [c.quote for c in citations] == [numbered[i].text for i in picked]
 
 
 def test_a_headline_cited_beside_a_sentence_ends_before_it() -> None:
