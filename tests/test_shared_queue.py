@@ -207,8 +207,9 @@ def test_an_ask_api_caller_who_leaves_mid_answer_stops_it_and_gives_the_slot_bac
     assert model.left == 1 and not model.release.is_set()  # stopped mid-answer, not run to its end
 
 
-def test_the_ask_api_streams_the_words_then_returns_the_checked_answer(base_url: str, model: HeldModel) -> None:
-    """A caller that stays gets the model's words as they come, then the final text and its JSON."""
+def test_the_ask_api_sends_progress_then_the_checked_answer(base_url: str, model: HeldModel) -> None:
+    """A caller that stays gets updates while the answer is made (none with unchecked words), then the
+    checked text and its JSON."""
     model.release.set()
     caller = Visitor(f"{base_url}/")
     text = caller.call(caller.fn_index("ask"), [FUNDING_QUESTION, []])
@@ -217,7 +218,8 @@ def test_the_ask_api_streams_the_words_then_returns_the_checked_answer(base_url:
     answer, details = final["output"]["data"][0]  # one output: the pair
     assert final["success"] and details["model"] == "fake-model" and details["error"] is None
     assert answer == details["answer"] and "$64.1 billion" in answer and details["citations"]
-    assert any(e.get("msg") == "process_generating" for e in events)  # words were sent before the end
+    progress = [e for e in events if e.get("msg") == "process_generating"]  # the last one carries the final
+    assert progress[0]["output"]["data"] == [["", {}]] and "64.1" not in json.dumps(progress[:-1])
 
 
 def test_an_app_alone_gets_a_queue_of_its_own_sized_for_its_backend(tmp_path: Path) -> None:

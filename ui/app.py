@@ -217,16 +217,18 @@ class Handlers:
         ([{"role": "user"|"assistant", "content": "..."}]). Returns the answer text (citations as [n])
         and the JSON of `rag ask --json` and POST /v1/ask: answer, refused, confidence, citations (n,
         doc_id, source, title, quote, ...), backend, model, timings, error, question, closest (the
-        articles read). While it is written, the words so far stream with an empty JSON."""
+        articles read). While it is being made, empty updates ("", {}) come: the words are sent once
+        checked, as POST /v1/chat/completions sends them."""
         # A generator, run as the chat's turns are: Gradio closes it when the caller leaves, which stops the
-        # model and frees the answer slot. A plain function ran to its end for a caller long gone.
+        # model and frees the answer slot (a plain function ran to its end for a caller long gone). Its
+        # updates carry no unchecked words: the check may drop a sentence or renumber markers.
         for reply in stream_reply(self.engine, flatten_history(history), question, self.slots):
             if reply.error is not None:
                 raise gr.Error(reply.error)
             if reply.answer is not None:
                 yield reply.answer.text, reply.answer.to_dict()
                 return
-            yield reply.text, {}
+            yield "", {}
 
     # --- library -----------------------------------------------------------------------------------
     def library(self) -> tuple[Any, Any, Any]:

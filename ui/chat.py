@@ -36,11 +36,10 @@ Turn = dict[str, str]  # {"role": "user" | "assistant", "content": plain text}
 @dataclass(frozen=True)
 class Reply:
     """One state of the reply being written; ``answer`` is set on the last one only, ``error`` on a
-    last one that failed. ``text``: the model's words so far, unrendered (the ``ask`` API streams them)."""
+    last one that failed (the ``ask`` API raises it)."""
 
     markdown: str
     answer: Answer | None = None
-    text: str = ""
     error: str | None = None
 
 
@@ -117,7 +116,7 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,
                 return
             if isinstance(item, (BaseException, _Done)):
                 error = _message(item) if isinstance(item, BaseException) else "The engine stopped without an answer."
-                yield Reply(render.error_markdown(error), text=partial, error=error)
+                yield Reply(render.error_markdown(error), error=error)
                 return
             if isinstance(item, str):
                 partial += item
@@ -127,7 +126,7 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,
             markdown = render.status_markdown(status, partial)
             if markdown != shown:
                 shown = markdown
-                yield Reply(markdown, text=partial)
+                yield Reply(markdown)
     finally:
         stop.set()  # the user left or pressed stop: the worker stops pulling from the model
 
