@@ -57,10 +57,12 @@ def cite_choice(text: str, picks: Sequence[Sentence], articles: Mapping[str, str
         # Markers the model wrote itself go: they number the prompt's sentences, not these citations
         # (a model shown "[4] ..." may write "[4]" in its answer, which then pointed at nothing).
         claim = MARKER.sub("", span.text).strip()
+        if not claim:
+            continue
         cited = markers_for(claim, picks)
         if not cited or not backs(claim, cited, articles, unchecked):
             cited = best_backing(claim, shown, articles, unchecked)
-        if not cited or not claim:
+        if not cited:
             continue
         for sentence in cited:
             if sentence.n not in renumber:
