@@ -48,6 +48,7 @@ THRESHOLD_EXIT = 2
 JudgeName = Literal["local", "openai", "lexical"]
 HaluTask = Literal["qa", "summarization"]
 HaluSplit = Literal["test", "dev"]
+HALUEVAL_RESULTS = Path("eval/bench/results/halueval")  # where the committed runs the README quotes live
 
 
 @eval_app.callback(invoke_without_command=True)
@@ -114,7 +115,7 @@ def halueval(
     judge: Annotated[JudgeName, typer.Option("--judge", help="The judge to measure.")] = "local",
     split: Annotated[HaluSplit, typer.Option(
         "--split", help="test: QA items 0-8999, summarization 0-4499; dev: QA 9000-9999, summarization 4500-4999, for prompt work (summarization 5000-6999 are reserved, never read).")] = "test",
-    out: Annotated[Path, typer.Option("--out", help="Folder for the result JSON.")] = Path("eval/results/halueval"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the result JSON.")] = HALUEVAL_RESULTS,
     focus: Annotated[int, typer.Option(
         "--focus", min=0, help="Summaries: judge each sentence against this many closest article sentences "
         "(0: the whole article, ~2x slower on a CPU).")] = 3,
@@ -144,15 +145,18 @@ def halueval(
 
 @eval_app.command("halueval-table")
 def halueval_table(
-    results: Annotated[Path, typer.Option("--results", help="Folder of saved HaluEval results.")] = Path(
-        "eval/results/halueval"),
+    results: Annotated[Path, typer.Option("--results", help="Folder of saved HaluEval results.")] = HALUEVAL_RESULTS,
     write: Annotated[Optional[Path], typer.Option("--write", help="Also write the table to this Markdown file.",
                                                   show_default=False)] = None,
 ) -> None:
     """Print the table of every saved HaluEval result beside the published reference figures."""
     from eval import halueval as he
 
-    text = he.table(he.load_rows(results))
+    rows = he.load_rows(results)
+    if not rows:  # the reference figures alone would read as a table of results
+        raise RagError(f"no saved HaluEval results in {results}: run `rag eval halueval --out {results}` first, "
+                       "or point --results at the folder a run wrote to")
+    text = he.table(rows)
     print(text)
     if write:
         write.write_text(he.markdown_page(text), encoding="utf-8")

@@ -168,6 +168,13 @@ def test_halueval_sample_with_the_lexical_judge_via_the_cli(tmp_path: Path) -> N
     assert "62.6%" in (tmp_path / "H.md").read_text()  # the reference figures sit beside ours
 
 
+def test_the_halueval_table_of_an_empty_folder_says_there_is_nothing_to_show(tmp_path: Path) -> None:
+    result = rag_eval("halueval-table", "--results", str(tmp_path / "none"))
+    assert isinstance(result.exception, RagError)  # type: ignore[attr-defined]  # `rag` prints it, exit 1
+    assert "no saved HaluEval results" in str(result.exception) and "rag eval halueval" in str(result.exception)  # type: ignore[attr-defined]
+    assert "62.6%" not in result.output  # type: ignore[attr-defined]  # not the reference figures alone
+
+
 def test_halueval_summaries_are_judged_sentence_by_sentence() -> None:
     report = halueval.run_halueval(LexicalJudge(), "summarization", n=4, seed=1)
     assert report.n == 4 and report.unjudged == 0
