@@ -153,6 +153,8 @@ class _CountedClient:
     calls: int = 0
 
     def complete(self, messages: list[Message], **options: Any) -> Any:
+        if not self.calls:  # one judgment is one chat: what was judged before does not change its verdict
+            self.client.begin(messages)
         self.calls += 1
         return self.client.complete(messages, temperature=0.0, **options)
 

@@ -171,9 +171,11 @@ class CitedQueryEngine(CustomQueryEngine):
                   choice: Choice) -> Iterator[str]:
         """Stream the answer line; the choice line is read first and, below the threshold, generation
         stops there. If the prompt overflows the context window, retry with one source fewer."""
+        assert self.chat is not None
         while True:
             messages = self.choice_messages(question, sources)
             try:
+                self.chat.begin(messages)
                 yield from self._read_reply(question, messages, sentences, usage, choice)
                 return
             except ContextOverflow:
@@ -392,6 +394,7 @@ def yes_probability(chat: ChatClient, messages: list[dict[str, str]]) -> float:
     """P(yes) of a yes/no chat, read from the first token's logprobs. Without probabilities, the verdict
     itself (1 or 0)."""
     verdict = Usage()
+    chat.begin(messages)  # a new chat: what was asked before does not change the verdict
     with contextlib.closing(chat.stream(messages, 1, 0.0, verdict,
                                         grammar=VERDICT_GRAMMAR, top_logprobs=TOP_LOGPROBS)) as deltas:
         reply = "".join(deltas)

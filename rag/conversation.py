@@ -46,6 +46,7 @@ def _rewrite_with_model(history: Sequence[Message], message: str, chat: ChatClie
     messages = [{"role": "system", "content": prompts.REWRITE_SYSTEM},
                 {"role": "user", "content": prompts.REWRITE_USER.format(history=turns, message=message)}]
     try:
+        chat.begin(messages)
         text = "".join(chat.stream(messages, max_tokens=48))
     except RagError:
         return ""  # the answer step will report the backend problem

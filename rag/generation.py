@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
+from rag import prompts
 from rag.errors import BackendError, ConfigError
 from rag.settings import Settings
 
@@ -21,6 +22,24 @@ if TYPE_CHECKING:
     from rag.model_server import LocalModelServer
 
 Message = dict[str, str]
+
+# The bundled server's KV-cache slot each kind of chat owns, told by its system prompt: the evidence
+# choice and the answer written after it; the second look and the short answer's likelihood after it;
+# a follow-up's rewrite; anything else (example questions, the eval's judge, the naive pipeline).
+# ``rag.model_registry.SLOTS`` starts one slot for each.
+CHAT_SLOTS = {prompts.ANSWER_SYSTEM: 0, prompts.PASSAGE_SYSTEM: 1, prompts.REWRITE_SYSTEM: 2}
+OTHER_SLOT = 3
+
+
+def slot_of(messages: list[Message]) -> int:
+    """The slot of the chat ``messages`` belong to (``CHAT_SLOTS``)."""
+    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
+    return CHAT_SLOTS.get(system, OTHER_SLOT) if system is not None else OTHER_SLOT
+
+
+def opening(messages: list[Message]) -> list[Message]:
+    """What ``ChatClient.begin`` leaves in a slot: the chat's system prompt and an empty first turn."""
+    return [*(m for m in messages[:1] if m["role"] == "system"), {"role": "user", "content": ""}]
 
 
 def without_credentials(url: str | None) -> str | None:
@@ -76,6 +95,33 @@ class ChatClient:
                                          max_retries=1)
         return self._client
 
+    def begin(self, messages: list[Message]) -> None:
+        """Start a new chat of ``messages``' kind: on the bundled server, its slot is brought back to the
+        chat's system prompt, so the new prompt is computed from the same point, in one batch, whatever
+        was asked before. Elsewhere nothing.
+
+        Why: llama.cpp reuses the longest cached prefix, and a prompt computed partly from the cache (or,
+        asked again, all but its last token) comes out slightly different: one news_dev question's choice
+        token read P(none) 0.236, 0.229 and 0.215 as its first ask, after another question about the same
+        article, and asked again (2026-12-06). An answer then depended on what anyone had asked before:
+        a probability moved by up to 0.025, and a short answer changed. The reset evaluates ~5 tokens
+        (0.1 s on a 2-core CPU); a question asked again is now computed again, not read from the cache."""
+        if self.server is None:
+            return
+        with self._errors():
+            self._openai().chat.completions.create(
+                model=self.model, messages=opening(messages), max_tokens=1, temperature=0.0,  # type: ignore[arg-type]
+                extra_body={"id_slot": slot_of(messages)},
+            )
+
+    def _server_fields(self, messages: list[Message], grammar: str | None = None) -> dict[str, Any]:
+        """llama.cpp's own request fields: the grammar where the server takes one; on the bundled server,
+        the slot the chat owns (``slot_of``), so no other kind of chat evicts its prompt."""
+        fields: dict[str, Any] = {"grammar": grammar} if grammar and self.takes_grammar else {}
+        if self.server is not None:
+            fields["id_slot"] = slot_of(messages)
+        return fields
+
     def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
                usage: Usage | None = None, stop: list[str] | None = None,
                grammar: str | None = None, top_logprobs: int = 0) -> Iterator[str]:
@@ -86,7 +132,7 @@ class ChatClient:
         closes the HTTP stream, which stops the server generating."""
         usage = usage if usage is not None else Usage()
         started = time.perf_counter()
-        extra_body = {"grammar": grammar} if grammar and self.takes_grammar else None
+        extra_body = self._server_fields(messages, grammar) or None
         logprobs: dict[str, Any] = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
         with self._errors():
             stream = self._openai().chat.completions.create(
@@ -109,6 +155,8 @@ class ChatClient:
     def complete(self, messages: list[Message], max_tokens: int, temperature: float = 0.0,
                  **extra: Any) -> Any:
         """One non-streamed completion (the judge uses ``logprobs``/``top_logprobs`` through ``extra``)."""
+        if fields := self._server_fields(messages):
+            extra = {**extra, "extra_body": {**fields, **(extra.get("extra_body") or {})}}
         with self._errors():
             return self._openai().chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]

@@ -9,20 +9,23 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from rag.generation import OTHER_SLOT
 from rag.model_server import LocalModelServer
 
 __all__ = ["shared_server", "stop_shared"]
 
-# One answer at a time uses three chats: the one the model chooses and writes in, the second look, and
-# the short answer's likelihood (``rag.likelihood``; two likelihoods until session 29: the fourth slot
-# stays, not measured against three, and holds a follow-up's rewrite chat). With a slot each none evicts
-# another from the KV cache, and the answer is written in its own chat's cached prompt. Two slots (the choice and the
-# second look) made the look 0.30 s sooner at the median (2.53 -> 2.23 s, 21 of 23 faster; 30 news_dev
-# tuning questions alternating in one process, every decision and text the same; 2026-12-04); with the
-# likelihoods read, four instead of two made the first shown word 1.3 s sooner at the median (12.6 ->
-# 11.3 s on 17 answers of the holdout's first 20, every decision and text the same; session 28). The KV
-# cache is per slot: four times ``RAG_LOCAL_CONTEXT``'s memory (~460 MB at 4096 for this model).
-SLOTS = 4
+# One slot for each kind of chat (``rag.generation.CHAT_SLOTS``): the evidence choice, and the answer
+# written in its cached prompt; the second look, and the short answer's likelihood read in its cached
+# prompt; a follow-up's rewrite; anything else. With a slot each none evicts another from the KV cache.
+# Each request names its chat's slot rather than letting the server pick one by similarity, and a new
+# chat starts from its system prompt alone (``ChatClient.begin``), so an answer does not depend on what
+# was asked before. Measured: two slots (the choice and the second look) made the look 0.30 s sooner at
+# the median (2.53 -> 2.23 s, 21 of 23 faster; 30 news_dev tuning questions alternating in one process,
+# every decision and text the same; 2026-12-04); with the likelihoods read, four instead of two made the
+# first shown word 1.3 s sooner at the median (12.6 -> 11.3 s on 17 answers of the holdout's first 20,
+# every decision and text the same; session 28). The KV cache is per slot: four times
+# ``RAG_LOCAL_CONTEXT``'s memory (~460 MB at 4096 for this model).
+SLOTS = OTHER_SLOT + 1
 
 _shared: dict[tuple[Path, int, int], LocalModelServer] = {}
 _shared_lock = threading.Lock()

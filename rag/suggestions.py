@@ -125,7 +125,9 @@ def write_question(chat: ChatClient, article: str) -> str | None:
     lead = lead_of(article)
     if not lead:
         return None
-    return question_from_reply("".join(chat.stream(suggestion_messages(lead), QUESTION_TOKENS, 0.0)))
+    messages = suggestion_messages(lead)
+    chat.begin(messages)
+    return question_from_reply("".join(chat.stream(messages, QUESTION_TOKENS, 0.0)))
 
 
 def write_suggestions(docs: Sequence[DocumentInfo], stored: dict[str, str | None], model: str, limit: int,

@@ -41,6 +41,9 @@ class ScriptedClient:
         self.replies = list(replies)
         self.requests: list[list[dict[str, str]]] = []
 
+    def begin(self, messages: list[dict[str, str]]) -> None:
+        """A new chat: nothing to reset (``ChatClient.begin`` resets the bundled server's slot)."""
+
     def complete(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0,
                  **extra: Any) -> SimpleNamespace:
         self.requests.append(messages)

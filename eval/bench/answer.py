@@ -231,6 +231,9 @@ class NaivePipeline:
                     for m in CHAT_TEXT_QA_PROMPT.format_messages(context_str=context, query_str=question)]
         usage = Usage()
         parts = []
+        # As the engine does (``ChatClient.begin``): each question starts from the system prompt alone, so
+        # neither pipeline reads an earlier question's passages from the server's cache.
+        self.chat.begin(messages)
         for delta in self.chat.stream(messages, self.max_tokens, 0.0, usage):
             parts.append(delta)
             yield delta
