@@ -34,7 +34,7 @@ OTHER_SLOT = 3
 def slot_of(messages: list[Message]) -> int:
     """The slot of the chat ``messages`` belong to (``CHAT_SLOTS``)."""
     system = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
-    return CHAT_SLOTS.get(system, OTHER_SLOT) if system is not None else OTHER_SLOT
+    return CHAT_SLOTS.get(system, OTHER_SLOT)  # type: ignore[arg-type]
 
 
 def opening(messages: list[Message]) -> list[Message]:
@@ -106,13 +106,8 @@ class ChatClient:
         article, and asked again (2026-12-06). An answer then depended on what anyone had asked before:
         a probability moved by up to 0.025, and a short answer changed. The reset evaluates ~5 tokens
         (0.1 s on a 2-core CPU); a question asked again is now computed again, not read from the cache."""
-        if self.server is None:
-            return
-        with self._errors():
-            self._openai().chat.completions.create(
-                model=self.model, messages=opening(messages), max_tokens=1, temperature=0.0,  # type: ignore[arg-type]
-                extra_body={"id_slot": slot_of(messages)},
-            )
+        if self.server is not None:
+            self.complete(opening(messages), max_tokens=1)  # the same system prompt: the same slot
 
     def _server_fields(self, messages: list[Message], grammar: str | None = None) -> dict[str, Any]:
         """llama.cpp's own request fields: the grammar where the server takes one; on the bundled server,
