@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property, partial
 from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from rag.answer_cache import AnswerCache, AnswerKey, served_from_cache, settings_digest
 from rag.answering import CitedQueryEngine
 from rag.chunking import make_splitter
 from rag.context import embedding_scorer
@@ -40,6 +42,8 @@ class NewsRAG:
         # One ingestion or removal at a time. Not the keyword lock: answering waited for a whole upload
         # (a 360 KB file held every visitor's question for 22 s; a 20 MB one would hold it for minutes).
         self._writing = threading.Lock()
+        # Shared with the UI's per-session views (shallow copies): their settings are part of every key.
+        self._answers = AnswerCache(self.settings.answer_cache)
 
     # --- components, created on first use ----------------------------------------------------------
     @cached_property
@@ -161,11 +165,24 @@ class NewsRAG:
 
     def _stream_unchecked(self, question: str, filters: SearchFilters | None,
                           k: int | None = None) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        key = self._answer_key(question, filters, k)
+        kept = self._answers.get(key)
+        if kept is not None:
+            yield served_from_cache(kept, time.perf_counter() - started)
+            return
         self._follow_the_load()
         for item in self._engine_or_error(filters, k).stream(question):
             if isinstance(item, Answer):
                 item.question = question
+                self._answers.put(key, item)
             yield item
+
+    def _answer_key(self, question: str, filters: SearchFilters | None, k: int | None) -> AnswerKey:
+        """What an answer depends on, read now: the generation before answering, so an answer computed
+        while another process writes is kept under a generation no later ask will read."""
+        return AnswerKey(self.store.generation(), settings_digest(self.settings), self.answering_model,
+                         filters, k, question)
 
     def chat(self, history: Sequence[Message], message: str, filters: SearchFilters | None = None) -> Answer:
         """Answer a follow-up in the context of ``history`` ([{"role", "content"}, ...])."""
@@ -236,6 +253,7 @@ class NewsRAG:
                 "stored API key there: give that server's key in the same call (openai_api_key=..., or None "
                 "for a server that needs no key).")
         self.settings = old.model_copy(update=changes)
+        self._answers.capacity = self.settings.answer_cache
         if {"llm", "local_model", "local_threads", "local_context", "openai_model", "openai_base_url",
                 "openai_api_key"} & changed:
             client = self.__dict__.pop("chat_client", None)

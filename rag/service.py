@@ -303,7 +303,7 @@ def rag_fields(answer: Answer) -> dict[str, object]:
             "verification": answer.verification, "short": answer.short,
             "short_confidence": answer.short_confidence, "answer_probability": answer.answer_probability,
             "evidence_likelihood": answer.evidence_likelihood,
-            "refused": answer.refused, "question": answer.question}
+            "refused": answer.refused, "question": answer.question, "cached": answer.cached}
 
 
 def completion_body(answer: Answer, completion_id: str, created: int) -> dict[str, object]:

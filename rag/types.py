@@ -91,6 +91,9 @@ class Answer:
     # How probable the model found its short answer after the chosen passage (mean log probability per
     # token, ``rag.likelihood``); None when not read (only where the one probability decides).
     evidence_likelihood: float | None = None
+    # Served from the answer cache: computed for an earlier ask of the same question over the same index
+    # and settings (``rag.answer_cache``); ``timings`` then hold the lookup's seconds.
+    cached: bool = False
 
     def passage_of(self, citation: Citation) -> Hit | None:
         """The retrieved passage a citation's quote was taken from (None when no hit holds it): the quote's
@@ -124,6 +127,7 @@ class Answer:
             "prompt_tokens": self.prompt_tokens,
             "error": self.error or None,
             "question": self.question,
+            "cached": self.cached,
             "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title}
                         for h in self.closest_articles()],
         }

@@ -77,6 +77,8 @@ def meta_line(answer: Answer) -> str:
         parts.append(f"probability right {answer.answer_probability:.2f}")
     if answer.short_gap:  # why the answer in a few words does not answer the question
         parts.append(answer.short_gap)
+    if answer.cached:  # the same question over the same articles and settings was answered before
+        parts.append("answered before, from the cache")
     parts += [f"{name.replace('_', ' ')} {seconds:.2f} s" for name, seconds in answer.timings.items()]
     if answer.prompt_tokens:
         parts.append(f"{answer.prompt_tokens} prompt tokens")

@@ -68,7 +68,7 @@ def archive_questions(n: int, dataset: Path = NEWS_DEV) -> list[str]:
 def _ask_all(data_dir: str, chroma_url: str | None, llm: str, queries: list[str]) -> dict[str, object]:
     from rag import NewsRAG, Settings
 
-    engine = NewsRAG(Settings(data_dir=Path(data_dir), chroma_url=chroma_url, llm=llm))
+    engine = NewsRAG(Settings(data_dir=Path(data_dir), chroma_url=chroma_url, llm=llm, answer_cache=0))
     started = time.perf_counter()
     engine.ask(queries[0])  # loads the embedding model, BM25 and (local) the language model
     warm_up = time.perf_counter() - started
@@ -98,7 +98,7 @@ def seeds(work: Path, llm: str) -> dict[str, object]:
 def _seeds(work: str, llm: str) -> dict[str, object]:
     from rag import NewsRAG, Settings, build_chat_client
 
-    engine = NewsRAG(Settings(data_dir=Path(work) / "index-seeds", llm=llm, chroma_url=None))
+    engine = NewsRAG(Settings(data_dir=Path(work) / "index-seeds", llm=llm, chroma_url=None, answer_cache=0))
     engine.ingest([SEEDS])
     items = [json.loads(line) for line in SEEDS_DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     pipelines: dict[str, Callable[[dict], Iterator[Any]]] = {"ours": lambda item: _ours(engine, item)}  # type: ignore[type-arg]

@@ -102,7 +102,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
                    "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None,
                    "min_answer_probability": 0.0}
                   if keep_all else {})  # every answer gets its second look and likelihoods, so the sweep can read them
-    settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, **thresholds)
+    settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, answer_cache=0, **thresholds)
     engine = NewsRAG(settings)
     engine.ingest([Path(folder)])
     recall = retrieval_recall(engine, items)

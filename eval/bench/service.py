@@ -100,7 +100,7 @@ def open_engine(target: Target, llm: str) -> NewsRAG:
     """An engine on the target's index, warmed up (models, the keyword index) before any clock starts."""
     from rag import NewsRAG, Settings
 
-    engine = NewsRAG(Settings(data_dir=target.data_dir, llm=llm, chroma_url=None))
+    engine = NewsRAG(Settings(data_dir=target.data_dir, llm=llm, chroma_url=None, answer_cache=0))
     warm = engine.ask(target.questions[0])
     if warm.error:
         raise RuntimeError(f"the {llm} backend cannot answer: {warm.error}")

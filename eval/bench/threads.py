@@ -56,7 +56,7 @@ def _answer(work: str, threads: int, questions: int) -> dict[str, object]:
     from rag import NewsRAG, Settings
 
     engine = NewsRAG(Settings(data_dir=Path(work) / "index-seeds", llm="local", chroma_url=None,
-                              local_threads=threads))
+                              local_threads=threads, answer_cache=0))
     engine.ingest([SEEDS])
     items = [json.loads(line) for line in SEEDS_DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     engine.ask(items[-1]["question"])  # warm-up: model load, system prompt

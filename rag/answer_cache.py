@@ -1,0 +1,88 @@
+"""Answers to questions asked before, kept so that asking again costs nothing.
+
+Since every chat starts from its system prompt alone (``ChatClient.begin``), the same question over the
+same index with the same settings gets the same answer, so a repeat can be served from memory instead of
+8-12 s of a 2-core CPU. The common repeat is the UI's example questions, which every visitor sees.
+
+An answer is kept under everything it depends on: the index's generation (renewed by every write, by
+any process), a digest of all settings (backend, model, top-k, thresholds...), the model file's
+identity, the search filters, the passage count and the exact question (a follow-up's standalone
+rewrite). So a cached answer is exactly the one the engine would compute now, for any visitor: nothing
+one visitor asks changes what another gets, it only arrives sooner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from rag.retrieval import SearchFilters
+from rag.settings import Settings
+from rag.types import Answer
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """Everything an answer depends on besides the model's weights, which ``model`` names."""
+
+    generation: str
+    settings: str
+    model: str
+    filters: SearchFilters | None
+    k: int | None
+    question: str
+
+
+def settings_digest(settings: Settings) -> str:
+    """One string that changes whenever a setting does. Secrets are dumped masked: a key does not change
+    what the model answers, and no key is kept in the cache's keys."""
+    return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()
+
+
+def worth_keeping(answer: Answer) -> bool:
+    """A failed answer (no model, a server down) is not the answer: the next ask should try again."""
+    return not answer.error
+
+
+def served_from_cache(answer: Answer, seconds: float) -> Answer:
+    """A kept answer as one caller gets it: marked as cached, with the seconds the lookup took."""
+    return _detached(answer, timings={"first_token": seconds, "total": seconds}, cached=True)
+
+
+def _detached(answer: Answer, **changes: object) -> Answer:
+    """A copy whose lists a caller may change without changing the kept answer (the items are frozen)."""
+    copied = {"citations": list(answer.citations), "hits": list(answer.hits), "timings": dict(answer.timings)}
+    return dataclasses.replace(answer, **{**copied, **changes})
+
+
+class AnswerCache:
+    """The ``capacity`` most recently used answers; thread-safe (the UI and the HTTP API answer from
+    several threads). Hand-written: ``functools.lru_cache`` cannot key on the index's generation read at
+    call time, nor decline to keep a failed answer."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._answers: OrderedDict[AnswerKey, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: AnswerKey) -> Answer | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: AnswerKey, answer: Answer) -> None:
+        if self.capacity <= 0 or not worth_keeping(answer):
+            return
+        with self._lock:
+            self._answers[key] = _detached(answer)
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.capacity:
+                self._answers.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._answers)

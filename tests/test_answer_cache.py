@@ -1,0 +1,115 @@
+"""A question asked again is answered from memory, and only while nothing it depends on has changed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag import Answer, NewsRAG, Settings
+from rag.answer_cache import AnswerCache, AnswerKey, served_from_cache
+from rag.types import Citation
+from tests.conftest import SEEDS, free_port
+
+QUESTION = "In which building did Trump and Zelensky meet in Paris?"
+FERRY = "When does the Port Elin winter ferry leave?"
+
+
+@pytest.fixture()
+def archive(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def engine_on(archive: Path, tmp_path: Path, **settings: object) -> NewsRAG:
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", **{"llm": "extractive", **settings}))
+    engine.ingest([archive])
+    return engine
+
+
+def key(question: str, generation: str = "g1") -> AnswerKey:
+    return AnswerKey(generation, "settings", "model", None, None, question)
+
+
+def answer(text: str, error: str = "") -> Answer:
+    citation = Citation(1, "doc", "a.txt", "Title", "A quote.", 0, 9)
+    return Answer(text=text, refused=False, citations=[citation], timings={"total": 8.0}, error=error)
+
+
+# --- the cache itself ---------------------------------------------------------------------------------
+def test_the_least_recently_used_answer_makes_room() -> None:
+    cache = AnswerCache(capacity=2)
+    cache.put(key("a"), answer("A"))
+    cache.put(key("b"), answer("B"))
+    assert cache.get(key("a")) is not None  # "a" is now the most recently used
+    cache.put(key("c"), answer("C"))
+    assert cache.get(key("b")) is None
+    assert [cache.get(key(q)).text for q in ("a", "c")] == ["A", "C"]  # type: ignore[union-attr]
+
+
+def test_a_failed_answer_is_not_kept_and_a_zero_capacity_keeps_nothing() -> None:
+    cache = AnswerCache(capacity=8)
+    cache.put(key("a"), answer("", error="The model server at http://127.0.0.1:9 did not answer."))
+    assert cache.get(key("a")) is None
+    off = AnswerCache(capacity=0)
+    off.put(key("a"), answer("A"))
+    assert off.get(key("a")) is None
+
+
+def test_a_caller_changing_its_copy_does_not_change_what_the_next_caller_gets() -> None:
+    cache = AnswerCache(capacity=2)
+    original = answer("A")
+    cache.put(key("a"), original)
+    original.citations.clear()  # the engine's caller owns the answer it was given
+    served = served_from_cache(cache.get(key("a")), 0.001)  # type: ignore[arg-type]
+    served.citations.clear()
+    served.timings["total"] = 99.0
+    again = served_from_cache(cache.get(key("a")), 0.002)  # type: ignore[arg-type]
+    assert len(again.citations) == 1 and again.cached and again.timings == {"first_token": 0.002, "total": 0.002}
+
+
+# --- the engine --------------------------------------------------------------------------------------
+def test_a_repeated_question_is_served_from_memory_with_the_same_answer(archive: Path, tmp_path: Path) -> None:
+    engine = engine_on(archive, tmp_path)
+    first, again = engine.ask(QUESTION), engine.ask(QUESTION)
+    assert not first.cached and again.cached and again.to_dict()["cached"] is True
+    assert first.citations and not first.refused
+    assert (again.text, again.refused, again.citations, again.confidence, again.question) == \
+        (first.text, first.refused, first.citations, first.confidence, first.question)
+    assert list(engine.stream(QUESTION))[-1].cached  # streaming serves it too: the answer is the only item
+
+
+def test_an_article_added_since_is_read_not_the_answer_kept_from_before(archive: Path, tmp_path: Path) -> None:
+    engine = engine_on(archive, tmp_path)
+    before = engine.ask(FERRY)
+    assert not any("ferry.txt" == c.source.rsplit("/", 1)[-1] for c in before.citations)
+    (archive / "ferry.txt").write_text(
+        "Harbour authority sets new ferry timetable\n\n"
+        "The Port Elin harbour authority said the winter ferry will leave at 7:40 every morning from 2 December.\n",
+        encoding="utf-8")
+    engine.ingest([archive])
+    after = engine.ask(FERRY)
+    assert not after.cached and "7:40" in after.text and after.citations
+
+
+def test_other_settings_or_filters_are_answered_afresh(archive: Path, tmp_path: Path) -> None:
+    engine = engine_on(archive, tmp_path)
+    engine.ask(QUESTION)
+    assert not engine.ask(QUESTION, k=2).cached  # fewer passages read: maybe another answer
+    engine.configure(top_k=2)
+    assert not engine.ask(QUESTION).cached  # the UI's per-visitor views differ by settings like this one
+    assert engine.ask(QUESTION).cached
+
+
+def test_with_the_cache_off_every_ask_is_computed(archive: Path, tmp_path: Path) -> None:
+    engine = engine_on(archive, tmp_path, answer_cache=0)
+    assert not engine.ask(QUESTION).cached and not engine.ask(QUESTION).cached
+
+
+def test_a_failed_answer_is_tried_again_on_the_next_ask(archive: Path, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens: every answer fails
+    engine = engine_on(archive, tmp_path, llm="openai", openai_base_url=url, request_timeout=5)
+    first, again = engine.ask(QUESTION), engine.ask(QUESTION)
+    assert first.error and again.error and not again.cached
