@@ -17,6 +17,8 @@ import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from rag.retrieval import SearchFilters
@@ -61,19 +63,46 @@ def _detached(answer: Answer, **changes: object) -> Answer:
 class AnswerCache:
     """The ``capacity`` most recently used answers; thread-safe (the UI and the HTTP API answer from
     several threads). Hand-written: ``functools.lru_cache`` cannot key on the index's generation read at
-    call time, nor decline to keep a failed answer."""
+    call time, decline to keep a failed answer, nor serve a streamed answer."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._answers: OrderedDict[AnswerKey, Answer] = OrderedDict()
+        self._computing: dict[AnswerKey, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: AnswerKey) -> Answer | None:
         with self._lock:
-            answer = self._answers.get(key)
-            if answer is not None:
-                self._answers.move_to_end(key)
-            return answer
+            return self._kept(key)
+
+    @contextmanager
+    def turn(self, key: AnswerKey) -> Iterator[Answer | None]:
+        """The kept answer for ``key``, or None: then the caller computes it (and ``put``s it) inside the
+        block. A caller whose question is being computed by another waits for it and gets its answer:
+        visitors clicking the same example question at once cost one answer, not one each in turn. If the
+        first gives up (left, stopped, failed), one of the waiting callers computes it instead."""
+        while True:
+            with self._lock:
+                kept = self._kept(key)
+                running = self._computing.get(key) if kept is None and self.capacity > 0 else None
+                if running is None:
+                    claimed = kept is None and self.capacity > 0
+                    if claimed:
+                        self._computing[key] = threading.Event()
+                    break
+            running.wait()
+        try:
+            yield kept
+        finally:
+            if claimed:
+                with self._lock:
+                    self._computing.pop(key).set()
+
+    def _kept(self, key: AnswerKey) -> Answer | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
 
     def put(self, key: AnswerKey, answer: Answer) -> None:
         if self.capacity <= 0 or not worth_keeping(answer):

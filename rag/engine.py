@@ -167,16 +167,16 @@ class NewsRAG:
                           k: int | None = None) -> Iterator[str | Answer]:
         started = time.perf_counter()
         key = self._answer_key(question, filters, k)
-        kept = self._answers.get(key)
-        if kept is not None:
-            yield served_from_cache(kept, time.perf_counter() - started)
-            return
-        self._follow_the_load()
-        for item in self._engine_or_error(filters, k).stream(question):
-            if isinstance(item, Answer):
-                item.question = question
-                self._answers.put(key, item)
-            yield item
+        with self._answers.turn(key) as kept:
+            if kept is not None:
+                yield served_from_cache(kept, time.perf_counter() - started)
+                return
+            self._follow_the_load()
+            for item in self._engine_or_error(filters, k).stream(question):
+                if isinstance(item, Answer):
+                    item.question = question
+                    self._answers.put(key, item)
+                yield item
 
     def _answer_key(self, question: str, filters: SearchFilters | None, k: int | None) -> AnswerKey:
         """What an answer depends on, read now: the generation before answering, so an answer computed

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,42 @@ def test_a_caller_changing_its_copy_does_not_change_what_the_next_caller_gets() 
     assert len(again.citations) == 1 and again.cached and again.timings == {"first_token": 0.002, "total": 0.002}
 
 
+def test_a_caller_of_a_question_being_computed_waits_for_that_answer() -> None:
+    cache = AnswerCache(capacity=4)
+    got: list[Answer | None] = []
+    with cache.turn(key("a")) as kept:
+        assert kept is None  # this caller computes it
+        waiter = threading.Thread(target=lambda: got.append(_taken(cache, "a")))
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive()  # the second caller waits instead of computing it again
+        cache.put(key("a"), answer("A"))
+    waiter.join(5)
+    assert [a.text for a in got if a is not None] == ["A"]
+
+
+def test_when_the_first_caller_gives_up_a_waiting_one_computes_it() -> None:
+    cache = AnswerCache(capacity=4)
+    got: list[Answer | None] = []
+    with cache.turn(key("a")):
+        waiter = threading.Thread(target=lambda: got.append(_taken(cache, "a")))
+        waiter.start()
+        waiter.join(0.3)
+    waiter.join(5)  # the first left without an answer (the visitor pressed Stop): no answer was kept
+    assert got == [None] and not waiter.is_alive()
+
+
+def test_with_no_capacity_nobody_waits() -> None:
+    cache = AnswerCache(capacity=0)
+    with cache.turn(key("a")) as first, cache.turn(key("a")) as second:
+        assert first is None and second is None
+
+
+def _taken(cache: AnswerCache, question: str) -> Answer | None:
+    with cache.turn(key(question)) as kept:
+        return kept
+
+
 # --- the engine --------------------------------------------------------------------------------------
 def test_a_repeated_question_is_served_from_memory_with_the_same_answer(archive: Path, tmp_path: Path) -> None:
     engine = engine_on(archive, tmp_path)
@@ -113,3 +151,19 @@ def test_a_failed_answer_is_tried_again_on_the_next_ask(archive: Path, tmp_path:
     engine = engine_on(archive, tmp_path, llm="openai", openai_base_url=url, request_timeout=5)
     first, again = engine.ask(QUESTION), engine.ask(QUESTION)
     assert first.error and again.error and not again.cached
+
+
+@pytest.mark.slow
+def test_visitors_asking_the_same_question_at_once_get_one_answer_computed_once(archive: Path,
+                                                                                tmp_path: Path) -> None:
+    """The local model answers one question at a time: a second visitor asking what the first is being
+    answered would wait for that answer and then compute the same one again."""
+    engine = engine_on(archive, tmp_path, llm="local")
+    answers: dict[str, Answer] = {}
+    first = threading.Thread(target=lambda: answers.setdefault("first", engine.ask(QUESTION)))
+    first.start()
+    time.sleep(0.5)  # the first ask is under way (it claims the question within milliseconds)
+    answers["second"] = engine.ask(QUESTION)
+    first.join()
+    assert not answers["first"].cached and answers["second"].cached
+    assert answers["second"].text == answers["first"].text and "Elysee" in answers["first"].text
