@@ -70,6 +70,9 @@ def evaluate(
         show_default=False)] = None,
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Where to build the run's index.",
                                                       show_default=False)] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(
+        "--data-dir", help="The index asked when the config names no corpus, as `rag --data-dir` (env "
+                           "RAG_DATA_DIR): so `python -m eval` can evaluate any index.", show_default=False)] = None,
     max_items: Annotated[Optional[int], typer.Option("--max-items", min=1, help="Evaluate a seeded sample.",
                                                      show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the --max-items sample.")] = 0,
@@ -80,6 +83,8 @@ def evaluate(
 ) -> None:
     """Answer every question of --dataset and score faithfulness, correctness, citations, retrieval,
     refusals and latency. Writes results.jsonl, summary.json, report.md and chart.png into --out."""
+    if data_dir is not None:
+        ctx.obj = settings_of(ctx, data_dir=data_dir)  # subcommands' contexts inherit it
     if ctx.invoked_subcommand is not None:
         return
     if dataset is None:

@@ -130,6 +130,23 @@ def test_a_bad_dataset_fails_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_an_existing_index_is_evaluated_where_data_dir_says(tmp_path: Path) -> None:
+    """A config that names no corpus asks the index it is pointed at (``python -m eval`` has no
+    ``rag --data-dir`` before it)."""
+    from rag import NewsRAG, Settings
+
+    index = tmp_path / "team-index"
+    NewsRAG(Settings(data_dir=index, llm="extractive")).ingest([REPO / "seeds"])
+    config = tmp_path / "no-corpus.toml"
+    config.write_text('judge = "lexical"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = rag_eval("--data-dir", str(index), "--dataset", str(SEEDS_DEV), "--config", str(config),
+                      "--llm", "extractive", "--max-items", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["run"]["index"] == str(index) and summary["run"]["missing_gold_sources"] == []
+
+
 def test_an_unknown_threshold_metric_is_an_error(tmp_path: Path) -> None:
     result = rag_eval("--dataset", str(SEEDS_DEV), "--out", str(tmp_path), "--min", "accuracy=0.5")
     assert isinstance(result.exception, RagError)  # type: ignore[attr-defined]
