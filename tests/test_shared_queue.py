@@ -113,7 +113,8 @@ def base_url(model: HeldModel, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """`rag serve` over the seeds, answering with the held model through one answer slot."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("shared-queue"), llm="openai", openai_base_url=model.url,
                         openai_api_key=SecretStr("sk-test"), openai_model="fake-model", api_parallel=1,
-                        ui_examples=0)  # the queue's counts here are the visitors' answers alone
+                        ui_examples=0,  # the queue's counts here are the visitors' answers alone
+                        answer_cache=0)  # and every one of them reaches the model: the tests ask one question
     engine = NewsRAG(settings)
     assert len(engine.ingest([SEEDS]).added) == 5
     with serve_in_thread(build_server_app(engine, with_ui=True, say=lambda _: None)) as url:
