@@ -101,6 +101,9 @@ def test_answer_and_concurrency_report_latency_and_no_errors(bench) -> None:  # 
     # the same answers `rag eval` scores on the seeds: 21 of 29 answerable with their facts, 3 of 7 refused
     assert (seeds["questions"], seeds["ours"]["facts_found"], seeds["ours"]["refused_unanswerable"]) == \
         (36, "21/29", "3/7")
+    repeated = seeds["repeated"]  # a question asked again comes from the answer cache, the same answer
+    assert (repeated["questions"], repeated["served_from_cache"], repeated["same_answer"]) == (5, 5, 5)
+    assert repeated["repeat_total_p50_ms"] is not None and repeated["first_total_p50_s"] is not None
     concurrency = data["sections"]["concurrency"]
     assert concurrency["parallel"]["clients"] == 2 and concurrency["parallel"]["errors"] == 0
     for run in (concurrency["one_client"], concurrency["parallel"]):

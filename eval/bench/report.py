@@ -215,7 +215,16 @@ def _md_seeds(s: dict[str, Any]) -> str:
             f"{'met' if met else '**not met**'}). Times are what a caller sees, from the call to the first streamed "
             "text and to the checked answer; a refusal without generation counts its total as first token.\n\n"
             + _table(["pipeline", "first token p50 / p95 s", "total p50 / p95 s", "prompt tokens",
-                      "expected facts in answer", "unanswerable refused"], rows))
+                      "expected facts in answer", "unanswerable refused"], rows) + _md_repeated(s.get("repeated")))
+
+
+def _md_repeated(r: dict[str, Any] | None) -> str:
+    if not r:
+        return ""
+    return (f"\n\n**Asked again** (`RAG_ANSWER_CACHE`): {r['questions']} of the questions asked twice with the "
+            f"answer cache on: {r['served_from_cache']}/{r['questions']} served from it, {r['same_answer']} with the "
+            f"same answer; p50 {_fmt(r['repeat_total_p50_ms'], 2)} ms, against {_fmt(r['first_total_p50_s'], 2)} s "
+            "computing them the first time in the same run.")
 
 
 def _md_concurrency(s: dict[str, Any]) -> str:
