@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,7 +69,7 @@ class AnswerCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._answers: OrderedDict[AnswerKey, Answer] = OrderedDict()
-        self._computing: dict[AnswerKey, threading.Event] = {}
+        self._computing: dict[AnswerKey, tuple[threading.Event, int]] = {}  # -> (done, computing thread)
         self._lock = threading.Lock()
 
     def get(self, key: AnswerKey) -> Answer | None:
@@ -76,27 +77,35 @@ class AnswerCache:
             return self._kept(key)
 
     @contextmanager
-    def turn(self, key: AnswerKey) -> Iterator[Answer | None]:
+    def turn(self, key: AnswerKey, patience: float) -> Iterator[Answer | None]:
         """The kept answer for ``key``, or None: then the caller computes it (and ``put``s it) inside the
-        block. A caller whose question is being computed by another waits for it and gets its answer:
-        visitors clicking the same example question at once cost one answer, not one each in turn. If the
-        first gives up (left, stopped, failed), one of the waiting callers computes it instead."""
-        while True:
-            with self._lock:
-                kept = self._kept(key)
-                running = self._computing.get(key) if kept is None and self.capacity > 0 else None
-                if running is None:
-                    claimed = kept is None and self.capacity > 0
-                    if claimed:
-                        self._computing[key] = threading.Event()
-                    break
-            running.wait()
+        block. A caller whose question another is computing waits for that answer: visitors clicking the
+        same example question at once cost one answer, not one each in turn. If the first gives up (left,
+        stopped, failed), a waiting caller computes it instead; one that waited ``patience`` seconds, or
+        whose own thread holds the question (an unfinished stream), computes it without waiting."""
+        claimed, kept = self._claim(key, patience)
         try:
             yield kept
         finally:
             if claimed:
                 with self._lock:
-                    self._computing.pop(key).set()
+                    self._computing.pop(key)[0].set()
+
+    def _claim(self, key: AnswerKey, patience: float) -> tuple[bool, Answer | None]:
+        """(whether this caller now computes ``key`` for the others, the kept answer if there is one)."""
+        deadline = time.monotonic() + patience
+        while True:
+            with self._lock:
+                kept = self._kept(key)
+                if kept is not None or self.capacity <= 0:
+                    return False, kept
+                running = self._computing.get(key)
+                if running is None:
+                    self._computing[key] = (threading.Event(), threading.get_ident())
+                    return True, None
+            done, owner = running
+            if owner == threading.get_ident() or not done.wait(max(0.0, deadline - time.monotonic())):
+                return False, None
 
     def _kept(self, key: AnswerKey) -> Answer | None:
         answer = self._answers.get(key)
@@ -112,6 +121,3 @@ class AnswerCache:
             self._answers.move_to_end(key)
             while len(self._answers) > self.capacity:
                 self._answers.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._answers)

@@ -167,7 +167,7 @@ class NewsRAG:
                           k: int | None = None) -> Iterator[str | Answer]:
         started = time.perf_counter()
         key = self._answer_key(question, filters, k)
-        with self._answers.turn(key) as kept:
+        with self._answers.turn(key, patience=self.settings.request_timeout) as kept:
             if kept is not None:
                 yield served_from_cache(kept, time.perf_counter() - started)
                 return

@@ -75,7 +75,7 @@ def test_a_caller_changing_its_copy_does_not_change_what_the_next_caller_gets() 
 def test_a_caller_of_a_question_being_computed_waits_for_that_answer() -> None:
     cache = AnswerCache(capacity=4)
     got: list[Answer | None] = []
-    with cache.turn(key("a")) as kept:
+    with cache.turn(key("a"), patience=30) as kept:
         assert kept is None  # this caller computes it
         waiter = threading.Thread(target=lambda: got.append(_taken(cache, "a")))
         waiter.start()
@@ -89,7 +89,7 @@ def test_a_caller_of_a_question_being_computed_waits_for_that_answer() -> None:
 def test_when_the_first_caller_gives_up_a_waiting_one_computes_it() -> None:
     cache = AnswerCache(capacity=4)
     got: list[Answer | None] = []
-    with cache.turn(key("a")):
+    with cache.turn(key("a"), patience=30):
         waiter = threading.Thread(target=lambda: got.append(_taken(cache, "a")))
         waiter.start()
         waiter.join(0.3)
@@ -99,12 +99,42 @@ def test_when_the_first_caller_gives_up_a_waiting_one_computes_it() -> None:
 
 def test_with_no_capacity_nobody_waits() -> None:
     cache = AnswerCache(capacity=0)
-    with cache.turn(key("a")) as first, cache.turn(key("a")) as second:
+    with cache.turn(key("a"), patience=30) as first, cache.turn(key("a"), patience=30) as second:
         assert first is None and second is None
 
 
+def test_a_thread_holding_a_question_in_an_unfinished_stream_can_ask_it_again() -> None:
+    """``s = engine.stream(q); next(s); engine.ask(q)`` in one thread: waiting for itself would never end."""
+    cache = AnswerCache(capacity=4)
+    got: list[Answer | None] = []
+
+    def stream_then_ask_again() -> None:
+        with cache.turn(key("a"), patience=3600), cache.turn(key("a"), patience=3600) as again:
+            got.append(again)
+
+    caller = threading.Thread(target=stream_then_ask_again, daemon=True)
+    caller.start()
+    caller.join(10)
+    assert got == [None]  # computed at once, not after an hour's wait for itself
+
+
+def test_a_caller_stops_waiting_after_its_patience_and_computes_it_itself() -> None:
+    cache = AnswerCache(capacity=4)
+    got: list[Answer | None] = []
+    with cache.turn(key("a"), patience=30):  # a first caller that never finishes within the second's patience
+        waiter = threading.Thread(target=lambda: got.append(_impatient(cache, "a")))
+        waiter.start()
+        waiter.join(10)
+        assert got == [None] and not waiter.is_alive()
+
+
+def _impatient(cache: AnswerCache, question: str) -> Answer | None:
+    with cache.turn(key(question), patience=0.2) as kept:
+        return kept
+
+
 def _taken(cache: AnswerCache, question: str) -> Answer | None:
-    with cache.turn(key(question)) as kept:
+    with cache.turn(key(question), patience=30) as kept:
         return kept
 
 
