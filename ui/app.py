@@ -216,7 +216,7 @@ class Handlers:
         """Answer a question about the indexed articles, in the context of an optional chat history
         ([{"role": "user"|"assistant", "content": "..."}]). Returns the answer text (citations as [n])
         and the JSON of `rag ask --json` and POST /v1/ask: answer, refused, confidence, citations (n,
-        doc_id, source, title, quote, ...), backend, model, timings, error, question, closest (the
+        doc_id, source, title, quote, ...), backend, model, timings, error, question, cached, closest (the
         articles read). While it is being made, empty updates ("", {}) come: the words are sent once
         checked, as POST /v1/chat/completions sends them."""
         # A generator, run as the chat's turns are: Gradio closes it when the caller leaves, which stops the
