@@ -1,14 +1,15 @@
-"""Answers to questions asked before, kept so that asking again costs nothing.
+"""Answers to the example questions, kept so that asking one again costs nothing.
 
 Since every chat starts from its system prompt alone (``ChatClient.begin``), the same question over the
 same index with the same settings gets the same answer, so a repeat can be served from memory instead of
-8-12 s of a 2-core CPU. The common repeat is the UI's example questions, which every visitor sees.
+8-12 s of a 2-core CPU. The engine keeps only the answers to its example questions (``NewsRAG`` decides):
+every visitor is shown them, so they are the common repeat, and keeping them tells nobody what anyone
+asked; another visitor's own question could be private.
 
 An answer is kept under everything it depends on: the index's generation (renewed by every write, by
 any process), a digest of all settings (backend, model, top-k, thresholds...), the model file's
-identity, the search filters, the passage count and the exact question (a follow-up's standalone
-rewrite). So a cached answer is exactly the one the engine would compute now, for any visitor: nothing
-one visitor asks changes what another gets, it only arrives sooner.
+identity, the search filters, the passage count and the exact question. So a cached answer is the one
+the engine would compute now, for any visitor: it only arrives sooner.
 """
 
 from __future__ import annotations
@@ -34,9 +35,18 @@ class AnswerKey:
     generation: str
     settings: str
     model: str
-    filters: SearchFilters | None
-    k: int | None
+    filters: tuple[tuple[str, ...], int | None, int | None] | None
+    k: int
     question: str
+
+
+def answer_key(generation: str, settings: Settings, model: str, filters: SearchFilters | None,
+               k: int | None, question: str) -> AnswerKey:
+    """The key of one ask; filters and ``k`` as what they select (sources in any order, as a list or a
+    tuple; no ``k`` is ``top_k``)."""
+    selected = None if filters is None else (tuple(sorted(filters.sources)), filters.published_from,
+                                             filters.published_to)
+    return AnswerKey(generation, settings_digest(settings), model, selected, k or settings.top_k, question)
 
 
 def settings_digest(settings: Settings) -> str:
@@ -51,8 +61,9 @@ def worth_keeping(answer: Answer) -> bool:
 
 
 def served_from_cache(answer: Answer, seconds: float) -> Answer:
-    """A kept answer as one caller gets it: marked as cached, with the seconds the lookup took."""
-    return _detached(answer, timings={"first_token": seconds, "total": seconds}, cached=True)
+    """A kept answer as one caller gets it: marked as cached, with the seconds the lookup took and no
+    prompt tokens (none were sent for it)."""
+    return _detached(answer, timings={"first_token": seconds, "total": seconds}, cached=True, prompt_tokens=0)
 
 
 def _detached(answer: Answer, **changes: object) -> Answer:
@@ -71,10 +82,6 @@ class AnswerCache:
         self._answers: OrderedDict[AnswerKey, Answer] = OrderedDict()
         self._computing: dict[AnswerKey, tuple[threading.Event, int]] = {}  # -> (done, computing thread)
         self._lock = threading.Lock()
-
-    def get(self, key: AnswerKey) -> Answer | None:
-        with self._lock:
-            return self._kept(key)
 
     @contextmanager
     def turn(self, key: AnswerKey, patience: float) -> Iterator[Answer | None]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from rag.answer_cache import AnswerCache, AnswerKey, served_from_cache, settings_digest
+from rag.answer_cache import AnswerCache, answer_key, served_from_cache
 from rag.answering import CitedQueryEngine
 from rag.chunking import make_splitter
 from rag.context import embedding_scorer
@@ -42,8 +42,10 @@ class NewsRAG:
         # One ingestion or removal at a time. Not the keyword lock: answering waited for a whole upload
         # (a 360 KB file held every visitor's question for 22 s; a 20 MB one would hold it for minutes).
         self._writing = threading.Lock()
-        # Shared with the UI's per-session views (shallow copies): their settings are part of every key.
+        # Answers to the example questions, shared with the UI's per-session views (shallow copies): their
+        # settings are part of every key. The questions the engine asked itself, writing examples.
         self._answers = AnswerCache(self.settings.answer_cache)
+        self._examples_asked: set[str] = set()
 
     # --- components, created on first use ----------------------------------------------------------
     @cached_property
@@ -165,24 +167,36 @@ class NewsRAG:
 
     def _stream_unchecked(self, question: str, filters: SearchFilters | None,
                           k: int | None = None) -> Iterator[str | Answer]:
+        if not self._kept_for_everyone(question):
+            yield from self._computed(question, filters, k)
+            return
         started = time.perf_counter()
-        key = self._answer_key(question, filters, k)
+        key = answer_key(self.store.generation(), self.settings, self.answering_model, filters, k, question)
         with self._answers.turn(key, patience=self.settings.request_timeout) as kept:
             if kept is not None:
                 yield served_from_cache(kept, time.perf_counter() - started)
                 return
-            self._follow_the_load()
-            for item in self._engine_or_error(filters, k).stream(question):
+            for item in self._computed(question, filters, k):
                 if isinstance(item, Answer):
-                    item.question = question
                     self._answers.put(key, item)
                 yield item
 
-    def _answer_key(self, question: str, filters: SearchFilters | None, k: int | None) -> AnswerKey:
-        """What an answer depends on, read now: the generation before answering, so an answer computed
-        while another process writes is kept under a generation no later ask will read."""
-        return AnswerKey(self.store.generation(), settings_digest(self.settings), self.answering_model,
-                         filters, k, question)
+    def _computed(self, question: str, filters: SearchFilters | None, k: int | None) -> Iterator[str | Answer]:
+        self._follow_the_load()
+        for item in self._engine_or_error(filters, k).stream(question):
+            if isinstance(item, Answer):
+                item.question = question
+            yield item
+
+    def _kept_for_everyone(self, question: str) -> bool:
+        """Only the example questions are answered from the cache: every visitor is shown them, and they are
+        the common repeat. Any other question may be private to whoever asked it, and an answer kept for it,
+        served in milliseconds and marked cached, would tell a stranger that someone asked exactly that.
+        Sampled answers (temperature above 0) are not repeats."""
+        settings = self.settings
+        if settings.answer_cache <= 0 or settings.temperature > 0:
+            return False
+        return question in self._examples_asked or question in self.suggestions.read().values()
 
     def chat(self, history: Sequence[Message], message: str, filters: SearchFilters | None = None) -> Answer:
         """Answer a follow-up in the context of ``history`` ([{"role", "content"}, ...])."""
@@ -220,8 +234,14 @@ class NewsRAG:
         return write_suggestions(
             self.documents(), self.suggestions.read(), self.answering_model, limit,
             article_text=lambda doc_id: self.store.article_texts([doc_id]).get(doc_id, ""),
-            write=lambda article: write_question(chat, article), answer=self.ask, put=self.suggestions.put,
-            tries=tries)
+            write=lambda article: write_question(chat, article), answer=self._ask_as_example,
+            put=self.suggestions.put, tries=tries)
+
+    def _ask_as_example(self, question: str) -> Answer:
+        """The engine's own question, so no visitor's: its answer is kept, and the first visitor to click it
+        as an example gets it at once."""
+        self._examples_asked.add(question)
+        return self.ask(question)
 
     @property
     def answering_model(self) -> str:
@@ -253,7 +273,8 @@ class NewsRAG:
                 "stored API key there: give that server's key in the same call (openai_api_key=..., or None "
                 "for a server that needs no key).")
         self.settings = old.model_copy(update=changes)
-        self._answers.capacity = self.settings.answer_cache
+        if "answer_cache" in changed:
+            self._answers = AnswerCache(self.settings.answer_cache)  # the old answers go with the old size
         if {"llm", "local_model", "local_threads", "local_context", "openai_model", "openai_base_url",
                 "openai_api_key"} & changed:
             client = self.__dict__.pop("chat_client", None)

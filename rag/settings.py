@@ -118,9 +118,10 @@ class Settings(BaseSettings):
     request_timeout: float = Field(60.0, gt=0)
     max_answer_tokens: int = Field(120, ge=16, le=4096, description="One or two sentences need ~60.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    answer_cache: int = Field(256, ge=0, le=100_000, description=(
-        "Answers kept in memory for questions asked again over the same index and settings (the UI's "
-        "example questions, which every visitor sees): a repeat is served at once. 0: every ask is computed."))
+    answer_cache: int = Field(256, ge=0, le=10_000, description=(
+        "Answers to the example questions kept in memory (every visitor is shown them): asked again over the "
+        "same index and settings, one is served at once. Other questions are always computed: they may be "
+        "private to whoever asked them. 0: every ask is computed."))
 
     # The web UI
     ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")

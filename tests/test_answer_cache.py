@@ -11,6 +11,7 @@ import pytest
 
 from rag import Answer, NewsRAG, Settings
 from rag.answer_cache import AnswerCache, AnswerKey, served_from_cache
+from rag.retrieval import SearchFilters
 from rag.types import Citation
 from tests.conftest import SEEDS, free_port
 
@@ -45,19 +46,19 @@ def test_the_least_recently_used_answer_makes_room() -> None:
     cache = AnswerCache(capacity=2)
     cache.put(key("a"), answer("A"))
     cache.put(key("b"), answer("B"))
-    assert cache.get(key("a")) is not None  # "a" is now the most recently used
+    assert _taken(cache, "a") is not None  # "a" is now the most recently used
     cache.put(key("c"), answer("C"))
-    assert cache.get(key("b")) is None
-    assert [cache.get(key(q)).text for q in ("a", "c")] == ["A", "C"]  # type: ignore[union-attr]
+    assert _taken(cache, "b") is None
+    assert [_taken(cache, q).text for q in ("a", "c")] == ["A", "C"]  # type: ignore[union-attr]
 
 
 def test_a_failed_answer_is_not_kept_and_a_zero_capacity_keeps_nothing() -> None:
     cache = AnswerCache(capacity=8)
     cache.put(key("a"), answer("", error="The model server at http://127.0.0.1:9 did not answer."))
-    assert cache.get(key("a")) is None
+    assert _taken(cache, "a") is None
     off = AnswerCache(capacity=0)
     off.put(key("a"), answer("A"))
-    assert off.get(key("a")) is None
+    assert _taken(off, "a") is None
 
 
 def test_a_caller_changing_its_copy_does_not_change_what_the_next_caller_gets() -> None:
@@ -65,10 +66,10 @@ def test_a_caller_changing_its_copy_does_not_change_what_the_next_caller_gets() 
     original = answer("A")
     cache.put(key("a"), original)
     original.citations.clear()  # the engine's caller owns the answer it was given
-    served = served_from_cache(cache.get(key("a")), 0.001)  # type: ignore[arg-type]
+    served = served_from_cache(_taken(cache, "a"), 0.001)  # type: ignore[arg-type]
     served.citations.clear()
     served.timings["total"] = 99.0
-    again = served_from_cache(cache.get(key("a")), 0.002)  # type: ignore[arg-type]
+    again = served_from_cache(_taken(cache, "a"), 0.002)  # type: ignore[arg-type]
     assert len(again.citations) == 1 and again.cached and again.timings == {"first_token": 0.002, "total": 0.002}
 
 
@@ -139,18 +140,35 @@ def _taken(cache: AnswerCache, question: str) -> Answer | None:
 
 
 # --- the engine --------------------------------------------------------------------------------------
-def test_a_repeated_question_is_served_from_memory_with_the_same_answer(archive: Path, tmp_path: Path) -> None:
-    engine = engine_on(archive, tmp_path)
+def as_example(engine: NewsRAG, *questions: str) -> NewsRAG:
+    """The questions stored as the empty chat's examples, as the model's writer stores them."""
+    for n, question in enumerate(questions):
+        engine.suggestions.put(f"article-{n}:{engine.answering_model}", question)
+    return engine
+
+
+def test_an_example_question_asked_again_is_served_from_memory_with_the_same_answer(archive: Path,
+                                                                                   tmp_path: Path) -> None:
+    engine = as_example(engine_on(archive, tmp_path), QUESTION)
     first, again = engine.ask(QUESTION), engine.ask(QUESTION)
     assert not first.cached and again.cached and again.to_dict()["cached"] is True
     assert first.citations and not first.refused
     assert (again.text, again.refused, again.citations, again.confidence, again.question) == \
         (first.text, first.refused, first.citations, first.confidence, first.question)
     assert list(engine.stream(QUESTION))[-1].cached  # streaming serves it too: the answer is the only item
+    assert engine.chat([{"role": "user", "content": "Hello"}], QUESTION).cached  # clicked during a chat
+
+
+def test_a_visitor_s_own_question_is_never_kept(archive: Path, tmp_path: Path) -> None:
+    """A kept answer comes in milliseconds and says cached: for a visitor's own question that would tell
+    the next one, or a stranger guessing, that someone asked exactly that."""
+    engine = as_example(engine_on(archive, tmp_path), FERRY)
+    asked = [engine.ask(QUESTION) for _ in range(2)]
+    assert [a.cached for a in asked] == [False, False]
 
 
 def test_an_article_added_since_is_read_not_the_answer_kept_from_before(archive: Path, tmp_path: Path) -> None:
-    engine = engine_on(archive, tmp_path)
+    engine = as_example(engine_on(archive, tmp_path), FERRY)
     before = engine.ask(FERRY)
     assert not any("ferry.txt" == c.source.rsplit("/", 1)[-1] for c in before.citations)
     (archive / "ferry.txt").write_text(
@@ -163,32 +181,38 @@ def test_an_article_added_since_is_read_not_the_answer_kept_from_before(archive:
 
 
 def test_other_settings_or_filters_are_answered_afresh(archive: Path, tmp_path: Path) -> None:
-    engine = engine_on(archive, tmp_path)
+    engine = as_example(engine_on(archive, tmp_path), QUESTION)
     engine.ask(QUESTION)
     assert not engine.ask(QUESTION, k=2).cached  # fewer passages read: maybe another answer
+    engine.ask(QUESTION, filters=SearchFilters(sources=["001_c788a5a7159858c4.txt", "000_34d3f0eff26b4d81.txt"]))
+    # the same sources in another order, as a tuple: the same selection, the same answer
+    assert engine.ask(QUESTION, filters=SearchFilters(sources=("000_34d3f0eff26b4d81.txt",
+                                                               "001_c788a5a7159858c4.txt"))).cached
     engine.configure(top_k=2)
     assert not engine.ask(QUESTION).cached  # the UI's per-visitor views differ by settings like this one
     assert engine.ask(QUESTION).cached
+    engine.configure(temperature=0.7)
+    assert not engine.ask(QUESTION).cached and not engine.ask(QUESTION).cached  # sampled: not a repeat
 
 
 def test_with_the_cache_off_every_ask_is_computed(archive: Path, tmp_path: Path) -> None:
-    engine = engine_on(archive, tmp_path, answer_cache=0)
+    engine = as_example(engine_on(archive, tmp_path, answer_cache=0), QUESTION)
     assert not engine.ask(QUESTION).cached and not engine.ask(QUESTION).cached
 
 
 def test_a_failed_answer_is_tried_again_on_the_next_ask(archive: Path, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens: every answer fails
-    engine = engine_on(archive, tmp_path, llm="openai", openai_base_url=url, request_timeout=5)
+    engine = as_example(engine_on(archive, tmp_path, llm="openai", openai_base_url=url, request_timeout=5), QUESTION)
     first, again = engine.ask(QUESTION), engine.ask(QUESTION)
     assert first.error and again.error and not again.cached
 
 
 @pytest.mark.slow
-def test_visitors_asking_the_same_question_at_once_get_one_answer_computed_once(archive: Path,
+def test_visitors_clicking_the_same_example_at_once_get_one_answer_computed_once(archive: Path,
                                                                                 tmp_path: Path) -> None:
-    """The local model answers one question at a time: a second visitor asking what the first is being
-    answered would wait for that answer and then compute the same one again."""
-    engine = engine_on(archive, tmp_path, llm="local")
+    """The local model answers one question at a time: a second visitor clicking the example the first is
+    being answered would wait for that answer and then compute the same one again."""
+    engine = as_example(engine_on(archive, tmp_path, llm="local"), QUESTION)
     answers: dict[str, Answer] = {}
     first = threading.Thread(target=lambda: answers.setdefault("first", engine.ask(QUESTION)))
     first.start()

@@ -221,10 +221,10 @@ def _md_seeds(s: dict[str, Any]) -> str:
 def _md_repeated(r: dict[str, Any] | None) -> str:
     if not r:
         return ""
-    return (f"\n\n**Asked again** (`RAG_ANSWER_CACHE`): {r['questions']} of the questions asked twice with the "
-            f"answer cache on: {r['served_from_cache']}/{r['questions']} served from it, {r['same_answer']} with the "
-            f"same answer; p50 {_fmt(r['repeat_total_p50_ms'], 2)} ms, against {_fmt(r['first_total_p50_s'], 2)} s "
-            "computing them the first time in the same run.")
+    return (f"\n\n**An example asked again** (`RAG_ANSWER_CACHE`): {r['questions']} of the questions stored as "
+            f"examples and asked twice with the answer cache on: {r['served_from_cache']}/{r['questions']} served "
+            f"from it, {r['same_answer']} with the same answer; p50 {_fmt(r['repeat_total_p50_ms'], 2)} ms, against "
+            f"{_fmt(r['first_total_p50_s'], 2)} s computing them the first time in the same run.")
 
 
 def _md_concurrency(s: dict[str, Any]) -> str:

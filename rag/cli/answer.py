@@ -107,7 +107,6 @@ def render_answer(answer: Answer) -> Group:
                 parts.append(Text(f"    {_preview(hit.text)}", style="dim"))
     if answer.timings:
         timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in answer.timings.items())
-        timing += " (answered before, from the cache)" if answer.cached else ""
         parts.append(Text(f"\n{answer.backend} · {answer.model} · {timing}", style="dim"))
     return Group(*parts)
 
