@@ -17,6 +17,13 @@ def test_the_chat_shows_how_sure_the_answerer_was() -> None:
     assert answer_markdown(unmeasured) == "It closed [[1]](#src-1).\n\n<small class='meta'>openai · m</small>"
 
 
+def test_an_answer_from_the_cache_says_so_and_how_long_the_lookup_took() -> None:
+    kept = Answer(text="It closed [1].", refused=False, backend="local", model="qwen", cached=True,
+                  timings={"first_token": 0.001, "total": 0.001})
+    assert answer_markdown(kept).endswith(
+        "<small class='meta'>local · qwen · answered before, from the cache · first token 0.00 s · total 0.00 s</small>")
+
+
 def test_the_library_lists_an_article_whose_stored_date_is_impossible() -> None:
     """An index written before dates were checked may hold a year-50000 timestamp: the Library tab
     (and ``rag documents``, which shares ``display_date``) shows it as invalid instead of crashing."""
