@@ -9,23 +9,29 @@ asked; another visitor's own question could be private.
 An answer is kept under everything it depends on: the index's generation (renewed by every write, by
 any process), a digest of all settings (backend, model, top-k, thresholds...), the model file's
 identity, the search filters, the passage count and the exact question. So a cached answer is the one
-the engine would compute now, for any visitor: it only arrives sooner.
+the engine would compute now, for any visitor: it only arrives sooner. Kept answers are written to a
+file beside the index too (``AnswerFile``), so a restarted UI or ``rag serve``, or another process on the
+same index, serves them at once as well: without it the first click on each example after a restart
+waited 8-12 s for an answer the index had not changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+from rag.json_file import read_object, write_object
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Citation, Hit
 
 
 @dataclass(frozen=True)
@@ -72,13 +78,66 @@ def _detached(answer: Answer, **changes: object) -> Answer:
     return dataclasses.replace(answer, **{**copied, **changes})
 
 
+def _code_version() -> str:
+    try:
+        return importlib.metadata.version("news-rag")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def stored_key(key: AnswerKey) -> str:
+    """A key as a file's entry: a digest of all its parts and of the code's version, since an upgrade may
+    answer the same question differently."""
+    return hashlib.sha256(repr((_code_version(), key)).encode()).hexdigest()
+
+
+def answer_from_json(data: object) -> Answer | None:
+    """An answer as ``dataclasses.asdict`` wrote it, or None when the entry does not read as one (written
+    by another version, or edited by hand): then the question is computed again."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Answer(**{**data, "citations": [Citation(**c) for c in data.get("citations", [])],
+                         "hits": [Hit(**h) for h in data.get("hits", [])], "cached": False})
+    except (TypeError, ValueError):
+        return None
+
+
+class AnswerFile:
+    """Kept answers in one JSON file beside the index (``rag.json_file``): ``{stored_key: {generation,
+    answer}}``. A write drops the entries of other generations (the index has changed since: they will
+    never be served again) and keeps at most ``capacity``, the oldest written going first."""
+
+    def __init__(self, path: Path, capacity: int) -> None:
+        self.path = Path(path)
+        self.capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key: AnswerKey) -> Answer | None:
+        entry = read_object(self.path).get(stored_key(key))
+        if not isinstance(entry, dict) or entry.get("generation") != key.generation:
+            return None
+        return answer_from_json(entry.get("answer"))
+
+    def put(self, key: AnswerKey, answer: Answer) -> None:
+        with self._lock:
+            current = {name: entry for name, entry in read_object(self.path).items()
+                       if isinstance(entry, dict) and entry.get("generation") == key.generation}
+            name = stored_key(key)
+            current.pop(name, None)
+            current[name] = {"generation": key.generation, "answer": dataclasses.asdict(answer)}
+            write_object(self.path, dict(list(current.items())[-self.capacity:]))
+
+
 class AnswerCache:
     """The ``capacity`` most recently used answers; thread-safe (the UI and the HTTP API answer from
     several threads). Hand-written: ``functools.lru_cache`` cannot key on the index's generation read at
-    call time, decline to keep a failed answer, nor serve a streamed answer."""
+    call time, decline to keep a failed answer, nor serve a streamed answer. With a ``file``, answers are
+    written through to it and read from it when memory has none (a restart, another process)."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, file: AnswerFile | None = None) -> None:
         self.capacity = capacity
+        self.file = file if capacity > 0 else None
         self._answers: OrderedDict[AnswerKey, Answer] = OrderedDict()
         self._computing: dict[AnswerKey, tuple[threading.Event, int]] = {}  # -> (done, computing thread)
         self._lock = threading.Lock()
@@ -116,15 +175,28 @@ class AnswerCache:
 
     def _kept(self, key: AnswerKey) -> Answer | None:
         answer = self._answers.get(key)
+        if answer is None and self.file is not None:
+            answer = self.file.get(key)
+            if answer is not None:
+                self._remember(key, answer)
         if answer is not None:
             self._answers.move_to_end(key)
         return answer
 
+    def _remember(self, key: AnswerKey, answer: Answer) -> None:
+        self._answers[key] = answer
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.capacity:
+            self._answers.popitem(last=False)
+
     def put(self, key: AnswerKey, answer: Answer) -> None:
         if self.capacity <= 0 or not worth_keeping(answer):
             return
+        kept = _detached(answer)
         with self._lock:
-            self._answers[key] = _detached(answer)
-            self._answers.move_to_end(key)
-            while len(self._answers) > self.capacity:
-                self._answers.popitem(last=False)
+            self._remember(key, kept)
+        if self.file is not None:
+            try:
+                self.file.put(key, kept)
+            except OSError:
+                pass  # a read-only or full disk: the answer is still kept in memory

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from rag.answer_cache import AnswerCache, answer_key, served_from_cache
+from rag.answer_cache import AnswerCache, AnswerFile, answer_key, served_from_cache
 from rag.answering import CitedQueryEngine
 from rag.chunking import make_splitter
 from rag.context import embedding_scorer
@@ -44,7 +44,7 @@ class NewsRAG:
         self._writing = threading.Lock()
         # Answers to the example questions, shared with the UI's per-session views (shallow copies): their
         # settings are part of every key. The questions the engine asked itself, writing examples.
-        self._answers = AnswerCache(self.settings.answer_cache)
+        self._answers = self._new_answer_cache()
         self._examples_asked: set[str] = set()
 
     # --- components, created on first use ----------------------------------------------------------
@@ -273,8 +273,8 @@ class NewsRAG:
                 "stored API key there: give that server's key in the same call (openai_api_key=..., or None "
                 "for a server that needs no key).")
         self.settings = old.model_copy(update=changes)
-        if "answer_cache" in changed:
-            self._answers = AnswerCache(self.settings.answer_cache)  # the old answers go with the old size
+        if {"answer_cache", "data_dir", "collection"} & changed:
+            self._answers = self._new_answer_cache()  # the old answers go with the old size or index
         if {"llm", "local_model", "local_threads", "local_context", "openai_model", "openai_base_url",
                 "openai_api_key"} & changed:
             client = self.__dict__.pop("chat_client", None)
@@ -283,6 +283,13 @@ class NewsRAG:
                 from rag.model_registry import stop_shared
 
                 stop_shared(client.base_url)
+
+    def _new_answer_cache(self) -> AnswerCache:
+        """The example answers of this index, in memory and in a file beside its example questions."""
+        settings = self.settings
+        file = AnswerFile(Path(settings.data_dir) / "suggestions" / f"{settings.collection}.answers.json",
+                          settings.answer_cache)
+        return AnswerCache(settings.answer_cache, file)
 
     def _follow_the_load(self) -> None:
         """Between answers, a loaded local model takes the threads other processes now leave free

@@ -119,8 +119,8 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(120, ge=16, le=4096, description="One or two sentences need ~60.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     answer_cache: int = Field(256, ge=0, le=10_000, description=(
-        "Answers to the example questions kept in memory (every visitor is shown them): asked again over the "
-        "same index and settings, one is served at once. Other questions are always computed: they may be "
+        "Answers to the example questions kept, in memory and in a file beside the index (every visitor is "
+        "shown them): asked again over the same index and settings, even after a restart, one is served at once. Other questions are always computed: they may be "
         "private to whoever asked them. 0: every ask is computed."))
 
     # The web UI

@@ -11,8 +11,6 @@ article indexed again unchanged, costs no model call.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -20,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.generation import ChatClient
+from rag.json_file import read_object, write_object
 from rag.prompts import suggestion_messages
 from rag.text import split_sentences
 from rag.types import Answer, DocumentInfo
@@ -84,28 +83,22 @@ def newest_first(docs: Sequence[DocumentInfo]) -> list[DocumentInfo]:
 
 
 class SuggestionStore:
-    """``{key: question or null}`` in one JSON file, written whole through a temporary file so a killed
-    process leaves the old file or the new one, never half of one."""
+    """``{key: question or null}`` in one JSON file (``rag.json_file``: a killed process leaves the old
+    file or the new one)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
 
     def read(self) -> dict[str, str | None]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}  # none written yet, or unreadable: the examples are written again
-        return {str(k): (v if isinstance(v, str) else None) for k, v in data.items()} if isinstance(data, dict) else {}
+        """None written yet, or unreadable: ``{}``, and the examples are written again."""
+        return {str(k): (v if isinstance(v, str) else None) for k, v in read_object(self.path).items()}
 
     def put(self, key: str, question: str | None) -> None:
         with self._lock:
-            data = self.read()
+            data: dict[str, object] = dict(self.read())
             data[key] = question
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
-            partial.write_text(json.dumps(data, ensure_ascii=False, indent=0), encoding="utf-8")
-            os.replace(partial, self.path)
+            write_object(self.path, data)
 
 
 def suggestion_key(doc: DocumentInfo, model: str) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +17,7 @@ from rag import Answer, NewsRAG, Settings
 from rag.answer_cache import AnswerCache, AnswerKey, served_from_cache
 from rag.retrieval import SearchFilters
 from rag.types import Citation
-from tests.conftest import SEEDS, free_port
+from tests.conftest import REPO, SEEDS, free_port
 
 QUESTION = "In which building did Trump and Zelensky meet in Paris?"
 FERRY = "When does the Port Elin winter ferry leave?"
@@ -157,6 +161,44 @@ def test_an_example_question_asked_again_is_served_from_memory_with_the_same_ans
         (first.text, first.refused, first.citations, first.confidence, first.question)
     assert list(engine.stream(QUESTION))[-1].cached  # streaming serves it too: the answer is the only item
     assert engine.chat([{"role": "user", "content": "Hello"}], QUESTION).cached  # clicked during a chat
+
+
+def rag_ask_json(question: str, data_dir: Path) -> dict[str, object]:
+    """``rag ask --json`` in a process of its own, as a restarted server or another process on the index."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RAG_DATA_DIR": str(data_dir), "RAG_LLM": "extractive"}
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", "--json", question], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_an_example_s_answer_outlives_a_restart_until_the_index_changes(archive: Path, tmp_path: Path) -> None:
+    """Without the file, the first click on each example after a restart waited for an answer the index
+    had not changed since it was computed."""
+    engine = as_example(engine_on(archive, tmp_path), QUESTION)
+    computed = engine.ask(QUESTION)
+    restarted = rag_ask_json(QUESTION, tmp_path / "data")
+    assert restarted["cached"] is True and restarted["prompt_tokens"] == 0
+    assert (restarted["answer"], restarted["citations"]) == (computed.text, computed.to_dict()["citations"])
+
+    (archive / "ferry.txt").write_text("Harbour authority sets new ferry timetable\n\nThe Port Elin harbour "
+                                       "authority said the winter ferry will leave at 7:40.\n", encoding="utf-8")
+    engine.ingest([archive])  # a new generation: the kept answer may no longer be the one computed now
+    assert rag_ask_json(QUESTION, tmp_path / "data")["cached"] is False
+    assert rag_ask_json(QUESTION, tmp_path / "data")["cached"] is True  # kept again, for the new generation
+    entries = json.loads(next((tmp_path / "data" / "suggestions").glob("*.answers.json")).read_text("utf-8"))
+    assert [entry["generation"] for entry in entries.values()] == [engine.store.generation()]
+
+
+def test_an_unreadable_answer_file_costs_an_answer_not_an_error(archive: Path, tmp_path: Path) -> None:
+    engine = as_example(engine_on(archive, tmp_path), QUESTION)
+    engine.ask(QUESTION)
+    (kept,) = (tmp_path / "data" / "suggestions").glob("*.answers.json")
+    kept.write_bytes(b"\x00{not json")
+    fresh = NewsRAG(engine.settings)
+    first = fresh.ask(QUESTION)
+    assert not first.cached and not first.error and first.citations
+    assert NewsRAG(engine.settings).ask(QUESTION).cached  # the file was written afresh
 
 
 def test_a_visitor_s_own_question_is_never_kept(archive: Path, tmp_path: Path) -> None:
