@@ -156,13 +156,36 @@ def window_bounds(pick: Sentence, spans: Sequence[Span], width: int) -> tuple[in
     return max(0, inside[0] - width), min(len(spans), inside[-1] + width + 1)
 
 
+WINDOW_CHARS_EACH_SIDE = 600  # ~2 news sentences: a window is never longer than its pick and this either side
+
+
 def _window(pick: Sentence, article: str, width: int) -> str:
-    """The article's sentences from ``width`` before ``pick`` to ``width`` after it (article offsets)."""
+    """The article's sentences from ``width`` before ``pick`` to ``width`` after it (article offsets),
+    at most ``WINDOW_CHARS_EACH_SIDE`` either side of the pick. The pick is a sentence of an excerpt,
+    so it is as long as a chunk at most, but the article's sentence around it need not be: one
+    38,000-character list of share prices made the second look's prompt 11,861 tokens, beyond the
+    model's context, and every question reading that article failed."""
     spans = split_sentences(article) if article else []
     bounds = window_bounds(pick, spans, width)
     if bounds is None:
         return pick.text
-    return " ".join(span.text for span in spans[bounds[0]:bounds[1]])
+    start = max(spans[bounds[0]].start, pick.start - WINDOW_CHARS_EACH_SIDE)
+    end = min(spans[bounds[1] - 1].end, pick.end + WINDOW_CHARS_EACH_SIDE)
+    return " ".join(_within(article, span, start, end) for span in spans[bounds[0]:bounds[1]]
+                    if span.end > start and span.start < end)
+
+
+def _within(article: str, span: Span, start: int, end: int) -> str:
+    """The part of a sentence inside ``[start, end)``, cut at spaces (an ellipsis marks a cut side)."""
+    if start <= span.start and span.end <= end:
+        return span.text
+    first, last = max(span.start, start), min(span.end, end)
+    text = article[first:last]
+    if first > span.start and " " in text:
+        text = "…" + text.split(" ", 1)[1]
+    if last < span.end and " " in text:
+        text = text.rsplit(" ", 1)[0] + "…"
+    return text.strip()
 
 
 

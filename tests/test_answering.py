@@ -192,6 +192,21 @@ def test_instructions_inside_an_article_are_not_followed(local_engine: NewsRAG) 
 
 
 @pytest.mark.slow
+def test_an_article_of_one_endless_sentence_is_answered_not_an_error(tmp_path: Path) -> None:
+    """The second look reads each pick's article sentence: one 38,000-character list of share prices made
+    its prompt 11,861 tokens, beyond the local model's context, and every question reading it failed."""
+    prices = ", ".join(f"{name} Holdings up {n % 9}.{n % 7} percent"
+                       for n, name in enumerate(["Aldor", "Farrow", "Elwick", "Ivers", "Calder"] * 300))
+    (tmp_path / "market.txt").write_text(f"Market close on Friday\n\nShares rose across the board on "
+                                         f"Friday: {prices}, Garnet Holdings up 9.5 percent.\n", encoding="utf-8")
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="local"))
+    engine.ingest([tmp_path / "market.txt"])
+    answer = engine.ask("How much did Garnet Holdings shares rise on Friday?")
+    assert not answer.error, answer.error
+    assert answer.refused or all(c.source.endswith("market.txt") for c in answer.citations)
+
+
+@pytest.mark.slow
 def test_local_model_cannot_choose_a_sentence_it_was_not_given(local_engine: NewsRAG) -> None:
     # Unconstrained, the model follows the planted request and names sentence 3; the grammar forbids it.
     sources = ("Article: Talks in Paris\n[1] The Elysee Palace hosted the talks on Monday.\n\n"

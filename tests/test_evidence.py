@@ -578,6 +578,23 @@ def test_the_second_look_reads_each_pick_with_its_headline_and_neighbour_sentenc
         "Paris summit: Leaders gathered in Paris on Monday. ... Paris summit: The meeting took place at Elysee Palace."
 
 
+def test_the_second_look_reads_a_bounded_window_however_long_the_article_s_sentence() -> None:
+    """A 38,000-character list of share prices, one sentence, made the second look's prompt 11,861 tokens:
+    beyond the model's context, so every question reading that article failed."""
+    prices = ", ".join(f"Holding {n} up {n % 9}.{n % 7} percent" for n in range(1500))
+    article = f"Markets closed higher. Shares rose on Friday: {prices}. Trading resumes on Monday."
+    at = article.index("Holding 700 up")
+    chunk = article[at - 500:at + 500]
+    numbered = number_sentences([source(1, "Market close", chunk, offset=at - 500)])
+    pick = next(s for s in numbered if "Holding 700 up" in s.text)
+    shown = in_context([pick], {"Market close": article})
+    assert len(pick.text) + 600 * 2 <= len(shown) <= len(pick.text) + 600 * 2 + 40  # + headline, ellipses
+    assert pick.text in shown and shown.startswith("Market close: …") and shown.endswith("…")
+    short = "Markets closed higher. Shares rose on Friday: Holding 1 up 1.1 percent. Trading resumes on Monday."
+    (rose,) = [s for s in number_sentences([source(1, "Market close", short, offset=0)]) if "rose" in s.text]
+    assert in_context([rose], {"Market close": short}) == f"Market close: {short}"  # ordinary windows whole
+
+
 def test_the_verdict_is_yes_against_no() -> None:
     assert verdict_confidence([("yes", math.log(0.6)), ("The", math.log(0.3)), ("no", math.log(0.1))]) == \
         pytest.approx(0.6 / 0.7)
