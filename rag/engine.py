@@ -67,8 +67,11 @@ class NewsRAG:
         return HybridRetriever(self.store, self.keyword, self.embed_model, self.settings.candidates)
 
     # --- indexing ------------------------------------------------------------------------------------
-    def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IngestReport:
-        """Add or update articles from files and folders; unchanged ones cost nothing."""
+    def ingest(self, paths: str | Path | Sequence[str | Path], progress: Progress | None = None) -> IngestReport:
+        """Add or update articles from files and folders (one path, or several); unchanged ones cost nothing.
+        One path given as a string is that path: iterated, its "/" made a caller walk the whole disk."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
         splitter = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
         with self._writing:
             report = ingest_paths([Path(p) for p in paths], self.store, self.embed_model, splitter,

@@ -26,7 +26,7 @@ from llama_index.core.schema import MetadataMode, TextNode
 from rag.chunking import chunk_article, chunking_id
 from rag.embedding import embed_documents
 from rag.errors import FileRejected
-from rag.loading import LoadedFile, find_files, read_file
+from rag.loading import LoadedFile, find_files, read_file, unforeseen_reason
 from rag.store import ChromaStore, StoredVersion
 from rag.types import Article, IngestReport, SkippedFile
 
@@ -127,7 +127,7 @@ def _load_all(files: list[Path], max_bytes: int, max_collection_bytes: int,
             report.skipped.append(SkippedFile(str(path), str(exc)))
             loaded = LoadedFile()
         except Exception as exc:  # noqa: BLE001  one file's surprise must not stop the others
-            report.skipped.append(SkippedFile(str(path), f"cannot be read ({type(exc).__name__}: {exc})"))
+            report.skipped.append(SkippedFile(str(path), unforeseen_reason(exc)))
             loaded = LoadedFile()
         report.skipped.extend(SkippedFile(where, reason) for where, reason in loaded.problems)
         yield path, loaded

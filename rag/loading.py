@@ -67,17 +67,43 @@ def find_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     found: list[Path] = []
     rejected: list[tuple[Path, str]] = []
     for path in paths:
-        if path.is_dir():
-            for child, reason in _walk(path):
-                (rejected.append((child, reason)) if reason else found.append(child))
-        elif path.is_file():
-            reason = _unsupported(path)
-            (rejected.append((path, reason)) if reason else found.append(path))
-        elif path.is_symlink():
-            rejected.append((path, "broken symbolic link: its target does not exist"))
-        else:
-            rejected.append((path, "no such file or directory"))
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:  # a link into /proc, a folder it may not enter: the others still count
+            rejected.append((path, _unreadable(exc)))
+            continue
+        entries = _walk(path) if is_dir else [(path, _file_reason(path))]
+        for child, reason in entries:
+            (rejected.append((child, reason)) if reason else found.append(child))
     return found, rejected
+
+
+def _file_reason(path: Path) -> str | None:
+    """None for an article file, else why ``path`` is skipped; never raises (a link to a place this
+    user may not read raised PermissionError from ``exists()`` and stopped the whole run)."""
+    try:
+        if path.is_file():
+            return _unsupported(path)
+        if path.is_symlink():
+            return "broken symbolic link: its target does not exist"
+        if path.exists():
+            return "not a regular file (a device, socket or pipe)"
+        return "no such file or directory"
+    except OSError as exc:
+        return _unreadable(exc)
+
+
+def unforeseen_reason(exc: Exception) -> str:
+    """Why a file or item failed in a way no check foresaw. A missing module is the install's fault, not
+    the file's: with ``lxml_html_clean`` gone, every HTML file read "cannot be read (ImportError: ...)"."""
+    if isinstance(exc, ImportError):
+        return (f"cannot be read: this installation is missing a package ({exc}); install news-rag again "
+                "(pip install -e . or pip install news-rag) and ingest again")
+    return f"cannot be read ({type(exc).__name__}: {exc})"
+
+
+def _unreadable(exc: OSError) -> str:
+    return f"cannot be read: {exc.strerror or exc}"
 
 
 def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
@@ -93,14 +119,7 @@ def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (base / d).is_symlink())
         for name in sorted(files):
             child = base / name
-            if name.startswith("."):
-                yield child, "hidden file: not read"
-            elif not child.exists():
-                yield child, "broken symbolic link: its target does not exist"
-            elif not child.is_file():
-                yield child, "not a regular file (a device, socket or pipe)"
-            else:
-                yield child, _unsupported(child)
+            yield child, "hidden file: not read" if name.startswith(".") else _file_reason(child)
         for error in problems:
             yield Path(error.filename or root), f"cannot read the folder: {error.strerror or error}"
         problems.clear()
@@ -206,7 +225,7 @@ def _collection(items: Iterable[tuple[str, Callable[[], Article]]], path: Path, 
         except FileRejected as exc:
             reason = str(exc)
         except Exception as exc:  # noqa: BLE001  one unforeseen bad item must not cost the others
-            reason = f"cannot be read ({type(exc).__name__}: {exc})"
+            reason = unforeseen_reason(exc)
         loaded.problems.append((where, reason))
         brief.append(f"{label}: {reason}")
     if not loaded.articles:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,15 @@ def test_reingesting_unchanged_files_embeds_nothing(tmp_path: Path) -> None:
     assert engine.store.count_chunks() == before
 
 
+def test_one_path_given_as_a_string_is_that_path(tmp_path: Path) -> None:
+    """``rag.ingest("seeds/x.txt")`` iterated the string: its "/" walked the whole file system."""
+    engine = engine_for(tmp_path / "data")
+    one = next(SEEDS.glob("*.txt"))
+    report = engine.ingest(str(one))
+    assert len(report.added) == 1 and not report.skipped
+    assert len(engine.ingest(SEEDS).added) == 4  # a Path alone too
+
+
 def test_a_new_chunk_size_re_chunks_unchanged_articles_once(tmp_path: Path) -> None:
     """Articles cut by other chunk settings (or an older chunker) are cut again, not kept as they were."""
     engine_for(tmp_path / "data").ingest([SEEDS])
@@ -136,6 +146,21 @@ def test_bad_files_are_skipped_and_the_rest_is_indexed(tmp_path: Path) -> None:
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.md"] and "MB" in reasons["huge.txt"]
     assert len(report.added) == 6  # the five seeds and the latin-1 file
     assert any("Genève" in doc.title for doc in engine.documents())
+
+
+def test_html_unreadable_for_want_of_a_package_says_to_reinstall(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install that lost ``lxml_html_clean`` skipped every page as "cannot be read (ImportError: ...)",
+    which reads as a fault of the files. A module made unimportable stands in for the broken install."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "page.html").write_text("<html><body><h1>Ferry</h1><p>The ferry sails at noon today "
+                                              "from the north quay, the harbour said.</p></body></html>")
+    (tmp_path / "a" / "story.txt").write_text("Ferry\n\nThe ferry sails at noon.")
+    monkeypatch.setitem(sys.modules, "trafilatura", None)
+    report = engine_for(tmp_path / "data").ingest([tmp_path / "a"])
+    assert len(report.added) == 1
+    [(path, reason)] = [(s.path, s.reason) for s in report.skipped]
+    assert path.endswith("page.html") and "missing a package" in reason and "install news-rag again" in reason
 
 
 def test_filters_restrict_sources_and_dates(tmp_path: Path) -> None:

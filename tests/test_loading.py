@@ -253,6 +253,17 @@ def test_walked_folder_reports_unsupported_hidden_and_dangling_entries(tmp_path:
     assert "hidden" in reasons[".git"] and "unsupported" in reasons["notes.pdf"] and "link" in reasons["dead.md"]
 
 
+def test_an_entry_that_cannot_even_be_looked_at_is_skipped_and_the_rest_is_read(tmp_path: Path) -> None:
+    """A link into /proc made ``exists()`` raise PermissionError, and the whole run stopped with a
+    traceback; a link whose target name is too long for the file system fails the same way anywhere."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "story.txt").write_text("Headline\n\nBody.")
+    (tmp_path / "a" / "odd.txt").symlink_to(tmp_path / ("x" * 300))
+    found, rejected = find_files([tmp_path / "a", tmp_path / "a" / "odd.txt"])
+    assert [p.name for p in found] == ["story.txt"]
+    assert [(p.name, r) for p, r in rejected] == [("odd.txt", "cannot be read: File name too long")] * 2
+
+
 def test_an_untitled_article_of_a_feed_is_titled_by_its_opening_words(tmp_path: Path) -> None:
     """A file's name names the one article it holds; in a feed of many it names none of them (every
     HaluEval article showed as the file's name in citations and in the library)."""
