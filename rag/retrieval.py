@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Literal
 
 from llama_index.core import VectorStoreIndex
@@ -16,6 +17,7 @@ from llama_index.core.vector_stores.types import (
     MetadataFilters,
 )
 
+from rag.dates import to_epoch
 from rag.embedding import reads_every_language
 from rag.fusion import collapse_near_duplicates, reciprocal_rank_fusion
 from rag.keyword import KeywordIndex
@@ -34,6 +36,21 @@ class SearchFilters:
     sources: tuple[str, ...] = ()  # file names, as shown in citations
     published_from: int | None = None  # inclusive
     published_to: int | None = None  # exclusive
+
+    def __post_init__(self) -> None:
+        """Take what a Python caller naturally writes: one file name, a list of them, and dates as the
+        CLI and the HTTP API take them ("2025-01-31", a ``datetime``, a year); a string date reached the
+        keyword index and failed there with a ``TypeError``. A bad date raises ``DateError``."""
+        sources = (self.sources,) if isinstance(self.sources, str) else tuple(self.sources)
+        object.__setattr__(self, "sources", sources)
+        for name in ("published_from", "published_to"):
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+                value = int(value.timestamp())
+            elif isinstance(value, date):
+                value = int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp())
+            object.__setattr__(self, name, to_epoch(value))
 
     def to_metadata_filters(self) -> MetadataFilters | None:
         conditions: list[MetadataFilter] = []

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from rag import IndexMismatchError, NewsRAG, SearchFilters, Settings, StoreUnavailableError
+from rag.dates import DateError
 from tests.conftest import SEEDS
 
 # One question per seed, phrased the way a reader would ask, with the file that answers it.
@@ -175,6 +177,12 @@ def test_filters_restrict_sources_and_dates(tmp_path: Path) -> None:
     assert [hit.title for hit in recent] == ["Harbour closes"]
     only_seed = engine.search("harbour", k=5, filters=SearchFilters(sources=("003_9b3973fa7ae56da0.txt",)))
     assert only_seed and {hit.source_name for hit in only_seed} == {"003_9b3973fa7ae56da0.txt"}
+    # As a Python caller writes them: dates as the CLI takes them, one file name alone (a string date
+    # failed inside the keyword index with a TypeError; a lone name was read as its letters)
+    written = SearchFilters(sources="feed.jsonl", published_from="2024-01-01", published_to=date(2026, 1, 1))
+    assert [hit.title for hit in engine.search("harbour storm repairs", k=5, filters=written)] == ["Harbour closes"]
+    with pytest.raises(DateError, match="'last week' is not a date"):
+        SearchFilters(published_from="last week")
 
 
 def test_store_writes_more_than_one_chroma_batch(tmp_path: Path) -> None:
