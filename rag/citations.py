@@ -226,7 +226,12 @@ def across_languages(question: str, evidence: str) -> bool:
 
 
 def markers_for(claim: str, picked: Sequence[Sentence]) -> list[Sentence]:
-    """The chosen sentences a claim rests on: those sharing content words with it, else the first."""
+    """The chosen sentences a claim rests on: the one it quotes word for word (the extractive backend's
+    every claim; a headline and the body sentence under it share words, and each cited both), else
+    those sharing content words with it, else the first."""
+    quoted = [s for s in picked if " ".join(s.text.split()).rstrip(".") == " ".join(claim.split()).rstrip(".")]
+    if quoted:
+        return quoted[:1]
     words = content_words(claim)
     sharing = [s for s in picked if words & content_words(s.text)]
     return sharing or list(picked[:1])

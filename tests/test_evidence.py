@@ -224,6 +224,11 @@ def test_a_headline_cited_beside_a_sentence_ends_before_it() -> None:
     picks = [numbered[0], numbered[2]]
     text, _ = cite_choice("\n".join(s.text for s in picks), picks, {})
     assert text == "Storm closes the port of Brest [1]. Winds reached 140 km/h, the mayor, Anne Morel, said [2]."
+    # A headline and a sentence sharing its words: each cited both ("... of Brest [1][2]. The port ... [1][2]"),
+    # so each pointed at a quote that does not state it
+    sharing = [numbered[0], numbered[1]]
+    text, _ = cite_choice("\n".join(s.text for s in sharing), sharing, {})
+    assert text == "Storm closes the port of Brest [1]. The port of Brest closed on Monday [2]."
     quoted, _ = cite_choice('The mayor said: "It is closed."', numbered[1:2], {})
     assert quoted == 'The mayor said: "It is closed." [1]'  # never inside someone's words
 
