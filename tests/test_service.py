@@ -20,7 +20,7 @@ import pytest
 
 from rag import NewsRAG, Settings
 from rag.service import build_service, serve_in_thread
-from tests.conftest import SEEDS, free_port
+from tests.conftest import SEEDS, free_port, wait_for_http
 from ui.launcher import build_server_app
 
 TOKEN = "test-token-5f2c"
@@ -261,6 +261,30 @@ def test_public_host_without_token_is_refused(tmp_path: Path) -> None:
                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_LLM": "extractive"})
     assert result.returncode == 1
     assert "refusing to listen on 0.0.0.0" in result.stderr and "RAG_API_TOKEN" in result.stderr
+
+
+def test_rag_serve_answers_and_a_second_one_on_its_port_says_the_port_is_taken(tmp_path: Path) -> None:
+    """A second ``rag serve`` on a taken port printed the first's success banner, then uvicorn's raw
+    "[Errno 98]" line, and exited with code 3."""
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_LLM": "extractive"}
+    subprocess.run([RAG, "--data-dir", str(tmp_path / "data"), "ingest", str(SEEDS)], env=env, check=True,
+                   capture_output=True, timeout=300)
+    server = subprocess.Popen([RAG, "--data-dir", str(tmp_path / "data"), "serve", "--no-ui", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=180, process=server)
+        asked = httpx.post(f"http://127.0.0.1:{port}/v1/ask", timeout=60,
+                           json={"question": "In which building did Trump and Zelensky meet in Paris?"}).json()
+        assert not asked["refused"] and asked["citations"] and "Paris" in asked["answer"]
+        second = subprocess.run([RAG, "--data-dir", str(tmp_path / "data"), "serve", "--no-ui", "--port", str(port)],
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1 and "news-rag API on" not in second.stdout
+        assert f"cannot listen on 127.0.0.1:{port} (Address already in use); choose another --port" in \
+            " ".join(second.stderr.split())  # as the terminal wraps it
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 # --- the local model -----------------------------------------------------------------------------------------

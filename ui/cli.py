@@ -7,6 +7,7 @@ and the UI is the one that sees both. Gradio and the rest of ``ui`` load inside 
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -49,12 +50,24 @@ def serve_command(
     access = check_access(host, settings.api_token, no_auth)
     engine = NewsRAG(settings)
     server_app = build_server_app(engine, with_ui=ui, seed_dir=seed_dir, any_host=no_auth)
+    listening = listening_socket(host, port)
     print(f"news-rag API on http://{host}:{port}/v1 ({access}); UI {'at /' if ui else 'off'}; answers by "
           f"{settings.llm}; index in {settings.data_dir}", flush=True)
+    uvicorn.Server(uvicorn.Config(server_app, log_level="warning")).run(sockets=[listening])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The bound socket ``rag serve`` listens on, bound before the banner says where it listens: left to
+    uvicorn, a taken port printed the banner, then uvicorn's own "[Errno 98]" line, and exit code 3."""
     try:
-        uvicorn.run(server_app, host=host, port=port, log_level="warning")
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listening = socket.socket(family, kind, proto)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        listening.bind(address)
     except OSError as exc:  # the port is taken, or the address is not this machine's
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc}); choose another --port or --host") from exc
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port or "
+                          "--host") from exc
+    return listening
 
 
 def ui_command(
