@@ -129,6 +129,11 @@ def test_ask_on_an_empty_index_says_how_to_fill_it(tmp_path: Path) -> None:
     assert "rag ingest" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_empty_question_is_an_error_not_a_refusal(tmp_path: Path) -> None:
+    result = rag("ask", "  ", data_dir=tmp_path)
+    assert result.returncode == 2 and "the question is empty" in result.stderr
+
+
 def test_config_masks_secrets_and_reads_the_environment(tmp_path: Path) -> None:
     result = rag("config", data_dir=tmp_path, env={"OPENAI_API_KEY": "sk-secret-value-1234", "RAG_TOP_K": "7",
                                                    "RAG_UI_AUTH": "editor:hunter22"})

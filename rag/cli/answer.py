@@ -31,6 +31,8 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of streaming.")] = False,
 ) -> None:
     """Answer a question with cited sources, or say the articles do not hold the answer."""
+    if not question.strip():  # an empty one was "answered" with a refusal, and exit code 0
+        raise typer.BadParameter("the question is empty: rag ask \"Who ...?\"", param_hint="QUESTION")
     engine = NewsRAG(settings_of(ctx, llm=llm, top_k=k))
     require_articles(engine)
     if as_json:
