@@ -16,7 +16,7 @@ from rag.chunking import make_splitter
 from rag.context import embedding_scorer
 from rag.conversation import standalone_question
 from rag.embedding import build_embed_model, embed_model_id, embed_question_and_passages, language_advice
-from rag.errors import ConfigError, InputTooLong, RagError
+from rag.errors import ConfigError, InputTooLong, NotAnUpload, RagError
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
 from rag.keyword import KeywordIndex
@@ -26,7 +26,7 @@ from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
-from rag.uploads import Intake, forget_upload, save_uploads, upload_dir
+from rag.uploads import Intake, forget_upload, is_upload, save_uploads, upload_dir
 
 
 class NewsRAG:
@@ -89,7 +89,9 @@ class NewsRAG:
         ``<data_dir>/uploads`` (``rag.uploads``), then indexed. A saved file that indexing refused as a
         whole is deleted again: it left a file on the server for every refused upload, with no article
         for anyone to remove it by."""
-        intake = save_uploads(uploads, upload_dir(self.settings.data_dir), self.settings.max_file_bytes)
+        folder = upload_dir(self.settings.data_dir)
+        reserved = {doc.source_name for doc in self.store.documents() if not is_upload(doc.source, folder)}
+        intake = save_uploads(uploads, folder, self.settings.max_file_bytes, reserved)
         if not intake.accepted:
             return intake, None
         report = self.ingest(intake.accepted, progress=progress)
@@ -110,6 +112,21 @@ class NewsRAG:
                 if doc is not None:
                     forget_upload(doc.source, upload_dir(self.settings.data_dir), self.store.documents())
         return removed
+
+    def remove_upload(self, doc_id: str) -> bool:
+        """``remove`` as a visitor may (the Library tab, ``DELETE /v1/documents``): an uploaded article only.
+        Any visitor could remove any article, the server's own included, and so change what every other
+        visitor is answered. Raises ``NotAnUpload`` for an article the operator indexed."""
+        doc = next((d for d in self.store.documents() if d.doc_id == doc_id), None)
+        if doc is not None and not is_upload(doc.source, upload_dir(self.settings.data_dir)):
+            raise NotAnUpload(f"{doc.title or doc.source_name} was indexed by the server, not uploaded: visitors "
+                              "may remove only uploaded articles (on the server: rag remove " + doc_id + ").")
+        return self.remove(doc_id)
+
+    def uploads(self, docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
+        """The uploaded articles of the library (``docs``, when the caller has just listed it)."""
+        folder = upload_dir(self.settings.data_dir)
+        return [doc for doc in (self.documents() if docs is None else docs) if is_upload(doc.source, folder)]
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()

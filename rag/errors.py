@@ -29,3 +29,8 @@ class FileRejected(RagError):
 
 class InputTooLong(RagError):
     """A question or chat history is over its length limit (``RAG_MAX_QUESTION_CHARS`` / ``RAG_MAX_HISTORY_CHARS``)."""
+
+
+class NotAnUpload(RagError):
+    """A visitor (the UI's Library tab, ``DELETE /v1/documents``) asked to remove an article the server's
+    operator indexed: only uploads are theirs to remove."""

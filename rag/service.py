@@ -38,11 +38,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from rag.engine import NewsRAG
-from rag.errors import ConfigError, InputTooLong, RagError, StoreUnavailableError
+from rag.errors import ConfigError, InputTooLong, NotAnUpload, RagError, StoreUnavailableError
 from rag.generation import Message
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
 from rag.types import Answer
+from rag.uploads import MAX_FILES_PER_UPLOAD
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
@@ -84,12 +85,16 @@ def check_access(host: str, token: SecretStr | None, no_auth: bool) -> str:
 
 
 # --- request bodies ----------------------------------------------------------------------------------------
+MAX_FILTER_SOURCES = 100  # 60,000 names were a 500 (Chroma: "too many SQL variables")
+
+
 class Filters(BaseModel):
     """Restrict retrieval: source file names, and/or a publication window (ISO date or epoch seconds)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    sources: list[str] = Field(default_factory=list, description="File names, as shown in citations.")
+    sources: list[str] = Field(default_factory=list, max_length=MAX_FILTER_SOURCES,
+                               description="File names, as shown in citations.")
     published_from: datetime | None = Field(None, description="Inclusive, e.g. 2025-01-31 or 1738281600.")
     published_to: datetime | None = Field(None, description="Exclusive.")
 
@@ -409,7 +414,11 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
 
     @api.delete("/v1/documents/{doc_id}", dependencies=authorized)
     def delete_document(doc_id: str) -> dict[str, object]:
-        if not engine.remove(doc_id):
+        try:
+            removed = engine.remove_upload(doc_id)
+        except NotAnUpload as exc:
+            raise HTTPException(403, str(exc)) from exc
+        if not removed:
             raise HTTPException(404, f"No document {doc_id!r} is indexed; GET /v1/documents lists the doc_ids.")
         return {"id": doc_id, "object": "document", "deleted": True}
 
@@ -417,7 +426,6 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_FILES_PER_UPLOAD = 20  # the Library tab takes several files in one request, each held to RAG_MAX_FILE_MB
 # The UI's events carry the whole chat shown (answers with their markup): far more than a question, far
 # less than the 150 MB a visitor could post to Gradio's queue before, which the server held in memory.
 UI_EVENT_BYTES = 8 * 1024 * 1024

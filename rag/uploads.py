@@ -3,13 +3,15 @@
 An article's ``doc_id`` comes from its absolute path, so uploads are copied to ``<data_dir>/uploads/``
 (Gradio and Starlette keep them in temporary files). The library is shared by every visitor, so an
 upload whose name is taken by a different file never replaces it: it is kept as ``name-2.ext`` (the
-same bytes again are simply the same article). Removing an article frees its name.
+same bytes again are simply the same article), nor takes the name of an article indexed from elsewhere.
+Removing an article frees its name. Visitors may remove uploads only: the articles the server's
+operator indexed (``rag ingest``) are removed on the server (``rag remove``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from rag.loading import SUPPORTED_SUFFIXES
 
 UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))
 SNIFF_BYTES = 8192  # enough to tell a text file from a binary one renamed to .txt
+MAX_FILES_PER_UPLOAD = 20  # files in one request; each is held to RAG_MAX_FILE_MB
 
 
 @dataclass
@@ -34,18 +37,22 @@ def upload_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "uploads"
 
 
-def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int) -> Intake:
+def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int,
+                 reserved: Collection[str] = ()) -> Intake:
     """Save acceptable ``(file name, bytes)`` uploads into ``destination``; refuse wrong types, binaries,
-    empty and oversized files with a reason. Read at most ``max_bytes + 1`` bytes of each: that is
-    enough to tell it is too large."""
+    empty and oversized files with a reason, and files past the ``MAX_FILES_PER_UPLOAD``-th. Read at
+    most ``max_bytes + 1`` bytes of each: that is enough to tell it is too large. ``reserved``: file
+    names of articles indexed from elsewhere, which no upload may take (``free_name``)."""
     intake = Intake()
     destination.mkdir(parents=True, exist_ok=True)
-    for name, data in uploads:
+    for count, (name, data) in enumerate(uploads, start=1):
         reason = upload_problem(name, data, max_bytes)
+        if count > MAX_FILES_PER_UPLOAD:
+            reason = f"more than {MAX_FILES_PER_UPLOAD} files in one upload: send it with the next ones"
         if reason:
             intake.rejected.append((name, reason))
             continue
-        target = free_name(destination / safe_name(name), data, taken=intake.accepted)
+        target = free_name(destination / safe_name(name), data, taken=intake.accepted, reserved=reserved)
         if target.name not in (Path(name).name, safe_name(name)):
             intake.renamed.append((name, target.name))
         if not target.exists():
@@ -80,14 +87,23 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip(".") or "upload"
 
 
-def free_name(wanted: Path, data: bytes, taken: Sequence[Path] = ()) -> Path:
+def free_name(wanted: Path, data: bytes, taken: Sequence[Path] = (), reserved: Collection[str] = ()) -> Path:
     """``wanted`` if it is free or holds these very bytes; else the first free ``name-2.ext``,
-    ``name-3.ext``...: an upload never replaces a different article that has the same file name."""
+    ``name-3.ext``...: an upload never replaces a different article that has the same file name, nor
+    takes the name of one indexed from elsewhere (``reserved``): citations show the file name, and an
+    upload named as the server's own article, with its title, read as that article with other facts."""
     candidate, n = wanted, 1
-    while candidate.resolve() in taken or (candidate.exists() and candidate.read_bytes() != data):
+    while candidate.name in reserved or candidate.resolve() in taken or \
+            (candidate.exists() and candidate.read_bytes() != data):
         n += 1
         candidate = wanted.with_name(f"{wanted.stem}-{n}{wanted.suffix}")
     return candidate
+
+
+def is_upload(source: str, destination: Path) -> bool:
+    """Whether an article's source (a path, plus ``#key`` for a collection's item) is a file uploaded into
+    ``destination`` rather than one the server's operator indexed."""
+    return Path(source.split("#", 1)[0]).parent.resolve() == Path(destination).resolve()
 
 
 def forget_upload(source: str, destination: Path, remaining: Sequence[object]) -> None:

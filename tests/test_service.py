@@ -179,6 +179,33 @@ def test_upload_list_delete_and_ask_again(http: httpx.Client, engine: NewsRAG) -
     assert after["refused"] and all(c["doc_id"] != doc_id for c in after["citations"])
 
 
+def test_a_visitor_can_neither_remove_nor_impersonate_the_server_s_own_articles(http: httpx.Client,
+                                                                              engine: NewsRAG) -> None:
+    """Any visitor could delete every seed (then everyone's questions were refused), and an upload named as
+    a seed's file, with its title, was cited as that article with whatever it said."""
+    seed = next(d for d in engine.documents() if d.source_name.endswith(".txt") and "uploads" not in d.source)
+    refused = http.delete(f"/v1/documents/{seed.doc_id}")
+    assert refused.status_code == 403 and "rag remove" in refused.json()["error"]["message"]
+    assert seed.doc_id in {d.doc_id for d in engine.documents()}
+
+    forged = f"{seed.title}\n\nThe meeting took place at a supermarket, officials said.\n".encode()
+    many = [("files", (f"note {n}.txt", b"Brief " + str(n).encode() + b"\n\nA short note.", "text/plain"))
+            for n in range(21)]
+    report = http.post("/v1/documents", files=[("files", (seed.source_name, forged, "text/plain")), *many]).json()
+    stem = seed.source_name.removesuffix(".txt")
+    assert {d.source_name for d in engine.documents() if d.doc_id in report["added"]} >= {f"{stem}-2.txt"}
+    assert [r["file"] for r in report["rejected"]] == ["note 19.txt", "note 20.txt"]  # the 21st and 22nd
+    assert "more than 20 files" in report["rejected"][0]["reason"]
+    for doc_id in report["added"]:
+        assert http.delete(f"/v1/documents/{doc_id}").json()["deleted"] is True  # uploads are removable
+
+
+def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:
+    """60,000 names were a 500 (Chroma: too many SQL variables)."""
+    response = http.post("/v1/ask", json={"question": "Who met?", "filters": {"sources": ["a.txt"] * 101}})
+    assert response.status_code == 422
+
+
 def test_only_unusable_uploads_are_a_422_with_reasons(http: httpx.Client) -> None:
     response = http.post("/v1/documents", files=[("files", ("data.txt", b"abc\x00\x01", "text/plain"))])
     assert response.status_code == 422 and "binary" in response.json()["error"]["message"]

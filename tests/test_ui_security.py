@@ -379,6 +379,19 @@ def test_a_visitor_cannot_upload_a_file_of_the_server_by_naming_it(visited_app: 
     assert not any("ZQXW" in text for text in visitor.seen)
 
 
+def test_a_visitor_cannot_remove_the_server_s_own_articles(visited_app: tuple[str, NewsRAG]) -> None:
+    """Any visitor could remove any article, the seeds included, and so change what everyone is answered:
+    the remove picker lists uploads only, and the engine refuses the rest whatever the page sends."""
+    url, engine = visited_app
+    before = {d.doc_id for d in engine.documents()}
+    visitor = Visitor(url)
+    visitor.call(visitor.fn_index("library"), [])  # the page load: the picker's choices for this session
+    remove = visitor.fn_index("remove")
+    for doc_id in sorted(before):
+        visitor.call(remove, [doc_id])
+    assert {d.doc_id for d in engine.documents()} == before
+
+
 def test_a_visitor_picks_only_the_backends_the_operator_offers(visited_app: tuple[str, NewsRAG]) -> None:
     """On a server set to extractive, a visitor cannot make it load the local model (gigabytes, every
     core) or spend an OpenAI key found in its environment: only RAG_UI_BACKENDS offers those."""

@@ -17,7 +17,7 @@ import gradio as gr
 
 from rag import Answer, NewsRAG, RagError
 from rag.service import AnswerSlots, answer_slots, guards, is_loopback
-from rag.uploads import UPLOAD_TYPES, read_upload
+from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload
 from ui import render
 from ui.assets import CSS, PAGE_JS
 from ui.chat import flatten_history, recent_turns, stream_reply
@@ -112,14 +112,16 @@ def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
     gr.Markdown("Indexed articles, shared by everyone using this server. Add files (" + " ".join(UPLOAD_TYPES)
                 + f", up to {handlers.engine.settings.max_file_mb:g} MB each): they are cleaned, chunked and "
                 "indexed. A file named like an article already here is added under a new name (`name-2.md`): "
-                "an upload never replaces another article. To replace one, remove it first.")
+                "an upload never replaces another article. To replace an upload, remove it first. Only "
+                f"uploads can be removed here (up to {MAX_FILES_PER_UPLOAD} files at a time); the articles the "
+                "server indexed itself are removed on the server (`rag remove`).")
     table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table",
                          column_widths=["40%", "14%", "18%", "8%", "10%", "10%"], show_search="search")
     with gr.Row():
         files = gr.File(label="Add articles", file_count="multiple", file_types=list(UPLOAD_TYPES),
                         elem_id="upload", scale=3)
         with gr.Column(scale=2):
-            picked = gr.Dropdown(label="Article to remove", choices=[], elem_id="remove-pick")
+            picked = gr.Dropdown(label="Uploaded article to remove", choices=[], elem_id="remove-pick")
             remove = gr.Button("Remove article", variant="stop", elem_id="remove")
     status = gr.Markdown(elem_id="library-status")
     refresh_outputs = [table, picked, chatbot]
@@ -234,7 +236,8 @@ class Handlers:
     def library(self) -> tuple[Any, Any, Any]:
         """Fresh table, remove choices and example questions after the library changed."""
         docs = self.engine.documents()
-        return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(docs), value=None),
+        return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(self.engine.uploads(docs)),
+                                                        value=None),
                 gr.Chatbot(examples=examples_of(self.engine, docs)))
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
@@ -260,7 +263,7 @@ class Handlers:
         doc = next((d for d in self.engine.documents() if d.doc_id == doc_id), None)
         title = doc.title if doc else doc_id
         try:
-            removed = self.engine.remove(doc_id)  # its uploaded file goes too: the name is free again
+            removed = self.engine.remove_upload(doc_id)  # its file goes too: the name is free again
             if removed:
                 self.examples.refresh()
             summary = f"Removed **{title}**." if removed else f"**{title}** was not in the index any more."
