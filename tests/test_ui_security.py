@@ -9,6 +9,7 @@ both real HTTP servers on 127.0.0.1 that record the ``Authorization`` header of 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -390,6 +391,17 @@ def test_a_visitor_cannot_remove_the_server_s_own_articles(visited_app: tuple[st
     for doc_id in sorted(before):
         visitor.call(remove, [doc_id])
     assert {d.doc_id for d in engine.documents()} == before
+
+
+def test_an_error_a_visitor_causes_does_not_show_the_server_s_paths(visited_app: tuple[str, NewsRAG]) -> None:
+    """A relative file path in the upload event came back as "Cannot move /the/server/cwd/x.json ...":
+    only messages written for visitors (gr.Error) reach the page."""
+    url, _ = visited_app
+    visitor = Visitor(url)
+    upload = next(i for i, d in enumerate(visitor.deps)
+                  if any(visitor.components[c]["type"] == "file" for c in d["inputs"]))
+    reply = visitor.call(upload, [[{"path": "x.json", "meta": {"_type": "gradio.FileData"}}]])
+    assert "error" in reply and os.getcwd() not in reply and "x.json" not in reply
 
 
 def test_a_visitor_picks_only_the_backends_the_operator_offers(visited_app: tuple[str, NewsRAG]) -> None:

@@ -46,9 +46,11 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
     ``rag serve``'s guards stand before it too: other sites' requests and, on loopback without a login,
     host names that are not loopback ones are refused (``rag.service.cross_site_refusal``)."""
     middleware = guards(int(max_file_mb * 1024 * 1024), loopback_names_only=auth is None and is_loopback(host))
+    # show_error=False: a visitor sees the messages raised as gr.Error (written for them), not the text of
+    # any other exception, which showed server paths ("Cannot move /srv/...") and internals.
     _, url, _ = app.queue(default_concurrency_limit=1).launch(
         server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, share=False,
-        inbrowser=False, show_error=True, ssr_mode=False, max_file_size=f"{max_file_mb:g}mb", quiet=True,
+        inbrowser=False, show_error=False, ssr_mode=False, max_file_size=f"{max_file_mb:g}mb", quiet=True,
         footer_links=["api"], theme=theme(), css=CSS, app_kwargs={"middleware": middleware},
         head=f"<script>{PAGE_JS}</script>")
     return str(url)
