@@ -193,12 +193,21 @@ class AnswerSlots:
     neither block its event loop on it nor turn a busy model into errors. A request whose client left
     gives up its place in the queue, or stops its answer at the next item the engine yields."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, max_waiting: int = 64) -> None:
         self.slots = slots
+        self.max_waiting = max_waiting
         self._free = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
         self.waiting = 0
         self.running = 0
+
+    def check_room(self) -> None:
+        """A 429 when ``max_waiting`` questions already wait for a slot: each holds a thread, and one client
+        could queue hundreds ahead of everyone. Checked before a request's worker starts; a worker counts
+        itself as waiting as soon as it starts, so a burst passes at most a few over."""
+        if self.waiting >= self.max_waiting:
+            raise HTTPException(429, f"{self.waiting} questions are already waiting for an answer; ask again in "
+                                     "a moment (the server's RAG_API_MAX_WAITING).", headers={"Retry-After": "5"})
 
     async def items(self, produce: Produce, request: Request) -> AsyncIterator[str | Answer | _Waiting]:
         """The engine's items as they come; ``WAITING`` every ``KEEPALIVE_SECONDS`` of silence."""
@@ -331,7 +340,7 @@ def error_body(status: int, message: str, kind: str | None = None) -> dict[str, 
 
 def _error_type(status: int) -> str:
     return {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-            413: "request_too_large", 422: "invalid_request_error", 499: "client_closed_request",
+            413: "request_too_large", 422: "invalid_request_error", 429: "rate_limit_error", 499: "client_closed_request",
             503: "service_unavailable"}.get(status, "server_error")
 
 
@@ -353,7 +362,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     otherwise a server without a token answers only to loopback names (``CrossSiteGuard``)."""
     api = FastAPI(title="news-rag", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json",
                   redoc_url=None)
-    slots = slots or AnswerSlots(answer_slots(engine.settings))
+    slots = slots or AnswerSlots(answer_slots(engine.settings), engine.settings.api_max_waiting)
     api.state.engine, api.state.slots = engine, slots
     _install_error_handlers(api)
     upload_limit = engine.settings.max_file_bytes + MULTIPART_OVERHEAD
@@ -382,6 +391,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
         question, history = body.question_and_history()
         _check_question(question, engine.settings)
         filters = body.filters.to_search_filters() if body.filters else None
+        slots.check_room()
         items = slots.items(lambda: engine.stream_chat(history, question, filters), request)
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
@@ -396,6 +406,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
         """One question -> the JSON of ``rag ask --json`` (``Answer.to_dict``)."""
         _check_question(body.question, engine.settings)
         filters = body.filters.to_search_filters() if body.filters else None
+        slots.check_room()
         answer = await final_answer(slots.items(lambda: engine.stream(body.question, filters, body.k),
                                                 request))
         if answer.error:  # the retrieved passages still go back, beside the error

@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(None, description="Bearer token the API requires (needed off loopback).")
     api_parallel: int = Field(2, ge=1, le=64, description="Answers the API computes at once; more wait their "
                                                           "turn (the local model always answers one at a time).")
+    api_max_waiting: int = Field(64, ge=1, le=10_000, description=(
+        "Questions that may wait for an answer slot; the API answers more with 429 Retry-After (each waiting "
+        "one held a thread: 600 at once from one client made 657 threads, and everyone waited 105 s)."))
 
     # Input limits: a longer question would crowd the passages out of the model's window
     max_question_chars: int = Field(1000, ge=20, le=100_000, description="Longer questions are refused.")

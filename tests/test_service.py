@@ -19,7 +19,7 @@ import openai
 import pytest
 
 from rag import NewsRAG, Settings
-from rag.service import build_service, serve_in_thread
+from rag.service import AnswerSlots, build_service, serve_in_thread
 from tests.conftest import SEEDS, free_port, wait_for_http
 from ui.launcher import build_server_app
 
@@ -279,6 +279,39 @@ def test_a_client_that_leaves_mid_stream_stops_its_answer(engine: NewsRAG, monke
             next(response.iter_lines())  # the role chunk: the answer is under way
             assert started.wait(10)
         assert closed.wait(5), "the answer went on after the client left"
+
+
+def test_questions_past_the_waiting_limit_get_a_429_and_the_queued_ones_their_answers(
+        engine: NewsRAG, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each waiting question held a thread: 600 at once from one client made 657 threads and kept every
+    other visitor waiting 105 s. Past RAG_API_MAX_WAITING the API says so at once."""
+    release = threading.Event()
+
+    def held_stream(question, filters=None, k=None):  # type: ignore[no-untyped-def]
+        release.wait(30)  # the one answer slot stays busy until the test lets it go
+        yield engine.ask(question)
+
+    quiet = NewsRAG(engine.settings.model_copy(update={"api_token": None}))
+    monkeypatch.setattr(quiet, "stream", held_stream)
+    slots = AnswerSlots(1, max_waiting=2)
+    statuses: list[int] = []
+    with serve_in_thread(build_service(quiet, slots=slots)) as url:
+        def ask() -> None:
+            statuses.append(httpx.post(f"{url}/v1/ask", json={"question": FUNDING_QUESTION}, timeout=60).status_code)
+
+        queued = [threading.Thread(target=ask) for _ in range(3)]  # one answering, two waiting
+        for thread in queued:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while (slots.running, slots.waiting) != (1, 2) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        refused = httpx.post(f"{url}/v1/ask", json={"question": FUNDING_QUESTION}, timeout=60)
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "5"
+        assert "already waiting" in refused.json()["error"]["message"]
+        release.set()
+        for thread in queued:
+            thread.join(60)
+    assert statuses == [200, 200, 200]
 
 
 # --- who may connect ----------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
     """The whole page for one engine: the library is shared, settings chosen in a tab are that tab's own.
 
     ``slots``: the answer queue, the HTTP API's when it serves the same engine; a new one otherwise."""
-    handlers = Handlers(engine, slots or AnswerSlots(answer_slots(engine.settings)))
+    handlers = Handlers(engine, slots or AnswerSlots(answer_slots(engine.settings), engine.settings.api_max_waiting))
     with gr.Blocks(title="news-rag", analytics_enabled=False) as app:
         choices = gr.State(Choices())  # this browser session's backend and top-k
         gr.Markdown("## news-rag\nAsk questions about the indexed news articles. Every claim cites "
