@@ -417,11 +417,21 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     def list_documents() -> dict[str, object]:
         return {"object": "list", "data": [_document_dict(d) for d in engine.documents()]}
 
+    # Uploads index one at a time (the engine's write lock), each in a worker thread: 45 waiting uploads
+    # held the thread pool's 40 threads, and /healthz and GET /v1/documents timed out behind them.
+    indexing = threading.BoundedSemaphore(UPLOADS_IN_FLIGHT)
+
     @api.post("/v1/documents", dependencies=authorized, max_body_size=upload_limit)
     def upload_documents(files: list[UploadFile] = File(description="Article files: .txt .md .html .jsonl .json")
                          ) -> JSONResponse:
         """Check, save under ``<data_dir>/uploads`` and index the files, as the Library tab does."""
-        return _ingest_uploads(engine, files)
+        if not indexing.acquire(blocking=False):
+            raise HTTPException(429, "Other uploads are being indexed; send these again when they are done.",
+                                headers={"Retry-After": "10"})
+        try:
+            return _ingest_uploads(engine, files)
+        finally:
+            indexing.release()
 
     @api.delete("/v1/documents/{doc_id}", dependencies=authorized)
     def delete_document(doc_id: str) -> dict[str, object]:
@@ -437,6 +447,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+UPLOADS_IN_FLIGHT = 2  # one indexing, one waiting for it; more get a 429
 # The UI's events carry the whole chat shown (answers with their markup): far more than a question, far
 # less than the 150 MB a visitor could post to Gradio's queue before, which the server held in memory.
 UI_EVENT_BYTES = 8 * 1024 * 1024

@@ -200,6 +200,30 @@ def test_a_visitor_can_neither_remove_nor_impersonate_the_server_s_own_articles(
         assert http.delete(f"/v1/documents/{doc_id}").json()["deleted"] is True  # uploads are removable
 
 
+def test_uploads_past_the_two_in_flight_get_a_429_and_the_server_stays_responsive(engine: NewsRAG) -> None:
+    """Uploads index one at a time: 45 waiting ones held every worker thread, and /healthz timed out."""
+    service = NewsRAG(engine.settings.model_copy(update={"api_token": None}))
+    statuses: list[int] = []
+    with serve_in_thread(build_service(service)) as url:
+        def upload(n: int) -> None:
+            files = [("files", (f"brief {n}.txt", f"Brief {n}\n\nThe council met on day {n}.".encode(), "text/plain"))]
+            statuses.append(httpx.post(f"{url}/v1/documents", files=files, timeout=60).status_code)
+
+        with service._writing:  # an ingestion under way (rag ingest, or a big upload)
+            waiting = [threading.Thread(target=upload, args=(n,)) for n in range(2)]
+            for thread in waiting:
+                thread.start()
+            time.sleep(1)
+            upload(2)
+            assert statuses == [429]
+            assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        for thread in waiting:
+            thread.join(60)
+    assert statuses == [429, 201, 201]
+    for doc in service.uploads():
+        service.remove_upload(doc.doc_id)
+
+
 def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:
     """60,000 names were a 500 (Chroma: too many SQL variables)."""
     response = http.post("/v1/ask", json={"question": "Who met?", "filters": {"sources": ["a.txt"] * 101}})
