@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,10 +77,13 @@ def answers_from(answer: Answer, doc_id: str) -> bool:
     return not answer.refused and any(c.doc_id == doc_id for c in answer.citations)
 
 
-def newest_first(docs: Sequence[DocumentInfo]) -> list[DocumentInfo]:
+def newest_first(docs: Sequence[DocumentInfo], now: float | None = None) -> list[DocumentInfo]:
     """Articles by publication date (the indexing date when unknown), newest first: the examples a
-    reader of news expects first."""
-    return sorted(docs, key=lambda d: (-(d.published or d.ingested_at), d.title))
+    reader of news expects first. A date after ``now`` counts as its indexing date: an upload dated
+    2099 went to the front of the examples every visitor is shown."""
+    latest = time.time() if now is None else now
+    return sorted(docs, key=lambda d: (-(d.published if d.published and d.published <= latest else d.ingested_at),
+                                       d.title))
 
 
 class SuggestionStore:

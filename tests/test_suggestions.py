@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from rag import Answer, Citation, DocumentInfo, NewsRAG, Settings
-from rag.suggestions import (SuggestionStore, lead_of, question_from_reply, stored_questions, suggestion_key,
-                             write_suggestions)
+from rag.suggestions import (SuggestionStore, lead_of, newest_first, question_from_reply, stored_questions,
+                             suggestion_key, write_suggestions)
 from tests.conftest import SEEDS
 
 MODEL = "local:bundled"
@@ -103,6 +103,13 @@ def test_a_run_stops_once_the_newest_articles_have_questions_and_after_its_tries
     # A new article comes first, and is tried though two questions exist.
     newer = write_suggestions([*docs, doc("10", 1010)], store.read(), MODEL, 2, **args)
     assert newer.tried == ["10"]
+
+
+def test_an_article_dated_in_the_future_does_not_jump_ahead_of_the_news() -> None:
+    """An upload dated 2099 went to the front of the examples every visitor is shown."""
+    today = 1_750_000_000
+    docs = [doc("forged", 4_070_000_000), doc("recent", 1_740_000_000), doc("old", 1_600_000_000)]
+    assert [d.doc_id for d in newest_first(docs, now=today)] == ["recent", "forged", "old"]  # as indexed (1.7e9)
 
 
 def test_a_failing_model_stores_nothing_so_the_next_run_tries_again(tmp_path: Path) -> None:
