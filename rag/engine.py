@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
-from rag.uploads import Intake, forget_upload, is_upload, save_uploads, upload_dir
+from rag.uploads import Intake, forget_upload, is_upload, save_uploads, upload_dir, without_folder
 
 
 class NewsRAG:
@@ -99,6 +100,7 @@ class NewsRAG:
         indexed = self.store.documents() if refused else []
         for path in refused:
             forget_upload(str(path), upload_dir(self.settings.data_dir), indexed)
+        report.skipped = [replace(skipped, reason=without_folder(skipped.reason, folder)) for skipped in report.skipped]
         return intake, report
 
     def remove(self, doc_id: str) -> bool:

@@ -10,6 +10,7 @@ operator indexed (``rag ingest``) are removed on the server (``rag remove``).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +105,14 @@ def is_upload(source: str, destination: Path) -> bool:
     """Whether an article's source (a path, plus ``#key`` for a collection's item) is a file uploaded into
     ``destination`` rather than one the server's operator indexed."""
     return Path(source.split("#", 1)[0]).parent.resolve() == Path(destination).resolve()
+
+
+def without_folder(reason: str, destination: Path) -> str:
+    """A skip reason as the visitor who uploaded the file reads it: the server's folders left out ("the
+    same article (source /srv/news/uploads/dup.jsonl#1) ..." showed where the server keeps its data)."""
+    for folder in {str(Path(destination)), str(Path(destination).resolve())}:
+        reason = reason.replace(folder + os.sep, "")
+    return reason
 
 
 def forget_upload(source: str, destination: Path, remaining: Sequence[object]) -> None:

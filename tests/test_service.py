@@ -224,6 +224,17 @@ def test_uploads_past_the_two_in_flight_get_a_429_and_the_server_stays_responsiv
         service.remove_upload(doc.doc_id)
 
 
+def test_an_upload_s_skip_reasons_do_not_show_the_server_s_folders(http: httpx.Client, engine: NewsRAG) -> None:
+    """A duplicate line's reason named the file by its path on the server."""
+    line = b'{"id": "a", "title": "Port strike", "text": "Dockers in Antwerp went back to work on Monday."}\n'
+    report = http.post("/v1/documents", files=[("files", ("dup feed.jsonl", line * 2, "text/plain"))]).json()
+    [skipped] = report["rejected"]
+    assert "duplicate" in skipped["reason"] and "dup_feed.jsonl" in skipped["reason"]
+    assert str(engine.settings.data_dir) not in skipped["reason"] and "/" not in skipped["reason"].split("jsonl")[0]
+    for doc_id in report["added"]:
+        http.delete(f"/v1/documents/{doc_id}")
+
+
 def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:
     """60,000 names were a 500 (Chroma: too many SQL variables)."""
     response = http.post("/v1/ask", json={"question": "Who met?", "filters": {"sources": ["a.txt"] * 101}})
