@@ -80,20 +80,24 @@ def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="How many passages.")] = 5,
-    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these file names.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(
+        "--source", help="Only these files (names as `rag documents` lists them; a path counts by its name).")] = None,
     since: Annotated[Optional[str], typer.Option(help="Published on/after: 2024-12-07, 7 December 2024, 2024, ... (as a feed's dates).")] = None,
     until: Annotated[Optional[str], typer.Option(help="Published before, written as for --since.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
 ) -> None:
     """Find the passages that best match a query (dense + keyword search, fused)."""
-    filters = SearchFilters(sources=tuple(source or ()), published_from=_date_option(since, "--since"),
-                            published_to=_date_option(until, "--until"))
+    # A path as the user typed it to `rag ingest` ("arch/festival.md") names the file: it matched nothing.
+    filters = SearchFilters(sources=tuple(Path(name).name for name in source or ()),
+                            published_from=_date_option(since, "--since"), published_to=_date_option(until, "--until"))
     hits = NewsRAG(settings_of(ctx)).search(query, k, filters)
     if as_json:
         print(json.dumps([asdict(hit) for hit in hits], indent=2))
         return
     if not hits:
-        console.print("no matching passages")
+        narrowed = " with these --source/--since/--until (file names as `rag documents` lists them)" \
+            if source or since or until else ""
+        console.print(f"no matching passages{narrowed}")
     for rank, hit in enumerate(hits, start=1):
         # Article text is never markup: a scraped "[/video]" crashed rich, and "[photo]" vanished.
         console.print(f"[bold]{rank}. {escape(hit.title)}[/] [dim]({escape(hit.source_name)}, chars {hit.start}-{hit.end})[/]")
