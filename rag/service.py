@@ -162,6 +162,9 @@ class ChatRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     filters: Filters | None = None
+    # One choice per question: n=2 was accepted and one choice came back, which a client indexing
+    # choices[1] read as a crash of its own.
+    n: int = Field(1, ge=1, le=1, description="Choices to return: one (the checked answer).")
 
     def question_and_history(self) -> tuple[str, list[Message]]:
         """The last user message is the question; earlier user/assistant turns are the conversation."""

@@ -123,6 +123,8 @@ def test_unknown_model_and_bad_messages_are_clear_errors(client: openai.OpenAI) 
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(openai.UnprocessableEntityError, match="last message"):
         client.chat.completions.create(model="news-rag", messages=[{"role": "assistant", "content": "hi"}])
+    with pytest.raises(openai.UnprocessableEntityError, match="n: Input should be less than or equal to 1"):
+        client.chat.completions.create(model="news-rag", n=2, messages=[{"role": "user", "content": "hi"}])
 
 
 # --- /v1/ask, documents, errors -----------------------------------------------------------------------------
