@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Literal
 
 from llama_index.core import VectorStoreIndex
@@ -38,11 +39,12 @@ class SearchFilters:
     published_to: int | None = None  # exclusive
 
     def __post_init__(self) -> None:
-        """Take what a Python caller naturally writes: one file name, a list of them, and dates as the
+        """Take what a caller naturally writes: one file name or path, a list of them, and dates as the
         CLI and the HTTP API take them ("2025-01-31", a ``datetime``, a year); a string date reached the
         keyword index and failed there with a ``TypeError``. A bad date raises ``DateError``."""
         sources = (self.sources,) if isinstance(self.sources, str) else tuple(self.sources)
-        object.__setattr__(self, "sources", sources)
+        # Sources are file names; a path as typed to `rag ingest` ("arch/festival.md") matched nothing.
+        object.__setattr__(self, "sources", tuple(Path(source).name for source in sources))
         for name in ("published_from", "published_to"):
             value = getattr(self, name)
             if isinstance(value, datetime):

@@ -87,9 +87,8 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
 ) -> None:
     """Find the passages that best match a query (dense + keyword search, fused)."""
-    # A path as the user typed it to `rag ingest` ("arch/festival.md") names the file: it matched nothing.
-    filters = SearchFilters(sources=tuple(Path(name).name for name in source or ()),
-                            published_from=_date_option(since, "--since"), published_to=_date_option(until, "--until"))
+    filters = SearchFilters(sources=tuple(source or ()), published_from=_date_option(since, "--since"),
+                            published_to=_date_option(until, "--until"))
     hits = NewsRAG(settings_of(ctx)).search(query, k, filters)
     if as_json:
         print(json.dumps([asdict(hit) for hit in hits], indent=2))
