@@ -27,7 +27,8 @@ from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
-from rag.uploads import Intake, forget_upload, is_upload, save_uploads, upload_dir, without_folder
+from rag.uploads import (Intake, forget_upload, is_upload, marked_uploads, save_uploads, upload_dir,
+                         without_folder)
 
 
 class NewsRAG:
@@ -91,7 +92,7 @@ class NewsRAG:
         whole is deleted again: it left a file on the server for every refused upload, with no article
         for anyone to remove it by."""
         folder = upload_dir(self.settings.data_dir)
-        reserved = {doc.source_name for doc in self.store.documents() if not is_upload(doc.source, folder)}
+        reserved = {doc.source_name for doc in self.documents() if not doc.uploaded}
         intake = save_uploads(uploads, folder, self.settings.max_file_bytes, reserved)
         if not intake.accepted:
             return intake, None
@@ -119,26 +120,27 @@ class NewsRAG:
         """``remove`` as a visitor may (the Library tab, ``DELETE /v1/documents``): an uploaded article only.
         Any visitor could remove any article, the server's own included, and so change what every other
         visitor is answered. Raises ``NotAnUpload`` for an article the operator indexed."""
-        doc = next((d for d in self.store.documents() if d.doc_id == doc_id), None)
-        if doc is not None and not is_upload(doc.source, upload_dir(self.settings.data_dir)):
+        doc = next((d for d in self.documents() if d.doc_id == doc_id), None)
+        if doc is not None and not doc.uploaded:
             raise NotAnUpload(f"{doc.title or doc.source_name} was indexed by the server, not uploaded: visitors "
                               "may remove only uploaded articles (on the server: rag remove " + doc_id + ").")
         return self.remove(doc_id)
 
     def uploads(self, docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
-        """The uploaded articles of the library (``docs``, when the caller has just listed it)."""
-        folder = upload_dir(self.settings.data_dir)
-        return [doc for doc in (self.documents() if docs is None else docs) if is_upload(doc.source, folder)]
+        """The uploaded articles of the library (``docs``: ``documents()``, when the caller has just listed it)."""
+        return [doc for doc in (self.documents() if docs is None else docs) if doc.uploaded]
 
     def documents(self) -> list[DocumentInfo]:
-        return self.store.documents()
+        """The indexed articles, each marked ``uploaded`` or not."""
+        return marked_uploads(self.store.documents(), upload_dir(self.settings.data_dir))
 
     # --- retrieval -----------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
                mode: SearchMode = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``: dense and keyword search fused (or one of them)."""
         self._refresh_keyword_index()
-        return self.retriever.retrieve(query, k or self.settings.top_k, filters, mode)
+        hits = self.retriever.retrieve(query, k or self.settings.top_k, filters, mode)
+        return marked_uploads(hits, upload_dir(self.settings.data_dir))
 
     def _refresh_keyword_index(self) -> None:
         """Keep the BM25 index at the store's generation: unchanged, it costs one ~1 ms read; after a

@@ -649,7 +649,7 @@ def _install_error_handlers(api: FastAPI) -> None:
 def _document_dict(doc: Any) -> dict[str, object]:
     return {"id": doc.doc_id, "object": "document", "title": doc.title, "source": doc.source_name,
             "publisher": doc.publisher, "published": doc.published, "chunks": doc.chunks,
-            "ingested_at": doc.ingested_at, "sha256": doc.sha256}
+            "ingested_at": doc.ingested_at, "sha256": doc.sha256, "uploaded": doc.uploaded}
 
 
 def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:

@@ -38,6 +38,7 @@ class Hit:
     published: int | None = None
     dense_score: float | None = None  # cosine similarity to the question, None when dense missed it
     keyword_score: float | None = None  # BM25 score, None when the keyword search missed it
+    uploaded: bool = False  # a visitor's upload, not an article the server indexed (``NewsRAG`` marks it)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Citation:
     start: int
     end: int
     publisher: str = ""
+    uploaded: bool = False  # quoted from a visitor's upload: it may say anything under any title and publisher
 
 
 @dataclass
@@ -120,7 +122,8 @@ class Answer:
             "answer_probability": self.answer_probability,
             "evidence_likelihood": self.evidence_likelihood,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
-                           "start": c.start, "end": c.end, "publisher": c.publisher} for c in self.citations],
+                           "start": c.start, "end": c.end, "publisher": c.publisher, "uploaded": c.uploaded}
+                          for c in self.citations],
             "backend": self.backend,
             "model": self.model,
             "timings": self.timings,
@@ -128,7 +131,7 @@ class Answer:
             "error": self.error or None,
             "question": self.question,
             "cached": self.cached,
-            "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title}
+            "closest": [{"doc_id": h.doc_id, "source": h.source_name, "title": h.title, "uploaded": h.uploaded}
                         for h in self.closest_articles()],
         }
 
@@ -146,6 +149,7 @@ class DocumentInfo:
     ingested_at: int
     publisher: str = ""
     published: int | None = None
+    uploaded: bool = False  # a visitor's upload (``NewsRAG.documents`` marks it)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from rag.decoding import reads_as_text
 from rag.loading import SUPPORTED_SUFFIXES
+from rag.types import DocumentInfo, Hit
 
 UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))
 SNIFF_BYTES = 8192  # enough to tell a text file from a binary one renamed to .txt
@@ -105,6 +107,16 @@ def is_upload(source: str, destination: Path) -> bool:
     """Whether an article's source (a path, plus ``#key`` for a collection's item) is a file uploaded into
     ``destination`` rather than one the server's operator indexed."""
     return Path(source.split("#", 1)[0]).parent.resolve() == Path(destination).resolve()
+
+
+Marked = TypeVar("Marked", Hit, DocumentInfo)
+
+
+def marked_uploads(items: Sequence[Marked], destination: Path) -> list[Marked]:
+    """Passages or articles with ``uploaded`` set for those uploaded into ``destination``: every place
+    that shows an article (the sources panel, the library, the API's citations) can say it is a
+    visitor's, since an upload may carry any title and publisher."""
+    return [replace(item, uploaded=is_upload(item.source, destination)) for item in items]
 
 
 def without_folder(reason: str, destination: Path) -> str:

@@ -172,6 +172,12 @@ def test_upload_list_delete_and_ask_again(http: httpx.Client, engine: NewsRAG) -
     assert doc_id in {d["id"] for d in http.get("/v1/documents").json()["data"]}
     answer = http.post("/v1/ask", json={"question": "How many books does the Wexmoor floating library hold?"}).json()
     assert "Wexmoor" in answer["answer"] and answer["citations"][0]["doc_id"] == doc_id
+    # a visitor's upload says so wherever it is shown: it may carry any title and publisher
+    assert answer["citations"][0]["uploaded"] is True
+    listed = {d["id"]: d["uploaded"] for d in http.get("/v1/documents").json()["data"]}
+    assert listed[doc_id] is True and list(listed.values()).count(True) == 1
+    seed_answer = http.post("/v1/ask", json={"question": FUNDING_QUESTION}).json()
+    assert seed_answer["citations"] and not any(c["uploaded"] for c in seed_answer["citations"])
     assert http.delete(f"/v1/documents/{doc_id}").json()["deleted"] is True
     assert not (uploads / "wexmoor_library.txt").exists()
     assert doc_id not in {d["id"] for d in http.get("/v1/documents").json()["data"]}

@@ -17,7 +17,7 @@ import gradio as gr
 
 from rag import Answer, NewsRAG, RagError
 from rag.service import AnswerSlots, answer_slots, guards, is_loopback
-from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload, upload_dir
+from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload
 from ui import render
 from ui.assets import CSS, PAGE_JS
 from ui.chat import flatten_history, recent_turns, stream_reply
@@ -157,7 +157,6 @@ class Handlers:
         self.slots = slots  # shared with the HTTP API when it serves the same engine
         self.sessions = SessionEngines(engine)
         self.examples = ExampleWriter(engine, self.slots)  # questions for the empty chat, checked by answering
-        self.uploads = upload_dir(engine.settings.data_dir)  # whose articles the sources mark as uploaded
 
     # --- chat --------------------------------------------------------------------------------------
     def take_question(self, message: str) -> tuple[Any, str]:
@@ -199,18 +198,18 @@ class Handlers:
             if not reply.answer.error:
                 turns = [*turns, {"role": "user", "content": message},
                          {"role": "assistant", "content": reply.answer.text}]
-            yield chat, answers, turns, render.sources_html(reply.answer, show_scores, self.uploads)
+            yield chat, answers, turns, render.sources_html(reply.answer, show_scores)
 
     def sources_of(self, answers: list[Answer | None], show_scores: bool, event: gr.SelectData) -> Any:
         """Clicking an earlier answer shows its sources again."""
         index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
         if not isinstance(index, int) or not 0 <= index < len(answers) or answers[index] is None:
             return gr.skip()
-        return render.sources_html(answers[index], show_scores, self.uploads)
+        return render.sources_html(answers[index], show_scores)
 
     def last_sources(self, answers: list[Answer | None], show_scores: bool) -> Any:
         latest = next((a for a in reversed(answers) if a is not None), None)
-        return render.sources_html(latest, show_scores, self.uploads) if latest else gr.skip()
+        return render.sources_html(latest, show_scores) if latest else gr.skip()
 
     def new_chat(self) -> tuple[list[Any], list[Any], list[Any], str]:
         return [], [], [], render.sources_html(None)
@@ -239,7 +238,7 @@ class Handlers:
     def library(self) -> tuple[Any, Any, Any]:
         """Fresh table, remove choices and example questions after the library changed."""
         docs = self.engine.documents()
-        return (render.document_rows(docs, self.uploads), gr.Dropdown(choices=render.document_choices(self.engine.uploads(docs)),
+        return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(self.engine.uploads(docs)),
                                                         value=None),
                 gr.Chatbot(examples=examples_of(self.engine, docs)))
 

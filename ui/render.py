@@ -14,7 +14,6 @@ from pathlib import Path
 from rag import Answer, Citation, DocumentInfo, Hit, IngestReport
 from rag.dates import display_date
 from rag.text import clip_at_word
-from rag.uploads import is_upload
 
 _MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 320  # a closest-article preview: enough to judge relevance, short enough to scan
@@ -87,23 +86,23 @@ def meta_line(answer: Answer) -> str:
 
 
 # --- sources panel -----------------------------------------------------------------------------------
-def sources_html(answer: Answer | None, show_scores: bool = False, uploads: Path | None = None) -> str:
+def sources_html(answer: Answer | None, show_scores: bool = False) -> str:
     """The sources panel: cited passages (quote highlighted in its context), or the closest articles.
-    ``uploads``: the folder of visitors' uploads, whose articles are marked as such: an upload may say
-    anything under any title and publisher, and read as the server's own article."""
+    A visitor's upload is marked as one: it may say anything under any title and publisher, and read as
+    one of the server's own articles."""
     if answer is None:
         return _panel("Sources", "<p class='empty'>Ask a question: the articles an answer cites appear here, "
                                  "with the quoted passage highlighted.</p>")
     if answer.citations:
         single = len(answer.citations) == 1  # one source: open it at once
-        entries = [_citation_entry(c, answer.passage_of(c), show_scores, opened=single, uploads=uploads)
+        entries = [_citation_entry(c, answer.passage_of(c), show_scores, opened=single)
                    for c in answer.citations]
         return _panel("Sources", "".join(entries))
     title = "Retrieved passages" if answer.error else "Closest articles"
     if not answer.hits:
         return _panel(title, "<p class='empty'>No article matched.</p>")
     closest = answer.closest_articles()
-    return _panel(title, "".join(_hit_entry(rank, hit, show_scores, uploads) for rank, hit in enumerate(closest, 1)))
+    return _panel(title, "".join(_hit_entry(rank, hit, show_scores) for rank, hit in enumerate(closest, 1)))
 
 
 def highlighted_quote(citation: Citation, hit: Hit | None) -> str:
@@ -120,28 +119,23 @@ def highlighted_quote(citation: Citation, hit: Hit | None) -> str:
     return f"{html.escape(before)}{quote}{html.escape(after)}"
 
 
-def _citation_entry(citation: Citation, hit: Hit | None, show_scores: bool, opened: bool,
-                    uploads: Path | None = None) -> str:
+def _citation_entry(citation: Citation, hit: Hit | None, show_scores: bool, opened: bool) -> str:
     scores = _scores(hit) if show_scores and hit else ""
-    heading = _heading(citation.title, citation.publisher, citation.source, _uploaded(hit, uploads))
+    heading = _heading(citation.title, citation.publisher, citation.source, citation.uploaded)
     return (f"<details class='source' id='src-{citation.n}'{' open' if opened else ''}>"
             f"<summary><span class='n'>{citation.n}</span> {heading}</summary>"
             f"<blockquote>{highlighted_quote(citation, hit)}</blockquote>{scores}</details>")
 
 
-def _hit_entry(rank: int, hit: Hit, show_scores: bool, uploads: Path | None = None) -> str:
+def _hit_entry(rank: int, hit: Hit, show_scores: bool) -> str:
     text = clip_at_word(hit.text, SNIPPET_CHARS, " …")
     scores = _scores(hit) if show_scores else ""
     return (f"<details class='source closest' id='src-{rank}'><summary><span class='n'>{rank}</span> "
-            f"{_heading(hit.title, hit.publisher, hit.source_name, _uploaded(hit, uploads))}</summary>"
+            f"{_heading(hit.title, hit.publisher, hit.source_name, hit.uploaded)}</summary>"
             f"<blockquote>{html.escape(text)}</blockquote>{scores}</details>")
 
 
 UPLOADED = "uploaded by a visitor"
-
-
-def _uploaded(hit: Hit | None, uploads: Path | None) -> bool:
-    return hit is not None and uploads is not None and is_upload(hit.source, uploads)
 
 
 def _heading(title: str, publisher: str, source: str, uploaded: bool = False) -> str:
@@ -166,12 +160,9 @@ def _panel(title: str, body: str) -> str:
 LIBRARY_HEADERS = ["Title", "Publisher", "Source", "Chunks", "Published", "Added"]
 
 
-def document_rows(docs: Sequence[DocumentInfo], uploads: Path | None = None) -> list[list[object]]:
+def document_rows(docs: Sequence[DocumentInfo]) -> list[list[object]]:
     """Rows of the library table, newest first; an upload's source says it is one."""
-    def source(d: DocumentInfo) -> str:
-        return f"{d.source_name} · {UPLOADED}" if uploads is not None and is_upload(d.source, uploads) else d.source_name
-
-    return [[d.title, d.publisher, source(d), d.chunks, display_date(d.published), display_date(d.ingested_at)]
+    return [[d.title, d.publisher, f"{d.source_name} · {UPLOADED}" if d.uploaded else d.source_name, d.chunks, display_date(d.published), display_date(d.ingested_at)]
             for d in sorted(docs, key=lambda d: (-d.ingested_at, d.title))]
 
 
