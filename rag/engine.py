@@ -27,8 +27,7 @@ from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
-from rag.uploads import (Intake, forget_upload, is_upload, marked_uploads, save_uploads, upload_dir,
-                         without_folder)
+from rag.uploads import Intake, forget_upload, marked_uploads, save_uploads, upload_dir, without_folder
 
 
 class NewsRAG:
