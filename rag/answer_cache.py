@@ -18,6 +18,7 @@ waited 8-12 s for an answer the index had not changed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import threading
@@ -78,6 +79,7 @@ def _detached(answer: Answer, **changes: object) -> Answer:
     return dataclasses.replace(answer, **{**copied, **changes})
 
 
+@functools.cache  # read once: every example asked reads a stored key, and this reads package metadata
 def _code_version() -> str:
     try:
         return importlib.metadata.version("news-rag")
