@@ -33,7 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, format_sse_event
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
@@ -98,21 +98,23 @@ class Filters(BaseModel):
     published_from: datetime | None = Field(None, description="Inclusive, e.g. 2025-01-31 or 1738281600.")
     published_to: datetime | None = Field(None, description="Exclusive.")
 
+    _search: SearchFilters = PrivateAttr(default_factory=SearchFilters)
+
     @model_validator(mode="after")
     def _window_in_order(self) -> Filters:
-        if self.published_from and self.published_to and self.published_from >= self.published_to:
+        """Read as SearchFilters reads dates (a naive time is UTC; 1800-2100), so a bad window is a 422:
+        a naive date beside one with a zone was a TypeError, and a year out of range a DateError, both a 500."""
+        self._search = SearchFilters(sources=tuple(self.sources), published_from=self.published_from,  # type: ignore[arg-type]
+                                     published_to=self.published_to)  # type: ignore[arg-type]
+        start, end = self._search.published_from, self._search.published_to
+        if start is not None and end is not None and start >= end:
             raise ValueError("published_from must be before published_to")
         return self
 
     def to_search_filters(self) -> SearchFilters | None:
         if not (self.sources or self.published_from or self.published_to):
             return None
-        return SearchFilters(sources=tuple(self.sources), published_from=_epoch(self.published_from),
-                             published_to=_epoch(self.published_to))
-
-
-def _epoch(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp())
+        return self._search
 
 
 class AskRequest(BaseModel):

@@ -148,6 +148,12 @@ def test_ask_filters_are_validated_and_applied(http: httpx.Client) -> None:
     assert bad.status_code == 422 and "published_from must be before published_to" in bad.json()["error"]["message"]
     nowhere = http.post("/v1/ask", json={"question": FUNDING_QUESTION, "filters": {"sources": ["nope.txt"]}})
     assert nowhere.status_code == 200 and nowhere.json()["refused"]
+    # A date with a zone beside one without (a TypeError) and a year out of range (a DateError) were 500s
+    mixed = http.post("/v1/ask", json={"question": FUNDING_QUESTION, "filters": {
+        "published_from": "2025-02-01T00:00:00+01:00", "published_to": "2025-01-01"}})
+    assert mixed.status_code == 422 and "published_from must be before published_to" in mixed.json()["error"]["message"]
+    far = http.post("/v1/ask", json={"question": FUNDING_QUESTION, "filters": {"published_from": "2200-01-01"}})
+    assert far.status_code == 422 and "after 2100" in far.json()["error"]["message"]
     unknown = http.post("/v1/ask", json={"question": FUNDING_QUESTION, "top": 3})
     assert unknown.status_code == 422 and "top" in unknown.json()["error"]["message"]
 
