@@ -42,6 +42,8 @@ LATIN_SAMPLE_BYTES = 256 * 1024  # enough text to tell the pages apart; a file m
 # At most this share of the non-ASCII characters broken, for text to count as UTF-8: legacy text holds
 # valid UTF-8 sequences only by rare chance (an "É" before a "’"), so nearly all of its are broken.
 MOSTLY_UTF8 = 0.25
+# NUL bytes a text file may hold as strays: at most this many, or 1% of its first block if more.
+STRAY_NULS = 4
 
 
 def decode_bytes(data: bytes, path: Path | None = None) -> str:
@@ -58,6 +60,9 @@ def decode_bytes(data: bytes, path: Path | None = None) -> str:
     if looks_binary(data):
         raise FileRejected("file looks binary (not text): NUL bytes or control characters; if it is UTF-16 "
                            "text, save it with a byte-order mark or as UTF-8")
+    if b"\x00" in data:  # strays (see stray_nuls_in_utf8): a NUL is never part of a UTF-8 character
+        log.warning("%s: %d NUL byte(s) removed", path or "text", data.count(0))
+        data = data.replace(b"\x00", b"")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -105,12 +110,26 @@ def reads_as_text(data: bytes) -> bool:
 
 
 def looks_binary(data: bytes, sample: int = 8192) -> bool:
-    """NUL bytes, or more than 10% control characters in the first block, mean binary."""
+    """More than 10% control characters in the first block, or NUL bytes that are not strays in UTF-8
+    text, mean binary."""
     head = data[:sample]
-    if b"\x00" in head:
-        return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    return controls > len(head) * 0.10
+    if controls > len(head) * 0.10:
+        return True
+    return b"\x00" in head and not stray_nuls_in_utf8(head)
+
+
+def stray_nuls_in_utf8(head: bytes) -> bool:
+    """A few NUL bytes in otherwise valid UTF-8 text: a scraper's or a database export's artefact, which
+    made a whole article "binary". Binary formats hold NULs by the dozen, or bytes that are not UTF-8
+    (images, PDFs, archives, compressed streams) within their first few hundred bytes."""
+    if head.count(0) > max(STRAY_NULS, len(head) // 100):
+        return False
+    try:  # not final: the block may end inside a character
+        codecs.getincrementaldecoder("utf-8")().decode(head.replace(b"\x00", b""), final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def declared_charset(data: bytes, head: int = 4096) -> str | None:

@@ -390,3 +390,30 @@ def test_a_file_with_nul_bytes_is_still_binary(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 8)
     with pytest.raises(FileRejected, match="binary"):
         load_file(path, LIMIT)
+
+
+def test_a_few_stray_nul_bytes_do_not_make_an_article_binary(tmp_path: Path) -> None:
+    """A scraper left two NULs in a UTF-8 story: it was refused whole as "binary"; now it is read, without them."""
+    path = tmp_path / "zoo.txt"
+    path.write_bytes("Zoo welcomes twin pandas\n\nThe Harwick zoo welcomed twin panda cubs\x00 on Monday. Keeper "
+                     "Bella Sørensen\x00 said both cubs weigh about 150 grams.\n".encode())
+    [article] = load_file(path, LIMIT)
+    assert article.title == "Zoo welcomes twin pandas"
+    assert "twin panda cubs on Monday" in article.text and "Sørensen said" in article.text
+    assert "\x00" not in article.text
+
+
+@pytest.mark.parametrize("head", [
+    # a PDF: a text header, then a compressed stream (NULs among bytes that are not UTF-8)
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 900 /Filter /FlateDecode >>\nstream\n",
+    # a Word file (a zip archive), and text with NULs by the dozen (a database dump's fixed-width fields)
+    b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml",
+    b"Headline\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00Body text of a record\x00\x00\x00\x00\x00\x00",
+])
+def test_binary_formats_with_a_text_like_head_are_still_refused(tmp_path: Path, head: bytes) -> None:
+    import zlib
+
+    path = tmp_path / "upload.txt"
+    path.write_bytes(head + zlib.compress(("The council met on Monday. " * 200).encode() + bytes(range(256)) * 4))
+    with pytest.raises(FileRejected, match="binary"):
+        load_file(path, LIMIT)
