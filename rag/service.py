@@ -150,7 +150,7 @@ class ChatMessage(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    include_usage: bool = False
+    include_usage: bool = Field(False, strict=True)
 
 
 class ChatRequest(BaseModel):
@@ -161,7 +161,9 @@ class ChatRequest(BaseModel):
 
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
+    # Strict: "stream": "yes" or "false" was read as a boolean ("false" as False, "yes" as True), so a
+    # client's typo chose between two response formats; JSON true/false only.
+    stream: bool = Field(False, strict=True)
     stream_options: StreamOptions | None = None
     filters: Filters | None = None
     # One choice per question: n=2 was accepted and one choice came back, which a client indexing

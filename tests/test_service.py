@@ -125,6 +125,9 @@ def test_unknown_model_and_bad_messages_are_clear_errors(client: openai.OpenAI) 
         client.chat.completions.create(model="news-rag", messages=[{"role": "assistant", "content": "hi"}])
     with pytest.raises(openai.UnprocessableEntityError, match="n: Input should be less than or equal to 1"):
         client.chat.completions.create(model="news-rag", n=2, messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.UnprocessableEntityError, match="stream: Input should be a valid boolean"):
+        client.chat.completions.create(model="news-rag", messages=[{"role": "user", "content": "hi"}],
+                                       extra_body={"stream": "yes"})
 
 
 # --- /v1/ask, documents, errors -----------------------------------------------------------------------------
