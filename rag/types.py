@@ -54,6 +54,7 @@ class Citation:
     end: int
     publisher: str = ""
     uploaded: bool = False  # quoted from a visitor's upload: it may say anything under any title and publisher
+    published: int | None = None  # the article's date (epoch seconds): "on Monday" in a quote needs it
 
 
 @dataclass
@@ -122,7 +123,8 @@ class Answer:
             "answer_probability": self.answer_probability,
             "evidence_likelihood": self.evidence_likelihood,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "source": c.source, "title": c.title, "quote": c.quote,
-                           "start": c.start, "end": c.end, "publisher": c.publisher, "uploaded": c.uploaded}
+                           "start": c.start, "end": c.end, "publisher": c.publisher, "uploaded": c.uploaded,
+                           "published": c.published}
                           for c in self.citations],
             "backend": self.backend,
             "model": self.model,

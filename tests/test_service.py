@@ -73,6 +73,8 @@ def test_chat_completion_keeps_markers_and_carries_citations(client: openai.Open
     assert first["n"] == 1 and "64.1 billion" in first["quote"]
     assert first["source"] == "001_c788a5a7159858c4.txt"  # the seed that reports the $64.1 billion
     assert first["end"] - first["start"] == len(first["quote"])  # offsets locate the quote in its article
+    [cited] = [doc for doc in engine.documents() if doc.doc_id == first["doc_id"]]
+    assert "published" in first and first["published"] == cited.published  # the quote's day (none for the seeds)
     assert response.model_extra["refused"] is False
     assert response.model_extra["confidence"] >= engine.settings.extractive_min_confidence  # why it answered
 

@@ -72,3 +72,16 @@ def test_an_uploaded_article_is_marked_as_one_wherever_it_is_shown() -> None:
                          uploaded=True),
             DocumentInfo("s", "US aid", "/srv/seeds/aid.txt", "aid.txt", 1, "y", 1_733_563_700)]
     assert [row[2] for row in document_rows(docs)] == ["poison.md · uploaded by a visitor", "aid.txt"]
+
+
+def test_a_source_shows_the_date_its_article_was_published() -> None:
+    """A quote that says "on Monday" means nothing without its article's day; the JSON carries it too."""
+    published = 1_709_596_800  # 2024-03-05
+    hit = Hit("a:0", "a", "The bridge reopened on Monday.", 0, 30, 1.0, title="Bridge reopens",
+              publisher="Harbour News", source_name="bridge.txt", published=published)
+    citation = Citation(1, "a", "bridge.txt", "Bridge reopens", "The bridge reopened on Monday.", 0, 30,
+                        publisher="Harbour News", published=published)
+    answer = Answer(text="It reopened on Monday [1].", refused=False, citations=[citation], hits=[hit])
+    assert "Harbour News · 2024-03-05 · bridge.txt" in sources_html(answer)
+    assert "2024-03-05" in sources_html(Answer(text="", refused=True, hits=[hit]))
+    assert answer.to_dict()["citations"][0]["published"] == published

@@ -121,7 +121,7 @@ def highlighted_quote(citation: Citation, hit: Hit | None) -> str:
 
 def _citation_entry(citation: Citation, hit: Hit | None, show_scores: bool, opened: bool) -> str:
     scores = _scores(hit) if show_scores and hit else ""
-    heading = _heading(citation.title, citation.publisher, citation.source, citation.uploaded)
+    heading = _heading(citation.title, citation.publisher, citation.source, citation.uploaded, citation.published)
     return (f"<details class='source' id='src-{citation.n}'{' open' if opened else ''}>"
             f"<summary><span class='n'>{citation.n}</span> {heading}</summary>"
             f"<blockquote>{highlighted_quote(citation, hit)}</blockquote>{scores}</details>")
@@ -131,15 +131,17 @@ def _hit_entry(rank: int, hit: Hit, show_scores: bool) -> str:
     text = clip_at_word(hit.text, SNIPPET_CHARS, " …")
     scores = _scores(hit) if show_scores else ""
     return (f"<details class='source closest' id='src-{rank}'><summary><span class='n'>{rank}</span> "
-            f"{_heading(hit.title, hit.publisher, hit.source_name, hit.uploaded)}</summary>"
+            f"{_heading(hit.title, hit.publisher, hit.source_name, hit.uploaded, hit.published)}</summary>"
             f"<blockquote>{html.escape(text)}</blockquote>{scores}</details>")
 
 
 UPLOADED = "uploaded by a visitor"
 
 
-def _heading(title: str, publisher: str, source: str, uploaded: bool = False) -> str:
-    byline = " · ".join(html.escape(part) for part in (publisher, source, UPLOADED if uploaded else "") if part)
+def _heading(title: str, publisher: str, source: str, uploaded: bool = False, published: int | None = None) -> str:
+    """The title, then publisher, date, file and upload mark: a quote saying "on Monday" needs its date."""
+    parts = (publisher, display_date(published), source, UPLOADED if uploaded else "")
+    byline = " · ".join(html.escape(part) for part in parts if part)
     return f"<b>{html.escape(title or source)}</b><br><span class='byline'>{byline}</span>"
 
 
