@@ -63,6 +63,16 @@ def connect(settings: Settings) -> chromadb.api.ClientAPI:
 
 
 DENSE_EF_SEARCH = 1000  # see ChromaStore._search_exhaustively
+# Links per graph node (HNSW M; Chroma's default 16). With 600 near-identical bulletins and one other
+# article, that article hung on a single incoming link, and a later insert pruning it left the article
+# unreachable to every search: its passages were missing from the dense results in 13 of 1,800 graphs
+# (Chroma builds in random order, and rebuilds a small collection in every process). At 32: 0 of 1,360,
+# +7% on disk, the same add time on such data, +0.7 ms a query at 36K vectors (session 49,
+# eval/EXPERIMENTS.md). Fixed when a collection is created; older collections keep 16 until re-created.
+DENSE_MAX_NEIGHBORS = 32
+# The space goes here, not in metadata ("hnsw:space"): given beside a configuration, that key was ignored
+# and the collection silently measured L2.
+_CHUNK_INDEX = {"hnsw": {"space": "cosine", "max_neighbors": DENSE_MAX_NEIGHBORS, "ef_search": DENSE_EF_SEARCH}}
 
 
 class ChromaStore:
@@ -72,9 +82,9 @@ class ChromaStore:
         self.client = client
         self.name = name
         self.embed_id = embed_id
-        self.chunks = client.get_or_create_collection(
-            name, metadata={"embed_model": embed_id, "hnsw:space": "cosine"}
-        )
+        # An existing collection keeps the configuration it was created with (Chroma ignores this one).
+        self.chunks = client.get_or_create_collection(name, metadata={"embed_model": embed_id},
+                                                      configuration=_CHUNK_INDEX)  # type: ignore[arg-type]
         recorded = (self.chunks.metadata or {}).get("embed_model")
         if recorded != embed_id:
             raise IndexMismatchError(
