@@ -29,7 +29,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from rag.languages import function_words, read_archive
-from rag.text import ScriptStemmer, spaced_pairs, written_as_name
+from rag.text import ScriptStemmer, spaced_pairs, undotted, written_as_name
 
 if TYPE_CHECKING:
     from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 _STAMP = "news_rag_stamp.json"
 # How the index's words were cut. 2 (session 41): each word stemmed by its script's rules and Latin script
 # by the archive's language (``ScriptStemmer``); 1 (no field): English rules for every word. A copy of
-# another tokenisation counts as no copy: the next ingest or search rebuilds it once.
-_TOKENISATION = 2
+# another tokenisation counts as no copy: the next ingest or search rebuilds it once. 3: Turkish
+# "İ" read as "I" (``_searchable``; it was cut into "i" + a dot + the rest), "佐々木"'s iteration mark as Han.
+_TOKENISATION = 3
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -177,7 +178,7 @@ class KeywordIndex:
         import bm25s
 
         retriever = self._retriever
-        tokens = bm25s.tokenize(spaced_pairs(query), stemmer=retriever.stemmer, token_pattern=retriever.token_pattern,
+        tokens = bm25s.tokenize(_searchable(query), stemmer=retriever.stemmer, token_pattern=retriever.token_pattern,
                                 stopwords=_stopwords(retriever.stemmer.latin), return_ids=False, show_progress=False)[0]
         vocabulary = retriever.bm25.vocab_dict
         return sum(token in vocabulary for token in tokens) / len(tokens) if tokens else 0.0
@@ -205,7 +206,14 @@ class KeywordIndex:
             except ValueError:  # every chunk filtered out
                 return []
         retriever.similarity_top_k = min(k, total)
-        return [hit for hit in retriever.retrieve(spaced_pairs(query)) if hit.score and hit.score > 0]
+        return [hit for hit in retriever.retrieve(_searchable(query)) if hit.score and hit.score > 0]
+
+
+def _searchable(text: str) -> str:
+    """``text`` as BM25 reads it, a passage or a query alike: unspaced-script runs in character pairs
+    (``spaced_pairs``), Turkish "İ" as "I" (``undotted``: bm25s lower-cases it to "i" and a combining dot,
+    a word boundary to its pattern, so "İzmir" was indexed as "zmir" and a search for "izmir" met nothing)."""
+    return spaced_pairs(undotted(text))
 
 
 def _alive(pid: int) -> bool:
@@ -236,7 +244,7 @@ def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, s
     form and its text) as it streams from the store. The tokenisation is the retriever's own with
     its defaults, which are also what ``from_persist_dir`` uses for queries (they are not persisted),
     on texts (and queries, ``search``) whose Chinese or Japanese runs are spaced into character pairs
-    (``spaced_pairs``): its word pattern would otherwise take a whole clause for one word. Its stemmer
+    (``_searchable``): its word pattern would otherwise take a whole clause for one word. Its stemmer
     is not its default (English rules for every word) but ``ScriptStemmer``, with the archive's language
     for Latin-script words (``read_archive``). Returned with the archive's language.
     """
@@ -252,7 +260,9 @@ def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, s
         texts.append(spaced_pairs(node.get_content(metadata_mode=MetadataMode.EMBED)))
     if not corpus:
         return None, None
-    language, latin = read_archive(texts)
+    language, latin = read_archive(texts)  # read as written: "İ" is a sign of Turkish
+    for n, text in enumerate(texts):  # in place: never two copies of the archive's text
+        texts[n] = undotted(text)  # = _searchable(content): undotting keeps unspaced runs as they are
     stemmer = ScriptStemmer(latin)
     tokens = bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
                             show_progress=False)

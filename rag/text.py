@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import Stemmer  # PyStemmer, already used by the BM25 retriever
@@ -81,7 +81,8 @@ _WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)?|\d+(?:[.,]\d+)*")
 # Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) and Korean,
 # which joins particles to its words ("서울에서"): without a dictionary, a run of them is read as its
 # overlapping character pairs, as Lucene's CJK bigram filter does, so "张艺谋" is found in "由导演张艺谋担任".
-_HAN_AND_KANA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese and Japanese
+# Chinese and Japanese, with the iteration mark of "佐々木" and "〇" (U+3005-3007), Han characters too.
+_HAN_AND_KANA = "\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN_TOGETHER = f"{_HAN_AND_KANA}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # ... Thai, Lao, Burmese, Khmer
 _UNSPACED = re.compile(f"[{_RUN_TOGETHER}\uac00-\ud7af]+")
 # A regex lookbehind: a word starts here. Not just after a letter of a spaced script (nor a combining mark,
@@ -97,7 +98,16 @@ def word_tokens(text: str) -> list[str]:
     """The words of ``text`` in order of kind: letter runs and numbers, then the character pairs of
     its unspaced-script runs (a run of one character is itself)."""
     pairs = [pair for match in _UNSPACED.finditer(text) for pair in _pairs(match.group())]
-    return _WORD.findall(_UNSPACED.sub(" ", text)) + pairs
+    return [match.group() for match in _spaced_words(text)] + pairs
+
+
+def _spaced_words(text: str) -> Iterator[re.Match[str]]:
+    """The letter runs and numbers of ``text`` outside its unspaced-script runs, at their offsets in it.
+
+    A word ends where the script changes to one written without spaces: "BTS는", "NASAが" and "Model Y销量"
+    hold the words "BTS", "NASA", "Model" and "Y". Every reader of words (``word_tokens``, ``name_forms``) cuts
+    them here, so a name is looked for as the words it was read from ("BTS는" was a name no text held)."""
+    return _WORD.finditer(_UNSPACED.sub(lambda match: " " * len(match.group()), text))
 
 
 def _pairs(run: str) -> list[str]:
@@ -195,10 +205,26 @@ class ScriptStemmer:
 _STEMMER = ScriptStemmer()  # the guards read every Latin-script text by the English rules
 
 
+# A combining dot above after I or i: Turkish "İ" as Python lower-cases it ("i" + U+0307), or as written
+# decomposed. Lower-case "i" has its dot already; the capital is the only letter Python lower-cases to two.
+_DOT_ABOVE_I = re.compile("(?<=[Ii])\u0307")
+
+
+def undotted(text: str) -> str:
+    """``text`` with Turkish "İ" written "I": lower-cased, "İzmir", "İZMİR", "IZMİR" and "izmir" are one word.
+
+    Python lower-cases "İ" to "i" and a combining dot (U+0307), which splits a word at a word boundary
+    ("i̇zmir" is "i" and "zmir" to a tokenizer) and keeps it from matching "izmir". Nothing else changes:
+    no other letter lower-cases to two, and a dotless "ı" stays itself (folding it into "i" would merge
+    Turkish words the dot tells apart; "IZMIR" lower-cases to "izmir", as before)."""
+    return _DOT_ABOVE_I.sub("", text.replace("İ", "I"))
+
+
 def normalise_word(word: str) -> str:
     """Lower-case Snowball stem without possessive, so 'Ukraine's'/'talks'/'meeting' match 'Ukraine'/'talk'/'meet'
-    (and 'Києва'/'Київ' share a stem); scripts without a stemmer are only lower-cased."""
-    word = word.lower().replace("’", "'")
+    (and 'Києва'/'Київ' share a stem, 'İzmir'/'izmir' are one: ``undotted``); scripts without a stemmer are
+    only lower-cased."""
+    word = undotted(word).lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
     return _STEMMER.stemWord(word)
@@ -240,7 +266,7 @@ def name_forms(text: str, openers: bool = False) -> dict[str, str]:
     text = re.sub(r"\[\d+\]", " ", text)
     initial: dict[str, str] = {}
     inner: dict[str, str] = {}
-    for match in _WORD.finditer(text):
+    for match in _spaced_words(text):
         word = match.group()
         if not word[0].isupper() or (len(word) <= 3 and word.isupper()):
             continue  # US, UK, EU-like acronyms are written too many ways to demand
@@ -263,7 +289,7 @@ def written_as_name(word: str, texts: Iterable[str]) -> bool:
     stem = normalise_word(word)
     capitalised = lower = 0
     for text in texts:
-        for match in _WORD.finditer(text):
+        for match in _spaced_words(text):
             found = match.group()
             if normalise_word(found) != stem:
                 continue

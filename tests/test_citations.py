@@ -129,3 +129,45 @@ def test_a_question_in_another_script_than_its_article_is_not_refused_for_names_
     assert not asks_about_cited(question, ["zh.txt"], articles)
     assert asks_about_cited(question, ["zh.txt"], articles, unchecked=Unchecked(script="LATIN"))
     assert not asks_about_cited("When did the port of Calais close?", ["brest.txt"], PASSAGES)
+
+
+# Hand-written sentences of many scripts, with Latin names, acronyms and numbers glued to words of scripts
+# written without spaces (Korean particles, Japanese kana, Chinese and Thai runs).
+SELF_SUPPORTED = [
+    "BTS는 13일 부산 아시아드 주경기장에서 데뷔 11주년 기념 콘서트를 열었다.",
+    "LG전자는 2024년 3분기 매출 22조원을 기록했다고 Samsung과 비교해 밝혔다.",
+    "부산 신항 7부두는 연간 250만 TEU를 처리할 수 있으며 Maersk도 입주했다.",
+    "NASAが発表した計画によると、Artemis計画の打ち上げは2026年になる。",
+    "JAXAは17日、H3ロケット2号機を打ち上げ、費用は約50億円だった。",
+    "佐々木朗希投手はDodgersと契約した。",
+    "特斯拉Model Y销量第一，比亚迪Seal排名第二。",
+    "Model Y销量第一，华为Mate60售出1080万部。",
+    "据IDC报告，Apple第三季度出货量增长12%。",
+    "Appleเปิดตัว iPhone รุ่นใหม่ในกรุงเทพฯ ราคา 39,900 บาท",
+    "ค่าฝุ่น PM2.5 ในเชียงใหม่สูงถึง 150 ไมโครกรัม",
+    "أعلنت شركة Siemens في القاهرة عن استثمار 500 مليون دولار.",
+    "प्रधानमंत्री नरेंद्र मोदी ने Microsoft के साथ 15 मार्च को समझौता किया।",
+    "Президент Зеленский встретился с главой Pfizer в Киеве 12 мая.",
+    "İzmir Büyükşehir Belediyesi, Karşıyaka'da 1,2 kilometrelik köprüyü İSTANBUL firmasıyla açtı.",
+    "Tuyến metro Nhổn - ga Hà Nội dài 8,5 km, do Alstom cung cấp tàu.",
+    "Hãng Vingroup khai trương nhà máy VinFast tại Hải Phòng năm 2019.",
+    "Volkswagen said its ID.3 plant in Zwickau built 250,000 cars in 2023, up 12%.",
+]
+
+
+def test_every_sentence_supports_itself() -> None:
+    """A name or number is read as the same words wherever it is looked for: "BTS는" was one name to the
+    name reader and "bts" + "는" to the word reader, so a right answer was refused against its own text."""
+    from rag.citations import unsupported_facts
+
+    for sentence in SELF_SUPPORTED:
+        assert unsupported_facts(sentence, sentence) == [], sentence
+
+
+def test_a_name_glued_to_an_unspaced_script_is_still_checked() -> None:
+    """Cutting "NASAが" at the change of script keeps the name: another agency's article does not back it."""
+    from rag.citations import unsupported_facts
+
+    assert unsupported_facts("NASAが発表した。", "JAXAが発表した。") == ["nasa"]
+    assert unsupported_facts("特斯拉Model Y销量第一。", "特斯拉Cybertruck销量第一。") == ["model"]
+    assert unsupported_facts("Appleเปิดตัว", "Samsungเปิดตัว") == ["appl"]

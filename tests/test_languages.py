@@ -15,7 +15,7 @@ from rag.context import Source
 from rag.evidence import number_sentences, short_answer_gap
 from rag.keyword import KeywordIndex
 from rag.languages import ENGLISH, REFUSALS, fell_back_to_english, question_language, refusal_text
-from rag.text import content_words, names, split_sentences, word_count, writing_script
+from rag.text import content_words, names, normalise_word, split_sentences, word_count, writing_script
 from rag.types import Hit
 
 UKRAINIAN = ("Зеленський зустрівся з Туском у Львові\n\n"
@@ -138,6 +138,51 @@ def test_an_index_cut_by_the_older_tokenisation_is_rebuilt_once(tmp_path: Path) 
     for unreadable in ("{not json", json.dumps({**older, "tokenisation": 2, "latin": "klingon"}), "[]"):
         stamp.write_text(unreadable)
         assert index.persisted_generation() is None and not KeywordIndex(tmp_path / "bm25").load("g1")
+
+
+TURKISH = ("İzmir'de Karşıyaka-Bayraklı köprüsü açıldı\n\nİzmir Büyükşehir Belediyesi, Karşıyaka ile Bayraklı "
+           "arasındaki köprüyü pazartesi günü açtı. Projenin maliyeti 850 milyon lira oldu.\n")
+
+
+def test_turkish_dotted_capital_i_is_the_same_letter_in_every_case() -> None:
+    """Python lower-cases "İ" to "i" and a combining dot: "İzmir" never matched "izmir" nor "İZMİR"."""
+    assert {normalise_word(word) for word in ("İzmir", "izmir", "İZMİR", "IZMİR", "I\u0307zmir")} == {"izmir"}
+    assert normalise_word("MALİYETİ") == normalise_word("maliyeti")
+    assert normalise_word("ılık") != normalise_word("ilik")  # the dotless ı is a letter of its own
+    # a headline's capitals name what the article writes in lower case: each name is found in it
+    assert names("Köprüyü İZMİR BÜYÜKŞEHİR BELEDİYESİ açtı.") == {"izmir", "büyükşehir", "belediyesi"}
+    assert names("Köprüyü İZMİR BÜYÜKŞEHİR BELEDİYESİ açtı.") <= content_words(TURKISH)
+
+
+def test_keyword_search_finds_a_turkish_word_however_its_i_is_written(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=TURKISH, id_="tr"), TextNode(text=FRENCH, id_="fr"),
+                   TextNode(text=RUSSIAN, id_="ru")], "g1")
+    for query in ("izmir", "İzmir", "İZMİR", "IZMİR", "MALİYETİ köprüsü"):
+        assert [hit.node.node_id for hit in index.search(query, 3)] == ["tr"], query
+    assert index.coverage("İZMİR") == 1.0
+
+
+def test_an_index_cut_before_turkish_i_was_read_as_one_letter_is_rebuilt(tmp_path: Path) -> None:
+    """Its words hold "zmir" where queries now ask for "izmir": it counts as no copy, so the next search
+    or ingest rebuilds it rather than mixing the two readings."""
+    import json
+
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=TURKISH, id_="tr")], "g1")
+    stamp = tmp_path / "bm25" / "news_rag_stamp.json"
+    assert KeywordIndex(tmp_path / "bm25").load("g1")
+    stamp.write_text(json.dumps({**json.loads(stamp.read_text()), "tokenisation": 2}))  # as session 41 wrote it
+    assert index.persisted_generation() is None and not KeywordIndex(tmp_path / "bm25").load("g1")
+
+
+def test_a_name_is_cut_where_its_script_changes_to_an_unspaced_one() -> None:
+    """"NASAが" and "Model Y销量" hold the names "NASA" and "Model"; the words around them are read in pairs."""
+    assert names("JAXAと NASAが発表した。", openers=True) == {"jaxa", "nasa"}
+    assert names("特斯拉Model Y销量第一。") == {"model"}
+    assert {"bts", "부산"} <= content_words("BTS는 부산에서 공연했다.")
+    # The iteration mark of "佐々木" is a Han character: the name is read in pairs like any other.
+    assert {"佐々", "々木"} <= content_words("佐々木朗希投手は契約した。")
 
 
 WEST_BROM = ("West Brom chairman Jeremy Peace owns 77 per cent of West Bromwich Albion and is looking to sell "
