@@ -126,7 +126,8 @@ def _gap(before: str) -> str:
 def _citation(n: int, sentence: Sentence) -> Citation:
     hit = sentence.source.hit
     return Citation(n=n, doc_id=hit.doc_id, source=hit.source_name, title=hit.title, quote=sentence.text,
-                    start=sentence.start, end=sentence.end, publisher=hit.publisher, uploaded=hit.uploaded)
+                    start=sentence.start, end=sentence.end, publisher=hit.publisher, uploaded=hit.uploaded,
+                    published=hit.published)
 
 
 def support_score(claim: str, passage: str) -> float:
