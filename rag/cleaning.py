@@ -15,6 +15,8 @@ mentioning cookies, subscriptions or sharing, and no positional rule touches it.
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 import unicodedata
@@ -76,6 +78,7 @@ _PROMPT = _rx(
     r"\bto (?:continue )?read (?:this|the full|the rest of this) (?:article|story)\b",
     r"^this (?:article|content|story) is (?:only )?(?:for|available to) (?:subscribers|members)\b",
     r"^(?:photo|image|picture|video|photograph)s?(?: credit)?\s*:|^(?:©|\(c\)|copyright\s*(?:©|\d{4}))",
+    r"^(?:got|have you got|do you have|have) an? (?:story|news tip|tip)\b",  # "Got a story? Email news@…"
 )
 # Cookie banners open with a typical phrase, or combine cookie, consent and you/we in a short paragraph.
 _COOKIE_START = _rx(
@@ -95,13 +98,17 @@ _FIRST_APPEARED = _rx(
 _COPYRIGHT = _rx(r"^(?:©|\(c\)|copyright)\s*©?\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?"
                  r"(?P<pub>[^.,|©]{2,60}?)\s*(?:[.,|]|$)")
 _DATELINE = _rx(
-    r"^(?:published|updated|posted|last updated)\b.{0,60}\d.{0,30}$",
+    # a label, then a date or time: "Published figures show 12 farms are affected." is a sentence, not one
+    r"^(?:published|updated|posted|last updated)\b(?: by [^.:]{1,40}?)?(?: on| at)?:?\s*"
+    r"(?:\d|today|yesterday|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)"
+    r".{0,80}$",
     r"^(?:\w{3,9},? )?(?:\d{1,2}(?:st|nd|rd|th)? \w{3,9}|\w{3,9} \d{1,2}(?:st|nd|rd|th)?),? \d{4}"
     r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: \w{2,4})?)?$",
     r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.+Z-]+)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$",
 )
 _BYLINE = re.compile(r"^(?:By|BY|by)\s+(?P<name>[A-Z][\w.'’-]*(?:(?:\s+|,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'’-]*){0,7})"
                      r"\s*(?:[|•·,–—-].*)?$")
+_BULLET = re.compile(r"^(?:[-*•·–]|\d{1,3}[.)])\s+\S")  # a list item of a plain-text article
 _NAME_LINE = re.compile(r"^[A-Z][a-z’'.-]+(?: [A-Z][a-z’'.-]+){1,2}$")
 _SECTION_WORDS = frozenset("news world politics business sport sports opinion latest breaking live home markets tech "
                            "technology science health entertainment culture travel europe asia africa americas middle "
@@ -149,15 +156,30 @@ def _is_fragment(text: str) -> bool:
 
 
 def _is_boilerplate(text: str) -> bool:
-    """Vocabulary and shape rules; each one is limited to short lines so running prose survives."""
+    """A plain-text line that is no article text: page furniture, or a widget's lowercase fragment."""
+    return _is_fragment(text) or _is_furniture(text)
+
+
+def _is_furniture(text: str) -> bool:
+    """Page furniture, for the text and the HTML paths alike (trafilatura keeps paywall notices, copyright
+    and "Last updated" lines). Vocabulary and shape rules, each limited to a short paragraph as a whole,
+    so that running prose survives and no sentence is ever cut out of a paragraph. (Lowercase fragments
+    are left to the text path: in HTML they are list items, or a page that is only a URL.)"""
     core, words = _core(text), _words(text)
-    if _is_fragment(text):
-        return True
     if words <= 10 and not _ends_sentence(core) and _MARKER.fullmatch(core):
         return True
-    if words <= 25 and (_PROMPT.search(core) or _FIRST_APPEARED.search(core)):
+    if words <= 25 and (_is_call_to_action(core) or _FIRST_APPEARED.search(core)):
         return True
     return (words <= 12 and bool(_DATELINE.search(core) or _is_share_bar(core))) or _is_cookie_banner(text)
+
+
+def _is_call_to_action(core: str) -> bool:
+    """A paywall or sign-up notice opens with a call to action, or most of its sentences are one: "Want
+    to keep reading? Subscribers get … Subscribe for £1. Already a subscriber? Log in." was indexed."""
+    if _PROMPT.search(core):
+        return True
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", core) if s]
+    return sum(bool(_PROMPT.search(s)) for s in sentences) * 2 > len(sentences) > 1
 
 
 def _is_story_sentence(text: str) -> bool:
@@ -181,10 +203,13 @@ def _fold(text: str) -> str:
 
 
 def _find_title(paras: list[str], top: int, junk: set[int], counts: Counter[str], hint: str) -> int | None:
-    """The headline is the markup's title if present, else the first substantial line without a
-    final full stop before the body starts (repeated, junk and byline lines excluded)."""
-    if hint and (found := next((i for i in range(top) if _fold(paras[i]) == _fold(hint)), None)) is not None:
-        return found
+    """The headline's paragraph: the metadata title's line when the body repeats it, else (no metadata
+    title) the first substantial line without a final full stop before the body starts (repeated, junk
+    and byline lines excluded). A metadata title the body does not repeat is the headline itself: a
+    guessed one made every short line above the guess "chrome", and front-matter briefs lost their
+    opening sentences ("Band D households will pay £2,104 a year" was all that was left of one)."""
+    if hint:
+        return next((i for i in range(top) if _fold(paras[i]) == _fold(hint)), None)
     head = [i for i in range(min(top, 15)) if i not in junk and (counts[paras[i].casefold()] == 1 or
             _words(paras[i]) > 6) and not _byline_of(paras[i]) and not _looks_like_name(paras[i])]
     for min_words in (4, 2):
@@ -213,7 +238,30 @@ def _find_byline(paras: list[str], top: int, title_at: int | None, publisher: st
     return before if _looks_like_name(before) and before != publisher and not before.startswith("The ") else ""
 
 
-def _drop_indexes(paras: list[str], junk: set[int], title_at: int | None, publisher: str) -> set[int]:
+def _own_list(paras: list[str], junk: set[int], items: frozenset[str]) -> set[int]:
+    """The article's own list items: the short lines after a line ending in ":" that is no marker ("The new
+    destinations are:"), and bullets ("- ", "1. ", or Markdown's, given as ``items``) right after a
+    sentence. The trailing-headline rule dropped them at an article's end; a list of other stories comes
+    after a marker ("Related") or a bare heading instead, or as a run of unmarked lines."""
+    own: set[int] = set()
+    colon_run = False  # a run after "...:" goes on with short lines, a run of bullets with bullets only
+    for i in range(1, len(paras)):
+        prev, bullet = paras[i - 1], paras[i] in items or bool(_BULLET.match(paras[i]))
+        if i in junk or i - 1 in junk:
+            colon_run = False
+            continue
+        if prev.endswith(":"):
+            colon_run = True
+        elif i - 1 not in own:
+            colon_run = False
+        if (colon_run and (bullet or _words(paras[i]) <= SHORT_WORDS)) or (
+                bullet and (i - 1 in own or _ends_sentence(prev))):
+            own.add(i)
+    return own
+
+
+def _drop_indexes(paras: list[str], junk: set[int], title_at: int | None, publisher: str,
+                  items: frozenset[str] = frozenset()) -> set[int]:
     """Which paragraphs are not the article: junk, repeats, chrome above the headline, the page tail."""
     prose = [i for i, p in enumerate(paras) if i not in junk and _is_prose(p)]
     first_prose, last_prose = (prose[0], prose[-1]) if prose else (len(paras), -1)
@@ -234,14 +282,17 @@ def _drop_indexes(paras: list[str], junk: set[int], title_at: int | None, publis
     if last_prose >= 0:  # after the last prose paragraph, a marker starts the page's tail
         cut = min((j for j in junk if j > last_prose), default=len(paras))
         drop.update(i for i in range(cut, len(paras)) if not _is_story_sentence(paras[i]))
+        own = _own_list(paras, junk, items)
         drop.update(i for i in range(last_prose + 1, len(paras))  # trailing headline-ish lines
-                    if _words(paras[i]) <= SHORT_WORDS and not _ends_sentence(paras[i]) and paras[i][0] != "(")
+                    if _words(paras[i]) <= SHORT_WORDS and not _ends_sentence(paras[i]) and paras[i][0] != "("
+                    and i not in own)
     return drop - {title_at}
 
 
 def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str = "", published: str = "",
-            removed: tuple[str, ...] = ()) -> CleanedArticle:
-    """The paragraph rules and metadata detection shared by every input format."""
+            removed: tuple[str, ...] = (), items: frozenset[str] = frozenset()) -> CleanedArticle:
+    """The paragraph rules and metadata detection shared by every input format; ``items`` are the
+    paragraphs that were list items in the markup (Markdown's bullets lose their marker)."""
     paras = [p for p in paras if p]
     counts = Counter(p.casefold() for p in paras)
     junk = {i for i, p in enumerate(paras) if _is_boilerplate(p)}
@@ -249,7 +300,7 @@ def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str 
     title_at = _find_title(paras, top, junk, counts, title)
     publisher = publisher or _find_publisher(paras, top, counts)
     byline = byline or _find_byline(paras, top, title_at, publisher)
-    drop = _drop_indexes(paras, junk, title_at, publisher)
+    drop = _drop_indexes(paras, junk, title_at, publisher, items)
     title = title or (paras[title_at] if title_at is not None else "")
     kept = ([title] if title and title_at is None else []) + [p for i, p in enumerate(paras) if i not in drop]
     removed += tuple(p for i, p in enumerate(paras) if i in drop)
@@ -322,6 +373,7 @@ def clean_markdown(raw: str) -> CleanedArticle:
         meta, raw = header_fields(raw)
     lines: list[str] = []
     removed: list[str] = []
+    items: set[str] = set()
     for line in _normalise_lines(raw):
         if _MD_SKIP_LINE.match(line):  # rules, fences, reference definitions, setext underlines
             lines.append("")
@@ -334,7 +386,9 @@ def clean_markdown(raw: str) -> CleanedArticle:
             removed.append(text)
         else:
             lines.extend([text, ""] if block else [text])
-    return _finish(_paragraphs(lines), removed=tuple(removed), **meta)
+            if block and block.group(0)[:1] in "-*+":  # a bullet: the article's own list (``_own_list``)
+                items.add(text)
+    return _finish(_paragraphs(lines), removed=tuple(removed), items=frozenset(items), **meta)
 
 
 # YAML between "---" lines (Jekyll, Hugo, Obsidian, most static-site and CMS exports) or TOML between "+++"
@@ -425,10 +479,14 @@ _DATE_PARAMS: dict[str, object] = {
     "min_date": EARLIEST.strftime("%Y-%m-%d"),
     "max_date": (LATEST - timedelta(days=1)).strftime("%Y-%m-%d"),
 }
+_SIDEBARS = ('//aside | //*[@role="complementary"] | '
+             '//*[re:test(@id, "sidebar", "i") or re:test(@class, "sidebar", "i")]')
+_EXSLT = {"re": "http://exslt.org/regular-expressions"}
 _BLOCKS = frozenset("p head item quote code row lb".split())  # trafilatura's output elements that end a line
 _MODIFIED_META = re.compile(r"modif|lastmod|updat", re.IGNORECASE)
 _NEWLINES = str.maketrans("\r\n\f\v", "    ")
 _SUFFIX_START = re.compile(r"\s*[|–—-]\s")
+_TITLE_PARTS = re.compile(r"\s+[|–—•·]\s+|\s+-\s+")  # "Headline | Site", "Headline - Section - Site"
 
 
 def clean_html(raw: str) -> CleanedArticle:
@@ -439,7 +497,7 @@ def clean_html(raw: str) -> CleanedArticle:
     if tree is None:
         return CleanedArticle("", "")
     title, author, site, published = _metadata(tree)
-    title, byline = _headline(title, tree), _byline(author, site)
+    title, byline = _headline(title, tree, site), _byline(author, site)
     kept, removed = _select(_blocks(_main_text(tree)), title, byline)
     return CleanedArticle("\n\n".join(([title] if title else []) + kept), title, site, byline, published,
                           tuple(removed))
@@ -471,14 +529,31 @@ def _parse(raw: str) -> HtmlElement | None:
 
 
 def _metadata(tree: HtmlElement) -> tuple[str, str, str, str]:
-    """(title, author, site name, ISO date); the date goes through ``rag.dates`` like every other date."""
+    """(title, author, site name, ISO date) of the page without its comments and sidebars; the date goes
+    through ``rag.dates`` like every other date."""
     from htmldate import find_date
     from trafilatura.metadata import extract_metadata
 
-    found = extract_metadata(_without_modified_dates(tree), date_config=dict(_DATE_PARAMS))
-    date = iso_date(found.date or find_date(tree, **_DATE_PARAMS) or "")  # an update date is better than none
+    page = _without_comments_or_sidebars(tree)
+    found = extract_metadata(_without_modified_dates(page), date_config=dict(_DATE_PARAMS))
+    date = iso_date(found.date or find_date(page, **_DATE_PARAMS) or "")  # an update date is better than none
     title, site = _normalise(found.title or ""), _normalise(found.sitename or "")
-    return title, found.author or "", site, _with_time(date, tree)
+    return title, found.author or "", site, _with_time(date, page)
+
+
+def _without_comments_or_sidebars(tree: HtmlElement) -> HtmlElement:
+    """A copy of the page without its reader comments (trafilatura's comment sections) and sidebars
+    (<aside>, ARIA's "complementary", a "sidebar" class or id): htmldate took the first comment's <time>
+    as the date of a page that gives none of its own, or else a widget's "Updated" time. No date is
+    better than a wrong one, which hides the article from date-filtered searches."""
+    from trafilatura.xpaths import REMOVE_COMMENTS_XPATH
+
+    pruned = deepcopy(tree)
+    found = [node for xpath in REMOVE_COMMENTS_XPATH for node in xpath(pruned)]
+    for node in found + pruned.xpath(_SIDEBARS, namespaces=_EXSLT):
+        if node.getparent() is not None:
+            node.drop_tree()
+    return pruned
 
 
 def _with_time(date: str, tree: HtmlElement) -> str:
@@ -564,14 +639,108 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub("[\ufeff\u200b\u2060]", "", unicodedata.normalize("NFC", text)).split())
 
 
-def _headline(title: str, tree: HtmlElement) -> str:
-    """trafilatura takes og:title as it is, and some sites append their name or a date there
-    (DW: "… | DW | 19.01.2020"): the page's <h1> is the headline when the title starts with it."""
+def _headline(title: str, tree: HtmlElement, site: str) -> str:
+    """The page's headline. trafilatura takes og:title as it is: some sites append their name or a date
+    there (DW: "… | DW | 19.01.2020"), and some put only the site's name there, which then opened the
+    article's text and was cited as evidence ("Tri-County Voice won the court fight"). A title that is
+    the site's name, or has no word in common with the headline the page marks up, gives way to that
+    headline or to a heading above the article's first paragraph that is no site name; no title is better
+    than the site's. A page without any title keeps none (a heading inside its text is no headline)."""
+    ld = _json_ld(tree)
+    names, marked = _site_names(tree, site, ld), _marked_headlines(tree, ld)
+    title = _without_site_suffix(_cut_at_h1(title, tree), names)
+    if not title or not (_names_site(title, names) or (marked and all(_unrelated(title, m) for m in marked))):
+        return title
+    return next((h for h in marked + _leading_headings(tree)
+                 if 2 <= _words(h) <= 30 and not _names_site(h, names) and not _is_furniture(h)), "")
+
+
+def _leading_headings(tree: HtmlElement) -> list[str]:
+    """The <h1> and <h2> texts that come before the page's first paragraph of prose."""
+    headings: list[str] = []
+    for node in tree.iter("h1", "h2", "p"):
+        text = _normalise(node.text_content())
+        if node.tag == "p" and _is_prose(text) and not _is_furniture(text):  # a consent banner comes first
+            break
+        if node.tag != "p" and text:
+            headings.append(text)
+    return headings
+
+
+def _cut_at_h1(title: str, tree: HtmlElement) -> str:
+    """The page's <h1> when the title starts with it and goes on after a separator (DW's "| DW | date")."""
     for h1 in tree.iter("h1"):
         head = _normalise(h1.text_content())
         if head and title.startswith(head) and _SUFFIX_START.match(title[len(head):]):
             return head
     return title
+
+
+def _without_site_suffix(title: str, names: list[str]) -> str:
+    """The title without a trailing " | <site name>" that the <h1> cut missed (its quotes differ)."""
+    for name in names:
+        cut = re.sub(rf"{_SUFFIX_START.pattern}\s*{re.escape(name)}\s*$", "", title, flags=re.IGNORECASE)
+        if cut != title and cut:
+            return cut
+    return title
+
+
+def _site_names(tree: HtmlElement, site: str, ld: list[dict[str, object]]) -> list[str]:
+    """What the page calls its site: trafilatura's site name, og:site_name and application-name, the
+    publisher of its JSON-LD, and the last part of a "<page> | <site>" <title> (a few words, not a date);
+    longest first."""
+    names = [site]
+    names += [meta.get("content") or "" for meta in tree.iter("meta")
+              if (meta.get("property") or meta.get("name") or "").lower() in ("og:site_name", "application-name")]
+    for item in ld:
+        publishers = item.get("publisher")
+        for publisher in publishers if isinstance(publishers, list) else [publishers]:
+            names.append(publisher.get("name") if isinstance(publisher, dict) else publisher)
+    page_title = _normalise(next((node.text_content() for node in tree.iter("title")), ""))
+    parts = _TITLE_PARTS.split(page_title)
+    if len(parts) >= 2 and _words(parts[-1]) <= 5 and re.search(r"[^\W\d_]", parts[-1]):
+        names.append(parts[-1])
+    found = {name for name in (_normalise(n) for n in names if isinstance(n, str)) if _fold(name)}
+    return sorted(found, key=lambda name: (-len(name), name))
+
+
+def _names_site(text: str, names: list[str]) -> bool:
+    """The text is a site's name, or a part of one ("Voice" of "Tri-County Voice")."""
+    return any(f" {_fold(text)} " in f" {_fold(name)} " for name in names) if _fold(text) else False
+
+
+def _unrelated(title: str, headline: str) -> bool:
+    """No word of four letters or more in common: a site's name beside a headline, not two wordings of one."""
+    def words(text: str) -> set[str]:
+        return {w for w in _fold(text).split() if len(w) >= 4}
+    return not words(title) & words(headline)
+
+
+def _marked_headlines(tree: HtmlElement, ld: list[dict[str, object]]) -> list[str]:
+    """The headlines the page marks up for search engines: JSON-LD "headline", then itemprop="headline"."""
+    found = [html.unescape(headline) for item in ld if isinstance(headline := item.get("headline"), str)]
+    found += [node.get("content") or node.text_content() for node in tree.xpath('//*[@itemprop="headline"]')]
+    return [h for h in map(_normalise, found) if h]
+
+
+def _json_ld(tree: HtmlElement) -> list[dict[str, object]]:
+    """The objects of the page's JSON-LD blocks (those of an "@graph" too); an unreadable block is skipped."""
+    objects: list[dict[str, object]] = []
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            todo = [json.loads(script.text or "")]
+        except ValueError:
+            continue
+        while todo and len(objects) < 200:
+            item = todo.pop(0)
+            if isinstance(item, list):
+                todo.extend(item)
+            elif isinstance(item, dict):
+                objects.append(item)
+                todo.extend(v for k, v in item.items() if k == "@graph")
+    return objects
 
 
 def _byline(author: str, site: str) -> str:
@@ -592,8 +761,10 @@ def _is_credit(text: str, byline: str) -> bool:
 
 def _select(blocks: list[tuple[str, int]], title: str, byline: str) -> tuple[list[str], list[str]]:
     """(kept, removed) lines of trafilatura's text. It keeps lines that are only a link ("Read more:
-    <link>", DW), the header of a list of them, byline lines and repeated pull quotes (Spiegel), and
-    puts the headline wherever the page had it, or nowhere: the caller puts it first, once."""
+    <link>", DW), the header of a list of them, byline lines, repeated pull quotes (Spiegel) and the page
+    furniture the text path drops too (consent banners on a short page, where it keeps every paragraph;
+    paywall notices, copyright and "Last updated" lines), and puts the headline wherever the page had it,
+    or nowhere: the caller puts it first, once."""
     def is_link_list(i: int) -> bool:
         return i < len(blocks) and blocks[i][1] >= LINK_SHARE * len(blocks[i][0]) and not _is_prose(blocks[i][0])
 
@@ -602,8 +773,7 @@ def _select(blocks: list[tuple[str, int]], title: str, byline: str) -> tuple[lis
     seen = {_fold(title)}
     for i, (text, _) in enumerate(blocks):
         list_header = _words(text) <= SHORT_WORDS and text.endswith(":") and is_link_list(i + 1)
-        # A consent banner trafilatura took for text (a short page: it then keeps every paragraph).
-        if is_link_list(i) or list_header or _fold(text) in seen or _is_credit(text, byline) or _is_cookie_banner(text):
+        if is_link_list(i) or list_header or _fold(text) in seen or _is_credit(text, byline) or _is_furniture(text):
             removed.append(text)
         else:
             kept.append(text)

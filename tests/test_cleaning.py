@@ -334,6 +334,7 @@ def test_repeated_headline_is_still_the_title() -> None:
         "of lawmakers on Thursday, adding that most people never read the settings.",
         "Related talks are expected in Geneva next week.",
         "Copyright lawyers said the ruling would be appealed.",
+        "Published figures show 12 farms are affected.",  # a dateline's label, but no date after it
         "Photographers said the new rules were unclear.",
         "He declined to comment.",
         "(Reporting by Jane Roe; editing by John Doe)",
@@ -654,3 +655,169 @@ def test_a_consent_banner_on_a_short_page_is_not_article_text() -> None:
     article = clean_html(page)
     assert "843 partners" not in article.text and "flooding three shops" in article.text
     assert "placed cookies without consent" in article.text
+
+
+# --- a metadata title, the article's own lists -----------------------------------------------------------------
+
+SHORT_BRIEF = ["Bus fares in Marston will stay at £2 this year, the council said.",
+               "Season tickets fall to £45 a month"]
+
+
+@pytest.mark.parametrize(("clean", "head"), [
+    (clean_markdown, "---\ntitle: Bus fares frozen\ndate: 2024-03-01\n---\n"),
+    (clean_text, "Title: Bus fares frozen\nDate: 2024-03-01\n\n"),
+])
+def test_a_metadata_title_the_body_does_not_repeat_keeps_the_opening(clean, head: str) -> None:
+    """The headline was guessed in the body ("Season tickets fall to £45 a month", no full stop) and every
+    line above the guess was dropped as chrome: a brief kept only its last line."""
+    article = clean(head + "\n\n".join(SHORT_BRIEF) + "\n")
+    assert article.title == "Bus fares frozen"
+    assert _paragraphs(article) == ["Bus fares frozen", *SHORT_BRIEF]
+
+
+def test_a_metadata_title_keeps_a_list_above_the_first_long_paragraph() -> None:
+    facts = ["At a glance", "Two lanes closed until Friday", "Diversion via Mill Road", "Buses not affected"]
+    prose = ("Two lanes of the ring road will stay closed until Friday while engineers repair a burst water main "
+             "under the carriageway, the highways agency said on Monday.")
+    article = clean_text("Title: Ring road closure\n\n" + "\n".join(facts) + "\n\n" + prose + "\n")
+    assert _paragraphs(article) == ["Ring road closure", *facts, prose]
+
+
+def test_a_metadata_title_the_body_repeats_is_kept_once() -> None:
+    article = clean_markdown("---\ntitle: Bus fares frozen\n---\n\n# Bus fares frozen\n\n" + SHORT_BRIEF[0] + "\n")
+    assert _paragraphs(article) == ["Bus fares frozen", SHORT_BRIEF[0]]
+
+
+OPENING = ("The county library service will open three new branches next spring, its director said on Monday, after "
+           "the council approved a £4 million budget.")
+BRANCHES = ["Eastgate", "Hollow Lane", "St Mary's Quay"]
+
+
+@pytest.mark.parametrize("raw", [
+    "---\ntitle: Library opens three branches\n---\n\n" + OPENING + "\n\nThe new branches are:\n\n"
+    + "".join(f"- {b}\n" for b in BRANCHES),                                          # Markdown bullets after ":"
+    "# Library opens three branches\n\n" + OPENING + "\n\n" + "".join(f"* {b}\n" for b in BRANCHES),  # after prose
+    "Library opens three branches\n\n" + OPENING + "\n\nThe new branches are:\n" + "\n".join(BRANCHES),  # plain lines
+    "Library opens three branches\n\n" + OPENING + "\n" + "\n".join(f"{n}. {b}" for n, b in enumerate(BRANCHES, 1)),
+])
+def test_a_list_at_the_end_of_the_article_is_kept(raw: str) -> None:
+    """Short unpunctuated lines after the last long paragraph were dropped as a trailing list of other
+    headlines, and with them the list an article ends with (a Markdown bullet loses its "- ")."""
+    clean = clean_markdown if raw.startswith(("---", "#")) else clean_text
+    text = clean(raw).text
+    assert OPENING in text
+    assert all(branch in text for branch in BRANCHES), text
+
+
+@pytest.mark.parametrize(("clean", "tail"), [
+    (clean_text, ["Council tax to rise by 5%", "Town's oldest pub sold to brewery chain",
+                  "Man fined for feeding pigeons"]),
+    (clean_text, ["Elsewhere", "- Council tax to rise by 5%", "- Town's oldest pub sold to brewery chain"]),
+    (clean_markdown, ["## Elsewhere", "- Council tax to rise by 5%", "- Town's oldest pub sold to brewery chain"]),
+])
+def test_other_headlines_after_the_article_still_go(clean, tail: list[str]) -> None:
+    """The trailing rule's purpose: headlines of other stories pasted after an article, unmarked or under a
+    bare heading, are not the article (its own list follows a sentence or a line ending in ":")."""
+    article = clean("Library opens three branches\n\n" + OPENING + "\n\n" + "\n".join(tail) + "\n")
+    assert _paragraphs(article) == ["Library opens three branches", OPENING]
+
+
+# --- HTML: the site's name is no headline; furniture; a comment's date ------------------------------------------
+
+HTML_BODY = ["A county judge ruled on Tuesday that 12 farms along the Wend River may keep drawing irrigation water.",
+             "The state water board said it would study the ruling before deciding whether to appeal it.",
+             "Farmers had argued that the 2019 order would have forced several of them to sell their herds."]
+HEADLINE = "Farmers win court fight over river water"
+
+
+def _page(head: str, body: str) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in HTML_BODY)
+    return f"<html><head><meta charset='utf-8'>{head}</head><body>{body.replace('BODY', paragraphs)}</body></html>"
+
+
+@pytest.mark.parametrize("page", [
+    # og:title is the site's name (og:site_name says so); the headline is in JSON-LD and an <h2>
+    _page('<title>Home - Valley Courier</title><meta property="og:title" content="Valley Courier">'
+          '<meta property="og:site_name" content="Valley Courier"><script type="application/ld+json">{"@type": '
+          f'"NewsArticle", "headline": "{HEADLINE}", "publisher": {{"name": "Valley Courier"}}}}</script>',
+          f"<nav>Home | Farming</nav><h2>{HEADLINE}</h2>BODY"),
+    # the site's name everywhere in <head>, the headline marked itemprop="headline"
+    _page('<title>The Valley Courier</title><meta property="og:title" content="The Valley Courier">',
+          f'<div class="story"><h1 itemprop="headline">{HEADLINE}</h1>BODY</div>'),
+    # a logo in <h1>, the section and the site's name in <title>, the headline in <h2>
+    _page("<title>Farming | The Valley Courier</title>",
+          f'<h1>The Valley Courier</h1><div class="story"><h2>{HEADLINE}</h2>BODY</div>'),
+])
+def test_html_site_name_is_not_the_headline(page: str) -> None:
+    """A page whose og:title (or only heading) is its site's name got that name as title and first
+    paragraph, and the model cited it: "Valley Courier won the court fight"."""
+    article = clean_html(page)
+    assert article.title == HEADLINE
+    assert _paragraphs(article) == [HEADLINE, *HTML_BODY]
+    assert "Valley Courier" not in article.text
+
+
+def test_html_site_name_is_no_title_even_without_a_headline() -> None:
+    page = _page('<meta property="og:title" content="Valley Courier"><meta property="og:site_name" '
+                 'content="Valley Courier">', "<div>BODY</div>")
+    article = clean_html(page)
+    assert article.title == "" and _paragraphs(article) == HTML_BODY
+
+
+def test_html_title_loses_the_site_name_after_it() -> None:
+    """The <h1> cut ("Headline | Site") missed a title whose quotes differ from the <h1>'s."""
+    page = _page("<meta property='og:title' content=\"'We will rebuild': Farmers vow | The Valley Courier\">"
+                 "<title>'We will rebuild': Farmers vow | The Valley Courier</title>",
+                 "<h1>‘We will rebuild’: Farmers vow</h1>BODY")
+    assert clean_html(page).title == "'We will rebuild': Farmers vow"
+
+
+def test_html_real_title_beside_a_marked_headline_is_kept() -> None:
+    """A title that is another wording of the headline the page marks up stays (Süddeutsche's og:title drops
+    the kicker of its itemprop headline)."""
+    page = _page('<meta property="og:title" content="Farmers win water fight">',
+                 f'<h1 itemprop="headline">Court ruling: {HEADLINE}</h1>BODY')
+    assert clean_html(page).title == "Farmers win water fight"
+
+
+@pytest.mark.parametrize("junk", [
+    "Want to keep reading? Subscribers get unlimited access to our journalism. Subscribe for $1. Already a "
+    "subscriber? Log in.",
+    "This story is for subscribers only",
+    "Copyright 2024 Valley Courier Media. All rights reserved. This material may not be redistributed.",
+    "© 2024 Valley Courier",
+    "Last updated: 4 June 2024",
+    "Published: 2024-06-03",
+    "Got a story? Email newsdesk@courier.example",
+])
+@pytest.mark.parametrize("clean", [clean_text, clean_html])
+def test_paywall_and_house_lines_go_in_text_and_html(clean, junk: str) -> None:
+    """trafilatura keeps them as paragraphs, and the model cited "Subscribe for £1."; the text path's
+    rules now serve HTML too, on whole short paragraphs only."""
+    lines = [HTML_BODY[0], junk, *HTML_BODY[1:]]
+    raw = (f"<html><body><article><h1>{HEADLINE}</h1>" + "".join(f"<p>{p}</p>" for p in lines)
+           + "</article></body></html>") if clean is clean_html else "\n\n".join([HEADLINE, *lines])
+    article = clean(raw)
+    assert _paragraphs(article) == [HEADLINE, *HTML_BODY]
+
+
+def test_html_prose_with_paywall_words_stays() -> None:
+    sentences = ["Readers who subscribe before March will get the printed guide, the publisher said.",
+                 "Copyright lawyers said the ruling would be appealed.",
+                 "Published figures show 12 farms are affected."]
+    page = f"<html><body><article><h1>{HEADLINE}</h1>" + "".join(f"<p>{p}</p>" for p in [*HTML_BODY, *sentences]) \
+        + "</article></body></html>"
+    assert _paragraphs(clean_html(page)) == [HEADLINE, *HTML_BODY, *sentences]
+
+
+@pytest.mark.parametrize("aside", [
+    '<section id="comments"><div class="comment"><b>Pete</b> <time datetime="2025-11-03T10:15:00Z">3 November 2025'
+    "</time><p>Well done everyone!</p></div></section>",
+    '<div class="sidebar"><h3>Weather</h3><p>Updated 07/12/2026 06:00</p></div>',
+])
+def test_html_date_is_never_a_comments_or_a_widgets(aside: str) -> None:
+    """A page without a date of its own got its first reader comment's date, or a weather widget's "Updated" time."""
+    undated = _page(f"<title>{HEADLINE}</title>", f"<article><h1>{HEADLINE}</h1>BODY</article>{aside}")
+    assert clean_html(undated).published == ""
+    dated = undated.replace("</h1>", '</h1><time datetime="2024-06-03T08:00:00Z">3 June 2024</time>')
+    assert clean_html(dated).published.startswith("2024-06-03T08:00:00")
