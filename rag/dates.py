@@ -14,15 +14,24 @@ from email.utils import parsedate_to_datetime
 
 from dateutil import parser as date_parser
 
-ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), RFC 2822 "
-                    "(Sat, 07 Dec 2024 09:30:00 GMT), an English month name (7 December 2024, Dec 7, 2024), "
-                    "a day and month that cannot be swapped (13/12/2024), a year (2024) or epoch seconds (1733563800)")
+ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), year first (2024/12/07, 20241207, "
+                    "2024年12月7日), RFC 2822 (Sat, 07 Dec 2024 09:30:00 GMT), an English month name "
+                    "(7 December 2024, Dec 7, 2024), a day and month that cannot be swapped (13/12/2024), "
+                    "a year (2024) or epoch seconds (1733563800)")
 EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)  # older than any digitised newspaper archive
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|,|$)", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _NUMERIC_DAY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+# Year-first days: nobody writes year/day/month, so these are never ambiguous. "2024/03/04", "2024.3.4",
+# "2024-3-4" (which ``fromisoformat`` refuses), and the Chinese, Japanese and Korean "2024年3月4日".
+_YEAR_FIRST_DAY = re.compile(r"(?:(\d{4})([./-])(\d{1,2})\2(\d{1,2})"
+                             r"|(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일])"
+                             r"(?=$|[T\s])")  # then nothing, or a time as ISO 8601 writes it
+# A zone named after the time ("2024-03-01 09:00:00 UTC", as SQL dumps and logs write it), which ISO 8601
+# writes as an offset (``fromisoformat`` already takes an offset set apart: "09:00 +01:00").
+_ZONE_NAME = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
 
 
 class DateError(ValueError):
@@ -30,7 +39,8 @@ class DateError(ValueError):
 
 
 def to_epoch(value: object) -> int | None:
-    """Epoch seconds of an ISO-8601 / RFC-2822 string or a number of seconds; None for no value.
+    """Epoch seconds of a date string (``ACCEPTED_FORMATS``), a YYYYMMDD or a number of seconds; None for
+    no value.
 
     Naive times are taken as UTC. Raises ``DateError`` for anything else or outside 1800-2100.
     """
@@ -40,6 +50,8 @@ def to_epoch(value: object) -> int | None:
         raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
     if _is_year(value):  # "2024": a year, not 2,024 seconds after 1970
         return int(datetime(int(str(value).strip()), 1, 1, tzinfo=timezone.utc).timestamp())
+    if (day := _compact_day(value)) is not None:  # "20240305": that day, not 20 million seconds after 1970
+        return int(day.timestamp())
     if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
         parsed = _parse_text(value.strip())
         return _checked((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp(), value)
@@ -85,11 +97,38 @@ def _is_year(value: object) -> bool:
     return len(text) == 4 and text.isdigit() and EARLIEST.year <= int(text) < LATEST.year
 
 
-def _parse_text(text: str) -> datetime:
+def _compact_day(value: object) -> datetime | None:
+    """The day of an 8-digit YYYYMMDD (a string, or YAML's and JSON's integer 20240305), else None.
+
+    Read as epoch seconds, such a value was a day of 1970, stored without a word. Eight digits opening
+    with a plausible year are a date or nothing: "20241345" is refused, not stored as 1970-08-23."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    text = str(value).strip()
+    if not (len(text) == 8 and text.isdigit() and EARLIEST.year <= int(text[:4]) < LATEST.year):
+        return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime(int(text[:4]), int(text[4:6]), int(text[6:]), tzinfo=timezone.utc)
     except ValueError:
-        pass
+        raise DateError(f"{value!r} is not a date: 8 digits are read as YYYYMMDD") from None
+
+
+def _iso_form(text: str) -> str:
+    """``text`` rewritten as ISO 8601 where only its spelling differs: a year-first day with other
+    separators or CJK characters, a zone named after the time. Anything else is unchanged."""
+    day = _YEAR_FIRST_DAY.match(text)
+    if day:
+        year, month, mday = (int(part) for part in (day.group(1, 3, 4) if day.group(1) else day.group(5, 6, 7)))
+        text = f"{year:04d}-{month:02d}-{mday:02d}{text[day.end():]}"
+    return _ZONE_NAME.sub("+00:00", text)
+
+
+def _parse_text(text: str) -> datetime:
+    for candidate in dict.fromkeys((text.replace("Z", "+00:00"), _iso_form(text))):
+        try:
+            return datetime.fromisoformat(candidate)
+        except ValueError:
+            pass
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -124,7 +163,8 @@ def _checked(seconds: float, original: object) -> int:
     if seconds < EARLIEST.timestamp():
         raise DateError(f"{original!r} is before {EARLIEST.year}: not a news article's date")
     if seconds >= LATEST.timestamp():
-        hint = (" (a timestamp in milliseconds? give epoch seconds)"
-                if EARLIEST.timestamp() <= seconds / 1000 < LATEST.timestamp() else "")
+        as_milliseconds = EARLIEST.timestamp() <= seconds / 1000 < LATEST.timestamp()
+        hint = (" (a timestamp in milliseconds? give epoch seconds)"  # a number's hint: "9999-01-01" is none
+                if as_milliseconds and _NUMBER.fullmatch(str(original).strip()) else "")
         raise DateError(f"{original!r} is after {LATEST.year}{hint}: not a news article's date")
     return int(seconds)

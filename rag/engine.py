@@ -101,6 +101,8 @@ class NewsRAG:
         for path in refused:
             forget_upload(str(path), upload_dir(self.settings.data_dir), indexed)
         report.skipped = [replace(skipped, reason=without_folder(skipped.reason, folder)) for skipped in report.skipped]
+        report.warnings = [replace(warning, reason=without_folder(warning.reason, folder))
+                           for warning in report.warnings]
         return intake, report
 
     def remove(self, doc_id: str) -> bool:

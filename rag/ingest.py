@@ -130,6 +130,7 @@ def _load_all(files: list[Path], max_bytes: int, max_collection_bytes: int,
             report.skipped.append(SkippedFile(str(path), unforeseen_reason(exc)))
             loaded = LoadedFile()
         report.skipped.extend(SkippedFile(where, reason) for where, reason in loaded.problems)
+        report.warnings.extend(SkippedFile(where, reason) for where, reason in loaded.warnings)
         yield path, loaded
 
 

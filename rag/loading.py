@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
+from html import unescape
 from pathlib import Path
 
 from rag.cleaning import CleanedArticle, clean_html, clean_markdown, clean_text
@@ -43,6 +45,10 @@ _NEWSAPI_CUT = re.compile(r"\s*(?:…|\.\.\.)?\s*\[\+\d+ chars\]\s*$")
 _MARKUP = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|li|ul|ol|h[1-6]|blockquote|figure|img|script|style|table)"
                      r"\b[^<>]*>|&(?:amp|nbsp|quot|#\d+|#x[0-9a-f]+);", re.IGNORECASE)
 _CLEANERS = {"text": clean_text, "markdown": clean_markdown, "html": clean_html}
+_TAG = re.compile(r"<[^<>]*>")
+
+log = logging.getLogger(__name__)
+Warn = Callable[[str], None]  # says what an article being read was indexed without (its date), and why
 
 __all__ = ["LoadedFile", "decode_bytes", "doc_id_for", "find_files", "load_file", "parse_date", "read_file"]
 
@@ -55,6 +61,7 @@ class LoadedFile:
 
     articles: list[tuple[str, Article]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (where, what an article was kept without)
     collection: str | None = None
 
 
@@ -209,18 +216,20 @@ def _json_articles(data: object) -> list[object] | None:
     for key in _JSON_LISTS:
         if isinstance(data.get(key), list):
             return data[key]  # type: ignore[no-any-return]
-    return [data] if _first_text_field(data) else None
+    return [data] if _find_field(data, _TEXT_FIELDS).text else None
 
 
-def _collection(items: Iterable[tuple[str, Callable[[], Article]]], path: Path, source: str, empty: str) -> LoadedFile:
-    """The articles of a collection file (JSON Lines or JSON), each read by its own call: one unreadable
-    item is skipped with its reason, never the others; no usable item at all rejects the file."""
+def _collection(items: Iterable[tuple[str, Callable[[Warn], Article]]], path: Path, source: str,
+                empty: str) -> LoadedFile:
+    """The articles of a collection file (JSON Lines or JSON), each read by its own call, given a way to
+    warn of what it kept the article without: one unreadable item is skipped with its reason, never the
+    others; no usable item at all rejects the file."""
     loaded = LoadedFile(collection=source)
     brief: list[str] = []  # "line 3: not JSON", for the message when no item at all is usable
     for label, read in items:
         where = f"{path} {label}"
         try:
-            loaded.articles.append((where, read()))
+            loaded.articles.append((where, read(partial(_note, loaded.warnings, where))))
             continue
         except FileRejected as exc:
             reason = str(exc)
@@ -253,43 +262,68 @@ def lead_title(text: str) -> str:
     return " ".join(words[:LEAD_TITLE_WORDS]) + ("…" if len(words) > LEAD_TITLE_WORDS else "")
 
 
-def _article_from_line(line: str, source: str, name: str, max_bytes: int) -> Article:
+def _article_from_line(line: str, source: str, name: str, max_bytes: int, warn: Warn) -> Article:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         hint = ("; a JSON array written over several lines is a .json file, not JSON Lines: rename it"
                 if line.strip() in ("[", "{") else "")
         raise FileRejected(f"not JSON ({exc.msg}){hint}") from exc
-    return _article_from_record(record, source, name, max_bytes)
+    return _article_from_record(record, source, name, max_bytes, warn)
 
 
-def _article_from_record(record: object, source: str, name: str, max_bytes: int) -> Article:
-    body = _first_text_field(record)
-    if body is None:
+def _article_from_record(record: object, source: str, name: str, max_bytes: int, warn: Warn) -> Article:
+    """One item of a collection. Its title, date, publisher, url and id are read from the object its text
+    was found in, then from those around it: ``{"article": {"title", "text", "date"}}`` lost its title and date."""
+    found = _find_field(record, _TEXT_FIELDS) if isinstance(record, dict) else _Found()
+    body = found.text
+    if not body:
         raise FileRejected(f"no text field (one of {', '.join(_TEXT_FIELDS)})")
     size = len(body.encode("utf-8", errors="replace"))
     if size > max_bytes:
         raise FileRejected(f"its text is {size / MB:.1f} MB, above the {max_bytes / MB:g} MB limit for an "
                            "article (raise RAG_MAX_FILE_MB to accept it)")
-    assert isinstance(record, dict)
     body = _NEWSAPI_CUT.sub("", body)
     cleaned = (clean_html if _holds_markup(body) else clean_text)(body)
     if not cleaned.text.strip():
         raise FileRejected("text is empty")
-    url = _first_field(record, _URL_FIELDS)
-    key = str(record.get("id") or url or "")
+    holders = found.holders
+    url = _text_in(holders, _URL_FIELDS).text
+    key = str(_value_in(holders, ("id",)) or url or "")
     if not key:
         key = "sha256:" + hashlib.sha256(cleaned.text.encode("utf-8")).hexdigest()[:16]
-    published = next((record[field] for field in _DATE_FIELDS if record.get(field) is not None), None)
-    try:
-        when = to_epoch(published)
-    except DateError as exc:
-        raise FileRejected(f"published date {exc}") from exc
-    publisher = next((record[field] for field in _PUBLISHER_FIELDS if record.get(field)), "")
+    publisher = _value_in(holders, _PUBLISHER_FIELDS) or ""
     if isinstance(publisher, dict):  # NewsAPI's {"id": "bbc-news", "name": "BBC News"}, schema.org's Organization
         publisher = publisher.get("name") or publisher.get("id") or ""
-    return _make_article(cleaned, f"{source}#{key}", name, title=_first_field(record, _TITLE_FIELDS),
-                         publisher=str(publisher), url=url, published=when)
+    return _make_article(cleaned, f"{source}#{key}", name, title=_title_in(holders), publisher=str(publisher),
+                         url=url, published=_article_date(_value_in(holders, _DATE_FIELDS), warn))
+
+
+def _article_date(value: object, warn: Warn) -> int | None:
+    """An article's own date, or None with a warning (for the ingestion report) naming the value. One
+    unreadable date ("N/A", "03/04/2024") cost the whole article; a search filter's date stays strict
+    (``to_epoch``)."""
+    try:
+        return to_epoch(value)
+    except DateError as exc:
+        warn(f"indexed without a date: its date {exc}")
+        return None
+
+
+def _note(warnings: list[tuple[str, str]], where: str, message: str) -> None:
+    log.warning("%s: %s", where, message)
+    warnings.append((where, message))
+
+
+def _title_in(holders: list[dict]) -> str:  # type: ignore[type-arg]
+    """The title nearest the text; one from an HTML field (WordPress's ``title.rendered``) as a reader sees it."""
+    found = _text_in(holders, _TITLE_FIELDS)
+    return _plain_text(found.text) if found.is_html else found.text
+
+
+def _plain_text(markup: str) -> str:
+    """A short HTML field as text: tags gone, entities decoded ("Harbour &#8211; ferry" had its "&#8211;")."""
+    return " ".join(unescape(_TAG.sub("", markup)).split())
 
 
 def _holds_markup(body: str) -> bool:
@@ -298,33 +332,65 @@ def _holds_markup(body: str) -> bool:
     return len(_MARKUP.findall(body[:20_000])) >= 2
 
 
-def _first_text_field(record: object) -> str | None:
-    if not isinstance(record, dict):
-        return None
-    return _first_field(record, _TEXT_FIELDS) or None
+@dataclass(frozen=True)
+class _Found:
+    """A field's text and the way to it: the (object, key) pairs from the record down to the text."""
+
+    text: str = ""
+    path: tuple[tuple[dict, str], ...] = ()  # type: ignore[type-arg]
+
+    @property
+    def holders(self) -> list[dict]:  # type: ignore[type-arg]
+        """The objects the text was found through, innermost first: where its article's other fields are."""
+        return [holder for holder, _ in reversed(self.path)]
+
+    @property
+    def is_html(self) -> bool:
+        """Whether the text came from a ``rendered`` field, which holds HTML (WordPress's REST API)."""
+        return any(key == "rendered" for _, key in self.path)
 
 
-def _first_field(record: dict, fields: tuple[str, ...]) -> str:  # type: ignore[type-arg]
-    """The first of ``fields`` holding text, or "". Text is a non-blank string, a list of them (a feed's
+def _find_field(record: dict, fields: tuple[str, ...]) -> _Found:  # type: ignore[type-arg]
+    """The first of ``fields`` holding text. Text is a non-blank string, a list of them (a feed's
     paragraphs) or an object holding one under the same names or "rendered" (WordPress's
     ``{"content": {"rendered": "<p>…"}}``, a nested ``{"article": {"text": …}}``): each was refused
     as "no text field" although the field was there."""
     for name in fields:
-        if text := _text_of(record.get(name), fields):
-            return text
-    return ""
+        found = _found_in(record.get(name), fields)
+        if found.text:
+            return _Found(found.text, ((record, name), *found.path))
+    return _Found()
 
 
-def _text_of(value: object, fields: tuple[str, ...], depth: int = 0) -> str:
+def _found_in(value: object, fields: tuple[str, ...], depth: int = 0) -> _Found:
     if isinstance(value, str):
-        return value if value.strip() else ""
+        return _Found(value if value.strip() else "")
     if isinstance(value, list) and value and all(isinstance(part, str) for part in value):
-        return "\n\n".join(part.strip() for part in value if part.strip())
+        return _Found("\n\n".join(part.strip() for part in value if part.strip()))
     if isinstance(value, dict) and depth < 2:
         for name in ("rendered", *fields):
-            if text := _text_of(value.get(name), fields, depth + 1):
-                return text
-    return ""
+            found = _found_in(value.get(name), fields, depth + 1)
+            if found.text:
+                return _Found(found.text, ((value, name), *found.path))
+    return _Found()
+
+
+def _text_in(holders: list[dict], fields: tuple[str, ...]) -> _Found:  # type: ignore[type-arg]
+    """``_find_field`` in the first of ``holders`` (innermost first) that has one of ``fields``."""
+    for holder in holders:
+        if (found := _find_field(holder, fields)).text:
+            return found
+    return _Found()
+
+
+def _value_in(holders: list[dict], fields: tuple[str, ...]) -> object:  # type: ignore[type-arg]
+    """The first of ``fields`` set (not None, "" or empty) in the first of ``holders`` that sets one."""
+    for holder in holders:
+        for name in fields:
+            value = holder.get(name)
+            if value not in (None, "", [], {}):
+                return value
+    return None
 
 
 def _make_article(cleaned: CleanedArticle, source: str, name: str, *, title: str = "",

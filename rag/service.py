@@ -671,6 +671,7 @@ def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:
     body = {"added": report.added, "updated": report.updated, "rechunked": report.rechunked,
             "unchanged": report.unchanged,
             "rejected": rejected, "renamed": [{"file": name, "saved_as": saved} for name, saved in intake.renamed],
+            "warnings": [{"where": Path(w.path).name, "reason": w.reason} for w in report.warnings],  # "feed.jsonl line 3"
             "chunks_embedded": report.chunks_embedded, "seconds": round(report.seconds, 2), "notices": report.notices}
     return JSONResponse(body, 201 if report.added or report.updated else 200)
 

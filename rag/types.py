@@ -170,6 +170,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # articles a re-read JSON Lines file no longer holds
     skipped: list[SkippedFile] = field(default_factory=list)  # files, lines and duplicates, with reasons
+    warnings: list[SkippedFile] = field(default_factory=list)  # indexed, but without a part (its date): why
     chunks_embedded: int = 0
     seconds: float = 0.0
     notices: list[str] = field(default_factory=list)  # about the archive as a whole: how to index it better

@@ -181,16 +181,20 @@ def test_search_with_an_unreadable_date_is_an_error_naming_the_formats(tmp_path:
 
 
 def test_documents_lists_a_feed_whose_dates_were_bad(tmp_path: Path) -> None:
-    """A timestamp in milliseconds is refused at ingestion (with a reason); listing never crashes."""
+    """A timestamp in milliseconds costs its article the date (with a warning saying why, in the JSON
+    report and on the terminal); listing never crashes."""
     data = tmp_path / "data"
     feed = tmp_path / "feed.jsonl"
     feed.write_text('{"id": "ms", "text": "Ferry fares rise in Oban from May.", "published": 1733529600000}\n'
                     '{"id": "ok", "text": "Largs pier repairs finish early.", "published": 1733529600}\n')
     report = json.loads(rag("ingest", str(feed), "--json", data_dir=data).stdout)
-    assert report["counts"]["added"] == 1 and "millisecond" in report["skipped"][0]["reason"]
+    assert report["counts"]["added"] == 2 and "millisecond" in report["warnings"][0]["reason"]
+    assert report["warnings"][0]["path"].endswith("feed.jsonl line 1")
+    again = rag("ingest", str(feed), data_dir=data)
+    assert "warning" in again.stdout and "feed.jsonl line 1: indexed without a date" in " ".join(again.stdout.split())
     listing = rag("documents", data_dir=data)
     assert listing.returncode == 0, listing.stderr
-    assert "2024-12-07" in listing.stdout and "1 articles" in listing.stdout
+    assert "2024-12-07" in listing.stdout and "2 articles" in listing.stdout
 
 
 def test_a_broken_command_plugin_is_a_warning_not_a_dead_cli(tmp_path: Path) -> None:

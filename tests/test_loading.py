@@ -417,3 +417,79 @@ def test_binary_formats_with_a_text_like_head_are_still_refused(tmp_path: Path, 
     path.write_bytes(head + zlib.compress(("The council met on Monday. " * 200).encode() + bytes(range(256)) * 4))
     with pytest.raises(FileRejected, match="binary"):
         load_file(path, LIMIT)
+
+
+@pytest.mark.parametrize("value", ["N/A", "yesterday", "03/04/2024", "2024-13-45", 1733529600000])
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_an_unreadable_date_costs_the_date_not_the_article(
+        tmp_path: Path, value: object, suffix: str) -> None:
+    """One unreadable date ("N/A", an ambiguous 03/04/2024) skipped the whole article; now it is kept
+    undated, and the warning (for the ingestion report) names the record and the value so the user can fix it."""
+    records = [{"id": "ok", "title": "Pier", "text": "Largs pier repairs finish early.", "date": "2024-12-07"},
+               {"id": "bad", "title": "Fares", "text": "Ferry fares rise in Oban from May.", "date": value}]
+    path = tmp_path / f"feed{suffix}"
+    path.write_text("\n".join(map(json.dumps, records)) if suffix == ".jsonl" else json.dumps(records))
+    loaded = read_file(path, LIMIT)
+    assert not loaded.problems
+    assert [(article.title, article.published) for _, article in loaded.articles] == [
+        ("Pier", 1733529600), ("Fares", None)]
+    [(where, warning)] = loaded.warnings
+    assert where == (f"{path} line 2" if suffix == ".jsonl" else f"{path} item 2")
+    assert warning.startswith("indexed without a date") and repr(value) in warning
+
+
+@pytest.mark.parametrize(("value", "day"), [
+    ("20240305", "2024-03-05"), (20240305, "2024-03-05"), ("2024/03/04", "2024-03-04"),
+    ("2024-03-01 09:00:00 UTC", "2024-03-01"), ("2024年3月1日", "2024-03-01"), (1709596800, "2024-03-05"),
+])
+def test_year_first_and_compact_dates_of_a_feed_are_read(tmp_path: Path, value: object, day: str) -> None:
+    """"20240305" was stored as 1970-08-23 (read as seconds); 2024/03/04, a SQL dump's "... UTC" and
+    2024年3月1日 skipped the line."""
+    from rag.dates import display_date
+
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps({"text": "The canal reopened to barges on Tuesday.", "date": value}) + "\n")
+    [article] = load_file(path, LIMIT)
+    assert display_date(article.published) == day
+
+
+def test_a_compact_front_matter_date_is_that_day(tmp_path: Path) -> None:
+    """YAML reads ``date: 20240305`` as the integer 20240305, which was stored as 1970-08-23."""
+    from rag.dates import display_date
+
+    path = tmp_path / "crane.md"
+    path.write_text("---\ntitle: Crane collapses\ndate: 20240305\n---\n"
+                    "The harbour crane collapsed on Tuesday, injuring two workers, the port authority said.\n")
+    [article] = load_file(path, LIMIT)
+    assert (article.title, display_date(article.published)) == ("Crane collapses", "2024-03-05")
+
+
+def test_a_nested_article_keeps_its_own_title_date_and_publisher(tmp_path: Path) -> None:
+    """``{"article": {"title", "text", "date"}}``: the text was read from the nested object but its title
+    and date were lost. They come from the object the text came from, then from the ones around it."""
+    lines = [{"id": "n1", "publisher": "Clyde Herald",
+              "article": {"title": "Bridge reopens", "text": "The bridge reopened to traffic.", "date": "2024-12-07",
+                          "url": "https://herald.example/bridge"}},
+             {"id": "n2", "title": "Wrapper title", "date": "2023-01-01",
+              "article": {"headline": "Inner headline", "body": "The pier reopened.", "published": "2024-12-07"}},
+             {"id": "n3", "title": "Outer title", "date": "2024-12-07", "article": {"text": "The ferry returned."}}]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(map(json.dumps, lines)) + "\n")
+    first, second, third = load_file(path, LIMIT)
+    assert (first.title, first.published, first.publisher, first.url) == (
+        "Bridge reopens", 1733529600, "Clyde Herald", "https://herald.example/bridge")
+    assert (second.title, second.published) == ("Inner headline", 1733529600)
+    assert (third.title, third.published) == ("Outer title", 1733529600)
+
+
+def test_a_title_from_an_html_field_is_read_as_text(tmp_path: Path) -> None:
+    """WordPress's REST export titles keep HTML: "Harbour &#8211; new ferry" was shown with its entity.
+    A title from a ``rendered`` field loses its tags and entities; a plain title stays as written."""
+    posts = [{"id": 1, "title": {"rendered": "Harbour &#8211; ferry &amp; <em>bus</em> links"},
+              "content": {"rendered": "<p>The new ferry terminal opened on Tuesday.</p><p>It cost 26 million.</p>"}},
+             {"id": 2, "title": "Rates: if x < 5 and y > 2 &amp; more", "content": "Rates rose on Monday."}]
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps(posts))
+    first, second = load_file(path, LIMIT)
+    assert first.title == "Harbour \u2013 ferry & bus links"
+    assert second.title == "Rates: if x < 5 and y > 2 &amp; more"

@@ -254,6 +254,18 @@ def test_an_upload_s_skip_reasons_do_not_show_the_server_s_folders(http: httpx.C
         http.delete(f"/v1/documents/{doc_id}")
 
 
+def test_an_upload_whose_date_cannot_be_read_is_indexed_with_a_warning(http: httpx.Client, engine: NewsRAG) -> None:
+    feed = (b'{"id": "q1", "title": "Quay lights", "text": "The Dunmore quay lights were switched on.", '
+            b'"published": "N/A"}\n')
+    response = http.post("/v1/documents", files=[("files", ("quay feed.jsonl", feed, "application/jsonl"))])
+    assert response.status_code == 201, response.text
+    [warning] = response.json()["warnings"]
+    assert warning["where"] == "quay_feed.jsonl line 1" and "indexed without a date" in warning["reason"]
+    assert str(engine.settings.data_dir) not in response.text  # no server folder in what a visitor reads
+    [added] = response.json()["added"]
+    assert http.delete(f"/v1/documents/{added}").status_code == 200
+
+
 def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:
     """60,000 names were a 500 (Chroma: too many SQL variables)."""
     response = http.post("/v1/ask", json={"question": "Who met?", "filters": {"sources": ["a.txt"] * 101}})

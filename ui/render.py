@@ -182,4 +182,6 @@ def ingest_summary(report: IngestReport | None, rejected: Sequence[tuple[str, st
                      f"{len(report.unchanged)} ({report.chunks_embedded} passages indexed in {report.seconds:.1f} s).")
     problems = [*rejected, *((Path(s.path).name, s.reason) for s in (report.skipped if report else []))]
     lines += [f"Skipped **{html.escape(name)}**: {html.escape(reason)}" for name, reason in problems]
+    lines += [f"Indexed **{html.escape(Path(w.path).name)}**, with a warning: {html.escape(w.reason)}"
+              for w in (report.warnings if report else [])]
     return "\n\n".join(lines) or "Nothing to add."

@@ -56,6 +56,8 @@ def ingest(
         console.print("nothing changed: the index already holds these articles")
     for skipped in report.skipped:
         console.print(f"[yellow]skipped[/] {escape(str(skipped.path))}: {escape(skipped.reason)}")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning[/] {escape(str(warning.path))}: {escape(warning.reason)}")
     if failed:
         console.print("[red]nothing was ingested[/]: every path above was skipped")
         raise typer.Exit(1)

@@ -1,0 +1,60 @@
+"""``rag.dates``: one parser for an article's date and a search filter's; the caller decides leniency."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.dates import DateError, display_date, iso_date, to_epoch
+
+
+@pytest.mark.parametrize(("value", "day"), [
+    ("2024/03/04", "2024-03-04"), ("2024.3.4", "2024-03-04"), ("2024-3-4", "2024-03-04"),
+    ("2024年3月1日", "2024-03-01"), ("2024년 3월 1일", "2024-03-01"),
+])
+def test_a_year_first_day_is_read_whatever_its_separators(value: str, day: str) -> None:
+    """Nobody writes year/day/month, so a year-first day is never ambiguous; each was refused."""
+    assert display_date(to_epoch(value)) == day
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("2024-03-01 09:00:00 UTC", 1709283600), ("2024-03-01 09:00 GMT", 1709283600),
+    ("2024-03-01 09:00:00 +01:00", 1709280000), ("2024/03/01 09:00 UTC", 1709283600),
+    ("2024年3月1日 09:00", 1709283600),
+])
+def test_a_time_with_its_zone_set_apart_is_read(value: str, seconds: int) -> None:
+    """SQL dumps and logs write "2024-03-01 09:00:00 UTC": ISO 8601 but for the zone's spelling."""
+    assert to_epoch(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["20240305", 20240305, " 20240305 "])
+def test_eight_digits_are_a_compact_day_not_seconds(value: object) -> None:
+    """"20240305" (and YAML's integer 20240305) was read as epoch seconds: 1970-08-23, without a word."""
+    assert display_date(to_epoch(value)) == "2024-03-05"
+    assert iso_date(str(value)).startswith("2024-03-05")  # front matter's path
+
+
+@pytest.mark.parametrize(("value", "day"), [
+    (1733563800, "2024-12-07"), ("1733563800", "2024-12-07"), (99999999, "1973-03-03"), (2024, "2024-01-01"),
+])
+def test_epoch_seconds_and_years_are_unchanged(value: object, day: str) -> None:
+    """Only 8 digits opening with a year from 1800 to 2099 are a compact day; other numbers stay seconds."""
+    assert display_date(to_epoch(value)) == day
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("20241345", "8 digits are read as YYYYMMDD"), ("2024/13/45", "not a date"), ("2024/03/04/05", "not a date"),
+    ("03/04/2024", "could be day/month or month/day"), ("N/A", "not a date"), ("yesterday", "not a date"),
+    (1733529600000, "milliseconds"),
+])
+def test_strict_parsing_still_refuses_what_is_no_date(value: object, reason: str) -> None:
+    """A search filter's date (``to_epoch``) stays strict: only an article's own date is forgiven, by its caller."""
+    with pytest.raises(DateError, match=reason):
+        to_epoch(value)
+
+
+def test_only_a_number_is_suspected_of_being_milliseconds() -> None:
+    """A far-future date string was told "a timestamp in milliseconds? give epoch seconds": no fix for a string."""
+    with pytest.raises(DateError, match="after 2100: not a news article's date"):
+        to_epoch("9999-01-01")
+    with pytest.raises(DateError, match="milliseconds"):
+        to_epoch("1733529600000")
