@@ -54,7 +54,9 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
 
 
-_SENTENCE_END = re.compile(r"[.!?…:;。！？：；][\"'”’)\]」』）]*$")
+# Devanagari's danda (।, ॥), the Arabic question mark and the Urdu full stop end sentences too: without them
+# an Arabic article's closing question and every Hindi paragraph read as headline-like lines, not prose.
+_SENTENCE_END = re.compile(r"[.!?…:;。！？：；।॥؟۔][\"'”’)\]」』）]*$")
 _QUOTE = re.compile(r"[“”„«»\"]")
 # Whole short lines that are page furniture: ad slots, widget headers, share/print/tag lines.
 _MARKER = _rx(
@@ -214,7 +216,7 @@ def _find_title(paras: list[str], top: int, junk: set[int], counts: Counter[str]
             _words(paras[i]) > 6) and not _byline_of(paras[i]) and not _looks_like_name(paras[i])]
     for min_words in (4, 2):
         for i in head:
-            if min_words <= _words(paras[i]) <= 30 and not re.search(r"[.,:;。，：；][\"'”’)\]」』）]*$", paras[i]):
+            if min_words <= _words(paras[i]) <= 30 and not re.search(r"[.,:;。，：；।॥۔][\"'”’)\]」』）]*$", paras[i]):
                 return i
     return None
 

@@ -821,3 +821,15 @@ def test_html_date_is_never_a_comments_or_a_widgets(aside: str) -> None:
     assert clean_html(undated).published == ""
     dated = undated.replace("</h1>", '</h1><time datetime="2024-06-03T08:00:00Z">3 June 2024</time>')
     assert clean_html(dated).published.startswith("2024-06-03T08:00:00")
+
+
+def test_sentences_ended_the_devanagari_or_arabic_way_are_prose() -> None:
+    """Only Latin and CJK stops ended a sentence: an Arabic article's closing question ("؟") was dropped
+    as a trailing headline, and a Hindi sentence ending in a danda ("।") could be taken for the headline."""
+    arabic = clean_text("افتتاح جسر جديد في الدوحة\n\nافتتحت السلطات في الدوحة يوم الاثنين جسرا جديدا يربط بين "
+                        "شمال المدينة وجنوبها بعد ثلاث سنوات من أعمال البناء المتواصلة.\n\nهل سيخفف الجسر الزحام؟\n")
+    assert arabic.text.endswith("هل سيخفف الجسر الزحام؟")
+    hindi = clean_text("मेट्रो का किराया दस रुपये होगा।\n\nमुंबई में सोमवार को नई मेट्रो लाइन का उद्घाटन किया गया, जिससे "
+                       "शहर के पूर्वी और पश्चिमी हिस्सों के बीच यात्रा का समय आधा हो जाएगा।\n")
+    assert hindi.title != "मेट्रो का किराया दस रुपये होगा।"
+    assert hindi.text.startswith("मेट्रो का किराया दस रुपये होगा।")
