@@ -48,6 +48,7 @@ class CleanedArticle:
     byline: str = ""
     published: str = ""  # ISO-8601 if found, else ""
     removed_lines: tuple[str, ...] = ()  # what was dropped, in order, for debugging
+    unread_date: str = ""  # a metadata date that is no date ("N/A"): the ingestion report warns of it
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
@@ -292,7 +293,7 @@ def _drop_indexes(paras: list[str], junk: set[int], title_at: int | None, publis
 
 
 def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str = "", published: str = "",
-            removed: tuple[str, ...] = (), items: frozenset[str] = frozenset()) -> CleanedArticle:
+            removed: tuple[str, ...] = (), items: frozenset[str] = frozenset(), unread_date: str = "") -> CleanedArticle:
     """The paragraph rules and metadata detection shared by every input format; ``items`` are the
     paragraphs that were list items in the markup (Markdown's bullets lose their marker)."""
     paras = [p for p in paras if p]
@@ -306,7 +307,7 @@ def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str 
     title = title or (paras[title_at] if title_at is not None else "")
     kept = ([title] if title and title_at is None else []) + [p for i, p in enumerate(paras) if i not in drop]
     removed += tuple(p for i, p in enumerate(paras) if i in drop)
-    return CleanedArticle("\n\n".join(kept), title, publisher, byline, published, removed)
+    return CleanedArticle("\n\n".join(kept), title, publisher, byline, published, removed, unread_date)
 
 
 def _normalise_lines(raw: str) -> list[str]:
@@ -443,8 +444,10 @@ def _block_metadata(pairs: Iterable[tuple[object, object]]) -> dict[str, str] | 
             meta.setdefault(field, _field_text(value))
     if not known:
         return None
+    if meta.get("published") and not (published := iso_date(meta["published"])):
+        meta["unread_date"] = meta["published"]  # said, not silently dropped (``CleanedArticle.unread_date``)
     if meta.get("published"):
-        meta["published"] = iso_date(meta["published"])
+        meta["published"] = published
     return {field: value for field, value in meta.items() if value}
 
 

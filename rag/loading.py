@@ -161,8 +161,11 @@ def read_file(path: Path, max_bytes: int, max_collection_bytes: int | None = Non
         return _articles_from_jsonl(text, source, path, max_bytes)
     if kind == "json":
         return _articles_from_json(text, source, path, max_bytes)
-    article = _make_article(_CLEANERS[kind](text), source, path.name)
-    return LoadedFile(articles=[(str(path), article)])
+    cleaned = _CLEANERS[kind](text)
+    loaded = LoadedFile(articles=[(str(path), _make_article(cleaned, source, path.name))])
+    if cleaned.unread_date:  # front matter's or a "Date:" line's
+        _article_date(cleaned.unread_date, partial(_note, loaded.warnings, str(path)))
+    return loaded
 
 
 def _read_bytes(path: Path, max_bytes: int, setting: str) -> bytes:

@@ -493,3 +493,18 @@ def test_a_title_from_an_html_field_is_read_as_text(tmp_path: Path) -> None:
     first, second = load_file(path, LIMIT)
     assert first.title == "Harbour \u2013 ferry & bus links"
     assert second.title == "Rates: if x < 5 and y > 2 &amp; more"
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("pier.md", "---\ntitle: Pier repairs\ndate: N/A\n---\n\nLargs pier repairs finish early, the council said.\n"),
+    ("pier.txt", "Title: Pier repairs\nDate: sometime in May\n\nLargs pier repairs finish early, the council said.\n"),
+])
+def test_a_front_matter_date_that_is_no_date_is_reported_not_dropped_silently(tmp_path: Path, name: str,
+                                                                               content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    loaded = read_file(path, LIMIT)
+    [(_, article)] = loaded.articles
+    assert article.title == "Pier repairs" and article.published is None
+    [(where, warning)] = loaded.warnings
+    assert where == str(path) and warning.startswith("indexed without a date: its date '")
