@@ -38,7 +38,8 @@ _STAMP = "news_rag_stamp.json"
 # How the index's words were cut. 2 (session 41): each word stemmed by its script's rules and Latin script
 # by the archive's language (``ScriptStemmer``); 1 (no field): English rules for every word. A copy of
 # another tokenisation counts as no copy: the next ingest or search rebuilds it once. 3: Turkish
-# "İ" read as "I" (``_searchable``; it was cut into "i" + a dot + the rest), "佐々木"'s iteration mark as Han.
+# "İ" read as "I" (``_searchable``; it was cut into "i" + a dot + the rest) and "ı" as "i", "佐々木"'s
+# iteration mark as Han.
 _TOKENISATION = 3
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"
