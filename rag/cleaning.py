@@ -332,7 +332,8 @@ def clean_text(raw: str) -> CleanedArticle:
     return _finish(_paragraphs(_normalise_lines(raw)), **meta)
 
 
-_HEADER_FIELD = re.compile(r"([A-Za-z][A-Za-z _-]{0,30}):[ \t]+(\S.*)")
+# "Key: value", or a key left empty ("Title:"); a URL's "http://" is no key (no space after its colon).
+_HEADER_FIELD = re.compile(r"([A-Za-z][A-Za-z _-]{0,30}):(?:[ \t]+(\S.*))?")
 
 
 def header_fields(raw: str) -> tuple[dict[str, str], str]:
@@ -340,15 +341,27 @@ def header_fields(raw: str) -> tuple[dict[str, str], str]:
     and MultiMarkdown metadata, and the way many hand-made archives are written), as metadata, and the
     text after them. They were read as the article: its headline "Title: ...", its first passage its
     fields. Only a first block (up to the first blank line) made of "Key: value" lines, one of whose
-    keys is a title, date, author or source, counts: "Update: the toll rose to 12." stays text."""
+    keys is a title, date, author or source, counts: "Update: the toll rose to 12." stays text. Blocks
+    after it made only of such keys belong to it ("Title: ..." and "Date: ..." set apart by a blank line
+    left the date in the text and the article undated)."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff\n")
-    head, blank, rest = text.partition("\n\n")
-    lines = [line.strip() for line in head.split("\n")]
-    fields = [_HEADER_FIELD.fullmatch(line) for line in lines]
-    if not blank or not all(fields):
-        return {}, raw
-    meta = _block_metadata(match.groups() for match in fields if match is not None)
-    return ({}, raw) if meta is None else (meta, rest)
+    pairs: list[tuple[str, str | None]] = []
+    while True:
+        head, blank, rest = text.partition("\n\n")
+        fields = [_HEADER_FIELD.fullmatch(line.strip()) for line in head.split("\n")]
+        if not blank or not all(fields):
+            break
+        block = [match.groups() for match in fields if match is not None]
+        if pairs and not all(_metadata_field(key) for key, _ in block):
+            break
+        pairs, text = pairs + block, rest.lstrip("\n")
+    meta = _block_metadata(pairs) if pairs else None
+    return ({}, raw) if meta is None else (meta, text)
+
+
+def _metadata_field(key: object) -> str | None:
+    """The article field a metadata key names ("Pub-Date" is ``published``), or None."""
+    return _METADATA_KEYS.get(re.sub(r"[ _-]", "", str(key).lower()))
 
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
@@ -438,7 +451,7 @@ def _block_metadata(pairs: Iterable[tuple[object, object]]) -> dict[str, str] | 
     meta: dict[str, str] = {}
     known = False
     for key, value in pairs:
-        field = _METADATA_KEYS.get(re.sub(r"[ _-]", "", str(key).lower()))
+        field = _metadata_field(key)
         if field is not None:
             known = True
             meta.setdefault(field, _field_text(value))

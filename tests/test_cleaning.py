@@ -833,3 +833,18 @@ def test_sentences_ended_the_devanagari_or_arabic_way_are_prose() -> None:
                        "शहर के पूर्वी और पश्चिमी हिस्सों के बीच यात्रा का समय आधा हो जाएगा।\n")
     assert hindi.title != "मेट्रो का किराया दस रुपये होगा।"
     assert hindi.text.startswith("मेट्रो का किराया दस रुपये होगा।")
+
+
+@pytest.mark.parametrize("head", ["Title:\nDate: 2024-06-05", "Title: Kelby library reopens\n\nDate: 2024-06-05",
+                                  "Title: Kelby library reopens\nAuthor: Ann Lee\n\n\nDate: 2024-06-05"])
+def test_a_header_block_with_an_empty_key_or_a_blank_line_is_still_metadata(head: str) -> None:
+    """An empty "Title:" made "Date: 2024-06-05" the headline; a blank line between "Title:" and "Date:"
+    left the date in the text and the article undated."""
+    cleaned = clean_text(head + "\n\nThe Kelby library reopened on Monday after a flood, the council said.\n")
+    assert cleaned.published.startswith("2024-06-05") and "Date:" not in cleaned.text
+    assert cleaned.title in ("", "Kelby library reopens")
+
+
+def test_a_paragraph_after_the_header_that_only_looks_like_a_field_stays_text() -> None:
+    cleaned = clean_text("Title: Kelby library reopens\n\nUpdate: the toll rose to 12.\n\nThe library reopened.\n")
+    assert "Update: the toll rose to 12." in cleaned.text
