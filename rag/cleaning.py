@@ -169,11 +169,17 @@ def _is_furniture(text: str) -> bool:
     so that running prose survives and no sentence is ever cut out of a paragraph. (Lowercase fragments
     are left to the text path: in HTML they are list items, or a page that is only a URL.)"""
     core, words = _core(text), _words(text)
-    if words <= 10 and not _ends_sentence(core) and _MARKER.fullmatch(core):
+    if _is_marker(text):
         return True
     if words <= 25 and (_is_call_to_action(core) or _FIRST_APPEARED.search(core)):
         return True
     return (words <= 12 and bool(_DATELINE.search(core) or _is_share_bar(core))) or _is_cookie_banner(text)
+
+
+def _is_marker(text: str) -> bool:
+    """A short line that labels page furniture ("Related", "Share this:", "Advertisement")."""
+    core = _core(text)
+    return _words(text) <= 10 and not _ends_sentence(core) and bool(_MARKER.fullmatch(core))
 
 
 def _is_call_to_action(core: str) -> bool:
@@ -666,7 +672,7 @@ def _headline(title: str, tree: HtmlElement, site: str) -> str:
     than the site's. A page without any title keeps none (a heading inside its text is no headline)."""
     ld = _json_ld(tree)
     names, marked = _site_names(tree, site, ld), _marked_headlines(tree, ld)
-    title = _without_site_suffix(_cut_at_h1(title, tree), names)
+    title = "" if _is_furniture(title) else _without_site_suffix(_cut_at_h1(title, tree), names)  # "Share this:"
     if not title or not (_names_site(title, names) or (marked and all(_unrelated(title, m) for m in marked))):
         return title
     return next((h for h in marked + _leading_headings(tree)

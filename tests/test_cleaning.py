@@ -848,3 +848,13 @@ def test_a_header_block_with_an_empty_key_or_a_blank_line_is_still_metadata(head
 def test_a_paragraph_after_the_header_that_only_looks_like_a_field_stays_text() -> None:
     cleaned = clean_text("Title: Kelby library reopens\n\nUpdate: the toll rose to 12.\n\nThe library reopened.\n")
     assert "Update: the toll rose to 12." in cleaned.text
+
+
+def test_a_share_box_heading_is_never_the_title() -> None:
+    """A WordPress post's rendered content has no <title>: its share box's "Share this:" heading was taken
+    for one and opened the article's text."""
+    cleaned = clean_html("<p>The new ferry terminal at Kelby harbour opened on Tuesday, with room for 1,200 "
+                         "passengers, harbourmaster Ian Tulloch said.</p><p>It cost £26 million.</p>"
+                         "<div class='sharedaddy'><h3 class='sd-title'>Share this:</h3><ul><li><a href='#'>Twitter"
+                         "</a></li></ul></div>")
+    assert cleaned.title == "" and cleaned.text.startswith("The new ferry terminal")
