@@ -2,7 +2,8 @@
 
 A plugin of the ``rag`` command (entry point ``news_rag.commands``: ``eval = "eval.cli:register"``).
 The rest of ``eval`` is imported inside the commands only, so ``rag --help`` never pays for it.
-``rag eval`` exit codes: 0 ok, 1 error (bad dataset, config or backend), 2 a metric broke its threshold.
+``rag eval`` exit codes: 0 ok, 1 error (bad dataset, config or backend; a question left unanswered, an index
+without the dataset's articles, a judge that decided nothing), 2 a metric broke its threshold.
 ``rag bench`` commands print their table and store their figures (with machine, versions and load)
 in ``<out>/<machine>.json``.
 """
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
@@ -71,8 +73,8 @@ def evaluate(
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Where to build the run's index.",
                                                       show_default=False)] = None,
     data_dir: Annotated[Optional[Path], typer.Option(
-        "--data-dir", help="The index asked when the config names no corpus, as `rag --data-dir` (env "
-                           "RAG_DATA_DIR): so `python -m eval` can evaluate any index.", show_default=False)] = None,
+        "--data-dir", help="Evaluate this index as it is, as `rag --data-dir` (env RAG_DATA_DIR), instead of "
+                           "indexing the config's corpus; --corpus still wins.", show_default=False)] = None,
     max_items: Annotated[Optional[int], typer.Option("--max-items", min=1, help="Evaluate a seeded sample.",
                                                      show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the --max-items sample.")] = 0,
@@ -98,6 +100,8 @@ def evaluate(
         run_config = build_config(dataset, out, config or DEFAULT_CONFIG, corpus=corpus or (), judge=judge,
                                   max_items=max_items, seed=seed, index_dir=index_dir,
                                   minimums=minimum or (), maximums=maximum or ())
+        if data_dir is not None and not corpus:  # the default config's seeds were indexed and asked instead
+            run_config = replace(run_config, corpus=())
         with _progress("evaluating") as update:
             run = run_dataset(run_config, settings_of(ctx, llm=llm), progress=update,
                               status=lambda message: err_console.print(f"[dim]{escape(message)}[/]"))
@@ -105,6 +109,10 @@ def evaluate(
         raise RagError(str(exc)) from exc
     _print_summary(run.summary)
     console.print(f"wrote {out}/results.jsonl, summary.json, report.md, chart.png")
+    if run.summary["problems"]:
+        for problem in run.summary["problems"]:
+            err_console.print(f"[bold red]error:[/] {escape(problem)}")
+        raise typer.Exit(1)
     if run.summary["threshold_failures"]:
         for failure in run.summary["threshold_failures"]:
             err_console.print(f"[bold red]threshold:[/] {failure}")

@@ -6,6 +6,8 @@ sources, faithfulness of a refusal); aggregation averages what applies and says 
 
 from __future__ import annotations
 
+import math
+
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -286,9 +288,12 @@ def parse_threshold(text: str) -> tuple[str, float]:
     if name not in SUMMARY_METRICS:
         raise MetricInputError(f"unknown metric {name!r} in threshold; choose one of {', '.join(SUMMARY_METRICS)}")
     try:
-        return name, float(value)
+        limit = float(value)
     except ValueError:
         raise MetricInputError(f"threshold {text!r}: {value!r} is not a number") from None
+    if not math.isfinite(limit):  # "nan": every comparison with it is false, so the gate always passed
+        raise MetricInputError(f"threshold {text!r}: the value must be a finite number")
+    return name, limit
 
 
 def threshold_failures(summary: Mapping[str, object], minimums: Mapping[str, float],

@@ -30,6 +30,9 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     if config.corpus:
         status(f"indexing {', '.join(str(p) for p in config.corpus)} into {engine.settings.data_dir}")
         _index_exactly(engine, config.corpus, status)
+    elif not engine.documents():  # a mistyped --data-dir is a new, empty index: nothing to measure
+        raise ValueError(f"the index in {engine.settings.data_dir} holds no articles: ingest the dataset's "
+                         "articles into it (`rag ingest`), point --data-dir at the right one, or pass --corpus")
     judge = build_judge(config.judge, settings)
     checkpoint = config.out / CHECKPOINT
     run = run_eval(items, engine, judge, progress=progress, checkpoint=checkpoint)
@@ -40,11 +43,29 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
         "model": next((r.model for r in run.results if r.model), ""),
         "index": str(engine.settings.data_dir), "missing_gold_sources": sorted(gold - indexed),
     })
+    run.summary["problems"] = run_problems(run, gold, indexed)
     run.summary["thresholds"] = {"min": dict(config.minimums), "max": dict(config.maximums)}
     run.summary["threshold_failures"] = threshold_failures(run.summary["metrics"], config.minimums, config.maximums)
     write_outputs(run, config.out)
     checkpoint.unlink(missing_ok=True)  # results.jsonl now holds every result
     return run
+
+
+def run_problems(run: EvalRun, gold: set[str], indexed: set[str]) -> list[str]:
+    """Why the run measured less than it was asked to: the caller exits 1 (not 0, not 2), so a CI job
+    whose backend had no key, whose index lacked the articles or whose judge was unreachable is red,
+    not green because a retrieval gate happened to pass."""
+    metrics, problems = run.summary["metrics"], []
+    if errors := metrics.get("errors"):
+        first = next((r.error for r in run.results if r.error), "")
+        problems.append(f"{errors} of {metrics.get('items')} question(s) got no answer: {first}")
+    if gold and not gold & indexed:
+        problems.append(f"none of the dataset's gold sources is in the index ({', '.join(sorted(gold)[:5])}…): "
+                        "pass --corpus with the articles the dataset is about, or ingest them")
+    claims, unjudged = metrics.get("claims") or 0, metrics.get("unjudged_claims") or 0
+    if claims and unjudged == claims:
+        problems.append(f"the judge decided none of the {claims} claim check(s) (see results.jsonl for why)")
+    return problems
 
 
 def eval_index_settings(settings: Settings, config: EvalConfig) -> Settings:
@@ -64,6 +85,10 @@ def _index_exactly(engine: NewsRAG, corpus: Sequence[Path], status: Status) -> N
     """Ingest the corpus and remove every other article, so an earlier corpus indexed in the same
     folder never answers (or is cited) in this run; an unchanged corpus costs no embedding."""
     report = engine.ingest(corpus)
+    for skipped in report.skipped:
+        status(f"skipped {skipped.path}: {skipped.reason}")
+    if not report.indexed:
+        raise ValueError(f"the corpus ({', '.join(map(str, corpus))}) gave no article to index: check the path")
     kept = set(report.indexed)
     stale = [doc.doc_id for doc in engine.documents() if doc.doc_id not in kept]
     if stale:

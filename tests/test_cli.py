@@ -264,3 +264,12 @@ def test_ingest_of_nothing_usable_fails_so_a_script_notices(tmp_path: Path) -> N
     (folder / "story.txt").write_text("Ferry fares rise\n\nFerry fares in Oban rise by 8 percent from May.")
     mixed = rag("ingest", str(folder), data_dir=data)
     assert mixed.returncode == 0 and "added 1" in mixed.stdout and "skipped" in mixed.stdout
+
+
+def test_a_data_dir_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A folder under a file (or in /proc) raised a four-level chained traceback from Chroma's mkdir."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    result = rag("ingest", str(REPO / "seeds"), data_dir=blocker / "index")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot use {blocker / 'index'}" in " ".join(result.stderr.split())

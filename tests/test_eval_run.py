@@ -147,6 +147,50 @@ def test_an_existing_index_is_evaluated_where_data_dir_says(tmp_path: Path) -> N
     assert summary["run"]["index"] == str(index) and summary["run"]["missing_gold_sources"] == []
 
 
+def test_data_dir_is_evaluated_even_when_the_default_config_names_a_corpus(tmp_path: Path) -> None:
+    """The default config's corpus (the seeds) was indexed and asked instead of the --data-dir given."""
+    from rag import NewsRAG, Settings
+
+    index = tmp_path / "team-index"
+    NewsRAG(Settings(data_dir=index, llm="extractive")).ingest([REPO / "seeds"])
+    out = tmp_path / "out"
+    result = rag_eval("--data-dir", str(index), "--dataset", str(SEEDS_DEV), "--llm", "extractive",
+                      "--judge", "lexical", "--max-items", "2", "--out", str(out))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert json.loads((out / "summary.json").read_text())["run"]["index"] == str(index)
+    assert not (out / "index").exists()
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--data-dir", "{tmp}/typo-index"], "holds no articles"),  # a mistyped index: nothing to measure
+    (["--corpus", "{tmp}/no-such-folder"], "gave no article to index"),
+])
+def test_a_run_with_nothing_to_measure_is_an_error_not_a_pass(tmp_path: Path, options: list[str],
+                                                              message: str) -> None:
+    result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "lexical", "--max-items", "2",
+                      "--out", str(tmp_path / "out"), *(o.format(tmp=tmp_path) for o in options))
+    assert isinstance(result.exception, RagError) and message in str(result.exception)  # type: ignore[attr-defined]
+
+
+def test_questions_left_unanswered_fail_the_run_with_the_backend_s_reason(tmp_path: Path, index_dir: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key for the openai backend answered nothing, yet the run exited 0: the retrieval gate passed."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("RAG_OPENAI_API_KEY", "")
+    monkeypatch.delenv("RAG_OPENAI_BASE_URL", raising=False)
+    out = tmp_path / "out"
+    result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "openai", "--judge", "lexical", "--max-items", "2",
+                      "--out", str(out), "--index-dir", str(index_dir))
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    [problem] = json.loads((out / "summary.json").read_text())["problems"]
+    assert problem.startswith("2 of 2 question(s) got no answer: ") and "API key" in problem
+
+
+def test_a_threshold_that_is_not_a_finite_number_is_refused(tmp_path: Path) -> None:
+    result = rag_eval("--dataset", str(SEEDS_DEV), "--out", str(tmp_path), "--min", "correct=nan")
+    assert isinstance(result.exception, RagError) and "finite" in str(result.exception)  # type: ignore[attr-defined]
+
+
 def test_an_unknown_threshold_metric_is_an_error(tmp_path: Path) -> None:
     result = rag_eval("--dataset", str(SEEDS_DEV), "--out", str(tmp_path), "--min", "accuracy=0.5")
     assert isinstance(result.exception, RagError)  # type: ignore[attr-defined]

@@ -103,3 +103,9 @@ def run(command: typer.Typer, prog_name: str | None = None) -> None:
     except RagError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}")  # it may quote a file name or a line
         sys.exit(1)
+    except OSError as exc:  # a data dir or output folder that cannot be made: "/proc/x", a path under a file
+        if exc.filename is None:
+            raise
+        err_console.print(f"[bold red]error:[/] cannot use {escape(str(exc.filename))}: "
+                          f"{escape(exc.strerror or str(exc))}")
+        sys.exit(1)
