@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import datetime, timezone
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -40,6 +42,7 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     gold = {source for item in items for source in item.sources}
     run.summary["run"].update({
         "dataset": config.dataset.name, "max_items": config.max_items, "seed": config.seed,
+        **provenance(config.dataset, settings),
         "model": next((r.model for r in run.results if r.model), ""),
         "index": str(engine.settings.data_dir), "missing_gold_sources": sorted(gold - indexed),
     })
@@ -49,6 +52,16 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     write_outputs(run, config.out)
     checkpoint.unlink(missing_ok=True)  # results.jsonl now holds every result
     return run
+
+
+def provenance(dataset: Path, settings: Settings) -> dict[str, object]:
+    """What a CI artifact needs to say which run it is: when, on what machine and versions, the dataset's
+    digest and every setting (secrets masked), as ``rag bench`` records for its figures."""
+    from eval.bench import machine
+
+    return {"finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "dataset_sha256": hashlib.sha256(dataset.read_bytes()).hexdigest(), "machine": machine.describe(),
+            "settings": json.loads(settings.model_dump_json())}
 
 
 def run_problems(run: EvalRun, gold: set[str], indexed: set[str]) -> list[str]:

@@ -76,7 +76,12 @@ def _title(summary: Mapping[str, Any]) -> str:
 
 
 def _run_line(run: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in run.items())
+    """The run's facts on one line, the machine on another; every setting is in summary.json."""
+    line = ", ".join(f"{k}: {v}" for k, v in run.items() if not isinstance(v, dict))
+    if machine := run.get("machine"):
+        line += (f"\n\nMachine: {machine.get('cpu')}, {machine.get('cores')} cores, {machine.get('memory_gb')} GB, "
+                 f"load {machine.get('load')}; news-rag {machine.get('versions', {}).get('news-rag')}")
+    return line
 
 
 def _metric_table(metrics: Mapping[str, Any]) -> str:

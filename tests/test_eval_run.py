@@ -58,6 +58,10 @@ def test_eval_run_writes_every_output_and_the_extractive_answerer_keeps_its_qual
         assert all(set(c) >= {"n", "source", "quote"} for c in line["citations"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["missing_gold_sources"] == []  # the config's corpus holds the gold files
+    # a CI artifact says which run it is: the dataset's digest, the machine and versions, every setting
+    import hashlib
+    assert summary["run"]["dataset_sha256"] == hashlib.sha256(SEEDS_DEV.read_bytes()).hexdigest()
+    assert summary["run"]["machine"]["versions"]["news-rag"] and summary["run"]["settings"]["llm"] == "extractive"
     # Extractive answers and the lexical judge are deterministic: floors a regression in retrieval,
     # sentence choice or citation checking would break (measured 2026-12-01: correct 0.72, hit rate 1.0,
     # 1/29 false refusals, 3/7 unanswerable refused, every correct answer citing a gold file). No
