@@ -94,7 +94,7 @@ def evaluate(
         raise typer.Exit(1)
     from eval.config import DEFAULT_CONFIG, ConfigFileError, build_config
     from eval.dataset import DatasetError
-    from eval.pipeline import run_dataset
+    from eval.pipeline import CHECKPOINT, run_dataset
 
     try:
         run_config = build_config(dataset, out, config or DEFAULT_CONFIG, corpus=corpus or (), judge=judge,
@@ -107,6 +107,10 @@ def evaluate(
                               status=lambda message: err_console.print(f"[dim]{escape(message)}[/]"))
     except (DatasetError, ConfigFileError, ValueError) as exc:
         raise RagError(str(exc)) from exc
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: the results so far are kept in {out}/{CHECKPOINT}; run the same command "
+                          "again to resume")
+        raise typer.Exit(130) from None
     _print_summary(run.summary)
     console.print(f"wrote {out}/results.jsonl, summary.json, report.md, chart.png")
     if run.summary["problems"]:

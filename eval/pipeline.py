@@ -14,7 +14,7 @@ from eval.config import EvalConfig
 from eval.dataset import load_dataset, select
 from eval.judges import build_judge
 from eval.metrics import threshold_failures
-from eval.report import write_outputs
+from eval.report import OUTPUTS, write_outputs
 from eval.runner import EvalRun, Progress, run_eval
 
 Status = Callable[[str], None]
@@ -37,7 +37,9 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
                          "articles into it (`rag ingest`), point --data-dir at the right one, or pass --corpus")
     judge = build_judge(config.judge, settings)
     checkpoint = config.out / CHECKPOINT
-    run = run_eval(items, engine, judge, progress=progress, checkpoint=checkpoint)
+    for name in OUTPUTS:  # an earlier run's files beside this run's checkpoint would read as this run's
+        (config.out / name).unlink(missing_ok=True)
+    run = run_eval(items, engine, judge, progress=progress, checkpoint=checkpoint, status=status)
     indexed = {doc.source_name for doc in engine.documents()}
     gold = {source for item in items for source in item.sources}
     run.summary["run"].update({

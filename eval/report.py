@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from eval.runner import EvalRun, ItemResult
 
+OUTPUTS = ("results.jsonl", "summary.json", "report.md", "chart.png")  # what a run writes into --out
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -40,8 +42,7 @@ OTHERS: tuple[str, ...] = ("claims", "unsupported_claims", "filtered_claims", "u
 def write_outputs(run: EvalRun, out: Path) -> dict[str, Path]:
     """Write the four files into ``out`` (created if needed); returns their paths by kind."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"results": out / "results.jsonl", "summary": out / "summary.json", "report": out / "report.md",
-             "chart": out / "chart.png"}
+    paths = {kind: out / name for kind, name in zip(("results", "summary", "report", "chart"), OUTPUTS)}
     with paths["results"].open("w", encoding="utf-8") as lines:
         for result in run.results:
             lines.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")

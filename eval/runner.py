@@ -263,7 +263,8 @@ def answer_item(engine: NewsRAG, item: EvalItem) -> Answer:
 
 
 def run_eval(items: Sequence[EvalItem], engine: NewsRAG, judge: Judge,
-             progress: Progress | None = None, checkpoint: Path | None = None) -> EvalRun:
+             progress: Progress | None = None, checkpoint: Path | None = None,
+             status: Callable[[str], None] = lambda message: None) -> EvalRun:
     """Answer and score every item; the summary carries the aggregate metrics and the run's settings.
 
     With ``checkpoint``, each result is appended there as it finishes, and results already in it from
@@ -272,6 +273,8 @@ def run_eval(items: Sequence[EvalItem], engine: NewsRAG, judge: Judge,
     started = time.perf_counter()
     fingerprint = run_fingerprint(items, engine, judge)
     done = read_checkpoint(checkpoint, fingerprint) if checkpoint else {}
+    if done:
+        status(f"resuming: {len(done)} of {len(items)} results kept from an interrupted run ({checkpoint})")
     writer = _open_checkpoint(checkpoint, fingerprint, done.values()) if checkpoint else None
     results = []
     try:

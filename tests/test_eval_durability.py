@@ -44,8 +44,10 @@ def test_a_failing_item_and_an_interruption_lose_nothing_and_a_rerun_resumes(tmp
     assert saved[1]["metrics"]["error"] is True and saved[0]["exception"] == ""
 
     answered.clear()
+    said: list[str] = []
     run = run_eval(items, seeded_engine, LexicalJudge(), progress=lambda d, t, i: answered.append(i),
-                   checkpoint=checkpoint)
+                   checkpoint=checkpoint, status=said.append)
+    assert said == [f"resuming: 2 of 4 results kept from an interrupted run ({checkpoint})"]  # not silently
     assert [r.id for r in run.results] == [item.id for item in items]
     assert run.summary["run"]["resumed_items"] == 2  # items 1 and 3; the one that raised is retried
     assert run.results[0].to_json() == saved[0]  # a reused result is the saved one: claims, verdicts, draft

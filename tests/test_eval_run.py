@@ -364,3 +364,23 @@ def test_an_eval_index_cut_with_other_chunk_settings_keeps_its_corpus(tmp_path: 
     engine = NewsRAG(Settings(data_dir=tmp_path, chroma_url=None, llm="extractive", chunk_size=384, chunk_overlap=32))
     _index_exactly(engine, [seeds], lambda message: None)
     assert len(engine.documents()) == len(list(seeds.glob("*.txt")))
+
+
+def test_an_interrupted_run_says_how_to_resume_and_leaves_no_earlier_run_s_summary(
+        tmp_path: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An artifact step read an older run's summary.json beside this run's checkpoint, and Ctrl-C said nothing."""
+    import eval.runner
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text('{"metrics": {"correct": 1.0}}')  # an earlier, finished run's
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(eval.runner, "_score_safely", interrupted)
+    result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "lexical", "--max-items", "2",
+                      "--out", str(out), "--index-dir", str(index_dir))
+    assert result.exit_code == 130  # type: ignore[attr-defined]
+    assert "run the same command again to resume" in " ".join(result.output.split())  # type: ignore[attr-defined]
+    assert not (out / "summary.json").exists() and (out / "results.partial.jsonl").exists()
