@@ -70,10 +70,10 @@ def _history_turn(turn: Any, where: str) -> dict[str, str]:
 def load_dataset(path: Path) -> list[EvalItem]:
     """All items of a JSON-lines file (blank lines skipped); ids must be unique."""
     if not path.is_file():
-        raise DatasetError(f"{path}: no such dataset file")
+        raise DatasetError(f"{path}: {'a folder, not' if path.is_dir() else 'no such'} dataset file (JSON Lines)")
     items: list[EvalItem] = []
     seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path} line {number}"

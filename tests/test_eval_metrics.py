@@ -327,3 +327,13 @@ def test_invalid_json_and_duplicates_are_reported(tmp_path: Path) -> None:
     path.write_text(line + line)
     with pytest.raises(DatasetError, match="duplicate id 'a'"):
         load_dataset(path)
+
+
+def test_a_dataset_saved_with_a_byte_order_mark_loads_and_a_folder_is_named_as_one(tmp_path: Path) -> None:
+    """Windows editors save UTF-8 with a BOM: ingestion read such files, the dataset loader refused them."""
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"id": "a", "question": "Q?", "must": ["x"], "sources": ["s.txt"], "unanswerable": false}\n',
+                    encoding="utf-8-sig")
+    assert [item.id for item in load_dataset(path)] == ["a"]
+    with pytest.raises(DatasetError, match="a folder, not dataset file"):
+        load_dataset(tmp_path)
