@@ -70,7 +70,7 @@ def _history_turn(turn: Any, where: str) -> dict[str, str]:
 def load_dataset(path: Path) -> list[EvalItem]:
     """All items of a JSON-lines file (blank lines skipped); ids must be unique."""
     if not path.is_file():
-        raise DatasetError(f"{path}: {'a folder, not' if path.is_dir() else 'no such'} dataset file (JSON Lines)")
+        raise DatasetError(f"{path}: {'a folder, not a' if path.is_dir() else 'no such'} dataset file (JSON Lines)")
     items: list[EvalItem] = []
     seen: set[str] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):

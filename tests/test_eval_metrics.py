@@ -335,5 +335,5 @@ def test_a_dataset_saved_with_a_byte_order_mark_loads_and_a_folder_is_named_as_o
     path.write_text('{"id": "a", "question": "Q?", "must": ["x"], "sources": ["s.txt"], "unanswerable": false}\n',
                     encoding="utf-8-sig")
     assert [item.id for item in load_dataset(path)] == ["a"]
-    with pytest.raises(DatasetError, match="a folder, not dataset file"):
+    with pytest.raises(DatasetError, match="a folder, not a dataset file"):
         load_dataset(tmp_path)
