@@ -338,6 +338,7 @@ def clean_text(raw: str) -> CleanedArticle:
     return _finish(_paragraphs(_normalise_lines(raw)), **meta)
 
 
+HEADER_BLOCKS = 6  # header blocks set apart by blank lines that are read as one header, at most
 # "Key: value", or a key left empty ("Title:"); a URL's "http://" is no key (no space after its colon).
 _HEADER_FIELD = re.compile(r"([A-Za-z][A-Za-z _-]{0,30}):(?:[ \t]+(\S.*))?")
 
@@ -352,7 +353,7 @@ def header_fields(raw: str) -> tuple[dict[str, str], str]:
     left the date in the text and the article undated)."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff\n")
     pairs: list[tuple[str, str | None]] = []
-    while True:
+    for _ in range(HEADER_BLOCKS):  # bounded: each block copies the rest, and an upload may hold 10,000
         head, blank, rest = text.partition("\n\n")
         fields = [_HEADER_FIELD.fullmatch(line.strip()) for line in head.split("\n")]
         if not blank or not all(fields):
@@ -755,7 +756,7 @@ def _json_ld(tree: HtmlElement) -> list[dict[str, object]]:
             continue
         try:
             todo = [json.loads(script.text or "")]
-        except ValueError:
+        except (ValueError, RecursionError):  # a page's broken block, or one nested to exhaust the parser
             continue
         while todo and len(objects) < 200:
             item = todo.pop(0)

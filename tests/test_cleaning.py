@@ -858,3 +858,12 @@ def test_a_share_box_heading_is_never_the_title() -> None:
                          "<div class='sharedaddy'><h3 class='sd-title'>Share this:</h3><ul><li><a href='#'>Twitter"
                          "</a></li></ul></div>")
     assert cleaned.title == "" and cleaned.text.startswith("The new ferry terminal")
+
+
+def test_a_json_ld_block_nested_to_exhaust_the_parser_is_skipped_not_fatal() -> None:
+    """A hostile upload's JSON-LD 100,000 brackets deep raised RecursionError out of the page's cleaning."""
+    page = ('<html><head><script type="application/ld+json">' + "[" * 100_000 + "]" * 100_000 + "</script>"
+            "<title>Kelby Gazette</title></head><body><h1>Council approves budget</h1><p>The council met on Monday "
+            "and approved the budget for the coming year after a long debate.</p></body></html>")
+    cleaned = clean_html(page)
+    assert "approved the budget" in cleaned.text
