@@ -225,7 +225,8 @@ def build_chat_client(settings: Settings) -> ChatClient:
     if settings.llm == "openai":
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         if not key and not settings.openai_base_url:
-            raise ConfigError("RAG_LLM=openai needs an API key: set OPENAI_API_KEY, or set RAG_OPENAI_BASE_URL "
+            raise ConfigError("The openai backend (RAG_LLM=openai, or an openai judge) needs an API key: set "
+                              "OPENAI_API_KEY, or set RAG_OPENAI_BASE_URL "
                               "to an OpenAI-compatible server that needs none (vLLM, Ollama, llama.cpp).")
         return ChatClient("openai", settings.openai_model, settings.openai_base_url, key or "unused",
                           settings.request_timeout)
