@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -47,7 +46,6 @@ _MARKUP = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|li|ul|ol|h[1-6]|block
 _CLEANERS = {"text": clean_text, "markdown": clean_markdown, "html": clean_html}
 _TAG = re.compile(r"<[^<>]*>")
 
-log = logging.getLogger(__name__)
 Warn = Callable[[str], None]  # says what an article being read was indexed without (its date), and why
 
 __all__ = ["LoadedFile", "decode_bytes", "doc_id_for", "find_files", "load_file", "parse_date", "read_file"]
@@ -314,7 +312,7 @@ def _article_date(value: object, warn: Warn) -> int | None:
 
 
 def _note(warnings: list[tuple[str, str]], where: str, message: str) -> None:
-    log.warning("%s: %s", where, message)
+    """Keep a warning for the ingestion report, which every caller shows (a log line as well printed it twice)."""
     warnings.append((where, message))
 
 
