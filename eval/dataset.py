@@ -20,7 +20,8 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class EvalItem:
-    """One question with its gold facts. ``must`` items are ``a|b`` alternatives; ``sources`` are file names."""
+    """One question with its gold facts. ``must`` items are ``a|b`` alternatives; ``sources`` are file names,
+    or ``file#key`` for one article of a collection file (``metrics.names_article``)."""
 
     id: str
     question: str

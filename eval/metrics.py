@@ -7,7 +7,7 @@ sources, faithfulness of a refusal); aggregation averages what applies and says 
 from __future__ import annotations
 
 import math
-
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -85,43 +85,63 @@ def strip_markers(text: str) -> str:
     return MARKER.sub("", text).strip()
 
 
+def article_label(source_name: str, source: str) -> str:
+    """How a dataset names an article: its file's name, and for one article of a JSON Lines or JSON
+    collection the file's name, ``#`` and the item's key (its id, else its url): ``feed.jsonl#42``.
+    The loader stores such an article's source as ``<path>/<file>#<key>``."""
+    marker = f"{os.sep}{source_name}#"
+    at = source.find(marker)
+    return source_name if not source_name or at < 0 else source_name + source[at + len(marker) - 1:]
+
+
+def names_article(gold: str, label: str) -> bool:
+    """Does a gold source name this article? ``feed.jsonl`` names every article of the file (as a file
+    name always did), ``feed.jsonl#42`` only the one keyed 42: comparing file names alone counted any
+    two articles of one collection as the same source."""
+    return label == gold or label.startswith(gold + "#")
+
+
+def _named(label: str, gold: Iterable[str]) -> bool:
+    return any(names_article(source, label) for source in gold)
+
+
 def gold_cited(cited: Iterable[str], gold: Iterable[str]) -> bool | None:
-    """Does the answer cite at least one gold source file? None when the question has no gold sources."""
+    """Does the answer cite at least one gold article? None when the question has no gold sources."""
     gold_set = set(gold)
-    return bool(gold_set & set(cited)) if gold_set else None
+    return any(_named(label, gold_set) for label in set(cited)) if gold_set else None
 
 
 def citation_precision(cited: Iterable[str], gold: Iterable[str]) -> float | None:
-    """Share of the cited source files that are gold; None when nothing is cited."""
-    cited_set = set(cited)
+    """Share of the cited articles that are gold; None when nothing is cited."""
+    cited_set, gold_set = set(cited), set(gold)
     if not cited_set:
         return None
-    return len(cited_set & set(gold)) / len(cited_set)
+    return sum(_named(label, gold_set) for label in cited_set) / len(cited_set)
 
 
 def citation_recall(cited: Iterable[str], gold: Iterable[str]) -> float | None:
-    """Share of the gold source files that are cited; None when the question has no gold sources."""
-    gold_set = set(gold)
+    """Share of the gold sources that are cited; None when the question has no gold sources."""
+    gold_set, cited_set = set(gold), set(cited)
     if not gold_set:
         return None
-    return len(gold_set & set(cited)) / len(gold_set)
+    return sum(any(names_article(source, label) for label in cited_set) for source in gold_set) / len(gold_set)
 
 
 def retrieval_hit(retrieved: Sequence[str], gold: Iterable[str]) -> float | None:
-    """1.0 if any gold source file is among the retrieved passages' files; None without gold sources."""
+    """1.0 if any gold article is among the retrieved passages' articles; None without gold sources."""
     gold_set = set(gold)
     if not gold_set:
         return None
-    return 1.0 if gold_set & set(retrieved) else 0.0
+    return 1.0 if any(_named(label, gold_set) for label in set(retrieved)) else 0.0
 
 
 def reciprocal_rank(retrieved: Sequence[str], gold: Iterable[str]) -> float | None:
-    """1 / rank of the first passage from a gold file (0 if none); None without gold sources."""
+    """1 / rank of the first passage from a gold article (0 if none); None without gold sources."""
     gold_set = set(gold)
     if not gold_set:
         return None
-    for rank, source in enumerate(retrieved, start=1):
-        if source in gold_set:
+    for rank, label in enumerate(retrieved, start=1):
+        if _named(label, gold_set):
             return 1.0 / rank
     return 0.0
 

@@ -13,6 +13,7 @@ from rag import NewsRAG, Settings
 from eval.config import EvalConfig
 from eval.dataset import load_dataset, select
 from eval.judges import build_judge
+from eval import metrics
 from eval.metrics import threshold_failures
 from eval.report import OUTPUTS, write_outputs
 from eval.runner import EvalRun, Progress, run_eval
@@ -40,13 +41,13 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     for name in OUTPUTS:  # an earlier run's files beside this run's checkpoint would read as this run's
         (config.out / name).unlink(missing_ok=True)
     run = run_eval(items, engine, judge, progress=progress, checkpoint=checkpoint, status=status)
-    indexed = {doc.source_name for doc in engine.documents()}
+    indexed = {metrics.article_label(doc.source_name, doc.source) for doc in engine.documents()}
     gold = {source for item in items for source in item.sources}
     run.summary["run"].update({
         "dataset": config.dataset.name, "max_items": config.max_items, "seed": config.seed,
         **provenance(config.dataset, settings),
         "model": next((r.model for r in run.results if r.model), ""),
-        "index": str(engine.settings.data_dir), "missing_gold_sources": sorted(gold - indexed),
+        "index": str(engine.settings.data_dir), "missing_gold_sources": sorted(missing_sources(gold, indexed)),
     })
     run.summary["problems"] = run_problems(run, gold, indexed)
     run.summary["thresholds"] = {"min": dict(config.minimums), "max": dict(config.maximums)}
@@ -66,6 +67,16 @@ def provenance(dataset: Path, settings: Settings) -> dict[str, object]:
             "settings": json.loads(settings.model_dump_json())}
 
 
+def missing_sources(gold: set[str], indexed: set[str]) -> set[str]:
+    """The gold sources (file names, or ``file#key`` for one article of a collection) no indexed article matches."""
+    named = {label[:at] for label in indexed for at in _hashes(label)} | indexed  # each name names_article accepts
+    return gold - named
+
+
+def _hashes(label: str) -> list[int]:
+    return [at for at, char in enumerate(label) if char == "#"]
+
+
 def run_problems(run: EvalRun, gold: set[str], indexed: set[str]) -> list[str]:
     """Why the run measured less than it was asked to: the caller exits 1 (not 0, not 2), so a CI job
     whose backend had no key, whose index lacked the articles or whose judge was unreachable is red,
@@ -74,7 +85,7 @@ def run_problems(run: EvalRun, gold: set[str], indexed: set[str]) -> list[str]:
     if errors := metrics.get("errors"):
         first = next((r.error for r in run.results if r.error), "")
         problems.append(f"{errors} of {metrics.get('items')} question(s) got no answer: {first}")
-    if gold and not gold & indexed:
+    if gold and len(missing_sources(gold, indexed)) == len(gold):
         problems.append(f"none of the dataset's gold sources is in the index ({', '.join(sorted(gold)[:5])}…): "
                         "pass --corpus with the articles the dataset is about, or ingest them")
     claims, unjudged = metrics.get("claims") or 0, metrics.get("unjudged_claims") or 0

@@ -188,8 +188,8 @@ def item_metrics(item: EvalItem, answer: Answer, claims: Sequence[ClaimResult],
                  reference: Verdict | None, draft_claims: Sequence[ClaimResult] = (),
                  filtered: int = 0) -> dict[str, float | bool | int | None]:
     """The per-item numbers that ``metrics.summarize`` aggregates."""
-    cited_files = [c.source for c in answer.citations]
-    retrieved = [hit.source_name for hit in answer.hits]
+    cited_files = cited_articles(answer)
+    retrieved = retrieved_articles(answer)
     answerable = not item.unanswerable
     must = _must_recall(item, answer)
     return {
@@ -220,6 +220,18 @@ def item_metrics(item: EvalItem, answer: Answer, claims: Sequence[ClaimResult],
     }
 
 
+def retrieved_articles(answer: Answer) -> list[str]:
+    """The article of each retrieved passage, in rank order, as a dataset names it (``metrics.article_label``)."""
+    return [metrics.article_label(hit.source_name, hit.source) for hit in answer.hits]
+
+
+def cited_articles(answer: Answer) -> list[str]:
+    """The article each citation points at, as a dataset names it: a citation carries its file's name
+    only, its passage's hit the article's key within a collection file."""
+    by_doc = {hit.doc_id: metrics.article_label(hit.source_name, hit.source) for hit in answer.hits}
+    return [by_doc.get(c.doc_id, c.source) for c in answer.citations]
+
+
 def _must_recall(item: EvalItem, answer: Answer) -> float | None:
     """None when the item has no ``must`` items (or is unanswerable); a refusal found none of them."""
     if item.unanswerable or not item.must:
@@ -239,7 +251,7 @@ def score_item(item: EvalItem, answer: Answer, judge: Judge, draft: str | None =
         id=item.id, question=item.question, unanswerable=item.unanswerable, answer=answer.text,
         refused=answer.refused, error=answer.error,
         citations=[{"n": c.n, "source": c.source, "title": c.title, "quote": c.quote} for c in answer.citations],
-        retrieved=[hit.source_name for hit in answer.hits],
+        retrieved=retrieved_articles(answer),
         claims=claims,
         unsupported_claims=[c.text for c in claims if c.cited.supported is False],
         reference_verdict=reference,

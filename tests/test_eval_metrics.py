@@ -74,6 +74,21 @@ def test_retrieval_hit_and_reciprocal_rank() -> None:
     assert metrics.retrieval_hit(retrieved, []) is None
 
 
+def test_one_article_of_a_collection_file_is_a_source_of_its_own() -> None:
+    """Two articles of one .jsonl counted as the same source: citing the wrong one scored as gold."""
+    label = metrics.article_label("feed.jsonl", "/data/news/feed.jsonl#https://example.org/a#top")
+    assert label == "feed.jsonl#https://example.org/a#top"
+    assert metrics.article_label("brief.txt", "/data/news/brief.txt") == "brief.txt"
+    cited = ["feed.jsonl#7"]
+    assert metrics.gold_cited(cited, ["feed.jsonl#8"]) is False  # the file's other article
+    assert metrics.gold_cited(cited, ["feed.jsonl#7"]) is True
+    assert metrics.gold_cited(cited, ["feed.jsonl"]) is True  # a file's name names all its articles
+    assert metrics.gold_cited(cited, ["feed.jsonl#70"]) is False  # not a prefix match on the key
+    assert metrics.citation_precision(["feed.jsonl#7", "feed.jsonl#8"], ["feed.jsonl#7"]) == 0.5
+    assert metrics.citation_recall(["feed.jsonl#7"], ["feed.jsonl#7", "feed.jsonl#8"]) == 0.5
+    assert metrics.reciprocal_rank(["feed.jsonl#8", "feed.jsonl#7"], ["feed.jsonl#7"]) == 0.5
+
+
 def test_gold_citation_and_stripping() -> None:
     assert metrics.gold_cited(["a.txt", "b.txt"], ["b.txt"]) is True
     assert metrics.gold_cited(["a.txt"], ["b.txt"]) is False

@@ -165,6 +165,39 @@ def test_data_dir_is_evaluated_even_when_the_default_config_names_a_corpus(tmp_p
     assert not (out / "index").exists()
 
 
+def test_a_collection_s_articles_are_scored_as_separate_sources(tmp_path: Path) -> None:
+    """A team's archive is one .jsonl: gold sources name its articles (``feed.jsonl#id``). By file name
+    alone, an answer from the file's other article counted as citing the gold one."""
+    feed = tmp_path / "corpus" / "feed.jsonl"
+    feed.parent.mkdir()
+    articles = [
+        {"id": "dam", "title": "Lakeside dam repairs approved",
+         "text": "Engineers will start repairing the Lakeside dam in March. The county approved 4 million dollars "
+                 "for the work after inspectors found cracks in the spillway last autumn."},
+        {"id": "ferry", "title": "Harbour ferry timetable changes",
+         "text": "The harbour ferry will run every twenty minutes from June. The operator said passenger numbers "
+                 "had doubled since the new terminal opened."},
+    ]
+    feed.write_text("\n".join(json.dumps(a) for a in articles) + "\n", encoding="utf-8")
+    dataset = tmp_path / "questions.jsonl"
+    rows = [{"id": "right", "question": "When will engineers start repairing the Lakeside dam?", "must": ["March"],
+             "sources": ["feed.jsonl#dam"], "unanswerable": False},
+            {"id": "other", "question": "When will engineers start repairing the Lakeside dam?", "must": ["March"],
+             "sources": ["feed.jsonl#ferry"], "unanswerable": False},
+            {"id": "file", "question": "How often will the harbour ferry run from June?", "must": ["twenty minutes"],
+             "sources": ["feed.jsonl"], "unanswerable": False}]
+    dataset.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = rag_eval("--dataset", str(dataset), "--corpus", str(feed.parent), "--llm", "extractive",
+                      "--judge", "lexical", "--out", str(out))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    scored = {line["id"]: line["metrics"] for line in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert scored["right"]["correct"] and scored["right"]["gold_cited"] is True
+    assert scored["other"]["correct"] and scored["other"]["gold_cited"] is False  # the file's other article
+    assert scored["file"]["gold_cited"] is True  # a file's name still names every article in it
+    assert json.loads((out / "summary.json").read_text())["run"]["missing_gold_sources"] == []
+
+
 @pytest.mark.parametrize(("options", "message"), [
     (["--data-dir", "{tmp}/typo-index"], "holds no articles"),  # a mistyped index: nothing to measure
     (["--corpus", "{tmp}/no-such-folder"], "gave no article to index"),
