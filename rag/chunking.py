@@ -10,7 +10,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from rag.text import FULL_WIDTH_STOP
+from rag.text import FULL_WIDTH_STOP, SCRIPT_STOPS
 from rag.types import Article
 
 # Only the title is embedded with the chunk text: it tells the retriever which story a passage belongs to.
@@ -22,16 +22,20 @@ _EMBEDDED_METADATA = {"title"}
 # long for a chunk; and its sub-sentence pattern ("[^,.;。？！]+[,.;。？！]?") then cut it after any ASCII point,
 # inside "13.53千克", so an excerpt quoted "13." for 13.53 kg, and else at any character. Here a full-width
 # stop ends a sentence, a point or comma between digits never ends a piece, and the full-width comma and
-# semicolon end one, so a sentence longer than a chunk is cut at a clause. English text has no full-width
-# stops, so its chunks are punkt's as before, but for a sentence longer than a chunk with a number in it.
-_FULL_WIDTH_STOP = re.compile(FULL_WIDTH_STOP)
-_CLAUSE = r"(?:[^,.;，；。？！]|(?<=\d)[.,](?=\d))+[,.;，；。？！]?"
+# semicolon end one, so a sentence longer than a chunk is cut at a clause. Punkt does not know the stops of
+# other scripts either (Hindi's "।", Arabic's "؟", Urdu's "۔", ``SCRIPT_STOPS``): a Hindi paragraph was cut at
+# its commas. They end sentences here too, and the Arabic comma and semicolon end clauses. English text has
+# none of these marks, so its chunks are punkt's as before, but for a sentence longer than a chunk with a
+# number in it.
+_SCRIPT_STOP = re.compile(rf"""{FULL_WIDTH_STOP}|[{SCRIPT_STOPS}]+["'”’»)\]]*""")
+_CLAUSE_MARKS = f",.;，；。？！،؛{SCRIPT_STOPS}"
+_CLAUSE = rf"(?:[^{_CLAUSE_MARKS}]|(?<=\d)[.,](?=\d))+[{_CLAUSE_MARKS}]?"
 
 
-def _full_width_sentences(text: str) -> list[str]:
-    """``text`` cut after each full-width stop (and its closing quotes), every character kept."""
+def _script_sentences(text: str) -> list[str]:
+    """``text`` cut after each full-width or script stop (and its closing quotes), every character kept."""
     pieces, start = [], 0
-    for match in _FULL_WIDTH_STOP.finditer(text):
+    for match in _SCRIPT_STOP.finditer(text):
         pieces.append(text[start:match.end()])
         start = match.end()
     pieces.append(text[start:])
@@ -40,18 +44,27 @@ def _full_width_sentences(text: str) -> list[str]:
 
 def _sentence_tokenizer() -> Callable[[str], list[str]]:
     punkt = split_by_sentence_tokenizer()
-    return lambda text: [piece for sentence in punkt(text) for piece in _full_width_sentences(sentence)]
+    return lambda text: [piece for sentence in punkt(text) for piece in _script_sentences(sentence)]
 
 
 # Raise whenever a change here can cut the same article differently: each article's registry record keeps the
 # chunking it was cut with, and ingesting it again re-chunks it when that differs (see ``chunking_id``).
 # 2: full-width stops end sentences, clauses never end inside a number.
-CHUNKER_VERSION = 2
+# 3: script stops end sentences, Arabic commas and semicolons end clauses.
+# Each version after 2 names the marks it cuts at differently: an article holding none of them is cut as the
+# version before cut it, so it keeps that version's record and an upgrade re-embeds only the articles it changes.
+_BASE_VERSION = 2
+_VERSION_MARKS: tuple[tuple[int, re.Pattern[str]], ...] = ((3, re.compile(f"[{SCRIPT_STOPS}،؛]")),)
 
 
-def chunking_id(splitter: SentenceSplitter) -> str:
+def chunker_version(text: str) -> int:
+    """The oldest chunker version that cuts ``text`` as this one does."""
+    return max((version for version, marks in _VERSION_MARKS if marks.search(text)), default=_BASE_VERSION)
+
+
+def chunking_id(splitter: SentenceSplitter, article: Article) -> str:
     """What decides an article's chunks besides its text: the chunker's version and the splitter's sizes."""
-    return f"sentences-v{CHUNKER_VERSION}/{splitter.chunk_size}/{splitter.chunk_overlap}"
+    return f"sentences-v{chunker_version(article.text)}/{splitter.chunk_size}/{splitter.chunk_overlap}"
 
 
 def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:

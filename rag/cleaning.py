@@ -29,7 +29,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from rag.dates import EARLIEST, LATEST, iso_date
-from rag.text import word_count
+from rag.text import SCRIPT_STOPS, word_count
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -57,7 +57,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 # Devanagari's danda (।, ॥), the Arabic question mark and the Urdu full stop end sentences too: without them
 # an Arabic article's closing question and every Hindi paragraph read as headline-like lines, not prose.
-_SENTENCE_END = re.compile(r"[.!?…:;。！？：；।॥؟۔][\"'”’)\]」』）]*$")
+_SENTENCE_END = re.compile(rf"[.!?…:;。！？：；{SCRIPT_STOPS}][\"'”’)\]」』）]*$")
 _QUOTE = re.compile(r"[“”„«»\"]")
 # Whole short lines that are page furniture: ad slots, widget headers, share/print/tag lines.
 _MARKER = _rx(

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from rag.types import Article, IngestReport, SkippedFile
 Progress = Callable[[float, int, str], None]
 GROUP_CHUNKS = 512  # chunks embedded and written together: big enough to batch, small enough to lose little
 Group = list[tuple[Article, list[TextNode]]]
+Chunking = Callable[[Article], str]  # what an article's chunks were cut with (``chunking_id``)
 
 
 def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmbedding,
@@ -51,7 +53,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     pending: Group = []
     pending_chunks = 0
     seen: dict[str, str] = {}  # doc_id -> where it was first read in this run
-    chunking = chunking_id(splitter)
+    chunking = partial(chunking_id, splitter)
     with _Writer(store, embed_model, chunking) as writer:
         loaded_files = _load_all(files, max_bytes, max_collection_bytes or max_bytes, report)
         for done, (path, loaded) in enumerate(loaded_files):
@@ -59,7 +61,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
             report.removed.extend(_remove_withdrawn(loaded, path, store))
             stored = store.stored_versions([a.doc_id for a in fresh])
             for position, article in enumerate(fresh, start=1):
-                outcome = _outcome(stored.get(article.doc_id), StoredVersion.of(article, chunking), report)
+                outcome = _outcome(stored.get(article.doc_id), StoredVersion.of(article, chunking(article)), report)
                 outcome.append(article.doc_id)
                 if outcome is not report.unchanged:
                     nodes = chunk_article(article, splitter)
@@ -156,7 +158,7 @@ class _Writer:
     there, and groups after the failed one are neither embedded nor written.
     """
 
-    def __init__(self, store: ChromaStore, embed_model: BaseEmbedding, chunking: str) -> None:
+    def __init__(self, store: ChromaStore, embed_model: BaseEmbedding, chunking: Chunking) -> None:
         self.store = store
         self.embed_model = embed_model
         self.chunking = chunking
@@ -194,7 +196,7 @@ def _embed_group(group: Group, embed_model: BaseEmbedding) -> np.ndarray | None:
     return embed_documents(embed_model, [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes])
 
 
-def _write(group: Group, vectors: np.ndarray | None, store: ChromaStore, chunking: str) -> int:
+def _write(group: Group, vectors: np.ndarray | None, store: ChromaStore, chunking: Chunking) -> int:
     nodes = [node for _, article_nodes in group for node in article_nodes]
     if vectors is not None:
         for node, vector in zip(nodes, vectors.tolist()):

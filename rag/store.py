@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -144,12 +144,13 @@ class ChromaStore:
                 found[doc_id] = StoredVersion(str(meta.get("sha256", "")), str(meta.get("chunking", "")), facts)
         return found
 
-    def write_articles(self, batch: Sequence[tuple[Article, Sequence[BaseNode]]], chunking: str) -> None:
+    def write_articles(self, batch: Sequence[tuple[Article, Sequence[BaseNode]]],
+                       chunking: Callable[[Article], str]) -> None:
         """Replace these articles' chunks in few round trips.
 
         The registry records are written last, so a kill at any point leaves the articles 'not stored'
         and the next run writes them again (chunk ids are deterministic, stale ones are deleted first).
-        ``chunking`` (``rag.chunking.chunking_id``) is recorded so a change of chunker re-chunks them.
+        Each article's ``chunking`` (``rag.chunking.chunking_id``) is recorded so a change of chunker re-chunks it.
         """
         if not batch:
             return
@@ -162,7 +163,7 @@ class ChromaStore:
             self.vector_store.add(all_nodes[begin:begin + self.max_batch])
         self.registry.upsert(
             ids=ids, embeddings=[_NO_VECTOR] * len(ids),
-            metadatas=[_registry_record(article, len(nodes), chunking) for article, nodes in batch],
+            metadatas=[_registry_record(article, len(nodes), chunking(article)) for article, nodes in batch],
         )
         self._renew_generation()
 

@@ -19,14 +19,19 @@ class Span:
     end: int
 
 
-# A sentence ends at . ! ? … ؟ । (optionally followed by closing quotes/brackets and [n] markers) before
-# white space, at a full-width 。！？ (Chinese and Japanese put no space after them), or at a line break.
+# A sentence ends at . ! ? … or a script's own stop (optionally followed by closing quotes/brackets and [n]
+# markers) before white space, at a full-width 。！？ (Chinese and Japanese put no space after them), or at a line break.
 # A full-width stop and its closing quotes or brackets: the end of a Chinese or Japanese sentence, wherever
 # sentences are cut (here, the chunker's) or joined (``join_sentences``).
 FULL_WIDTH_STOP = r"""[。！？]+["'”’」』)）\]]*"""
-_SENTENCE_END = re.compile(rf"""[.!?…؟।]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|{FULL_WIDTH_STOP}(?:\s*\[\d+\])*|\n+""")
+# The sentence stops of scripts that do not end a sentence with "." or "?": the Arabic question mark, the
+# danda and double danda (Hindi, Marathi, Nepali, Bengali, Sanskrit), the Urdu full stop, the Ethiopic full
+# stop and question mark (Amharic, Tigrinya), the Myanmar and the Khmer full stops.
+SCRIPT_STOPS = "؟।॥۔።፧။។"
+_SENTENCE_END = re.compile(
+    rf"""[.!?…{SCRIPT_STOPS}]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|{FULL_WIDTH_STOP}(?:\s*\[\d+\])*|\n+""")
 # What ends a sentence written in one line: an answer's markers go before it.
-SENTENCE_STOP = ".!?…。！？؟।"
+SENTENCE_STOP = ".!?…。！？" + SCRIPT_STOPS
 # "U.S." or "Mr." before a space is not the end of a sentence (merging two sentences is harmless,
 # cutting one in half is not).
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){1,3}$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Sen|Rep|Gov|No|vs|etc)\.$")

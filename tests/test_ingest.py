@@ -203,7 +203,7 @@ def test_store_writes_more_than_one_chroma_batch(tmp_path: Path) -> None:
         nodes = [TextNode(id_=f"doc{a}:{i}", text=f"passage {i}", metadata={**article_metadata(article), "position": i},
                           embedding=rng.standard_normal(384).tolist()) for i in range(500)]
         articles.append((article, nodes))
-    store.write_articles(articles, "test-chunking")
+    store.write_articles(articles, lambda article: "test-chunking")
     assert store.count_chunks() == 6000
     assert len(store.documents()) == 12
 

@@ -63,6 +63,12 @@ def test_words_of_any_script_are_whole_words() -> None:
     hindi = "प्रधानमंत्री नरेंद्र मोदी उद्घाटन करेंगे। सम्मेलन 15 मार्च को होगा।"
     assert {"नरेंद्र", "मोदी"} <= content_words(hindi)
     assert [s.text for s in split_sentences(hindi)] == ["प्रधानमंत्री नरेंद्र मोदी उद्घाटन करेंगे।", "सम्मेलन 15 मार्च को होगा।"]
+    # Urdu's full stop "۔" and Amharic's "።" end sentences as "." does: a cited sentence was the paragraph.
+    urdu = "وزیر اعظم نے منگل کو نئے منصوبے کا اعلان کیا۔ اس پر دو ارب روپے خرچ ہوں گے۔"
+    assert [s.text for s in split_sentences(urdu)] == ["وزیر اعظم نے منگل کو نئے منصوبے کا اعلان کیا۔",
+                                                      "اس پر دو ارب روپے خرچ ہوں گے۔"]
+    amharic = "ጠቅላይ ሚኒስትሩ አዲስ ግድብ መረቁ። ግድቡ በሦስት ዓመት ተገንብቷል።"
+    assert len(split_sentences(amharic)) == 2
 
 
 def test_chinese_and_japanese_are_read_in_character_pairs_and_sentences_end_at_their_full_stops() -> None:
