@@ -617,11 +617,43 @@ def _main_text(tree: HtmlElement) -> HtmlElement:
         logger.setLevel(logging.ERROR)
     found = bare_extraction(tree, include_comments=False, include_tables=True, include_links=True,
                             deduplicate=False)
-    if found is not None:
-        return found.body
     # trafilatura returns nothing for a page with too little text that looks like an article (a short
     # notice, a page of one list); its baseline keeps the page's paragraphs, or else all its body text.
-    return baseline(tree)[0]
+    body = found.body if found is not None else baseline(tree)[0]
+    return body if body.find(".//ref") is not None else _with_links_marked(body, tree)
+
+
+MAX_MARKED_LINKS = 500  # a page of thousands of links is a directory, not an article: its first ones suffice
+
+
+def _with_links_marked(body: HtmlElement, page: HtmlElement) -> HtmlElement:
+    """Where trafilatura kept text only (its baseline, or the fallback it prefers on a short page such as
+    WordPress's ``content.rendered`` fragment), a "Related" box's headline, a link, was kept as the
+    article's last paragraph. The page's link texts are marked in it again as trafilatura's own output
+    marks them (``<ref>``), for ``_select`` to tell link lists from prose. A line that ends like a sentence
+    is left unmarked: "Read the board's full report here." is the article's, whatever its link covers."""
+    from lxml.etree import SubElement
+
+    anchors = sorted({text for a in page.iter("a") if 0 < len(text := _normalise(a.text_content())) <= 300},
+                     key=len, reverse=True)[:MAX_MARKED_LINKS]
+    if not anchors:
+        return body
+    link = re.compile("|".join(map(re.escape, anchors)))
+    for block in body.iter(*_BLOCKS):
+        text = block.text or ""
+        if len(block) or _ends_sentence(text) or not link.search(text):  # markup inside: left as it is
+            continue
+        block.text, last, position = None, None, 0
+        for match in link.finditer(text):
+            if last is None:
+                block.text = text[position:match.start()]
+            else:
+                last.tail = text[position:match.start()]
+            last = SubElement(block, "ref")
+            last.text, position = match.group(), match.end()
+        if last is not None:
+            last.tail = text[position:]
+    return body
 
 
 def _blocks(body: HtmlElement) -> list[tuple[str, int]]:

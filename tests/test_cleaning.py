@@ -860,6 +860,17 @@ def test_a_share_box_heading_is_never_the_title() -> None:
     assert cleaned.title == "" and cleaned.text.startswith("The new ferry terminal")
 
 
+def test_a_related_box_of_a_short_page_is_no_part_of_its_article() -> None:
+    """On a short page (WordPress's rendered content) trafilatura keeps text without its links, so the
+    "Related" box's headline, a link, became the article's last paragraph. A sentence around a link stays."""
+    cleaned = clean_html("<p>The new ferry terminal at Kelby harbour opened on Tuesday, with room for 1,200 "
+                         "passengers, harbourmaster Ian Tulloch said.</p><p>The £26 million terminal replaces a "
+                         "<a href='/1970s'>1970s building</a>.</p><div id='jp-relatedposts'><h3>Related</h3><p>"
+                         "<a href='#'>Harbour dredging starts</a></p></div>")
+    assert "Harbour dredging starts" not in cleaned.text
+    assert cleaned.text.endswith("The £26 million terminal replaces a 1970s building.")
+
+
 def test_a_json_ld_block_nested_to_exhaust_the_parser_is_skipped_not_fatal() -> None:
     """A hostile upload's JSON-LD 100,000 brackets deep raised RecursionError out of the page's cleaning."""
     page = ('<html><head><script type="application/ld+json">' + "[" * 100_000 + "]" * 100_000 + "</script>"
