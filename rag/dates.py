@@ -15,8 +15,9 @@ from email.utils import parsedate_to_datetime
 from dateutil import parser as date_parser
 
 ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), year first (2024/12/07, 20241207, "
-                    "2024年12月7日), RFC 2822 (Sat, 07 Dec 2024 09:30:00 GMT), an English month name "
-                    "(7 December 2024, Dec 7, 2024), a day and month that cannot be swapped (13/12/2024), "
+                    "2024年12月7日), RFC 2822 (Sat, 07 Dec 2024 09:30:00 GMT), a month name in most languages "
+                    "(7 December 2024, Dec 7, 2024, 7 grudnia 2024), day first with dots (07.12.2024), a day "
+                    "and month that cannot be swapped (13/12/2024), "
                     "a year (2024) or epoch seconds (1733563800)")
 EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)  # older than any digitised newspaper archive
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
@@ -24,6 +25,8 @@ _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|,|$)", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _NUMERIC_DAY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+_DOTTED_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
 # Year-first days: nobody writes year/day/month, so these are never ambiguous. "2024/03/04", "2024.3.4",
 # "2024-3-4" (which ``fromisoformat`` refuses), and the Chinese, Japanese and Korean "2024年3月4日".
 _YEAR_FIRST_DAY = re.compile(r"(?:(\d{4})([./-])(\d{1,2})\2(\d{1,2})"
@@ -133,6 +136,8 @@ def _parse_text(text: str) -> datetime:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         pass
+    if dotted := _DOTTED_DAY.fullmatch(text):  # "07.12.2026": day first, as everyone who writes dots does
+        return _date(int(dotted.group(3)), int(dotted.group(2)), int(dotted.group(1)), text)
     numeric = _NUMERIC_DAY.fullmatch(text)
     if numeric:
         return _day_month_year(*(int(part) for part in numeric.groups()), text)
@@ -141,7 +146,27 @@ def _parse_text(text: str) -> datetime:
             return date_parser.parse(text, default=datetime(2000, 1, 1))
         except (ValueError, OverflowError):
             pass
+    if _YEAR.search(text) and _DAY.search(text) and (named := _named_month_day(text)) is not None:
+        return named
     raise DateError(f"{text!r} is not a date (accepted: {ACCEPTED_FORMATS})")
+
+
+def _named_month_day(text: str) -> datetime | None:
+    """A day with its month named in any language dateparser knows ("7 grudnia 2026", "7 Desember 2026 14:30
+    WIB", "7 Δεκεμβρίου 2026"): read as it is written, never relative to today ("yesterday" is no article's
+    date), and only with a day, a month and a year. A time zone written after the time is applied; a time
+    without one is UTC, as everywhere else here."""
+    import dateparser
+
+    return dateparser.parse(text, settings={"PARSERS": ["absolute-time"], "REQUIRE_PARTS": ["day", "month", "year"],
+                                            "DATE_ORDER": "DMY", "TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True})
+
+
+def _date(year: int, month: int, day: int, text: str) -> datetime:
+    try:
+        return datetime(year, month, day)
+    except ValueError:
+        raise DateError(f"{text!r} is not a date (accepted: {ACCEPTED_FORMATS})") from None
 
 
 def _day_month_year(first: int, second: int, year: int, text: str) -> datetime:
@@ -153,10 +178,7 @@ def _day_month_year(first: int, second: int, year: int, text: str) -> datetime:
         day, month = second, first
     else:
         raise DateError(f"{text!r} could be day/month or month/day: write it as ISO 8601 ({year}-MM-DD)")
-    try:
-        return datetime(year, month, day)
-    except ValueError:
-        raise DateError(f"{text!r} is not a date (accepted: {ACCEPTED_FORMATS})") from None
+    return _date(year, month, day, text)
 
 
 def _checked(seconds: float, original: object) -> int:

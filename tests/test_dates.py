@@ -58,3 +58,20 @@ def test_only_a_number_is_suspected_of_being_milliseconds() -> None:
         to_epoch("9999-01-01")
     with pytest.raises(DateError, match="milliseconds"):
         to_epoch("1733529600000")
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("7 grudnia 2026", 1796601600), ("Senin, 7 Desember 2026", 1796601600), ("7 Δεκεμβρίου 2026", 1796601600),
+    ("7 de diciembre de 2026", 1796601600), ("07.12.2026", 1796601600),
+    ("7 Desember 2026 14:30 WIB", 1796601600 + 7 * 3600 + 1800),  # Jakarta time, UTC+7
+])
+def test_a_month_named_in_another_language_and_a_dotted_day_are_read(value: str, seconds: int) -> None:
+    """A Polish, Indonesian or Greek feed's dates were refused, and its articles then missed every search
+    filtered by date; "07.12.2026" was refused as day/month or month/day, though dots are always day first."""
+    assert to_epoch(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["yesterday 2026", "31.02.2026", "Dezember 2026"])
+def test_a_relative_day_an_impossible_one_or_no_day_is_still_no_date(value: str) -> None:
+    with pytest.raises(DateError):
+        to_epoch(value)
