@@ -22,7 +22,7 @@ from functools import lru_cache
 from text_to_num import alpha2digit
 
 from rag.languages import question_language
-from rag.text import numbers
+from rag.text import NUMBER, numbers
 
 SPELLED_LANGUAGES = frozenset({"en", "fr", "es", "pt", "de", "nl", "da", "it"})  # text2num 3.x
 # text2num leaves "a three-year deal" and "forty-five-year-old" alone: a hyphen between two words is
@@ -52,17 +52,19 @@ def spelled_numbers(text: str) -> frozenset[str]:
 _SCALE_WORDS: dict[str, tuple[int, ...]] = {}
 for _words, _powers in (
     ("hundred", (2,)),
-    ("thousand thousands tausend duizend mille mila тыс тыс. тысяча тысячи тысяч ألف", (3,)),
+    ("thousand thousands tausend duizend mille mila тыс тыс. тысяча тысячи тысяч ألف ribu tys. tys nghìn ngàn "
+     "हज़ार हजार χιλιάδες هزار אלף", (3,)),
     ("mil", (3, 6)),  # Spanish and Portuguese 10^3; English slang 10^6
-    ("lakh lakhs", (5,)),
-    ("crore crores", (7,)),
+    ("lakh lakhs लाख", (5,)),
+    ("crore crores करोड़ करोड", (7,)),
     ("million millions millionen mio mio. mln millón millones milhão milhões milione milioni miljoen "
-     "milion miliony milionów млн млн. миллион миллиона миллионов مليون ملايين", (6,)),  # not "mn": French minutes,
+     "milion miliony milionów млн млн. миллион миллиона миллионов مليون ملايين juta milyon milioni triệu "
+     "εκατ. εκατομμύρια εκατομμύριο میلیون מיליון", (6,)),  # not "mn": French minutes,
     ("milliard milliards milliarde milliarden mrd mrd. bn miliardo miliardi miljard miljarden millardo "
      "millardos miliard miliardy miliardów mld bilhão bilhões млрд млрд. миллиард миллиарда миллиардов "
-     "مليار مليارات", (9,)),
+     "مليار مليارات miliar milyar bilioni tỷ δισ. δισεκατομμύρια δισεκατομμύριο میلیارد מיליארד", (9,)),
     ("billion billions billionen", (9, 12)),
-    ("billón billones bilião biliões trn трлн трлн. триллион триллиона триллионов", (12,)),
+    ("billón billones bilião biliões trn трлн трлн. триллион триллиона триллионов triliun trilyon trilioni", (12,)),
     ("trillion trillions", (12, 18)),
 ):
     for _word in _words.split():
@@ -76,7 +78,7 @@ _CURRENCY_BEFORE = re.compile(r"[$£€¥₹]\s?$")
 # 120,000,000, 1.5万亿 is 1.5 * 10^4 * 10^8. 千 before 米/克/瓦/焦 is the kilo of a unit, not a thousand.
 _CJK_UNITS = {"百": 2, "千": 3, "万": 4, "萬": 4, "亿": 8, "億": 8, "천": 3, "만": 4, "억": 8, "조": 12}
 _CJK_SCALE = re.compile(r"(?:千(?![米克瓦焦])|[百万萬亿億천만억조])+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(NUMBER)
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,22 @@ class Quantity:
     scaled: bool
 
 
+def _plain_values(written: str) -> frozenset[Decimal]:
+    """The values digits with separators can mean: one, but for a single point or comma before exactly three
+    digits, which English reads as thousands ("4,200") and German, Indonesian or Turkish as thousands too
+    ("4.200"), while "4,200" is 4.2 in German: both readings, so a right answer in either is held."""
+    value = _plain_value(written)
+    separators = re.findall(r"[.,]", written)
+    if len(separators) == 1 and len(re.split(r"[.,]", written)[-1]) == 3:
+        return frozenset({value.normalize(), Decimal(re.sub(r"[.,]", "", written)).normalize(),
+                          Decimal(written.replace(",", ".")).normalize()})
+    return frozenset({value.normalize()})
+
+
 def _plain_value(written: str) -> Decimal:
-    """The value of digits with separators: "1,500,000" and "1.500.000" are 1500000, "2.5" and "2,5" 2.5."""
+    """The value of digits with separators: "1,500,000" and "1.500.000" are 1500000, "2.5" and "2,5" 2.5;
+    "12 500" (grouped by spaces) 12500."""
+    written = re.sub(r"\s", "", written)
     separators = re.findall(r"[.,]", written)
     groups = re.split(r"[.,]", written)
     if not separators:
@@ -123,19 +139,20 @@ def quantities(text: str) -> list[Quantity]:
     text = re.sub(r"\[\d+\]", " ", text)
     found, position = [], 0
     while number := _NUMBER.search(text, position):
-        digits = number.group().replace(",", "")
+        digits = re.sub(r"[,\s]", "", number.group())
         if (chain := _cjk_value(text, number.start())) is not None:
             value, end = chain
             found.append(Quantity(text[number.start():end], digits, frozenset({value}), True))
             position = end
             continue
-        values, end = frozenset({_plain_value(number.group()).normalize()}), number.end()
+        values, end = _plain_values(re.sub(r"\s", "", number.group())), number.end()
         while word := _SCALE_WORD.match(text, end):  # "mil millones" is 10^3 * 10^6
             values = frozenset(v for value in values for v in _scaled(value, _SCALE_WORDS[word.group(1).lower()]))
             end = word.end()
         if end == number.end() and _CURRENCY_BEFORE.search(text[:number.start()]):
             if letter := _CURRENCY_SCALE.match(text, end):
-                values = _scaled(next(iter(values)), (6 if letter.group(1).lower() == "m" else 3,))
+                values = frozenset(v for value in values
+                                   for v in _scaled(value, (6 if letter.group(1).lower() == "m" else 3,)))
                 end = letter.end()
         found.append(Quantity(text[number.start():end].strip(), digits, values, end != number.end()))
         position = end

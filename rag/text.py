@@ -250,10 +250,18 @@ def content_word_sequence(text: str) -> list[str]:
     return [w for w in found if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
+# A number as written: digits with "." or "," inside, or thousands grouped by a space as Polish, French,
+# Russian or Swedish group them ("12 500", "1 500 000"; a no-break or thin space too). A space-grouped number
+# has 1-3 digits, then groups of exactly three, and follows no number: "In 2019 500 people" stays two numbers,
+# and so does a telephone number's "0800 555 111".
+NUMBER = r"(?<!\d[ \u00a0\u202f\u2009])\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?:[.,]\d+)?(?!\d)|\d+(?:[.,]\d+)*"
+
+
 def numbers(text: str) -> set[str]:
-    """Numbers as written without separators ('400,000' -> '400000'); a claim's numbers must be sourced."""
+    """Numbers as written without separators ('400,000' -> '400000', '12 500' -> '12500'); a claim's numbers
+    must be sourced."""
     text = re.sub(r"\[\d+\]", " ", text)
-    return {re.sub(r"[,\s]", "", n).rstrip(".") for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
+    return {re.sub(r"[,\s]", "", n).rstrip(".") for n in re.findall(NUMBER, text)}
 
 
 _SENTENCE_START = re.compile(r"""(?:^|[.!?:;。！？\n])["'“‘«(\s¿¡]*$""")  # Spanish opens with ¿ and ¡

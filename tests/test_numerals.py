@@ -79,3 +79,16 @@ def test_scales_are_read_in_the_languages_news_is_written_in() -> None:
     # "billion" is 10^9 in English and 10^12 in French and German: either reading backs the other language
     assert unheld_numbers("1 trillion euros", "1 billion d'euros") == []
     assert unheld_numbers("5 billion roubles", "5 млн рублей") == ["5 billion"]
+
+
+def test_thousands_grouped_by_a_space_or_a_point_are_one_number() -> None:
+    """Polish, French or Russian write "12 500", Indonesian or German "4.200": read as two numbers (or as
+    4.2), a wrong "500" passed the guard and a right "12500" or "4,200" was refused."""
+    polish = "Ewakuowano 12 500 osób."
+    assert unheld_numbers("12,500 people were evacuated", polish) == []
+    assert unheld_numbers("500 people were evacuated", polish) == ["500"]
+    assert unheld_numbers("4,200 residents fled", "Sebanyak 4.200 warga mengungsi.") == []
+    assert unheld_numbers("1.5 million people", "Sebanyak 1,5 juta orang.") == []  # Indonesian's scale word
+    # A year before a count and a telephone number stay apart: no English text reads otherwise.
+    assert unheld_numbers("500 people died", "In 2019 500 people died.") == []
+    assert unheld_numbers("555111", "Call Crimestoppers on 0800 555 111.") == ["555111"]
