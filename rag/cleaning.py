@@ -59,6 +59,19 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 # an Arabic article's closing question and every Hindi paragraph read as headline-like lines, not prose.
 _SENTENCE_END = re.compile(rf"[.!?…:;。！？：；{SCRIPT_STOPS}][\"'”’)\]」』）]*$")
 _QUOTE = re.compile(r"[“”„«»\"]")
+# The same furniture in the languages news is most written in: "Advertisement" and "Read also" ("REKLAMA",
+# "Czytaj także:", "Baca juga:", "פרסומת" were indexed as article text, and the next line's other story with them).
+_ADVERTISEMENT_ELSEWHERE = (
+    r"reklama|реклама|anzeige|werbung|publicit[ée]|publicidad|pubblicit[àa]|publicidade|advertentie|iklan|reklam"
+    r"|διαφήμιση|פרסומת|تبلیغات|إعلان|اعلان|विज्ञापन|广告|広告|광고|quảng cáo|โฆษณา")
+_READ_ALSO_ELSEWHERE = (
+    r"czytaj (?:też|także|również|więcej)|zobacz (?:też|także|również)|baca (?:juga|selengkapnya)|lihat juga"
+    r"|lesen sie (?:auch|mehr)|mehr zum thema|(?:à )?lire aussi|voir aussi|lee (?:también|más)|leer más"
+    r"|ver (?:también|más)|leggi anche|leia (?:também|mais)|veja também|lees ook|lees meer|läs (?:även|mer)"
+    r"|les også|læs også|читайте (?:также|також|еще)|смотрите также|дивіться також|ayrıca bakınız|devamını oku"
+    r"|ilgili haberler|διαβάστε (?:επίσης|ακόμα)|קראו (?:עוד|גם)|קרא (?:עוד|גם)|اقرأ (?:أيضا|أيضًا|المزيد)"
+    r"|بیشتر بخوانید|بخوانید|यह भी पढ़ें|ये भी पढ़ें|और पढ़ें|相关阅读|延伸阅读|相關閱讀|関連記事|관련 기사|함께 볼만한 뉴스"
+    r"|đọc thêm|xem thêm|อ่านเพิ่มเติม|soma (?:pia|zaidi)")
 # Whole short lines that are page furniture: ad slots, widget headers, share/print/tag lines.
 _MARKER = _rx(
     r"advert(?:isement|ising)?|ads?|sponsored(?: content| post)?|promoted(?: content)?|paid (?:post|content)",
@@ -70,6 +83,7 @@ _MARKER = _rx(
     r"don['’]?t miss|in case you missed it|follow us(?: on .{1,40})?|(?:tags|topics|filed under):.*",
     r"share(?: this)?(?: article| story| post| page)?(?: on| via)?|print|e-?mail|\d* ?comments?",
     r"skip to (?:main )?content|back to top|menu|home|all rights reserved",
+    _ADVERTISEMENT_ELSEWHERE, _READ_ALSO_ELSEWHERE,
 )
 # Calls to action that open a line: paywalls, sign-in, newsletters, app promotions, captions.
 _PROMPT = _rx(
@@ -78,6 +92,7 @@ _PROMPT = _rx(
     r"^(?:download|get|install) (?:the|our) (?:free )?app\b|^start your (?:free )?trial\b",
     r"^(?:enter|provide) your e-?mail|\bdelivered (?:straight |directly )?to your inbox\b",
     r"^(?:read more|continue reading|click here|see more|learn more|read next|also read|read also|more)\s*[:|]",
+    rf"^(?:{_READ_ALSO_ELSEWHERE})\s*[:|：]",
     r"\bto (?:continue )?read (?:this|the full|the rest of this) (?:article|story)\b",
     r"^this (?:article|content|story) is (?:only )?(?:for|available to) (?:subscribers|members)\b",
     r"^(?:photo|image|picture|video|photograph)s?(?: credit)?\s*:|^(?:©|\(c\)|copyright\s*(?:©|\d{4}))",

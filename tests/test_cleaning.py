@@ -878,3 +878,16 @@ def test_a_json_ld_block_nested_to_exhaust_the_parser_is_skipped_not_fatal() -> 
             "and approved the budget for the coming year after a long debate.</p></body></html>")
     cleaned = clean_html(page)
     assert "approved the budget" in cleaned.text
+
+
+def test_ads_and_read_also_lines_go_in_other_languages_too() -> None:
+    """Only English furniture was known: "REKLAMA", "Czytaj także: <another story>" and "Baca juga: ..." were
+    indexed as the article's text, and the other story's headline with them."""
+    polish = clean_text("Po trzech dniach opadów rzeka wystąpiła z brzegów, a służby ewakuowały łącznie 12 500 osób "
+                        "z kilku gmin powiatu kłodzkiego.\n\nREKLAMA\n\nCzytaj także: Ceny prądu w 2027 roku.\n\n"
+                        "W akcji uczestniczyło ponad 2 300 strażaków oraz 600 żołnierzy, którzy budowali wały.\n")
+    assert "REKLAMA" not in polish.text and "Ceny prądu" not in polish.text and "2 300 strażaków" in polish.text
+    indonesian = clean_text("Banjir merendam lima kecamatan di Kabupaten Bandung sejak Kamis malam, dan 4.200 warga "
+                            "mengungsi.\n\nBaca juga: Persib Bandung Tahan Imbang Persija 1-1\n\nWarga mengeluhkan "
+                            "kurangnya air bersih di lokasi pengungsian sejak hari Jumat pagi.\n")
+    assert "Persib" not in indonesian.text and indonesian.text.endswith("sejak hari Jumat pagi.")
