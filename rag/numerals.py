@@ -49,6 +49,8 @@ def spelled_numbers(text: str) -> frozenset[str]:
 # magnitude lost in translation (English questions over the Chinese archive, session 40), and "$2
 # million" for "$2 billion" in English alike. A number's scale word is read with it; a word whose scale
 # differs between languages ("billion": 10^9 in English, 10^12 in French and German) keeps both.
+# Swahili writes its scale before the number ("Sh bilioni 6.8"), so its words are not read: read after the
+# number only, "bilioni" refused a short answer "6.8 bilioni" that reordered it (multilingual holdout 2, w57).
 _SCALE_WORDS: dict[str, tuple[int, ...]] = {}
 for _words, _powers in (
     ("hundred", (2,)),
@@ -58,13 +60,13 @@ for _words, _powers in (
     ("lakh lakhs लाख", (5,)),
     ("crore crores करोड़ करोड", (7,)),
     ("million millions millionen mio mio. mln millón millones milhão milhões milione milioni miljoen "
-     "milion miliony milionów млн млн. миллион миллиона миллионов مليون ملايين juta milyon milioni triệu "
+     "milion miliony milionów млн млн. миллион миллиона миллионов مليون ملايين juta milyon triệu "
      "εκατ. εκατομμύρια εκατομμύριο میلیون מיליון", (6,)),  # not "mn": French minutes,
     ("milliard milliards milliarde milliarden mrd mrd. bn miliardo miliardi miljard miljarden millardo "
      "millardos miliard miliardy miliardów mld bilhão bilhões млрд млрд. миллиард миллиарда миллиардов "
-     "مليار مليارات miliar milyar bilioni tỷ δισ. δισεκατομμύρια δισεκατομμύριο میلیارد מיליארד", (9,)),
+     "مليار مليارات miliar milyar tỷ δισ. δισεκατομμύρια δισεκατομμύριο میلیارد מיליארד", (9,)),
     ("billion billions billionen", (9, 12)),
-    ("billón billones bilião biliões trn трлн трлн. триллион триллиона триллионов triliun trilyon trilioni", (12,)),
+    ("billón billones bilião biliões trn трлн трлн. триллион триллиона триллионов triliun trilyon", (12,)),
     ("trillion trillions", (12, 18)),
 ):
     for _word in _words.split():
