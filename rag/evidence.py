@@ -92,13 +92,19 @@ def anchor(short: str, question: str, picks: Sequence[Sentence], shown: Sequence
     ordered = list(picks) + [s for s in shown if s not in picks]  # the model's own choice wins ties
     if added_words(short, question):
         words = {id(s): said_words(with_title(s)) for s in ordered}
+        own = {id(s): said_words(s.text) for s in ordered}
     else:  # the question's words in another order ("Burger King"): held only where they are so ordered
         words = {id(s): wanted if in_order_of(short, with_title(s)) else set() for s in ordered}
+        own = {id(s): wanted if in_order_of(short, s.text) else set() for s in ordered}
     asked = names(question)
     covered = {id(s): coverage(asked, f"{s.source.hit.title}. {s.source.text}") for s in ordered}
     chosen: list[Sentence] = []
     while wanted and len(chosen) < MAX_PICKS:
-        best = max(ordered, key=lambda s: (len(wanted & words[id(s)]), covered[id(s)]), default=None)
+        # A sentence that holds the answer itself before one that holds it only through its headline: a
+        # headline stating it ("Ferry capsizes, killing 34") made every sentence of its article hold it,
+        # and the model's loose pick ("carrying about 120 passengers") was quoted for "34 people".
+        best = max(ordered, key=lambda s: (len(wanted & own[id(s)]), len(wanted & words[id(s)]), covered[id(s)]),
+                   default=None)
         if best is None or not wanted & words[id(best)]:
             break
         chosen.append(best)

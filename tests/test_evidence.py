@@ -374,6 +374,19 @@ def test_the_citation_moves_to_the_shown_sentence_that_holds_the_short_answer() 
     assert anchor("Jean Dupont", "Who is the mayor?", [numbered[2]], numbered) == []
 
 
+def test_the_sentence_holding_the_answer_is_quoted_not_one_whose_headline_holds_it() -> None:
+    """A headline that states the answer made every sentence of its article hold it: the model's loose
+    pick was kept, and "34 people died [1]" quoted a sentence about 120 passengers."""
+    ferry = source(1, "Ferry capsizes on Lake Victoria, killing 34",
+                   "The vessel was carrying about 120 passengers from Kiyindi landing site. A passenger ferry "
+                   "capsized on Friday near Buvuma Island, killing 34 people, police said.")
+    numbered = number_sentences([ferry])
+    anchored = anchor("34 people", "How many people died when the ferry capsized?", [numbered[0]], numbered)
+    assert [s.text for s in anchored] == [numbered[1].text]
+    # Held by the headline alone (no sentence says it), the model's own pick still stands.
+    assert anchor("Lake Victoria", "Where did the ferry capsize?", [numbered[0]], numbered) == [numbered[0]]
+
+
 def test_the_citation_moves_to_the_sentence_holding_the_answer_in_an_article_naming_what_was_asked() -> None:
     # Both articles hold "Emmanuel Macron"; only the second says "French", which the question asks about.
     palace = source(1, "Talks at the Elysee", "The meeting took place at Elysee Palace in the presence of the "
