@@ -22,6 +22,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from rag.errors import ConfigError
+from rag.languages import SEVERAL
 from rag.settings import Settings
 
 MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -224,6 +225,15 @@ def embed_model_id(model: BaseEmbedding) -> str:
     return f"{model.class_name()}:{model.model_name}"
 
 
+def _language_name(code: str) -> str:
+    try:  # a language's name; babel comes with trafilatura's dependencies, the code is enough without it
+        from babel import Locale
+
+        return f"{Locale.parse(code).english_name} ({code})"
+    except Exception:  # noqa: BLE001 - any failure just leaves the code
+        return code
+
+
 def language_advice(archive_language: str | None, model: BaseEmbedding) -> list[str]:
     """What to tell whoever indexes an archive mostly written in another language than English with
     an embedding model that reads English only: how to switch. Nothing otherwise.
@@ -233,12 +243,7 @@ def language_advice(archive_language: str | None, model: BaseEmbedding) -> list[
     the first four passages. MiniLM stays the default (indexing is 2.6-4.2x faster)."""
     if archive_language in (None, "en") or reads_every_language(model):
         return []
-    try:  # a language's name; babel comes with trafilatura's dependencies, the code is enough without it
-        from babel import Locale
-
-        name = f"{Locale.parse(archive_language).english_name} ({archive_language})"
-    except Exception:  # noqa: BLE001 - any failure just leaves the code
-        name = archive_language
+    name = "languages other than English" if archive_language == SEVERAL else _language_name(archive_language)
     return [f"Most of this archive is in {name}, and the embedding model (MiniLM) was trained on English: "
             "search finds its articles mostly by keywords. For articles or questions in other languages, "
             "install news-rag[multilingual] and index them again with RAG_EMBED_BACKEND=e5 into a new "

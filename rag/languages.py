@@ -194,10 +194,13 @@ ARCHIVE_SAMPLE = 200  # passages read to name an archive's language: langid take
 MOST_OF_AN_ARCHIVE = 2 / 3  # the share of its passages one language must have to be the archive's
 
 
+SEVERAL = "mul"  # ISO 639's code for several languages: an archive mostly in languages other than English
+
+
 class ArchiveLanguages(NamedTuple):
     """What an archive is written in, as its keyword index needs it."""
 
-    language: str | None  # the language of most of it (``MOST_OF_AN_ARCHIVE``); None: mixed, or empty
+    language: str | None  # the language of most of it (``MOST_OF_AN_ARCHIVE``), ``SEVERAL``; None: mixed, or empty
     latin_stemmer: str  # the Snowball rules for its Latin-script words
 
 
@@ -213,8 +216,16 @@ def read_archive(passages: Sequence[str]) -> ArchiveLanguages:
     step = max(1, len(passages) // ARCHIVE_SAMPLE)  # sampled first: reading every passage's script costs seconds
     read = [(writing_script(passage), question_language(passage[:1000])) for passage in passages[::step]]
     latin = _most_of([language for script, language in read if script == "LATIN"])
-    return ArchiveLanguages(_most_of([language for _, language in read]),
+    languages = [language for _, language in read]
+    return ArchiveLanguages(_most_of(languages) or _mostly_not_english(languages),
                             LATIN_STEMMERS.get(latin or ENGLISH, LATIN_STEMMERS[ENGLISH]))
+
+
+def _mostly_not_english(languages: Sequence[str]) -> str | None:
+    """``SEVERAL`` when at least ``MOST_OF_AN_ARCHIVE`` of ``languages`` are other languages than English,
+    none of them that much alone (a Hindi and Urdu archive, a world service in eight languages); else None."""
+    others = sum(language != ENGLISH for language in languages)
+    return SEVERAL if languages and others >= MOST_OF_AN_ARCHIVE * len(languages) else None
 
 
 def _most_of(languages: Sequence[str]) -> str | None:

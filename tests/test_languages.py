@@ -71,6 +71,20 @@ def test_words_of_any_script_are_whole_words() -> None:
     assert len(split_sentences(amharic)) == 2
 
 
+def test_an_archive_mostly_in_several_other_languages_is_told_of_the_multilingual_model() -> None:
+    """The notice needed one language in two thirds of the archive: a Hindi and Urdu archive (63% Hindi) or a
+    world service in eight languages was never told that the English embedding model reads it poorly."""
+    from rag.embedding import build_embed_model, language_advice
+    from rag.languages import SEVERAL, read_archive
+
+    hindi, urdu = "प्रधानमंत्री ने बुधवार को नई जल योजना की घोषणा की।", "وزیر اعظم نے منگل کو نئے منصوبے کا اعلان کیا۔"
+    english = "The prime minister announced a new water plan on Wednesday."
+    assert read_archive([hindi] * 6 + [urdu] * 4).language == SEVERAL
+    assert read_archive([english] * 6 + [urdu] * 4).language is None  # mostly English: nothing to say
+    [advice] = language_advice(SEVERAL, build_embed_model(Settings()))
+    assert "languages other than English" in advice and "RAG_EMBED_BACKEND=e5" in advice
+
+
 def test_chinese_and_japanese_are_read_in_character_pairs_and_sentences_end_at_their_full_stops() -> None:
     assert {"托纳", "纳多", "多雷"} <= content_words(CHINESE)  # a name inside a run of characters
     assert [s.text for s in split_sentences(CHINESE.split("\n\n")[1])][-1] == "金爵奖评委会主席由意大利导演朱塞佩·托纳多雷担任。"
