@@ -55,5 +55,6 @@ EXTENSION_MODULES = (
     "rag.generation",  # token usage and logprobs of a chat call
     "rag.evidence",  # the numbered sentences, the second look's passage and when it is skipped, for its experiments
     "rag.calibration",  # the one probability from the three signals, which the bench fits and scores
+    "rag.languages",  # a yes to a yes/no question, which the bench scores on stored answers
 )
 

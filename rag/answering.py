@@ -25,7 +25,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from rag import prompts
 from rag.context import SentenceScorer, Source, build_sources
 from rag.errors import RagError
-from rag.calibration import answer_probability
+from rag.calibration import TUNED_MIN_CONFIRMATION, answer_probability
 from rag.citations import Unchecked, checkable, cite_choice, restated_premise, support_score, unchecked_names
 from rag.evidence import (
     ANSWER_LINE_GRAMMAR,
@@ -36,6 +36,7 @@ from rag.evidence import (
     added_words,
     in_context,
     skips_second_look,
+    led_by,
     led_by_short,
     number_sentences,
     parse_reply,
@@ -50,10 +51,10 @@ from rag.evidence import (
 )
 from rag.extractive import choose_sentences, extractive_confidence
 from rag.generation import ChatClient, ContextOverflow, Usage
-from rag.languages import ENGLISH, REFUSALS, fell_back_to_english, refusal_text
+from rag.languages import ENGLISH, REFUSALS, affirmation, fell_back_to_english, refusal_text
 from rag.likelihood import evidence_likelihood
 from rag.text import coverage, names, split_sentences, writing_script
-from rag.types import Answer, Hit
+from rag.types import Answer, Citation, Hit
 
 Retrieve = Callable[[str], list[Hit]]
 ArticleTexts = Callable[[Sequence[str]], Mapping[str, str]]
@@ -74,6 +75,7 @@ class Choice:
     short_confidence: float | None = None  # how probable the model found its short answer's tokens
     evidence_likelihood: float | None = None  # of the short answer after the second look's passage
     look_seconds: float | None = None  # the second look and the likelihood read on its passage, together
+    verdict: str | None = None  # the "yes" of a yes/no question's answer, as the model wrote it (``_confirms``)
 
 
 class CitedQueryEngine(CustomQueryEngine):
@@ -97,6 +99,7 @@ class CitedQueryEngine(CustomQueryEngine):
     skip_second_look_above: float | None = None  # a short answer written at least this surely skips the second look
     extractive_min_confidence: float = 0.5  # the extractive answerer's (``extractive.confidence``)
     min_answer_probability: float | None = None  # set: one threshold on ``answer_probability`` replaces the three
+    min_confirmation: float = TUNED_MIN_CONFIRMATION  # a yes to a yes/no question: the second look's P(yes)
 
     # --- llama-index interface -------------------------------------------------------------------
     def custom_query(self, query_str: str) -> Response:
@@ -215,6 +218,11 @@ class CitedQueryEngine(CustomQueryEngine):
                         return
                 if reply.short is not None and choice.short is None and choice.picks:
                     choice.short_confidence = short_line_confidence(usage.tokens, "\n".join(map(with_title, sentences)))
+                    if self._confirms(question, choice, sentences, reply.short):
+                        deltas.close()  # the answer is the sentence that says so: nothing more to write
+                        if not self.refuses(choice):
+                            yield choice.text
+                        return
                     if self._short_fails(question, choice, sentences, reply.short) or self.short_unsure(choice):
                         return  # nothing of an answer that does not answer is shown
                     if self.min_verification is not None and self.chat.takes_grammar:
@@ -289,6 +297,26 @@ class CitedQueryEngine(CustomQueryEngine):
         """The chosen sentences in their articles' context (headline, neighbours): what the second look reads."""
         return in_context(choice.picks, self.articles(choice, sentences))
 
+    def _confirms(self, question: str, choice: Choice, sentences: Sequence[Sentence], short: str) -> bool:
+        """A yes to a yes/no question ("Did Trump and Zelensky meet in Paris?"). Its few words are a verdict, no
+        fact of any sentence, so ``short_answer_gap`` refused every one; and the model's choice line picks
+        loosely for such questions (the seeds' headline about working "directly" with Trump). The evidence is
+        the shown sentence closest to the question instead (the extractive backend's pick), and the second
+        look at it, in context, decides (``min_confirmation``). A no is not handled here: it stays refused.
+        Only where the second look runs (a server that takes grammars)."""
+        verdict = affirmation(short)
+        if verdict is None or self.min_verification is None or self.chat is None or not self.chat.takes_grammar:
+            return False
+        picks, _ = choose_sentences(question, sentences, self.scorer, max_sentences=1)
+        if not picks:
+            return False
+        choice.short, choice.verdict, choice.picks = short, verdict, picks
+        started = time.perf_counter()
+        choice.verification = self.second_look(question, self.passage(choice, sentences))
+        choice.look_seconds = time.perf_counter() - started
+        choice.text = led_by(verdict, picks[0].text)
+        return True
+
     def _short_fails(self, question: str, choice: Choice, sentences: Sequence[Sentence], short: str) -> bool:
         """Record the short answer and anchor the choice to the shown sentences that hold it (the model's
         choice line is noisier than its answer: it often names a neighbour of the sentence it answers
@@ -325,6 +353,8 @@ class CitedQueryEngine(CustomQueryEngine):
     def answer_probability(self, choice: Choice) -> float | None:
         """The three signals as one probability that the answer is right (``rag.calibration``); None
         where the fit does not apply (``reads_every_signal``) or before the choice was read."""
+        if choice.verdict is not None:
+            return choice.verification  # a yes is decided on the second look alone (``_confirms``)
         if not self.reads_every_signal or choice.confidence is None:
             return None
         return answer_probability(choice.confidence, choice.verification, choice.short_confidence,
@@ -335,6 +365,8 @@ class CitedQueryEngine(CustomQueryEngine):
         gap), or the second look's; or, with ``min_answer_probability`` set, the one probability (and
         the gap). Every one is checked here, not inferred from what was written: the answer line may be
         empty although every check passed (then the evidence is shown)."""
+        if choice.verdict is not None:
+            return choice.verification is None or choice.verification < self.min_confirmation
         unanswered = bool(choice.gap) and self.check_short_answer
         if not self.separate_thresholds:
             probability = self.answer_probability(choice)
@@ -450,6 +482,19 @@ class _Finisher:
         articles = engine.articles(choice, sentences)
         evidence = "\n".join(s.text for s in choice.picks)
         unchecked = unchecked_names(self.question, evidence, engine.archive_names)
+        if choice.verdict is not None:  # a yes: the sentence that says so, cited, after the verdict
+            text, citations = cite_choice(evidence, choice.picks, articles, sentences, unchecked)
+            text = led_by(choice.verdict, text)
+        else:
+            text, citations = self._written(choice, articles, sentences, evidence, unchecked)
+        if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles, unchecked):
+            return Answer(text=refusal_text(self.question), refused=True, **common)
+        return Answer(text=text, refused=False, citations=citations, **common)
+
+    def _written(self, choice: Choice, articles: Mapping[str, str], sentences: list[Sentence], evidence: str,
+                 unchecked: Unchecked) -> tuple[str, list[Citation]]:
+        """The model's answer line, cited where its chosen sentences back it (``cite_choice``); the
+        evidence instead where it only restates the question or drifted from its script."""
         written = choice.text
         if restates(written, self.question) or drifted(written, self.question, evidence):
             written = evidence  # "The French president hosted them in Paris", or nothing at all: show the evidence
@@ -460,9 +505,7 @@ class _Finisher:
                                           articles, sentences, unchecked)  # the asker's premise written back: show the evidence
         # Only then: showing the evidence whenever nothing written is backed freed 7 answers on news_dev,
         # all wrong (2026-12-04, ``candidates_local_evidence_when_unbacked.json``): the model was guessing.
-        if not citations or not asks_about_cited(self.question, [c.doc_id for c in citations], articles, unchecked):
-            return Answer(text=refusal_text(self.question), refused=True, **common)
-        return Answer(text=text, refused=False, citations=citations, **common)
+        return text, citations
 
 
 def drifted(answer: str, question: str, evidence: str) -> bool:

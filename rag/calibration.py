@@ -48,6 +48,12 @@ ANSWER_WEIGHTS = AnswerWeights(confidence=0.47, verification=1.163, short=0.608,
 # The threshold chosen with them on the same 524, by score (right + refused near-misses - 2 x wrong):
 # the default of ``RAG_MIN_ANSWER_PROBABILITY``.
 TUNED_MIN_ANSWER_PROBABILITY = 0.73
+# A yes to a yes/no question is decided on the second look alone (``CitedQueryEngine._confirms``): the
+# default of ``RAG_MIN_CONFIRMATION``, chosen by score on the tuning half of news_polar (session 50,
+# eval/EXPERIMENTS.md): report half 16 of 22 yes-questions right, 2 wrong of 18 answers, every near-miss
+# and every no-question but two refused. The look says whether the passage states the answer, and a
+# passage stating "no" states it too: the two wrong ones are no-questions whose sentence says "will not".
+TUNED_MIN_CONFIRMATION = 0.85
 
 
 def log_odds(p: float | None) -> float:

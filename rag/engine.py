@@ -176,6 +176,7 @@ class NewsRAG:
             min_short_confidence=self.settings.min_short_confidence,
             skip_second_look_above=self.settings.skip_second_look_above,
             min_answer_probability=self.settings.min_answer_probability,
+            min_confirmation=self.settings.min_confirmation,
             extractive_min_confidence=self.settings.extractive_min_confidence,
         )
 

@@ -353,7 +353,12 @@ def led_by_short(answer: str, short: str | None, question: str) -> str:
         return answer
     if not answer.strip():
         return short.strip()
-    lead = short.strip().rstrip(SENTENCE_STOP)
+    return led_by(short, answer)
+
+
+def led_by(lead: str, answer: str) -> str:
+    """``lead`` as a sentence of its own before ``answer``: "Yes. The meeting ...", "是的。会谈..."."""
+    lead = lead.strip().rstrip(SENTENCE_STOP)
     # "10%" ends in no Chinese character, yet an answer in Chinese follows it: either side decides.
     chinese_or_japanese = ends_in_chinese_or_japanese(lead) or ends_in_chinese_or_japanese(answer.strip()[:1])
     return f"{lead}。{answer}" if chinese_or_japanese else f"{lead}. {answer}"

@@ -10,6 +10,7 @@ or in English.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -235,6 +236,21 @@ def _most_of(languages: Sequence[str]) -> str | None:
         return None
     language, count = counts.most_common(1)[0]
     return language if count >= MOST_OF_AN_ARCHIVE * len(languages) else None
+
+
+# "Yes" in the languages refusals are written in: how a yes/no question is answered (``affirmation``).
+AFFIRMATIONS = frozenset("""
+yes oui ja sí si sì sim да так tak evet نعم כן ναι ano áno igen kyllä ndiyo ya có ใช่ 是 是的 对 はい 네 예
+हाँ हां হ্যাঁ بله ہاں
+""".split())
+_FIRST_WORD = re.compile(r"\s*([^\W\d_]+)(?:[\s,.;:!，、。：]|$)")
+
+
+def affirmation(short: str) -> str | None:
+    """The "yes" a short answer opens with, as written ("Yes, in Paris" -> "Yes"), or None. Only the first
+    word counts: "si" or "ya" inside an answer is a word of it."""
+    match = _FIRST_WORD.match(short)
+    return match.group(1) if match and match.group(1).casefold() in AFFIRMATIONS else None
 
 
 @lru_cache(maxsize=32)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY, TUNED_MIN_CONFIRMATION
 
 LlmBackend = Literal["local", "openai", "extractive"]
 EmbedBackend = Literal["minilm", "e5", "openai"]
@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     def _none_turns_off(cls, value: object) -> object:
         """``RAG_MIN_ANSWER_PROBABILITY=none`` (or empty) gives the three separate thresholds back."""
         return None if isinstance(value, str) and value.strip().lower() in ("", "none", "off") else value
+    min_confirmation: float = Field(
+        TUNED_MIN_CONFIRMATION, ge=0.0, le=1.0,
+        description="A yes/no question is answered yes (with the sentence that says so) when the model says yes "
+                    "and its second look, reading the sentence closest to the question, is at least this sure "
+                    "that sentence states the answer. A no is not given: a small model cannot tell 'the "
+                    "articles say not' from 'the articles do not say', so it is a refusal.")
     extractive_min_confidence: float = Field(0.5, ge=0.0, le=1.0,
                                              description="The extractive backend refuses below this confidence "
                                                          "(its best sentence score, mapped to 0..1).")

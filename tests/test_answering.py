@@ -111,6 +111,17 @@ def test_local_model_answers_with_a_correct_citation(local_engine: NewsRAG, ques
     assert answer.timings["first_token"] <= answer.timings["total"]
 
 
+@pytest.mark.slow
+def test_a_yes_no_question_is_answered_yes_with_the_sentence_that_says_so_or_refused(local_engine: NewsRAG) -> None:
+    """Every yes/no question was refused: "Yes" is no word of any sentence. Answered as users get it (the
+    default thresholds): a yes the seeds state, cited; one about a meeting they never mention, refused."""
+    met = local_engine.ask("Did Trump and Zelensky meet in Paris?")
+    assert not met.refused and met.text.startswith("Yes. "), met.text
+    assert_cites(met, *PARIS)
+    assert "Paris" in met.citations[0].quote and met.answer_probability is not None
+    assert local_engine.ask("Did Zelensky meet the Pope in Rome?").refused
+
+
 SCHOOL_BOARD = ("Riverton school board names new head: The board named Ana Ruiz head of the Riverton school "
                 "district on Monday. Her predecessor, Tom Bell, retired in June after nine years in the post.")
 

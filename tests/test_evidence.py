@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -542,6 +542,38 @@ def test_a_pick_the_second_look_confirms_is_written_after_that_choice_and_cited(
     written = chat.requests[2]  # choice and short cannot change: they are the start of the assistant's turn
     assert written["messages"][-1] == {"role": "assistant", "content": "4\nShort: 140 km/h\nAnswer:"}
     assert written["messages"][:-1] == chat.requests[0]["messages"] and written["grammar"] == ANSWER_LINE_GRAMMAR
+
+
+def _overlap(question: str, sentences: Sequence[str]) -> list[float]:
+    words = set(question.lower().rstrip("?").split())
+    return [float(len(words & set(s.lower().rstrip(".").split()))) for s in sentences]
+
+
+def yes_no(verdict: str, look: float) -> tuple[CitedQueryEngine, ScriptedTurns]:
+    """The model answers a yes/no question with ``verdict``, having picked loosely (sentence 4, the winds),
+    and its second look says yes with probability ``look``."""
+    chat = ScriptedTurns((f"4\nShort: {verdict}\nAnswer: {verdict}.", [("4", math.log(0.9)), ("none", math.log(0.1))]),
+                         ("yes", [("yes", math.log(look)), ("no", math.log(1 - look))]))
+    return second_look(chat, 0.5).model_copy(update={"scorer": _overlap}), chat
+
+
+def test_a_yes_is_given_with_the_sentence_closest_to_the_question_when_the_second_look_confirms_it() -> None:
+    """A verdict is no word of any sentence: every yes/no question was refused, although answered."""
+    confirmed, chat = yes_no("Yes", 0.95)
+    answer = confirmed.answer("Did the port of Brest close on Monday?")
+    assert not answer.refused and answer.text == "Yes. The port of Brest closed on Monday [1]."
+    assert answer.citations[0].quote == "The port of Brest closed on Monday."  # not the model's loose pick
+    assert answer.answer_probability == pytest.approx(0.95)  # the confidence it was given
+    assert "The port of Brest closed on Monday." in chat.requests[1]["messages"][-1]["content"]  # what the look read
+    assert len(chat.requests) == 2  # nothing is written after the look: the sentence is the answer
+    doubted, _ = yes_no("Yes", 0.7)  # below min_confirmation (0.9)
+    assert doubted.answer("Did the port of Brest close on Monday?").refused
+
+
+def test_a_no_is_a_refusal_the_articles_saying_not_and_not_saying_look_alike_to_a_small_model() -> None:
+    engine_, chat = yes_no("No", 0.95)
+    answer = engine_.answer("Did the port of Brest close on Tuesday?")
+    assert answer.refused and len(chat.requests) == 1  # refused at the short line: no second look
 
 
 class SlowVerdict(ScriptedTurns):

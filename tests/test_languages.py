@@ -14,7 +14,7 @@ from rag.conversation import needs_context
 from rag.context import Source
 from rag.evidence import number_sentences, short_answer_gap
 from rag.keyword import KeywordIndex
-from rag.languages import ENGLISH, REFUSALS, fell_back_to_english, question_language, refusal_text
+from rag.languages import ENGLISH, REFUSALS, affirmation, fell_back_to_english, question_language, refusal_text
 from rag.text import content_words, names, normalise_word, split_sentences, word_count, writing_script
 from rag.types import Hit
 
@@ -83,6 +83,12 @@ def test_an_archive_mostly_in_several_other_languages_is_told_of_the_multilingua
     assert read_archive([english] * 6 + [urdu] * 4).language is None  # mostly English: nothing to say
     [advice] = language_advice(SEVERAL, build_embed_model(Settings()))
     assert "languages other than English" in advice and "RAG_EMBED_BACKEND=e5" in advice
+
+
+def test_a_yes_opens_an_answer_in_any_language_and_only_as_its_first_word() -> None:
+    assert [affirmation(short) for short in ("Yes", "Yes, in Paris", "Oui.", "Ja", "是的，在巴黎", "はい")] == [
+        "Yes", "Yes", "Oui", "Ja", "是的", "はい"]
+    assert [affirmation(short) for short in ("No", "Yesterday", "Yes-men", "Simon Yes", "")] == [None] * 5
 
 
 def test_chinese_and_japanese_are_read_in_character_pairs_and_sentences_end_at_their_full_stops() -> None:

@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from rag.calibration import ANSWER_WEIGHTS, AnswerWeights, answer_probability
+from rag.calibration import ANSWER_WEIGHTS, TUNED_MIN_CONFIRMATION, AnswerWeights, answer_probability
 from rag.evidence import skips_second_look
+from rag.languages import affirmation
 
 from eval.bench.corpus import write_files
 from eval.halueval import load_items
@@ -100,7 +101,7 @@ def _run(folder: str, data_dir: str, half: Half, llm: str, naive: bool, dataset:
     # confidence. The report half runs as users get it, with the configured thresholds.
     thresholds = ({"min_confidence": 0.0, "min_verification": 0.0, "extractive_min_confidence": 0.0,
                    "min_short_confidence": 0.0, "check_short_answer": False, "skip_second_look_above": None,
-                   "min_answer_probability": 0.0}
+                   "min_answer_probability": 0.0, "min_confirmation": 0.0}
                   if keep_all else {})  # every answer gets its second look and likelihoods, so the sweep can read them
     settings = Settings(data_dir=Path(data_dir), llm=llm, chroma_url=None, answer_cache=0, **thresholds)
     engine = NewsRAG(settings)
@@ -250,10 +251,13 @@ def outcome(row: dict, threshold: float = 0.0, verification: float = 0.0,  # typ
 
 
 def outcome_at_probability(row: dict, threshold: float,  # type: ignore[type-arg]
-                           weights: AnswerWeights = ANSWER_WEIGHTS) -> str:
+                           weights: AnswerWeights = ANSWER_WEIGHTS,
+                           confirmation: float = TUNED_MIN_CONFIRMATION) -> str:
     """``outcome`` had the answer been refused below ``threshold`` of the one probability
     (``rag.calibration``), or by what refuses it whatever the thresholds: no citation, a short line
-    that does not answer."""
+    that does not answer. A yes to a yes/no question is decided on its second look (``confirmation``)."""
+    if affirmation(row.get("short") or ""):
+        return "refused" if row["refused"] or _below(row.get("verification"), confirmation) else outcome(row)
     probability = answer_probability(row.get("confidence"), row.get("verification"), row.get("short_confidence"),
                                      weights, evidence=row.get("evidence_lp"), prior=row.get("prior_lp"))
     return "refused" if refused_anyway(row) or probability < threshold else outcome(row)
