@@ -276,9 +276,13 @@ def _article_from_line(line: str, source: str, name: str, max_bytes: int, warn: 
 def _article_from_record(record: object, source: str, name: str, max_bytes: int, warn: Warn) -> Article:
     """One item of a collection. Its title, date, publisher, url and id are read from the object its text
     was found in, then from those around it: ``{"article": {"title", "text", "date"}}`` lost its title and date."""
-    found = _find_field(record, _TEXT_FIELDS) if isinstance(record, dict) else _Found()
+    if not isinstance(record, dict):  # a null or a number in the array: "no text field" sent users looking for one
+        raise FileRejected(f"not an article object but {json.dumps(record)[:40]}")
+    found = _find_field(record, _TEXT_FIELDS)
     body = found.text
     if not body:
+        if any(name in record for name in _TEXT_FIELDS):
+            raise FileRejected("its text field is empty")
         raise FileRejected(f"no text field (one of {', '.join(_TEXT_FIELDS)})")
     size = len(body.encode("utf-8", errors="replace"))
     if size > max_bytes:

@@ -127,7 +127,7 @@ def test_a_json_file_of_articles_is_read_like_json_lines(tmp_path: Path, wrap) -
     array. Its items read as JSON Lines lines do, and a bad one is skipped with its place."""
     items = [{"title": "Ferry returns", "content": "The ferry resumed its crossings… [+2345 chars]", "url": "https://example.org/f",
               "publishedAt": "2024-12-09T10:00:00Z", "source": {"name": "Example Wire"}},
-             {"title": "No body"}]
+             {"title": "No body"}, None, {"title": "Blank", "text": " "}]
     path = tmp_path / "news.json"
     path.write_text(json.dumps(wrap(items)))
     loaded = read_file(path, LIMIT)
@@ -135,8 +135,10 @@ def test_a_json_file_of_articles_is_read_like_json_lines(tmp_path: Path, wrap) -
     assert (ferry.title, ferry.publisher, ferry.published) == ("Ferry returns", "Example Wire", 1733738400)
     assert ferry.text.endswith("The ferry resumed its crossings")  # NewsAPI's "[+2345 chars]" is not the article's
     assert ferry.source.endswith("news.json#https://example.org/f") and where.endswith("news.json item 1")
-    assert [(where.rsplit(" ", 2)[-2:], "no text field" in reason) for where, reason in loaded.problems] == [
-        (["item", "2"], True)]
+    assert [(where.rsplit(" ", 2)[-2:], reason) for where, reason in loaded.problems] == [
+        (["item", "2"], "no text field (one of text, content, body, article, document, maintext, articleBody, story)"),
+        (["item", "3"], "not an article object but null"),  # was "no text field", as if one could be added
+        (["item", "4"], "its text field is empty")]
     assert loaded.collection is not None  # articles later deleted from the file leave the index
 
 
