@@ -29,7 +29,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from rag.languages import function_words, read_archive
-from rag.text import ScriptStemmer, spaced_pairs, undotted, written_as_name
+from rag.text import ScriptStemmer, ascii_digits, spaced_pairs, undotted, written_as_name
 
 if TYPE_CHECKING:
     from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
@@ -39,8 +39,8 @@ _STAMP = "news_rag_stamp.json"
 # by the archive's language (``ScriptStemmer``); 1 (no field): English rules for every word. A copy of
 # another tokenisation counts as no copy: the next ingest or search rebuilds it once. 3: Turkish
 # "İ" read as "I" (``_searchable``; it was cut into "i" + a dot + the rest) and "ı" as "i", "佐々木"'s
-# iteration mark as Han.
-_TOKENISATION = 3
+# iteration mark as Han. 4: every script's digits read as 0-9 ("۱۰" is 10).
+_TOKENISATION = 4
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -213,8 +213,9 @@ class KeywordIndex:
 def _searchable(text: str) -> str:
     """``text`` as BM25 reads it, a passage or a query alike: unspaced-script runs in character pairs
     (``spaced_pairs``), Turkish "İ" as "I" (``undotted``: bm25s lower-cases it to "i" and a combining dot,
-    a word boundary to its pattern, so "İzmir" was indexed as "zmir" and a search for "izmir" met nothing)."""
-    return spaced_pairs(undotted(text))
+    a word boundary to its pattern, so "İzmir" was indexed as "zmir" and a search for "izmir" met nothing),
+    and every script's digits as 0-9 (``ascii_digits``: "۱۰" and "10" are one number)."""
+    return spaced_pairs(undotted(ascii_digits(text)))
 
 
 def _alive(pid: int) -> bool:
@@ -263,7 +264,7 @@ def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, s
         return None, None
     language, latin = read_archive(texts)  # read as written: "İ" is a sign of Turkish
     for n, text in enumerate(texts):  # in place: never two copies of the archive's text
-        texts[n] = undotted(text)  # = _searchable(content): undotting keeps unspaced runs as they are
+        texts[n] = undotted(ascii_digits(text))  # = _searchable(content): both keep unspaced runs as they are
     stemmer = ScriptStemmer(latin)
     tokens = bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
                             show_progress=False)

@@ -215,6 +215,16 @@ _STEMMER = ScriptStemmer()  # the guards read every Latin-script text by the Eng
 _DOT_ABOVE_I = re.compile("(?<=[Ii])\u0307")
 
 
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with every script's digits written 0-9: Persian "۱۰", Hindi "१०" and Thai "๑๐" are the
+    number 10 that a question typed with Latin digits asks about (the number guard already reads them
+    as values; keyword search compared them as different words)."""
+    return _OTHER_DIGIT.sub(lambda digit: str(unicodedata.digit(digit.group())), text)
+
+
 def undotted(text: str) -> str:
     """``text`` with Turkish "İ" and "ı" written "I" and "i": lower-cased, "İzmir", "İZMİR" and "izmir" are
     one word, and so are "KARŞIYAKA" and "Karşıyaka".

@@ -190,6 +190,17 @@ def test_keyword_search_finds_a_turkish_word_however_its_i_is_written(tmp_path: 
     assert index.coverage("İZMİR") == 1.0
 
 
+def test_keyword_search_reads_every_script_s_digits_as_the_same_number(tmp_path: Path) -> None:
+    """A Persian article writes "خط ۱۰", a question typed on a Latin keyboard "خط 10": two words to BM25."""
+    persian = "خط ۱۰ متروی تهران افتتاح شد\n\nخط ۱۰ متروی تهران روز یکشنبه رسماً افتتاح شد و ۱۸ ایستگاه دارد.\n"
+    metro = "خط ۷ متروی تهران تعطیل شد\n\nخط ۷ متروی تهران روز دوشنبه برای تعمیرات تعطیل شد.\n"
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=persian, id_="line10"), TextNode(text=metro, id_="line7"),
+                   TextNode(text=FRENCH, id_="fr")], "g1")
+    assert index.search("خط 10 متروی تهران", 1)[0].node.node_id == "line10"
+    assert index.search("18 ایستگاه", 1)[0].node.node_id == "line10"
+
+
 def test_an_index_cut_before_turkish_i_was_read_as_one_letter_is_rebuilt(tmp_path: Path) -> None:
     """Its words hold "zmir" where queries now ask for "izmir": it counts as no copy, so the next search
     or ingest rebuilds it rather than mixing the two readings."""
