@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from rag.text import word_tokens, writing_script
+from rag.text import LETTER, word_tokens, writing_script
 
 ENGLISH = "en"
 REFUSALS: dict[str, str] = {
@@ -243,7 +243,7 @@ AFFIRMATIONS = frozenset("""
 yes oui ja sí si sì sim да так tak evet نعم כן ναι ano áno igen kyllä ndiyo ya có ใช่ 是 是的 对 はい 네 예
 हाँ हां হ্যাঁ بله ہاں
 """.split())
-_FIRST_WORD = re.compile(r"\s*([^\W\d_]+)(?:[\s,.;:!，、。：]|$)")
+_FIRST_WORD = re.compile(rf"\s*({LETTER}+)(?:[\s,.;:!，、。：।]|$)")
 
 
 def affirmation(short: str) -> str | None:

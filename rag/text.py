@@ -80,6 +80,7 @@ def _combining_marks() -> str:
 
 
 _LETTER = rf"(?:[^\W\d_]|[{_combining_marks()}])"
+LETTER = _LETTER  # a letter of any script, its combining marks included ("हाँ" is one word, not "ह")
 # Letters of any script (Cyrillic, Greek, Devanagari, "Erdoğan" in one piece), with an apostrophe suffix
 # ("Ukraine's").
 _WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)?|\d+(?:[.,]\d+)*")

@@ -88,6 +88,7 @@ def test_an_archive_mostly_in_several_other_languages_is_told_of_the_multilingua
 def test_a_yes_opens_an_answer_in_any_language_and_only_as_its_first_word() -> None:
     assert [affirmation(short) for short in ("Yes", "Yes, in Paris", "Oui.", "Ja", "是的，在巴黎", "はい")] == [
         "Yes", "Yes", "Oui", "Ja", "是的", "はい"]
+    assert affirmation("हाँ, पटना में") == "हाँ"  # a vowel sign is a combining mark, part of the word
     assert [affirmation(short) for short in ("No", "Yesterday", "Yes-men", "Simon Yes", "")] == [None] * 5
 
 
