@@ -22,7 +22,7 @@ from functools import lru_cache
 from text_to_num import alpha2digit
 
 from rag.languages import question_language
-from rag.text import NUMBER, numbers
+from rag.text import NUMBER, digits_of, numbers
 
 SPELLED_LANGUAGES = frozenset({"en", "fr", "es", "pt", "de", "nl", "da", "it"})  # text2num 3.x
 # text2num leaves "a three-year deal" and "forty-five-year-old" alone: a hyphen between two words is
@@ -141,7 +141,7 @@ def quantities(text: str) -> list[Quantity]:
     text = re.sub(r"\[\d+\]", " ", text)
     found, position = [], 0
     while number := _NUMBER.search(text, position):
-        digits = re.sub(r"[,\s]", "", number.group())
+        digits = digits_of(number.group())
         if (chain := _cjk_value(text, number.start())) is not None:
             value, end = chain
             found.append(Quantity(text[number.start():end], digits, frozenset({value}), True))

@@ -272,7 +272,12 @@ def numbers(text: str) -> set[str]:
     """Numbers as written without separators ('400,000' -> '400000', '12 500' -> '12500'); a claim's numbers
     must be sourced."""
     text = re.sub(r"\[\d+\]", " ", text)
-    return {re.sub(r"[,\s]", "", n).rstrip(".") for n in re.findall(NUMBER, text)}
+    return {digits_of(n) for n in re.findall(NUMBER, text)}
+
+
+def digits_of(written: str) -> str:
+    """A number as ``numbers`` keys it: without its commas and grouping spaces ("12 500" -> "12500")."""
+    return re.sub(r"[,\s]", "", written).rstrip(".")
 
 
 _SENTENCE_START = re.compile(r"""(?:^|[.!?:;。！？\n])["'“‘«(\s¿¡]*$""")  # Spanish opens with ¿ and ¡
