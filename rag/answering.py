@@ -305,7 +305,7 @@ class CitedQueryEngine(CustomQueryEngine):
         look at it, in context, decides (``min_confirmation``). A no is not handled here: it stays refused.
         Only where the second look runs (a server that takes grammars)."""
         verdict = affirmation(short)
-        if verdict is None or self.min_verification is None or self.chat is None or not self.chat.takes_grammar:
+        if verdict is None or not self.reads_every_signal:
             return False
         picks, _ = choose_sentences(question, sentences, self.scorer, max_sentences=1)
         if not picks:
