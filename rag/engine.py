@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -17,7 +17,7 @@ from rag.chunking import make_splitter
 from rag.context import embedding_scorer
 from rag.conversation import standalone_question
 from rag.embedding import build_embed_model, embed_model_id, embed_question_and_passages, language_advice
-from rag.errors import ConfigError, InputTooLong, NotAnUpload, RagError
+from rag.errors import ConfigError, InputTooLong, NotAnUpload, NotYourUpload, RagError
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
 from rag.keyword import KeywordIndex
@@ -27,7 +27,8 @@ from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
-from rag.uploads import Intake, forget_upload, marked_uploads, save_uploads, upload_dir, without_folder
+from rag.uploads import (Intake, RemovalKeys, file_name, forget_upload, marked_uploads, removal_key, save_uploads,
+                         upload_dir, without_folder)
 
 
 class NewsRAG:
@@ -89,7 +90,8 @@ class NewsRAG:
         """Visitors' files (the Library tab, ``POST /v1/documents``): checked and saved under
         ``<data_dir>/uploads`` (``rag.uploads``), then indexed. A saved file that indexing refused as a
         whole is deleted again: it left a file on the server for every refused upload, with no article
-        for anyone to remove it by."""
+        for anyone to remove it by. The files saved anew get one removal key (``intake.removal_key``):
+        ``remove_upload`` asks for it."""
         folder = upload_dir(self.settings.data_dir)
         reserved = {doc.source_name for doc in self.documents() if not doc.uploaded}
         intake = save_uploads(uploads, folder, self.settings.max_file_bytes, reserved)
@@ -100,6 +102,9 @@ class NewsRAG:
         indexed = self.store.documents() if refused else []
         for path in refused:
             forget_upload(str(path), upload_dir(self.settings.data_dir), indexed)
+        if kept := [path for path in intake.written if path not in refused]:
+            intake.removal_key = removal_key()
+            self.removal_keys.grant(kept, intake.removal_key)
         report.skipped = [replace(skipped, reason=without_folder(skipped.reason, folder)) for skipped in report.skipped]
         report.warnings = [replace(warning, reason=without_folder(warning.reason, folder))
                            for warning in report.warnings]
@@ -113,23 +118,36 @@ class NewsRAG:
             removed = self.store.remove(doc_id)
             if removed:
                 self.keyword.rebuild(self.store.snapshot())
-                if doc is not None:
-                    forget_upload(doc.source, upload_dir(self.settings.data_dir), self.store.documents())
+                if doc is not None and forget_upload(doc.source, upload_dir(self.settings.data_dir),
+                                                     self.store.documents()):
+                    self.removal_keys.forget(doc.source)
         return removed
 
-    def remove_upload(self, doc_id: str) -> bool:
-        """``remove`` as a visitor may (the Library tab, ``DELETE /v1/documents``): an uploaded article only.
-        Any visitor could remove any article, the server's own included, and so change what every other
-        visitor is answered. Raises ``NotAnUpload`` for an article the operator indexed."""
+    def remove_upload(self, doc_id: str, keys: Collection[str]) -> bool:
+        """``remove`` as a visitor may (the Library tab, ``DELETE /v1/documents``): an upload they made, shown
+        by one of ``keys``, the removal keys their uploads were given. Any visitor could remove any article,
+        the server's own, then other visitors' uploads, and so change what every other visitor is answered.
+        Raises ``NotAnUpload`` for an article the operator indexed, ``NotYourUpload`` for another's upload."""
         doc = next((d for d in self.documents() if d.doc_id == doc_id), None)
         if doc is not None and not doc.uploaded:
             raise NotAnUpload(f"{doc.title or doc.source_name} was indexed by the server, not uploaded: visitors "
                               "may remove only uploaded articles (on the server: rag remove " + doc_id + ").")
+        if doc is not None and not self.removal_keys.allows(doc.source, keys):
+            raise NotYourUpload(f"{doc.title or doc.source_name} was uploaded by someone else, or before uploads "
+                                "were given removal keys: an upload is removed with the removal key its upload "
+                                "returned (on the server: rag remove " + doc_id + ").")
         return self.remove(doc_id)
 
-    def uploads(self, docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
-        """The uploaded articles of the library (``docs``: ``documents()``, when the caller has just listed it)."""
-        return [doc for doc in (self.documents() if docs is None else docs) if doc.uploaded]
+    def removable_uploads(self, keys: Collection[str],
+                          docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
+        """The uploads that ``keys`` may remove (``docs``: ``documents()``, when the caller has just listed it)."""
+        files = self.removal_keys.files_of(keys) if keys else set()
+        return [doc for doc in (self.documents() if docs is None else docs)
+                if files and doc.uploaded and file_name(doc.source) in files]
+
+    @cached_property
+    def removal_keys(self) -> RemovalKeys:
+        return RemovalKeys(self.settings.data_dir)
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed articles, each marked ``uploaded`` or not."""

@@ -34,3 +34,7 @@ class InputTooLong(RagError):
 class NotAnUpload(RagError):
     """A visitor (the UI's Library tab, ``DELETE /v1/documents``) asked to remove an article the server's
     operator indexed: only uploads are theirs to remove."""
+
+
+class NotYourUpload(RagError):
+    """A visitor asked to remove an upload without the removal key that upload was given: someone else's."""

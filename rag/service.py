@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Header, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -38,7 +38,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from rag.engine import NewsRAG
-from rag.errors import ConfigError, InputTooLong, NotAnUpload, RagError, StoreUnavailableError
+from rag.errors import ConfigError, InputTooLong, NotAnUpload, NotYourUpload, RagError, StoreUnavailableError
 from rag.generation import Message
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
@@ -441,10 +441,11 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
             indexing.release()
 
     @api.delete("/v1/documents/{doc_id}", dependencies=authorized)
-    def delete_document(doc_id: str) -> dict[str, object]:
+    def delete_document(doc_id: str, removal_key: str = Header("", alias=REMOVAL_KEY_HEADER, description=(
+            "the removal_key its upload returned: a visitor removes only their own uploads"))) -> dict[str, object]:
         try:
-            removed = engine.remove_upload(doc_id)
-        except NotAnUpload as exc:
+            removed = engine.remove_upload(doc_id, [removal_key] if removal_key else [])
+        except (NotAnUpload, NotYourUpload) as exc:
             raise HTTPException(403, str(exc)) from exc
         if not removed:
             raise HTTPException(404, f"No document {doc_id!r} is indexed; GET /v1/documents lists the doc_ids.")
@@ -454,6 +455,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REMOVAL_KEY_HEADER = "X-Removal-Key"  # a header, not a query parameter: access logs keep the URL
 UPLOADS_IN_FLIGHT = 2  # one indexing, one waiting for it; more get a 429
 # The UI's events carry the whole chat shown (answers with their markup): far more than a question, far
 # less than the 150 MB a visitor could post to Gradio's queue before, which the server held in memory.
@@ -672,7 +674,8 @@ def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:
             "unchanged": report.unchanged,
             "rejected": rejected, "renamed": [{"file": name, "saved_as": saved} for name, saved in intake.renamed],
             "warnings": [{"where": Path(w.path).name, "reason": w.reason} for w in report.warnings],  # "feed.jsonl line 3"
-            "chunks_embedded": report.chunks_embedded, "seconds": round(report.seconds, 2), "notices": report.notices}
+            "chunks_embedded": report.chunks_embedded, "seconds": round(report.seconds, 2), "notices": report.notices,
+            "removal_key": intake.removal_key}
     return JSONResponse(body, 201 if report.added or report.updated else 200)
 
 

@@ -4,20 +4,26 @@ An article's ``doc_id`` comes from its absolute path, so uploads are copied to `
 (Gradio and Starlette keep them in temporary files). The library is shared by every visitor, so an
 upload whose name is taken by a different file never replaces it: it is kept as ``name-2.ext`` (the
 same bytes again are simply the same article), nor takes the name of an article indexed from elsewhere.
-Removing an article frees its name. Visitors may remove uploads only: the articles the server's
-operator indexed (``rag ingest``) are removed on the server (``rag remove``).
+Removing an article frees its name. Visitors may remove uploads only, and only their own: an upload that
+saves a new file is given a removal key (``RemovalKeys``), which the Library tab keeps in the visitor's
+session and ``POST /v1/documents`` returns. Any visitor could remove any other visitor's upload, and so
+change what that visitor was answered. The articles the server's operator indexed (``rag ingest``), and
+any upload, are removed on the server (``rag remove``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import secrets
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 from rag.decoding import reads_as_text
+from rag.json_file import read_object, write_object
 from rag.loading import SUPPORTED_SUFFIXES
 from rag.types import DocumentInfo, Hit
 
@@ -34,6 +40,8 @@ class Intake:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (file name, name it was saved under)
     names: dict[Path, str] = field(default_factory=dict)  # saved path -> the name it was uploaded as
+    written: list[Path] = field(default_factory=list)  # accepted files that were new: same bytes again are not
+    removal_key: str | None = None  # removes the ``written`` files' articles; None when nothing new was saved
 
 
 def upload_dir(data_dir: Path) -> Path:
@@ -60,6 +68,7 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
             intake.renamed.append((name, target.name))
         if not target.exists():
             target.write_bytes(data)
+            intake.written.append(target.resolve())
         intake.accepted.append(target.resolve())
         intake.names[target.resolve()] = name
     return intake
@@ -134,11 +143,58 @@ def without_folder(reason: str, destination: Path) -> str:
     return reason
 
 
-def forget_upload(source: str, destination: Path, remaining: Sequence[object]) -> None:
-    """Delete a removed article's uploaded file, unless another indexed article still comes from it."""
+def forget_upload(source: str, destination: Path, remaining: Sequence[object]) -> bool:
+    """Delete a removed article's uploaded file, unless another indexed article still comes from it;
+    True when the file was deleted (its removal key goes with it)."""
     path = Path(source.split("#", 1)[0])
     if not is_upload(source, destination) or not path.is_file():
-        return
+        return False
     if any(Path(str(getattr(doc, "source", "")).split("#", 1)[0]).resolve() == path.resolve() for doc in remaining):
-        return
+        return False
     path.unlink()
+    return True
+
+
+def removal_key() -> str:
+    """A new secret for one upload request: unguessable, and short enough to paste into a header."""
+    return secrets.token_urlsafe(24)
+
+
+class RemovalKeys:
+    """Who may remove an upload: per saved file name, the SHA-256 of the key its upload was given.
+
+    Kept beside the uploads folder (never in it: a visitor's file could take its name), in a file the UI
+    and ``rag serve`` share (``rag.json_file``). Only digests are stored, so reading the file does not
+    hand out keys. An upload from before keys were given has none: only ``rag remove`` removes it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / "upload-keys.json"
+
+    def grant(self, files: Iterable[Path], key: str) -> None:
+        """Give ``key`` the newly written ``files``; a name freed by a removal and taken again gets the new key."""
+        names = [Path(f).name for f in files]
+        if names:
+            write_object(self.path, {**read_object(self.path), **dict.fromkeys(names, _digest(key))})
+
+    def files_of(self, keys: Iterable[str]) -> set[str]:
+        """The names of the files ``keys`` were given (comparing digests, so no key's timing leaks)."""
+        digests = {_digest(key) for key in keys}
+        return {name for name, digest in read_object(self.path).items() if digest in digests}
+
+    def allows(self, source: str, keys: Iterable[str]) -> bool:
+        """Whether one of ``keys`` was given for the file this article (``source``) comes from."""
+        return file_name(source) in self.files_of(keys)
+
+    def forget(self, source: str) -> None:
+        held = read_object(self.path)
+        if held.pop(file_name(source), None) is not None:
+            write_object(self.path, held)
+
+
+def file_name(source: str) -> str:
+    """The file an article's source names (a collection's item adds ``#key``)."""
+    return Path(source.split("#", 1)[0]).name
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -189,10 +189,11 @@ def test_upload_list_delete_and_ask_again(http: httpx.Client, engine: NewsRAG) -
     assert listed[doc_id] is True and list(listed.values()).count(True) == 1
     seed_answer = http.post("/v1/ask", json={"question": FUNDING_QUESTION}).json()
     assert seed_answer["citations"] and not any(c["uploaded"] for c in seed_answer["citations"])
-    assert http.delete(f"/v1/documents/{doc_id}").json()["deleted"] is True
+    key = {"X-Removal-Key": report["removal_key"]}
+    assert http.delete(f"/v1/documents/{doc_id}", headers=key).json()["deleted"] is True
     assert not (uploads / "wexmoor_library.txt").exists()
     assert doc_id not in {d["id"] for d in http.get("/v1/documents").json()["data"]}
-    again = http.delete(f"/v1/documents/{doc_id}")
+    again = http.delete(f"/v1/documents/{doc_id}", headers=key)
     assert again.status_code == 404 and "GET /v1/documents" in again.json()["error"]["message"]
     after = http.post("/v1/ask", json={"question": "How many books does the Wexmoor floating library hold?"}).json()
     assert after["refused"] and all(c["doc_id"] != doc_id for c in after["citations"])
@@ -215,8 +216,38 @@ def test_a_visitor_can_neither_remove_nor_impersonate_the_server_s_own_articles(
     assert {d.source_name for d in engine.documents() if d.doc_id in report["added"]} >= {f"{stem}-2.txt"}
     assert [r["file"] for r in report["rejected"]] == ["note 19.txt", "note 20.txt"]  # the 21st and 22nd
     assert "more than 20 files" in report["rejected"][0]["reason"]
-    for doc_id in report["added"]:
-        assert http.delete(f"/v1/documents/{doc_id}").json()["deleted"] is True  # uploads are removable
+    for doc_id in report["added"]:  # uploads are removable, by their uploader
+        assert http.delete(f"/v1/documents/{doc_id}",
+                           headers={"X-Removal-Key": report["removal_key"]}).json()["deleted"] is True
+
+
+def test_only_the_visitor_who_uploaded_an_article_can_remove_it(http: httpx.Client, engine: NewsRAG) -> None:
+    """Any visitor holding the server's token (every visitor of a shared UI) could remove any other
+    visitor's upload, and so take away the articles another visitor was being answered from."""
+    first = http.post("/v1/documents", files=[("files", ("ferry.txt", b"Ferry resumes\n\nThe Kelby ferry resumed "
+                                                                      b"its crossings on Friday.", "text/plain"))]).json()
+    second = http.post("/v1/documents", files=[("files", ("bridge.txt", b"Bridge shut\n\nThe Arlo bridge was shut "
+                                                                        b"for repairs on Monday.", "text/plain"))]).json()
+    [ferry], [bridge] = first["added"], second["added"]
+    assert first["removal_key"] and second["removal_key"] and first["removal_key"] != second["removal_key"]
+    held = (Path(engine.settings.data_dir) / "upload-keys.json").read_text()
+    assert "ferry.txt" in held and first["removal_key"] not in held  # digests only: reading it gives no key
+    for headers in ({}, {"X-Removal-Key": second["removal_key"]}, {"X-Removal-Key": "guessed"}):
+        refused = http.delete(f"/v1/documents/{ferry}", headers=headers)
+        assert refused.status_code == 403 and "removal key" in refused.json()["error"]["message"], headers
+    assert ferry in {d.doc_id for d in engine.documents()}
+    # the same bytes sent again are the same article: the second sender gets no key to it
+    again = http.post("/v1/documents", files=[("files", ("ferry.txt", b"Ferry resumes\n\nThe Kelby ferry resumed "
+                                                                      b"its crossings on Friday.", "text/plain"))])
+    assert again.json()["removal_key"] is None and len(again.json()["unchanged"]) == 1
+    assert http.delete(f"/v1/documents/{ferry}", headers={"X-Removal-Key": first["removal_key"]}).status_code == 200
+    assert http.delete(f"/v1/documents/{bridge}", headers={"X-Removal-Key": second["removal_key"]}).status_code == 200
+    # a freed name taken by a new upload belongs to its new uploader, not to the one who removed it
+    third = http.post("/v1/documents", files=[("files", ("ferry.txt", b"Ferry halted\n\nThe Kelby ferry halted "
+                                                                      b"in a storm on Sunday.", "text/plain"))]).json()
+    [halted] = third["added"]
+    assert http.delete(f"/v1/documents/{halted}", headers={"X-Removal-Key": first["removal_key"]}).status_code == 403
+    assert http.delete(f"/v1/documents/{halted}", headers={"X-Removal-Key": third["removal_key"]}).status_code == 200
 
 
 def test_uploads_past_the_two_in_flight_get_a_429_and_the_server_stays_responsive(engine: NewsRAG) -> None:
@@ -239,8 +270,9 @@ def test_uploads_past_the_two_in_flight_get_a_429_and_the_server_stays_responsiv
         for thread in waiting:
             thread.join(60)
     assert statuses == [429, 201, 201]
-    for doc in service.uploads():
-        service.remove_upload(doc.doc_id)
+    for doc in service.documents():
+        if doc.uploaded:
+            service.remove(doc.doc_id)
 
 
 def test_an_upload_s_skip_reasons_do_not_show_the_server_s_folders(http: httpx.Client, engine: NewsRAG) -> None:
@@ -251,7 +283,7 @@ def test_an_upload_s_skip_reasons_do_not_show_the_server_s_folders(http: httpx.C
     assert "duplicate" in skipped["reason"] and "dup_feed.jsonl" in skipped["reason"]
     assert str(engine.settings.data_dir) not in skipped["reason"] and "/" not in skipped["reason"].split("jsonl")[0]
     for doc_id in report["added"]:
-        http.delete(f"/v1/documents/{doc_id}")
+        http.delete(f"/v1/documents/{doc_id}", headers={"X-Removal-Key": report["removal_key"]})
 
 
 def test_an_upload_whose_date_cannot_be_read_is_indexed_with_a_warning(http: httpx.Client, engine: NewsRAG) -> None:
@@ -263,7 +295,8 @@ def test_an_upload_whose_date_cannot_be_read_is_indexed_with_a_warning(http: htt
     assert warning["where"] == "quay_feed.jsonl line 1" and "indexed without a date" in warning["reason"]
     assert str(engine.settings.data_dir) not in response.text  # no server folder in what a visitor reads
     [added] = response.json()["added"]
-    assert http.delete(f"/v1/documents/{added}").status_code == 200
+    assert http.delete(f"/v1/documents/{added}",
+                       headers={"X-Removal-Key": response.json()["removal_key"]}).status_code == 200
 
 
 def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:

@@ -133,7 +133,9 @@ def test_the_example_questions_are_the_engine_s_own_checked_ones(page: Page, ser
     assert "64.1 billion" in last_answer(page).inner_text()
 
 
-def test_upload_is_listed_answerable_and_removable(page: Page, served: tuple[str, NewsRAG], tmp_path: Path) -> None:
+def test_upload_is_listed_answerable_and_removable(page: Page, browser: Browser, served: tuple[str, NewsRAG],
+                                                   tmp_path: Path) -> None:
+    """A visitor's upload is everyone's to read and only its uploader's to remove."""
     url, engine = served
     article = tmp_path / "lunar rover.md"
     article.write_text("# Lunar rover finds water ice near the south pole\n\nBy Test Wire\n\nA small lunar rover "
@@ -150,6 +152,14 @@ def test_upload_is_listed_answerable_and_removable(page: Page, served: tuple[str
     page.locator("#chat a[href='#src-1']").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "south pole" in last_answer(page).inner_text()
     assert "Lunar rover finds water ice" in page.locator("#sources").inner_text()  # cited: the new article
+
+    other = browser.new_context().new_page()  # another visitor sees the upload and cannot pick it to remove
+    other.goto(url, wait_until="load")
+    other.get_by_role("tab", name="Library").click()
+    other.locator("#library-table", has_text="Lunar rover finds water ice").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    other.click("#remove-pick input")
+    assert other.get_by_role("option", name="Lunar rover finds water ice").count() == 0
+    other.context.close()
 
     page.get_by_role("tab", name="Library").click()
     page.click("#remove-pick input")

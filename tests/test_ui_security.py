@@ -380,17 +380,26 @@ def test_a_visitor_cannot_upload_a_file_of_the_server_by_naming_it(visited_app: 
     assert not any("ZQXW" in text for text in visitor.seen)
 
 
-def test_a_visitor_cannot_remove_the_server_s_own_articles(visited_app: tuple[str, NewsRAG]) -> None:
-    """Any visitor could remove any article, the seeds included, and so change what everyone is answered:
-    the remove picker lists uploads only, and the engine refuses the rest whatever the page sends."""
+def test_a_visitor_cannot_remove_the_server_s_articles_nor_another_visitor_s_upload(
+        visited_app: tuple[str, NewsRAG]) -> None:
+    """Any visitor could remove any article, the seeds included, then any other visitor's upload, and so
+    change what everyone is answered: the remove picker lists this session's own uploads only, and the
+    engine refuses the rest whatever the page sends, a removal key included (the session's keys are
+    kept on the server, so what the page sends for them is never read)."""
     url, engine = visited_app
+    intake, _ = engine.ingest_uploads([("tram.txt", b"Tram line opens\n\nThe Osterby tram line opened on Monday.")])
+    assert intake.removal_key  # another visitor's upload, and the key that visitor holds
     before = {d.doc_id for d in engine.documents()}
     visitor = Visitor(url)
-    visitor.call(visitor.fn_index("library"), [])  # the page load: the picker's choices for this session
+    shown = json.loads(visitor.call(visitor.fn_index("library"), [None]))  # the page load: this session's picker
+    picker = shown["data"][1]
+    assert picker["choices"] == [], picker
     remove = visitor.fn_index("remove")
     for doc_id in sorted(before):
-        visitor.call(remove, [doc_id])
+        visitor.call(remove, [doc_id, [intake.removal_key]])
     assert {d.doc_id for d in engine.documents()} == before
+    tram = next(d.doc_id for d in engine.documents() if d.source_name == "tram.txt")
+    assert engine.remove_upload(tram, [intake.removal_key])  # its uploader can
 
 
 def test_an_error_a_visitor_causes_does_not_show_the_server_s_paths(visited_app: tuple[str, NewsRAG]) -> None:

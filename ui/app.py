@@ -72,8 +72,9 @@ def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
                 library = _library_tab(handlers, chat["chatbot"])
             with gr.Tab("Settings", id="settings", elem_id="settings"):
                 _settings_tab(handlers, chat, choices)
-        library_tab.select(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
-        app.load(handlers.library, None, library["refresh_outputs"], queue=False, **PRIVATE)
+        library_tab.select(handlers.library, library["removal_keys"], library["refresh_outputs"], queue=False,
+                           **PRIVATE)
+        app.load(handlers.library, library["removal_keys"], library["refresh_outputs"], queue=False, **PRIVATE)
         gr.api(handlers.ask, api_name="ask", **ANSWERING)
     handlers.examples.refresh()
     return app
@@ -112,24 +113,27 @@ def _chat_tab(handlers: Handlers, choices: gr.State) -> dict[str, Any]:
 
 def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
     gr.Markdown("Indexed articles, shared by everyone using this server. Add files (" + " ".join(UPLOAD_TYPES)
-                + f", up to {handlers.engine.settings.max_file_mb:g} MB each): they are cleaned, chunked and "
-                "indexed. A file named like an article already here is added under a new name (`name-2.md`): "
-                "an upload never replaces another article. To replace an upload, remove it first. Only "
-                f"uploads can be removed here (up to {MAX_FILES_PER_UPLOAD} files at a time); the articles the "
-                "server indexed itself are removed on the server (`rag remove`).")
+                + f", up to {handlers.engine.settings.max_file_mb:g} MB each, {MAX_FILES_PER_UPLOAD} at a time): "
+                "they are cleaned, chunked and indexed. A file named like an article already here is added under "
+                "a new name (`name-2.md`): an upload never replaces another article. To replace your upload, "
+                "remove it first. You can remove here the articles you uploaded in this browser tab; any other "
+                "article is removed on the server (`rag remove`).")
+    # The removal keys of this tab's uploads. A gr.State lives on the server, per session: the page never
+    # holds a key, so no visitor can remove what another uploaded, and a reload starts with none.
+    removal_keys = gr.State([])
     table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table",
                          column_widths=["40%", "14%", "18%", "8%", "10%", "10%"], show_search="search")
     with gr.Row():
         files = gr.File(label="Add articles", file_count="multiple", file_types=list(UPLOAD_TYPES),
                         elem_id="upload", scale=3)
         with gr.Column(scale=2):
-            picked = gr.Dropdown(label="Uploaded article to remove", choices=[], elem_id="remove-pick")
+            picked = gr.Dropdown(label="Your upload to remove", choices=[], elem_id="remove-pick")
             remove = gr.Button("Remove article", variant="stop", elem_id="remove")
     status = gr.Markdown(elem_id="library-status")
     refresh_outputs = [table, picked, chatbot]
-    files.upload(handlers.upload, files, [files, status, *refresh_outputs], **PRIVATE)
-    remove.click(handlers.remove, picked, [status, *refresh_outputs], **PRIVATE)
-    return {"refresh_outputs": refresh_outputs}
+    files.upload(handlers.upload, [files, removal_keys], [files, status, removal_keys, *refresh_outputs], **PRIVATE)
+    remove.click(handlers.remove, [picked, removal_keys], [status, *refresh_outputs], **PRIVATE)
+    return {"refresh_outputs": refresh_outputs, "removal_keys": removal_keys}
 
 
 def _settings_tab(handlers: Handlers, chat: dict[str, Any], choices: gr.State) -> None:
@@ -235,15 +239,18 @@ class Handlers:
             yield "", {}
 
     # --- library -----------------------------------------------------------------------------------
-    def library(self) -> tuple[Any, Any, Any]:
-        """Fresh table, remove choices and example questions after the library changed."""
+    def library(self, keys: list[str]) -> tuple[Any, Any, Any]:
+        """Fresh table, remove choices (the uploads ``keys`` remove) and example questions after the library
+        changed."""
         docs = self.engine.documents()
-        return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(self.engine.uploads(docs)),
-                                                        value=None),
+        removable = self.engine.removable_uploads(keys, docs)
+        return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(removable), value=None),
                 gr.Chatbot(examples=examples_of(self.engine, docs)))
 
-    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        """Check and copy the uploads, index them with a progress bar, report what happened."""
+    def upload(self, files: list[str] | None, keys: list[str],
+               progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        """Check and copy the uploads, index them with a progress bar, report what happened; keep the new
+        files' removal key in this session."""
         limit = self.engine.settings.max_file_bytes
         progress(0, desc="Reading the files…")
         try:
@@ -252,26 +259,27 @@ class Handlers:
                 progress=lambda done, total, name: progress(done / max(total, 1), desc=f"Indexing {name}"))
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
-            return None, f"Could not index the files: {exc}", *self.library()
+            return None, f"Could not index the files: {exc}", keys, *self.library(keys)
         if report is not None and report.changed_anything:
             self.examples.refresh()
         renamed = "".join(f"\n\n**{name}** was added as **{saved}**: an article with that name is already in "
                           "the library (remove it first to replace it)." for name, saved in intake.renamed)
-        return None, summary + renamed, *self.library()
+        keys = [*keys, intake.removal_key] if intake.removal_key else keys
+        return None, summary + renamed, keys, *self.library(keys)
 
-    def remove(self, doc_id: str | None) -> tuple[Any, ...]:
+    def remove(self, doc_id: str | None, keys: list[str]) -> tuple[Any, ...]:
         if not doc_id:
-            return "Pick an article to remove first.", *self.library()
+            return "Pick an article to remove first.", *self.library(keys)
         doc = next((d for d in self.engine.documents() if d.doc_id == doc_id), None)
         title = doc.title if doc else doc_id
         try:
-            removed = self.engine.remove_upload(doc_id)  # its file goes too: the name is free again
+            removed = self.engine.remove_upload(doc_id, keys)  # its file goes too: the name is free again
             if removed:
                 self.examples.refresh()
             summary = f"Removed **{title}**." if removed else f"**{title}** was not in the index any more."
         except RagError as exc:
             summary = f"Could not remove **{title}**: {exc}"
-        return summary, *self.library()
+        return summary, *self.library(keys)
 
     # --- settings ----------------------------------------------------------------------------------
     def backend_help(self, backend: str) -> Any:
