@@ -10,7 +10,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from rag.text import FULL_WIDTH_STOP, SCRIPT_STOPS
+from rag.text import FULL_WIDTH_STOP, GREEK_QUESTION, SCRIPT_STOPS
 from rag.types import Article
 
 # Only the title is embedded with the chunk text: it tells the retriever which story a passage belongs to.
@@ -24,10 +24,11 @@ _EMBEDDED_METADATA = {"title"}
 # stop ends a sentence, a point or comma between digits never ends a piece, and the full-width comma and
 # semicolon end one, so a sentence longer than a chunk is cut at a clause. Punkt does not know the stops of
 # other scripts either (Hindi's "।", Arabic's "؟", Urdu's "۔", ``SCRIPT_STOPS``): a Hindi paragraph was cut at
-# its commas. They end sentences here too, and the Arabic comma and semicolon end clauses. English text has
+# its commas. They end sentences here too, as does Greek's question mark (";" after a Greek letter), and the
+# Arabic comma and semicolon end clauses. English text has
 # none of these marks, so its chunks are punkt's as before, but for a sentence longer than a chunk with a
 # number in it.
-_SCRIPT_STOP = re.compile(rf"""{FULL_WIDTH_STOP}|[{SCRIPT_STOPS}]+["'”’»)\]]*""")
+_SCRIPT_STOP = re.compile(rf"""{FULL_WIDTH_STOP}|(?:[{SCRIPT_STOPS}]|{GREEK_QUESTION})+["'”’»)\]]*""")
 _CLAUSE_MARKS = f",.;，；。？！،؛{SCRIPT_STOPS}"
 _CLAUSE = rf"(?:[^{_CLAUSE_MARKS}]|(?<=\d)[.,](?=\d))+[{_CLAUSE_MARKS}]?"
 
@@ -51,10 +52,12 @@ def _sentence_tokenizer() -> Callable[[str], list[str]]:
 # chunking it was cut with, and ingesting it again re-chunks it when that differs (see ``chunking_id``).
 # 2: full-width stops end sentences, clauses never end inside a number.
 # 3: script stops end sentences, Arabic commas and semicolons end clauses.
+# 4: Greek's question mark ends sentences.
 # Each version after 2 names the marks it cuts at differently: an article holding none of them is cut as the
 # version before cut it, so it keeps that version's record and an upgrade re-embeds only the articles it changes.
 _BASE_VERSION = 2
-_VERSION_MARKS: tuple[tuple[int, re.Pattern[str]], ...] = ((3, re.compile(f"[{SCRIPT_STOPS}،؛]")),)
+_VERSION_MARKS: tuple[tuple[int, re.Pattern[str]], ...] = ((3, re.compile(f"[{SCRIPT_STOPS}،؛]")),
+                                                           (4, re.compile(GREEK_QUESTION)))
 
 
 def chunker_version(text: str) -> int:

@@ -28,8 +28,12 @@ FULL_WIDTH_STOP = r"""[。！？]+["'”’」』)）\]]*"""
 # danda and double danda (Hindi, Marathi, Nepali, Bengali, Sanskrit), the Urdu full stop, the Ethiopic full
 # stop and question mark (Amharic, Tigrinya), the Myanmar and the Khmer full stops.
 SCRIPT_STOPS = "؟।॥۔።፧။។"
+# Greek asks with ";": its own question mark (U+037E) is the semicolon once text is NFC-normalised, as
+# ``rag.cleaning`` does, and Greek writes its semicolon as "·". After a Greek letter, ";" ends a question.
+GREEK_QUESTION = r"(?<=[\u0370-\u03ff\u1f00-\u1fff]);"
 _SENTENCE_END = re.compile(
-    rf"""[.!?…{SCRIPT_STOPS}]+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)|{FULL_WIDTH_STOP}(?:\s*\[\d+\])*|\n+""")
+    rf"""(?:[.!?…{SCRIPT_STOPS}]|{GREEK_QUESTION})+["'”’)\]]*(?:\s*\[\d+\])*(?=\s|$)"""
+    rf"""|{FULL_WIDTH_STOP}(?:\s*\[\d+\])*|\n+""")
 # What ends a sentence written in one line: an answer's markers go before it.
 SENTENCE_STOP = ".!?…。！？" + SCRIPT_STOPS
 # "U.S." or "Mr." before a space is not the end of a sentence (merging two sentences is harmless,

@@ -9,6 +9,7 @@ from llama_index.core.node_parser import SentenceSplitter
 
 from rag import Settings
 from rag.chunking import chunker_version, make_splitter
+from rag.text import split_sentences
 from tests.conftest import SEEDS
 
 # A Xinhua paragraph (UHGEval's news): Chinese puts no space after 。, and its sentences run long.
@@ -22,6 +23,12 @@ HINDI = ("मुंबई नगर निगम ने बुधवार क�
          "योजना के तहत पूर्वी उपनगरों में तीन नए जलाशय बनाए जाएंगे, और पुरानी पाइपलाइनों को बदला जाएगा। "
          "आयुक्त ने कहा कि काम अगले साल मार्च में शुरू होगा और 2027 तक पूरा होने की उम्मीद है। "
          "विपक्षी दलों ने योजना की लागत पर सवाल उठाए, लेकिन प्रस्ताव बहुमत से पारित हो गया। ") * 4
+
+# Greek asks with ";" (its question mark, the semicolon after NFC): a question and its answer were one
+# sentence, and a citation quoted both.
+GREEK = ("Πόσοι μετασεισμοί ακολούθησαν τον σεισμό στην Κρήτη; Μέχρι το μεσημέρι της Τρίτης είχαν καταγραφεί "
+         "46 μετασεισμοί, σύμφωνα με το Γεωδυναμικό Ινστιτούτο. Τι είπε ο δήμαρχος του Ηρακλείου; Ότι κανένα "
+         "σχολείο δεν υπέστη ζημιές και τα μαθήματα συνεχίζονται κανονικά. ") * 4
 
 
 def _chunks(text: str) -> list[str]:
@@ -49,9 +56,21 @@ def test_a_hindi_article_is_cut_between_its_sentences() -> None:
         assert any(chunk.startswith(sentence) for sentence in sentences), chunk
 
 
+def test_a_greek_question_mark_ends_a_sentence() -> None:
+    chunks = _chunks(GREEK)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert chunk.endswith((";", ".")), chunk  # a chunk ends with a sentence, a question included
+        assert chunk.startswith(("Πόσοι", "Μέχρι", "Τι", "Ότι")), chunk
+    assert [s.text for s in split_sentences("Τι είπε ο δήμαρχος; Ότι κανένα σχολείο δεν υπέστη ζημιές.")] == [
+        "Τι είπε ο δήμαρχος;", "Ότι κανένα σχολείο δεν υπέστη ζημιές."]
+    assert len(split_sentences("Prices rose; wages did not.")) == 1  # a semicolon elsewhere ends no sentence
+
+
 def test_only_articles_the_new_stops_cut_differently_are_cut_again() -> None:
-    """An upgrade re-embeds the Hindi article, not every article of an English or Chinese archive."""
+    """An upgrade re-embeds the Hindi or Greek article, not every article of an English or Chinese archive."""
     assert chunker_version(HINDI) > chunker_version(CHINESE)
+    assert chunker_version(GREEK) > chunker_version(CHINESE)
     assert {chunker_version(path.read_text(encoding="utf-8")) for path in SEEDS.glob("*")} == {chunker_version("")}
 
 
