@@ -20,6 +20,9 @@ ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), year fi
                     "and month that cannot be swapped (13/12/2024), "
                     "a year (2024) or epoch seconds (1733563800)")
 EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)  # older than any digitised newspaper archive
+# Years that, written in a news article's date, are of the Solar Hijri calendar of Iran and Afghanistan
+# (1405 is 2026) or the Hijri of Arabic outlets (1448): its own message, not "before 1800" alone.
+_HIJRI_YEARS = (datetime(1300, 1, 1, tzinfo=timezone.utc), datetime(1501, 1, 1, tzinfo=timezone.utc))
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|,|$)", re.IGNORECASE)
@@ -183,7 +186,9 @@ def _day_month_year(first: int, second: int, year: int, text: str) -> datetime:
 
 def _checked(seconds: float, original: object) -> int:
     if seconds < EARLIEST.timestamp():
-        raise DateError(f"{original!r} is before {EARLIEST.year}: not a news article's date")
+        hint = (" (a Solar Hijri or Hijri date? give its Gregorian day, as 2026-12-07)"
+                if _HIJRI_YEARS[0].timestamp() <= seconds < _HIJRI_YEARS[1].timestamp() else "")
+        raise DateError(f"{original!r} is before {EARLIEST.year}{hint}: not a news article's date")
     if seconds >= LATEST.timestamp():
         as_milliseconds = EARLIEST.timestamp() <= seconds / 1000 < LATEST.timestamp()
         hint = (" (a timestamp in milliseconds? give epoch seconds)"  # a number's hint: "9999-01-01" is none

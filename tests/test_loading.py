@@ -199,7 +199,7 @@ def test_utf16_and_utf32_with_a_byte_order_mark_are_decoded(tmp_path: Path, code
     ("value", "reason"),
     [(float("nan"), "not a date"), (float("inf"), "not a date"), (1733529600000, "milliseconds"),
      ("0001-01-01", "before 1800"), ("9999-12-31", "after 2100"), (True, "not a date"),
-     ("yesterday", "accepted")],
+     ("yesterday", "accepted"), ("۱۴۰۵/۰۹/۱۶", "Solar Hijri or Hijri date"), ("1448-06-16", "Hijri date")],
 )
 def test_implausible_dates_are_rejected_with_a_reason(value: object, reason: str) -> None:
     from rag.dates import DateError, to_epoch
