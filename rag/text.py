@@ -38,7 +38,9 @@ _SENTENCE_END = re.compile(
 SENTENCE_STOP = ".!?…。！？" + SCRIPT_STOPS
 # "U.S." or "Mr." before a space is not the end of a sentence (merging two sentences is harmless,
 # cutting one in half is not).
-_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){1,3}$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Sen|Rep|Gov|No|vs|etc)\.$")
+# A rank or a title before a name too: "Sgt.", "Lt.", "Rev." cut 138 sentences of HaluEval's first 5,000 CNN articles.
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){1,3}$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Sen|Rep|Gov|No|vs|etc"
+                           r"|Rev|Lt|Col|Sgt|Capt|Cpl|Maj|Adm|Cmdr|Det|Pvt)\.$")
 
 
 # A sentence never starts with a lower-case letter: "Pacific Gas & Electric Co. to pay" and

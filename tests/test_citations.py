@@ -59,6 +59,13 @@ def test_sentence_offsets_are_exact() -> None:
     assert all(text[s.start:s.end] == s.text for s in spans)
 
 
+def test_a_rank_or_title_before_a_name_ends_no_sentence() -> None:
+    """"Staff Sgt." and "Lt." were sentences of their own, so a quote said "Lt." and the next one "Col."."""
+    spans = split_sentences("Staff Sgt. Robert Bales was charged. Lt. Col. Ann Ray said so. The Rev. Al Sharpton spoke.")
+    assert [s.text for s in spans] == ["Staff Sgt. Robert Bales was charged.", "Lt. Col. Ann Ray said so.",
+                                       "The Rev. Al Sharpton spoke."]
+
+
 def test_excerpt_grows_towards_the_more_relevant_neighbour() -> None:
     from rag.context import build_sources
 
