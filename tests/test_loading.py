@@ -282,6 +282,17 @@ def test_an_untitled_article_of_a_feed_is_titled_by_its_opening_words(tmp_path: 
     assert [article.title for article in load_file(single, LIMIT)] == ["cnn_00001"]
 
 
+def test_an_untitled_article_opening_with_a_dateline_is_titled_by_what_follows_too(tmp_path: Path) -> None:
+    """"Kigali, Tuesday." titled a story about a fund, and "The Rev." (cut at its point) a life."""
+    feed = tmp_path / "wire.jsonl"
+    feed.write_text(json.dumps({"text": "Kigali, Tuesday. The government of Rwanda announced a fund for farmers."})
+                    + "\n" + json.dumps({"text": "The Rev. Robert Schuller, founder of the Crystal Cathedral, "
+                                                 "died on Thursday."}) + "\n")
+    dateline, reverend = load_file(feed, LIMIT)
+    assert dateline.title == "Kigali, Tuesday. The government of Rwanda announced a fund for farmers."
+    assert reverend.title == "The Rev. Robert Schuller, founder of the Crystal Cathedral, died on Thursday."
+
+
 @pytest.mark.parametrize(("text", "encoding"), [
     ("Rada miasta zatwierdziła budżet na przyszły rok. Największe wydatki przewidziano na remonty.", "cp1250"),
     ("Vláda schválila zvýšení minimální mzdy. Odbory říkají, že to nestačí, zaměstnavatelé se obávají.",
