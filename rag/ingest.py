@@ -76,7 +76,9 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
             if progress:
                 progress(done + 1, len(files), path.name)
         writer.submit(pending)
-    report.removed.extend(_remove_gone_files(paths, store))
+    gone = _gone_files(paths, store)
+    report.removed.extend(store.remove_articles(list(gone)) if gone else [])
+    _report_vanished(report, gone)
     report.chunks_embedded = writer.chunks_written
     report.seconds = time.perf_counter() - started
     return report
@@ -91,14 +93,30 @@ def _remove_withdrawn(loaded: LoadedFile, path: Path, store: ChromaStore) -> lis
                                   if doc_id not in held])
 
 
-def _remove_gone_files(paths: Sequence[Path], store: ChromaStore) -> list[str]:
+def _gone_files(paths: Sequence[Path], store: ChromaStore) -> dict[str, str]:
     """A folder ingested again is the whole set of its files, as a collection file is of its lines: the
-    articles of files deleted, renamed or moved out of it leave the index (they stayed searchable, and a
-    renamed file was indexed twice). A file still there but unreadable now keeps what it had indexed."""
-    gone: list[str] = []
+    articles (doc_id -> source) of files deleted, renamed or moved out of it are to leave the index (they
+    stayed searchable, and a renamed file was indexed twice). A file still there but unreadable now keeps
+    what it had indexed."""
+    gone: dict[str, str] = {}
     for folder in {Path(p).resolve() for p in paths if Path(p).is_dir()}:
-        gone += [doc_id for doc_id, source in store.articles_under(folder).items() if not _source_file_exists(source)]
-    return store.remove_articles(gone) if gone else []
+        gone |= {doc_id: source for doc_id, source in store.articles_under(folder).items()
+                 if not _source_file_exists(source)}
+    return gone
+
+
+def _report_vanished(report: IngestReport, gone: dict[str, str]) -> None:
+    """An article read in this run whose file was renamed, moved or deleted before the run ended has left
+    the index: it is reported as removed, with a warning, not also as added (one id in both lists, and
+    counts that did not add up to the index)."""
+    vanished = set(gone) & {*report.added, *report.updated, *report.rechunked, *report.unchanged}
+    if not vanished:
+        return
+    for kept in (report.added, report.updated, report.rechunked, report.unchanged):
+        kept[:] = [doc_id for doc_id in kept if doc_id not in vanished]
+    for source in sorted({gone[doc_id].split("#", 1)[0] for doc_id in vanished}):
+        report.warnings.append(SkippedFile(source, "renamed, moved or deleted while it was being ingested: its "
+                                                   "articles were removed again; ingest again to index it where it is now"))
 
 
 def _source_file_exists(source: str) -> bool:

@@ -274,6 +274,30 @@ def test_a_file_deleted_or_renamed_in_a_folder_leaves_the_index(tmp_path: Path) 
     assert not engine.ingest([folder / "story2.txt"]).removed  # a file named alone sweeps no folder
 
 
+def test_a_file_renamed_while_its_folder_is_ingested_is_reported_once_and_indexed_by_the_next_run(
+        tmp_path: Path) -> None:
+    """A file read, then renamed before the run ended, was listed as both added and removed, so the report's
+    counts did not add up to the index, and nothing said why the article was missing."""
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for n, text in enumerate(["The Wick council approved a new school plan on Monday.",
+                              "Ferry fares in Oban rise by 8 percent from May."]):
+        (folder / f"story{n}.txt").write_text(f"Story {n}\n\n{text}")
+    engine = engine_for(tmp_path / "data")
+
+    def rename_the_first(done: float, total: int, name: str) -> None:  # a user tidying up mid-run
+        if (folder / "story0.txt").exists():
+            (folder / "story0.txt").rename(folder / "wick.txt")
+
+    report = engine.ingest([folder], progress=rename_the_first)
+    assert len(report.added) == 1 and len(report.removed) == 1 and not set(report.added) & set(report.removed)
+    assert len(engine.documents()) == len(report.added)
+    [warning] = report.warnings
+    assert warning.path.endswith("story0.txt") and "renamed, moved or deleted while" in warning.reason
+    again = engine.ingest([folder])
+    assert len(again.added) == 1 and sorted(d.source_name for d in engine.documents()) == ["story1.txt", "wick.txt"]
+
+
 def test_inserting_a_line_does_not_duplicate_the_later_articles(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     _feed(feed, STORIES[1:])
