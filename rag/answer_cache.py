@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.json_file import read_object, write_object
+from rag.json_file import read_object, update_object
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
 from rag.types import Answer, Citation, Hit
@@ -113,7 +113,6 @@ class AnswerFile:
     def __init__(self, path: Path, capacity: int) -> None:
         self.path = Path(path)
         self.capacity = capacity
-        self._lock = threading.Lock()
 
     def get(self, key: AnswerKey) -> Answer | None:
         entry = read_object(self.path).get(stored_key(key))
@@ -122,13 +121,15 @@ class AnswerFile:
         return answer_from_json(entry.get("answer"))
 
     def put(self, key: AnswerKey, answer: Answer) -> None:
-        with self._lock:
-            current = {name: entry for name, entry in read_object(self.path).items()
-                       if isinstance(entry, dict) and entry.get("generation") == key.generation}
-            name = stored_key(key)
-            current.pop(name, None)
-            current[name] = {"generation": key.generation, "answer": dataclasses.asdict(answer)}
-            write_object(self.path, dict(list(current.items())[-self.capacity:]))
+        name = stored_key(key)
+        entry = {"generation": key.generation, "answer": dataclasses.asdict(answer)}
+
+        def with_entry(held: dict[str, object]) -> dict[str, object]:
+            current = {other: kept for other, kept in held.items() if other != name
+                       and isinstance(kept, dict) and kept.get("generation") == key.generation}
+            return dict(list({**current, name: entry}.items())[-self.capacity:])
+
+        update_object(self.path, with_entry)
 
 
 class AnswerCache:

@@ -12,14 +12,13 @@ article indexed again unchanged, costs no model call.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.generation import ChatClient
-from rag.json_file import read_object, write_object
+from rag.json_file import read_object, update_object
 from rag.prompts import suggestion_messages
 from rag.text import split_sentences
 from rag.types import Answer, DocumentInfo
@@ -92,17 +91,13 @@ class SuggestionStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
 
     def read(self) -> dict[str, str | None]:
         """None written yet, or unreadable: ``{}``, and the examples are written again."""
         return {str(k): (v if isinstance(v, str) else None) for k, v in read_object(self.path).items()}
 
     def put(self, key: str, question: str | None) -> None:
-        with self._lock:
-            data: dict[str, object] = dict(self.read())
-            data[key] = question
-            write_object(self.path, data)
+        update_object(self.path, lambda data: {**data, key: question})
 
 
 def suggestion_key(doc: DocumentInfo, model: str) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from rag.decoding import reads_as_text
-from rag.json_file import read_object, write_object
+from rag.json_file import read_object, update_object
 from rag.loading import SUPPORTED_SUFFIXES
 from rag.types import DocumentInfo, Hit
 
@@ -174,7 +174,7 @@ class RemovalKeys:
         """Give ``key`` the newly written ``files``; a name freed by a removal and taken again gets the new key."""
         names = [Path(f).name for f in files]
         if names:
-            write_object(self.path, {**read_object(self.path), **dict.fromkeys(names, _digest(key))})
+            update_object(self.path, lambda held: {**held, **dict.fromkeys(names, _digest(key))})
 
     def files_of(self, keys: Iterable[str]) -> set[str]:
         """The names of the files ``keys`` were given (comparing digests, so no key's timing leaks)."""
@@ -186,9 +186,9 @@ class RemovalKeys:
         return file_name(source) in self.files_of(keys)
 
     def forget(self, source: str) -> None:
-        held = read_object(self.path)
-        if held.pop(file_name(source), None) is not None:
-            write_object(self.path, held)
+        name = file_name(source)
+        if name in read_object(self.path):
+            update_object(self.path, lambda held: {other: digest for other, digest in held.items() if other != name})
 
 
 def file_name(source: str) -> str:
