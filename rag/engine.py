@@ -74,46 +74,101 @@ class NewsRAG:
         One path given as a string is that path: iterated, its "/" made a caller walk the whole disk."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        splitter = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
         with self._writing:
-            report = ingest_paths([Path(p) for p in paths], self.store, self.embed_model, splitter,
-                                  self.settings.max_file_bytes, progress, self.settings.max_collection_bytes)
-            with self._lock:
-                # Only the stamp on disk is read: a no-op run neither loads nor rebuilds the BM25 index.
-                if self.keyword.persisted_generation() != self.store.generation():
-                    self.keyword.rebuild(self.store.snapshot())
-                report.notices = language_advice(self.keyword.archive_language(), self.embed_model)
+            return self._ingest_writing([Path(p) for p in paths], progress)
+
+    def _ingest_writing(self, paths: list[Path], progress: Progress | None) -> IngestReport:
+        """``ingest``, for a caller that holds the write lock."""
+        splitter = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
+        report = ingest_paths(paths, self.store, self.embed_model, splitter, self.settings.max_file_bytes, progress,
+                              self.settings.max_collection_bytes)
+        with self._lock:
+            # Only the stamp on disk is read: a no-op run neither loads nor rebuilds the BM25 index.
+            if self.keyword.persisted_generation() != self.store.generation():
+                self.keyword.rebuild(self.store.snapshot())
+            report.notices = language_advice(self.keyword.archive_language(), self.embed_model)
         return report
 
     def ingest_uploads(self, uploads: Iterable[tuple[str, bytes]],
                        progress: Progress | None = None) -> tuple[Intake, IngestReport | None]:
         """Visitors' files (the Library tab, ``POST /v1/documents``): checked and saved under
-        ``<data_dir>/uploads`` (``rag.uploads``), then indexed. A saved file that indexing refused as a
-        whole is deleted again: it left a file on the server for every refused upload, with no article
-        for anyone to remove it by. The files saved anew get one removal key (``intake.removal_key``):
-        ``remove_upload`` asks for it."""
+        ``<data_dir>/uploads`` (``rag.uploads``), then indexed, all under the write lock, so no removal
+        runs between an upload's indexing and its key. The files saved anew get one removal key
+        (``intake.removal_key``): ``remove_upload`` asks for it.
+
+        The same bytes as an upload already indexed are that article: they are not indexed again (which put
+        back an article its uploader had removed from a collection, for anyone, with no key) and are
+        reported unchanged. A saved file that indexing refused as a whole, or that an error left unindexed,
+        is deleted again: it left a file on the server with no article to remove it by."""
         folder = upload_dir(self.settings.data_dir)
-        reserved = {doc.source_name for doc in self.documents() if not doc.uploaded}
-        intake = save_uploads(uploads, folder, self.settings.max_file_bytes, reserved)
-        if not intake.accepted:
-            return intake, None
-        report = self.ingest(intake.accepted, progress=progress)
-        refused = {Path(skipped.path).resolve() for skipped in report.skipped} & set(intake.accepted)
-        indexed = self.store.documents() if refused else []
-        for path in refused:
-            forget_upload(str(path), upload_dir(self.settings.data_dir), indexed)
-        if kept := [path for path in intake.written if path not in refused]:
-            intake.removal_key = removal_key()
-            self.removal_keys.grant(kept, intake.removal_key)
+        with self._writing:
+            docs = self.documents()
+            intake = save_uploads(uploads, folder, self.settings.max_file_bytes,
+                                  reserved={doc.source_name for doc in docs if not doc.uploaded})
+            if not intake.accepted:
+                return intake, None
+            indexed = {file_name(doc.source): doc.doc_id for doc in docs if doc.uploaded}
+            fresh = [path for path in intake.accepted if path in intake.written or path.name not in indexed]
+            try:
+                report = self._ingest_writing(fresh, progress) if fresh else IngestReport()
+            except BaseException:
+                self._forget_unindexed(intake.written)
+                raise
+            report.unchanged += [doc.doc_id for doc in docs if doc.uploaded and file_name(doc.source) in
+                                 {path.name for path in intake.accepted if path not in fresh}]
+            refused = {Path(skipped.path).resolve() for skipped in report.skipped} & set(fresh)
+            remaining = self.store.documents() if refused else []
+            for path in refused:
+                forget_upload(str(path), folder, remaining)
+            if owned := [path for path in fresh if path not in refused]:
+                intake.removal_key = removal_key()
+                self.removal_keys.grant(owned, intake.removal_key)
         report.skipped = [replace(skipped, reason=without_folder(skipped.reason, folder)) for skipped in report.skipped]
         report.warnings = [replace(warning, reason=without_folder(warning.reason, folder))
                            for warning in report.warnings]
         return intake, report
 
+    def _forget_unindexed(self, saved: list[Path]) -> None:
+        """Delete the saved uploads no indexed article comes from, after indexing failed. When the store is
+        what failed they stay: the next upload of the same bytes indexes them and is given their key."""
+        try:
+            remaining = self.store.documents()
+        except Exception:  # noqa: BLE001  the error being raised is the one to report
+            return
+        for path in saved:
+            forget_upload(str(path), upload_dir(self.settings.data_dir), remaining)
+
     def remove(self, doc_id: str) -> bool:
         """Delete an article; False when it was not indexed. An uploaded article's file goes too (the UI,
         the API and ``rag remove`` alike), so its name is free for a new upload and no copy stays behind."""
-        with self._writing, self._lock:
+        with self._writing:
+            return self._remove_writing(doc_id)
+
+    def remove_upload(self, doc_id: str, keys: Collection[str]) -> bool:
+        """``remove`` as a visitor may (the Library tab, ``DELETE /v1/documents``): an upload they made, shown
+        by one of ``keys``, the removal keys their uploads were given. Any visitor could remove any article,
+        the server's own, then other visitors' uploads, and so change what every other visitor is answered.
+        Raises ``NotAnUpload`` for an article the operator indexed, ``NotYourUpload`` for another's upload.
+
+        Looked up, checked and removed under the write lock: checked on a listing taken before it, an
+        upload still being indexed was not listed, went unchecked, and was removed once indexed."""
+        with self._writing:
+            doc = next((d for d in self.documents() if d.doc_id == doc_id), None)
+            if doc is None:
+                return False
+            if not doc.uploaded:
+                raise NotAnUpload(f"{doc.title or doc.source_name} was indexed by the server, not uploaded: "
+                                  "visitors may remove only uploaded articles (on the server: rag remove "
+                                  + doc_id + ").")
+            if not self.removal_keys.allows(doc.source, keys):
+                raise NotYourUpload(f"{doc.title or doc.source_name} was uploaded by someone else, or before "
+                                    "uploads were given removal keys: an upload is removed with the removal key "
+                                    "its upload returned (on the server: rag remove " + doc_id + ").")
+            return self._remove_writing(doc_id)
+
+    def _remove_writing(self, doc_id: str) -> bool:
+        """``remove``, for a caller that holds the write lock."""
+        with self._lock:
             doc = next((d for d in self.store.documents() if d.doc_id == doc_id), None)
             removed = self.store.remove(doc_id)
             if removed:
@@ -122,21 +177,6 @@ class NewsRAG:
                                                      self.store.documents()):
                     self.removal_keys.forget(doc.source)
         return removed
-
-    def remove_upload(self, doc_id: str, keys: Collection[str]) -> bool:
-        """``remove`` as a visitor may (the Library tab, ``DELETE /v1/documents``): an upload they made, shown
-        by one of ``keys``, the removal keys their uploads were given. Any visitor could remove any article,
-        the server's own, then other visitors' uploads, and so change what every other visitor is answered.
-        Raises ``NotAnUpload`` for an article the operator indexed, ``NotYourUpload`` for another's upload."""
-        doc = next((d for d in self.documents() if d.doc_id == doc_id), None)
-        if doc is not None and not doc.uploaded:
-            raise NotAnUpload(f"{doc.title or doc.source_name} was indexed by the server, not uploaded: visitors "
-                              "may remove only uploaded articles (on the server: rag remove " + doc_id + ").")
-        if doc is not None and not self.removal_keys.allows(doc.source, keys):
-            raise NotYourUpload(f"{doc.title or doc.source_name} was uploaded by someone else, or before uploads "
-                                "were given removal keys: an upload is removed with the removal key its upload "
-                                "returned (on the server: rag remove " + doc_id + ").")
-        return self.remove(doc_id)
 
     def removable_uploads(self, keys: Collection[str],
                           docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:

@@ -30,6 +30,8 @@ from rag.types import DocumentInfo, Hit
 UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))
 SNIFF_BYTES = 8192  # enough to tell a text file from a binary one renamed to .txt
 MAX_FILES_PER_UPLOAD = 20  # files in one request; each is held to RAG_MAX_FILE_MB
+# Saved names stay under the 255 bytes of common file systems with room for "-20" before the suffix.
+MAX_NAME_BYTES, MAX_SUFFIX_BYTES = 200, 16
 
 
 @dataclass
@@ -64,11 +66,16 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
             intake.rejected.append((name, reason))
             continue
         target = free_name(destination / safe_name(name), data, taken=intake.accepted, reserved=reserved)
+        if not target.exists():
+            try:
+                target.write_bytes(data)
+            except OSError as exc:  # a full disk: this file is refused, the ones before it stay saved
+                target.unlink(missing_ok=True)
+                intake.rejected.append((name, f"could not be saved on the server ({exc.strerror or exc})"))
+                continue
+            intake.written.append(target.resolve())
         if target.name not in (Path(name).name, safe_name(name)):
             intake.renamed.append((name, target.name))
-        if not target.exists():
-            target.write_bytes(data)
-            intake.written.append(target.resolve())
         intake.accepted.append(target.resolve())
         intake.names[target.resolve()] = name
     return intake
@@ -95,8 +102,13 @@ def upload_problem(name: str, data: bytes, max_bytes: int) -> str | None:
 
 
 def safe_name(name: str) -> str:
-    """A file name without folders or odd characters, so an upload cannot land outside its folder."""
-    return re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip(".") or "upload"
+    """A file name without folders or odd characters, so an upload cannot land outside its folder, and
+    short enough for any file system: a name past its 255 bytes failed to save, a 500 that left the
+    request's earlier files saved and unindexed."""
+    cleaned = Path(re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip(".") or "upload")
+    suffix = cleaned.suffix if len(cleaned.suffix.encode()) <= MAX_SUFFIX_BYTES else ""
+    stem = cleaned.name[:len(cleaned.name) - len(suffix)].encode()[:MAX_NAME_BYTES - len(suffix.encode())]
+    return stem.decode(errors="ignore") + suffix
 
 
 def free_name(wanted: Path, data: bytes, taken: Sequence[Path] = (), reserved: Collection[str] = ()) -> Path:
