@@ -383,23 +383,66 @@ def test_a_visitor_cannot_upload_a_file_of_the_server_by_naming_it(visited_app: 
 def test_a_visitor_cannot_remove_the_server_s_articles_nor_another_visitor_s_upload(
         visited_app: tuple[str, NewsRAG]) -> None:
     """Any visitor could remove any article, the seeds included, then any other visitor's upload, and so
-    change what everyone is answered: the remove picker lists this session's own uploads only, and the
-    engine refuses the rest whatever the page sends, a removal key included (the session's keys are
-    kept on the server, so what the page sends for them is never read)."""
+    change what everyone is answered: the remove picker lists only the uploads whose removal keys this
+    browser holds, and the engine refuses the rest whatever keys the page sends; the uploader's key works."""
     url, engine = visited_app
     intake, _ = engine.ingest_uploads([("tram.txt", b"Tram line opens\n\nThe Osterby tram line opened on Monday.")])
-    assert intake.removal_key  # another visitor's upload, and the key that visitor holds
+    assert intake.removal_key  # another visitor's upload, and the key that visitor's browser holds
     before = {d.doc_id for d in engine.documents()}
     visitor = Visitor(url)
-    shown = json.loads(visitor.call(visitor.fn_index("library"), [None]))  # the page load: this session's picker
-    picker = shown["data"][1]
-    assert picker["choices"] == [], picker
-    remove = visitor.fn_index("remove")
+    library, remove = visitor.fn_index("library"), visitor.fn_index("remove")
+
+    def picker(keys: object) -> list[object]:  # the page load: the choices for the keys this browser holds
+        return json.loads(visitor.call(library, [keys]))["data"][1]["choices"]
+
+    forged = ["guess", "x" * 32, intake.removal_key[:-1] + "A", {"key": intake.removal_key}, "y" * 10_000]
+    assert picker(None) == [] and picker(forged) == []
     for doc_id in sorted(before):
-        visitor.call(remove, [doc_id, [intake.removal_key]])
+        visitor.call(remove, [doc_id, forged])
     assert {d.doc_id for d in engine.documents()} == before
     tram = next(d.doc_id for d in engine.documents() if d.source_name == "tram.txt")
-    assert engine.remove_upload(tram, [intake.removal_key])  # its uploader can
+    assert [value for _, value in picker(["guess", intake.removal_key])] == [tram]  # the uploader's browser
+    visitor.call(remove, [tram, ["guess", intake.removal_key]])
+    assert tram not in {d.doc_id for d in engine.documents()}
+
+
+def test_one_visitor_gets_one_answer_at_a_time_and_cannot_hold_up_the_others(tmp_path: Path) -> None:
+    """The page's queue took any number of questions from one session: 60 queued by one visitor made
+    another's question wait for all of them. A second question while the first is being answered is
+    refused at once; another visitor's waits only for a free slot."""
+    from rag.service import AnswerSlots
+
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    engine.ingest([SEEDS])
+    slots = AnswerSlots(1)
+    app = build_app(engine, slots)
+    url = launch(app, port=free_port(), block=False)
+    try:
+        flooder, other = Visitor(url), Visitor(url)
+        ask = flooder.fn_index("ask")
+        with slots.turn():  # the model is busy with someone else's answer
+            flooder.start(ask, [QUESTION, None])
+            deadline = time.monotonic() + 30
+            while slots.waiting < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert slots.waiting == 1  # the first question waits for the model
+            refused: list[str] = []  # waited for on a thread: were it queued, it would wait for the model too
+            asking = threading.Thread(target=lambda: refused.append(flooder.call(ask, [QUESTION, None])), daemon=True)
+            asking.start()
+            asking.join(20)
+            assert refused and "still being answered" in refused[0]
+            other.start(ask, [QUESTION, None])
+            while slots.waiting < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert slots.waiting == 2  # another visitor's question is not refused: it waits its turn
+        for visitor in (flooder, other):  # each one's turn is free again once its question is answered
+            deadline = time.monotonic() + 30
+            while "still being answered" in (reply := visitor.call(ask, [QUESTION, None])) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert "64.1 billion" in reply
+    finally:
+        app.close()
 
 
 def test_an_error_a_visitor_causes_does_not_show_the_server_s_paths(visited_app: tuple[str, NewsRAG]) -> None:

@@ -9,6 +9,7 @@ the upload limit, which Gradio 6 takes in ``launch()`` rather than in ``Blocks()
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from rag.service import AnswerSlots, answer_slots, guards, is_loopback
 from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload
 from ui import render
 from ui.assets import CSS, PAGE_JS
-from ui.chat import flatten_history, recent_turns, stream_reply
+from ui.chat import BUSY, OneAtATime, flatten_history, recent_turns, stream_reply
 from ui.examples import ExampleWriter, examples_of
 from ui.settings_form import (BACKEND_HELP, MAX_PAGE_TOP_K, Choices, SessionEngines, available_backends,
                               checked_choices, effective, settings_summary)
@@ -32,6 +33,21 @@ ANSWERING: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": 16
 SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue",
         "Liberation Sans", "Arial", "sans-serif"]
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+
+
+MAX_HELD_KEYS = 100  # a browser keeps the removal keys of its last 100 uploads
+
+
+def held_keys(value: Any) -> list[str]:
+    """The removal keys a page sent, as a list of at most ``MAX_HELD_KEYS`` short strings (a page may send anything)."""
+    if not isinstance(value, list):
+        return []
+    return [key for key in value if isinstance(key, str) and 0 < len(key) <= 64][-MAX_HELD_KEYS:]
+
+
+def _visitor(request: gr.Request | None) -> str:
+    """Who is asking: the browser session (one per page load), the unit Gradio keeps state for."""
+    return str(getattr(request, "session_hash", None) or "")
 
 
 def theme() -> gr.themes.Base:
@@ -48,7 +64,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
     middleware = guards(int(max_file_mb * 1024 * 1024), loopback_names_only=auth is None and is_loopback(host))
     # show_error=False: a visitor sees the messages raised as gr.Error (written for them), not the text of
     # any other exception, which showed server paths ("Cannot move /srv/...") and internals.
-    _, url, _ = app.queue(default_concurrency_limit=1).launch(
+    _, url, _ = app.launch(
         server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, share=False,
         inbrowser=False, show_error=False, ssr_mode=False, max_file_size=f"{max_file_mb:g}mb", quiet=True,
         footer_links=["api"], theme=theme(), css=CSS, app_kwargs={"middleware": middleware},
@@ -77,7 +93,9 @@ def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
         app.load(handlers.library, library["removal_keys"], library["refresh_outputs"], queue=False, **PRIVATE)
         gr.api(handlers.ask, api_name="ask", **ANSWERING)
     handlers.examples.refresh()
-    return app
+    # Bounded like the HTTP API's queue (RAG_API_MAX_WAITING): past it a visitor is told the queue is full,
+    # instead of the server holding every event any visitor sends.
+    return app.queue(default_concurrency_limit=1, max_size=engine.settings.api_max_waiting)
 
 
 def _chat_tab(handlers: Handlers, choices: gr.State) -> dict[str, Any]:
@@ -116,11 +134,14 @@ def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
                 + f", up to {handlers.engine.settings.max_file_mb:g} MB each, {MAX_FILES_PER_UPLOAD} at a time): "
                 "they are cleaned, chunked and indexed. A file named like an article already here is added under "
                 "a new name (`name-2.md`): an upload never replaces another article. To replace your upload, "
-                "remove it first. You can remove here the articles you uploaded in this browser tab; any other "
+                "remove it first. You can remove here the articles you uploaded in this browser; any other "
                 "article is removed on the server (`rag remove`).")
-    # The removal keys of this tab's uploads. A gr.State lives on the server, per session: the page never
-    # holds a key, so no visitor can remove what another uploaded, and a reload starts with none.
-    removal_keys = gr.State([])
+    # The removal keys of this browser's uploads, kept in the browser: a key held only in the server's
+    # session state was lost on a reload, and when a visitor opening 10,000 sessions pushed that state out
+    # of Gradio's session cache. A key is a secret that only its upload was given: a page may send any
+    # keys, and those of no upload remove nothing.
+    removal_keys = gr.BrowserState([], storage_key="news-rag-removal-keys",
+                                   secret=hashlib.sha256(str(handlers.engine.settings.data_dir).encode()).hexdigest())
     table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table",
                          column_widths=["40%", "14%", "18%", "8%", "10%", "10%"], show_search="search")
     with gr.Row():
@@ -161,6 +182,7 @@ class Handlers:
         self.slots = slots  # shared with the HTTP API when it serves the same engine
         self.sessions = SessionEngines(engine)
         self.examples = ExampleWriter(engine, self.slots)  # questions for the empty chat, checked by answering
+        self.visitors = OneAtATime()
 
     # --- chat --------------------------------------------------------------------------------------
     def take_question(self, message: str) -> tuple[Any, str]:
@@ -181,28 +203,31 @@ class Handlers:
         return self.idle(), chat
 
     def respond(self, message: str, chat: list[dict[str, Any]], answers: list[Answer | None],
-                turns: list[dict[str, str]], show_scores: bool,
-                choices: Choices | None = None) -> Iterator[tuple[Any, ...]]:
+                turns: list[dict[str, str]], show_scores: bool, choices: Choices | None = None,
+                request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
         """Stream one answer into the chat with this session's choices; the final checked answer
         replaces the streamed words. Only the recent turns that fit the history limit are sent."""
         message = (message or "").strip()
         if not message:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        answers = [*answers, None, None]
-        engine = self.sessions.for_session(choices)
-        history = recent_turns(turns, engine.settings.max_history_chars)
-        for reply in stream_reply(engine, history, message, self.slots):
-            chat[-1] = {"role": "assistant", "content": reply.markdown}
-            if reply.answer is None:
-                yield chat, answers, turns, gr.skip()
-                continue
-            answers[-1] = reply.answer
-            if not reply.answer.error:
-                turns = [*turns, {"role": "user", "content": message},
-                         {"role": "assistant", "content": reply.answer.text}]
-            yield chat, answers, turns, render.sources_html(reply.answer, show_scores)
+        with self.visitors.turn(_visitor(request)) as admitted:
+            if not admitted:
+                raise gr.Error(BUSY)
+            chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+            answers = [*answers, None, None]
+            engine = self.sessions.for_session(choices)
+            history = recent_turns(turns, engine.settings.max_history_chars)
+            for reply in stream_reply(engine, history, message, self.slots):
+                chat[-1] = {"role": "assistant", "content": reply.markdown}
+                if reply.answer is None:
+                    yield chat, answers, turns, gr.skip()
+                    continue
+                answers[-1] = reply.answer
+                if not reply.answer.error:
+                    turns = [*turns, {"role": "user", "content": message},
+                             {"role": "assistant", "content": reply.answer.text}]
+                yield chat, answers, turns, render.sources_html(reply.answer, show_scores)
 
     def sources_of(self, answers: list[Answer | None], show_scores: bool, event: gr.SelectData) -> Any:
         """Clicking an earlier answer shows its sources again."""
@@ -219,8 +244,8 @@ class Handlers:
         return [], [], [], render.sources_html(None)
 
     # --- API ---------------------------------------------------------------------------------------
-    def ask(self, question: str,
-            history: list[dict[str, Any]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None,
+            request: gr.Request | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         """Answer a question about the indexed articles, in the context of an optional chat history
         ([{"role": "user"|"assistant", "content": "..."}]). Returns the answer text (citations as [n])
         and the JSON of `rag ask --json` and POST /v1/ask: answer, refused, confidence, citations (n,
@@ -230,27 +255,31 @@ class Handlers:
         # A generator, run as the chat's turns are: Gradio closes it when the caller leaves, which stops the
         # model and frees the answer slot (a plain function ran to its end for a caller long gone). Its
         # updates carry no unchecked words: the check may drop a sentence or renumber markers.
-        for reply in stream_reply(self.engine, flatten_history(history), question, self.slots):
-            if reply.error is not None:
-                raise gr.Error(reply.error)
-            if reply.answer is not None:
-                yield reply.answer.text, reply.answer.to_dict()
-                return
-            yield "", {}
+        with self.visitors.turn(_visitor(request)) as admitted:
+            if not admitted:
+                raise gr.Error(BUSY)
+            for reply in stream_reply(self.engine, flatten_history(history), question, self.slots):
+                if reply.error is not None:
+                    raise gr.Error(reply.error)
+                if reply.answer is not None:
+                    yield reply.answer.text, reply.answer.to_dict()
+                    return
+                yield "", {}
 
     # --- library -----------------------------------------------------------------------------------
-    def library(self, keys: list[str]) -> tuple[Any, Any, Any]:
+    def library(self, keys: Any) -> tuple[Any, Any, Any]:
         """Fresh table, remove choices (the uploads ``keys`` remove) and example questions after the library
         changed."""
         docs = self.engine.documents()
-        removable = self.engine.removable_uploads(keys, docs)
+        removable = self.engine.removable_uploads(held_keys(keys), docs)
         return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(removable), value=None),
                 gr.Chatbot(examples=examples_of(self.engine, docs)))
 
-    def upload(self, files: list[str] | None, keys: list[str],
+    def upload(self, files: list[str] | None, keys: Any,
                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         """Check and copy the uploads, index them with a progress bar, report what happened; keep the new
-        files' removal key in this session."""
+        files' removal key in the browser."""
+        keys = held_keys(keys)
         limit = self.engine.settings.max_file_bytes
         progress(0, desc="Reading the files…")
         try:
@@ -264,16 +293,16 @@ class Handlers:
             self.examples.refresh()
         renamed = "".join(f"\n\n**{name}** was added as **{saved}**: an article with that name is already in "
                           "the library (remove it first to replace it)." for name, saved in intake.renamed)
-        keys = [*keys, intake.removal_key] if intake.removal_key else keys
+        keys = held_keys([*keys, intake.removal_key] if intake.removal_key else keys)
         return None, summary + renamed, keys, *self.library(keys)
 
-    def remove(self, doc_id: str | None, keys: list[str]) -> tuple[Any, ...]:
+    def remove(self, doc_id: str | None, keys: Any) -> tuple[Any, ...]:
         if not doc_id:
             return "Pick an article to remove first.", *self.library(keys)
         doc = next((d for d in self.engine.documents() if d.doc_id == doc_id), None)
         title = doc.title if doc else doc_id
         try:
-            removed = self.engine.remove_upload(doc_id, keys)  # its file goes too: the name is free again
+            removed = self.engine.remove_upload(doc_id, held_keys(keys))  # its file goes too: the name is free again
             if removed:
                 self.examples.refresh()
             summary = f"Removed **{title}**." if removed else f"**{title}** was not in the index any more."

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from contextlib import closing, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,34 @@ def _stoppable(engine: NewsRAG, stop: threading.Event) -> NewsRAG:
     view = copy.copy(engine)
     view.__dict__["chat_client"] = _StopAware(client, stop)
     return view
+
+
+class OneAtATime:
+    """One answer at a time per visitor (a browser session). The page's queue took any number of events
+    from one session: 60 questions queued by one visitor made everyone else's wait for all of them. A
+    second question from a visitor whose first is still being answered is refused at once instead, so
+    one visitor can hold at most one answer slot."""
+
+    def __init__(self) -> None:
+        self._busy: set[str] = set()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def turn(self, visitor: str) -> Iterator[bool]:
+        """True (and the visitor's turn, until the block ends) when the visitor has no answer under way."""
+        with self._lock:
+            admitted = visitor not in self._busy
+            self._busy.add(visitor)
+        try:
+            yield admitted
+        finally:
+            if admitted:
+                with self._lock:
+                    self._busy.discard(visitor)
+
+
+BUSY = ("Your previous question is still being answered: ask this one when it is done, or press Stop first. "
+        "Each visitor gets one answer at a time, so that no one waits behind another's queue of questions.")
 
 
 def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,

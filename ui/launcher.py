@@ -99,7 +99,7 @@ def build_server_app(engine: NewsRAG, with_ui: bool = True, seed_dir: Path | Non
     from ui.assets import CSS, PAGE_JS
 
     seed_if_empty(engine, seed_dir if seed_dir is not None else default_seed_dir(), say)
-    blocks = build_app(engine, api.state.slots).queue(default_concurrency_limit=1)  # one queue for both
+    blocks = build_app(engine, api.state.slots)  # one answer queue for both (its Gradio queue is bounded there)
     app = gr.mount_gradio_app(api, blocks, path="/", auth=ui_login(engine), show_error=False, ssr_mode=False,
                               max_file_size=f"{engine.settings.max_file_mb:g}mb", footer_links=["api"],
                               theme=theme(), css=CSS, head=f"<script>{PAGE_JS}</script>")
