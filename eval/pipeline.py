@@ -16,9 +16,10 @@ from eval.judges import build_judge
 from eval import metrics
 from eval.metrics import threshold_failures
 from eval.report import OUTPUTS, write_outputs
-from eval.runner import EvalRun, Progress, run_eval
+from eval.runner import CHECKS_PER_CLAIM, EvalRun, Progress, run_eval
 
 Status = Callable[[str], None]
+EVAL_INDEX_MARK = ".rag-eval-index"  # in an index folder eval built: it may remove the articles there
 CHECKPOINT = "results.partial.jsonl"  # results as they finish; a rerun into the same --out resumes from it
 
 
@@ -28,9 +29,12 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
 
     The returned summary holds ``threshold_failures``: the caller decides the exit code.
     """
+    for name in OUTPUTS:  # an earlier run's files would read as this run's (a CI job posting OUT/report.md
+        (config.out / name).unlink(missing_ok=True)  # after a failed run showed the last green one)
     items = select(load_dataset(config.dataset), config.max_items, config.seed)  # fail fast on a bad file
     engine = NewsRAG(eval_index_settings(settings, config))
     if config.corpus:
+        _claim_index(engine, explicit=config.index_dir is not None)
         status(f"indexing {', '.join(str(p) for p in config.corpus)} into {engine.settings.data_dir}")
         _index_exactly(engine, config.corpus, status)
     elif not engine.documents():  # a mistyped --data-dir is a new, empty index: nothing to measure
@@ -38,8 +42,6 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
                          "articles into it (`rag ingest`), point --data-dir at the right one, or pass --corpus")
     judge = build_judge(config.judge, settings)
     checkpoint = config.out / CHECKPOINT
-    for name in OUTPUTS:  # an earlier run's files beside this run's checkpoint would read as this run's
-        (config.out / name).unlink(missing_ok=True)
     run = run_eval(items, engine, judge, progress=progress, checkpoint=checkpoint, status=status)
     indexed = {metrics.article_label(doc.source_name, doc.source) for doc in engine.documents()}
     gold = {source for item in items for source in item.sources}
@@ -89,7 +91,7 @@ def run_problems(run: EvalRun, gold: set[str], indexed: set[str]) -> list[str]:
         problems.append(f"none of the dataset's gold sources is in the index ({', '.join(sorted(gold)[:5])}…): "
                         "pass --corpus with the articles the dataset is about, or ingest them")
     claims, unjudged = metrics.get("claims") or 0, metrics.get("unjudged_claims") or 0
-    if claims and unjudged == claims:
+    if claims and unjudged >= CHECKS_PER_CLAIM * claims:  # "unjudged_claims" counts checks, not claims
         problems.append(f"the judge decided none of the {claims} claim check(s) (see results.jsonl for why)")
     return problems
 
@@ -105,6 +107,21 @@ def eval_index_settings(settings: Settings, config: EvalConfig) -> Settings:
         digest = hashlib.sha256("\n".join(sorted(str(p) for p in config.corpus)).encode()).hexdigest()[:10]
         update["collection"] = f"{settings.collection}-eval-{digest}"
     return settings.model_copy(update=update)
+
+
+def _claim_index(engine: NewsRAG, explicit: bool) -> None:
+    """Mark the run's index folder as eval's own, refusing one that holds an index eval did not build:
+    ``_index_exactly`` removes every article outside the corpus, and ``--index-dir`` pointed at a team's
+    index removed its articles without a word. The default folder (``OUT/index``) is always eval's."""
+    mark = Path(engine.settings.data_dir) / EVAL_INDEX_MARK
+    if explicit and not mark.exists() and (held := len(engine.documents())):
+        raise ValueError(f"--index-dir {engine.settings.data_dir} holds an index that `rag eval` did not build "
+                         f"({held} article(s)): a run makes its index hold exactly the corpus and would remove "
+                         "the others. Give a new or empty folder, or evaluate that index as it is with "
+                         f"`rag eval --data-dir {engine.settings.data_dir}` and no --corpus (an index an earlier "
+                         "`rag eval` built before indexes were marked: delete the folder)")
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text("built by `rag eval`: it removes every article here that is not in its corpus\n")
 
 
 def _index_exactly(engine: NewsRAG, corpus: Sequence[Path], status: Status) -> None:

@@ -36,6 +36,7 @@ from eval.prompts import CLAIM, REFERENCE, reference_evidence
 
 Progress = Callable[[int, int, str], None]
 NOT_CITED = "the claim cites no passage"
+CHECKS_PER_CLAIM = 2  # a claim is judged against its cited passages and against every retrieved one
 # A draft's sentences carry no citations yet: only their retrieved verdict is measured.
 NOT_JUDGED_CITED = Verdict(None, None, error="a draft sentence has no citations")
 
