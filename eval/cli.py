@@ -3,7 +3,8 @@
 A plugin of the ``rag`` command (entry point ``news_rag.commands``: ``eval = "eval.cli:register"``).
 The rest of ``eval`` is imported inside the commands only, so ``rag --help`` never pays for it.
 ``rag eval`` exit codes: 0 ok, 1 error (bad dataset, config or backend; a question left unanswered, an index
-without the dataset's articles, a judge that decided nothing), 2 a metric broke its threshold.
+without the dataset's articles, a judge that decided nothing), 2 a command-line mistake (Click's), 3 a
+metric broke its threshold: a CI job tells a quality regression from a broken command.
 ``rag bench`` commands print their table and store their figures (with machine, versions and load)
 in ``<out>/<machine>.json``.
 """
@@ -44,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
 
 # --- rag eval ----------------------------------------------------------------------------------------
-THRESHOLD_EXIT = 2
+THRESHOLD_EXIT = 3  # not 2: Click exits 2 for a usage error
 # Spelled out here so `rag --help` imports no more of `eval` than this module; eval.judges/eval.halueval
 # validate them too.
 JudgeName = Literal["local", "openai", "lexical"]
@@ -68,23 +69,27 @@ def evaluate(
         "--config", help="TOML with corpus, judge, min and max tables (default eval/config.toml).",
         show_default=False)] = None,
     corpus: Annotated[Optional[list[Path]], typer.Option(
-        "--corpus", help="Articles indexed (fresh index in OUT/index) before asking; overrides the config.",
+        "--corpus", help="Articles indexed (fresh index in OUT/index) before asking; overrides the config. "
+                         "Repeat it for several paths.", show_default=False)] = None,
+    index_dir: Annotated[Optional[Path], typer.Option(
+        "--index-dir", help="Where to build the run's index (default OUT/index). It is made to hold exactly the "
+                            "corpus, so a folder holding an index `rag eval` did not build is refused.",
         show_default=False)] = None,
-    index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Where to build the run's index.",
-                                                      show_default=False)] = None,
     data_dir: Annotated[Optional[Path], typer.Option(
-        "--data-dir", help="Evaluate this index as it is, as `rag --data-dir` (env RAG_DATA_DIR), instead of "
+        "--data-dir", help="Evaluate this index as it is (as `rag --data-dir DIR eval` does), instead of "
                            "indexing the config's corpus; --corpus still wins.", show_default=False)] = None,
     max_items: Annotated[Optional[int], typer.Option("--max-items", min=1, help="Evaluate a seeded sample.",
                                                      show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the --max-items sample.")] = 0,
     minimum: Annotated[Optional[list[str]], typer.Option(
-        "--min", help="METRIC=VALUE: exit 2 if the metric is below (repeatable).", show_default=False)] = None,
+        "--min", help="METRIC=VALUE: exit 3 if the metric is below (repeatable).", show_default=False)] = None,
     maximum: Annotated[Optional[list[str]], typer.Option(
-        "--max", help="METRIC=VALUE: exit 2 if the metric is above (repeatable).", show_default=False)] = None,
+        "--max", help="METRIC=VALUE: exit 3 if the metric is above (repeatable).", show_default=False)] = None,
 ) -> None:
     """Answer every question of --dataset and score faithfulness, correctness, citations, retrieval,
     refusals and latency. Writes results.jsonl, summary.json, report.md and chart.png into --out."""
+    if data_dir is None:  # `rag --data-dir DIR eval` names the index to evaluate too: it indexed the seeds
+        data_dir = ctx.find_root().params.get("data_dir")
     if data_dir is not None:
         ctx.obj = settings_of(ctx, data_dir=data_dir)  # subcommands' contexts inherit it
     if ctx.invoked_subcommand is not None:

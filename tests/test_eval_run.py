@@ -20,6 +20,7 @@ from rag.answering import CitedQueryEngine
 from rag.cli import load_commands
 from rag.embedding import build_embed_model
 from rag.generation import ChatClient
+from tests.conftest import free_port
 
 from eval import halueval
 from eval.dataset import EvalItem
@@ -114,11 +115,12 @@ def test_faithfulness_before_the_citation_check_catches_a_model_the_check_correc
     assert (m["faithfulness_draft"], m["filtered_claims"]) == (0.5, 1)
 
 
-def test_a_metric_below_its_threshold_exits_2(tmp_path: Path, index_dir: Path) -> None:
+def test_a_metric_below_its_threshold_exits_3(tmp_path: Path, index_dir: Path) -> None:
+    """3, not 2: Click exits 2 for a mistyped option, which a CI job read as a quality regression."""
     result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "lexical", "--max-items", "3",
                       "--out", str(tmp_path), "--index-dir", str(index_dir), "--min", "retrieval_mrr=1.01",
                       "--max", "latency_total_p95=1000")
-    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert result.exit_code == 3  # type: ignore[attr-defined]
     failures = json.loads((tmp_path / "summary.json").read_text())["threshold_failures"]
     assert len(failures) == 1 and failures[0].startswith("retrieval_mrr = ")  # the latency max was met
     assert failures[0].endswith(" is below 1.01")
@@ -163,6 +165,61 @@ def test_data_dir_is_evaluated_even_when_the_default_config_names_a_corpus(tmp_p
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert json.loads((out / "summary.json").read_text())["run"]["index"] == str(index)
     assert not (out / "index").exists()
+
+
+def test_rag_data_dir_before_eval_names_the_index_evaluated(tmp_path: Path) -> None:
+    """`rag --data-dir DIR eval` indexed the bundled seeds and asked them, not DIR, as every other command does."""
+    from rag import NewsRAG, Settings
+
+    index = tmp_path / "team-index"
+    NewsRAG(Settings(data_dir=index, llm="extractive")).ingest([REPO / "seeds"])
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["--data-dir", str(index), "eval", "--dataset", str(SEEDS_DEV), "--llm", "extractive",
+                                 "--judge", "lexical", "--max-items", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text())["run"]["index"] == str(index)
+    assert not (out / "index").exists()
+
+
+def test_index_dir_never_empties_an_index_eval_did_not_build(tmp_path: Path) -> None:
+    """`--index-dir` at a team's index removed every article not in the run's corpus, without a word."""
+    from rag import NewsRAG, Settings
+
+    team = NewsRAG(Settings(data_dir=tmp_path / "team-index", llm="extractive"))
+    team.ingest([REPO / "seeds"])
+    result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "lexical", "--max-items", "1",
+                      "--corpus", str(next((REPO / "seeds").iterdir())), "--index-dir", str(tmp_path / "team-index"),
+                      "--out", str(tmp_path / "out"))
+    assert isinstance(result.exception, RagError)  # type: ignore[attr-defined]
+    assert "did not build" in str(result.exception) and "--data-dir" in str(result.exception)  # type: ignore[attr-defined]
+    assert len(team.documents()) == 5
+
+
+def test_a_failed_run_leaves_no_earlier_run_s_report(tmp_path: Path, index_dir: Path) -> None:
+    """A CI job posting OUT/report.md after a run that failed early posted the last green run's report."""
+    out = tmp_path / "out"
+    good = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "lexical", "--max-items", "1",
+                    "--out", str(out), "--index-dir", str(index_dir))
+    assert good.exit_code == 0 and (out / "report.md").exists()  # type: ignore[attr-defined]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    failed = rag_eval("--dataset", str(bad), "--judge", "lexical", "--out", str(out))
+    assert isinstance(failed.exception, RagError)  # type: ignore[attr-defined]
+    assert not any((out / name).exists() for name in ("results.jsonl", "summary.json", "report.md", "chart.png"))
+
+
+def test_a_judge_that_decided_nothing_fails_the_run(tmp_path: Path, index_dir: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each claim is judged twice (cited, retrieved): the "decided nothing" test compared the checks with
+    the claims and never fired, so a dead judge server gave a green run."""
+    monkeypatch.setenv("RAG_OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")  # nothing listens there
+    monkeypatch.setenv("RAG_OPENAI_API_KEY", "sk-test")
+    out = tmp_path / "out"
+    result = rag_eval("--dataset", str(SEEDS_DEV), "--llm", "extractive", "--judge", "openai", "--max-items", "2",
+                      "--out", str(out), "--index-dir", str(index_dir))
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    problems = json.loads((out / "summary.json").read_text())["problems"]
+    assert any("the judge decided none" in problem for problem in problems), problems
 
 
 def test_a_collection_s_articles_are_scored_as_separate_sources(tmp_path: Path) -> None:
