@@ -251,6 +251,23 @@ def test_the_readme_s_first_command_answers_its_question_with_a_citation(tmp_pat
     assert answer["citations"] and re.search(r"\[\d\]", answer["answer"])
 
 
+@pytest.mark.slow
+def test_the_readme_s_python_api_runs_as_written(tmp_path: Path) -> None:
+    """The README's Python block, run as a newcomer copies it, in a folder holding the seeds: its ask is
+    answered and cited, and its stream ends with the checked answer printed (the old loop printed only
+    the unchecked words, so a refusal, or the extractive backend, printed a blank line)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The Python API"):]
+    code = section[section.index("```python") + len("```python"):section.index("```", section.index("```python") + 9)]
+    (tmp_path / "seeds").symlink_to(SEEDS)
+    (tmp_path / "snippet.py").write_text(code, encoding="utf-8")
+    result = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert "64.1 billion" in lines[0] and "[1]" in lines[0]  # print(answer.text)
+    assert re.search(r"\[\d\]", lines[-1]) or "could not find" in lines[-1]  # the stream's checked answer, last
+
+
 def test_ingest_of_nothing_usable_fails_so_a_script_notices(tmp_path: Path) -> None:
     """A mistyped path or a folder of only rejected files exited 0 ("skipped 1") and a CI job went on
     with an empty index; a folder holding one good file among rejects still succeeds."""
