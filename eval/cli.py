@@ -215,10 +215,6 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for name, value in summary["metrics"].items():
         table.add_row(name, "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
-    missing = summary["run"].get("missing_gold_sources")
-    if missing:
-        err_console.print(f"[yellow]warning:[/] gold sources not in the index: {escape(', '.join(missing))} "
-                          "(pass --corpus with the articles the dataset is about)")
     if summary["metrics"].get("unjudged_claims"):
         err_console.print(f"[yellow]warning:[/] the judge could not decide {summary['metrics']['unjudged_claims']} "
                           "claim check(s); see results.jsonl")

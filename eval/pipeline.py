@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from datetime import datetime, timezone
@@ -11,7 +12,7 @@ from pathlib import Path
 from rag import NewsRAG, Settings
 
 from eval.config import EvalConfig
-from eval.dataset import load_dataset, select
+from eval.dataset import EvalItem, load_dataset, select
 from eval.judges import build_judge
 from eval import metrics
 from eval.metrics import threshold_failures
@@ -40,18 +41,20 @@ def run_dataset(config: EvalConfig, settings: Settings, progress: Progress | Non
     elif not engine.documents():  # a mistyped --data-dir is a new, empty index: nothing to measure
         raise ValueError(f"the index in {engine.settings.data_dir} holds no articles: ingest the dataset's "
                          "articles into it (`rag ingest`), point --data-dir at the right one, or pass --corpus")
+    indexed = {metrics.article_label(doc.source_name, doc.source) for doc in engine.documents()}
+    gold = {source for item in items for source in item.sources}
+    if missing := missing_sources(gold, indexed):  # before any question: a typo cost a whole run, or passed
+        raise ValueError(unindexed_sources(items, missing, indexed))
     judge = build_judge(config.judge, settings)
     checkpoint = config.out / CHECKPOINT
     run = run_eval(items, engine, judge, progress=progress, checkpoint=checkpoint, status=status)
-    indexed = {metrics.article_label(doc.source_name, doc.source) for doc in engine.documents()}
-    gold = {source for item in items for source in item.sources}
     run.summary["run"].update({
         "dataset": config.dataset.name, "max_items": config.max_items, "seed": config.seed,
         **provenance(config.dataset, settings),
         "model": next((r.model for r in run.results if r.model), ""),
-        "index": str(engine.settings.data_dir), "missing_gold_sources": sorted(missing_sources(gold, indexed)),
+        "index": str(engine.settings.data_dir),
     })
-    run.summary["problems"] = run_problems(run, gold, indexed)
+    run.summary["problems"] = run_problems(run)
     run.summary["thresholds"] = {"min": dict(config.minimums), "max": dict(config.maximums)}
     run.summary["threshold_failures"] = threshold_failures(run.summary["metrics"], config.minimums, config.maximums)
     write_outputs(run, config.out)
@@ -75,21 +78,37 @@ def missing_sources(gold: set[str], indexed: set[str]) -> set[str]:
     return gold - named
 
 
+def unindexed_sources(items: Sequence[EvalItem], missing: set[str], indexed: set[str]) -> str:
+    """Which questions name a gold source no indexed article has, with the indexed name it is closest to.
+
+    A mistyped source used to be a warning: the run went on, its retrieval and citation scores silently
+    lower, and a CI gate could pass; with every source missing it failed only after answering them all."""
+    names = sorted({label.split("#", 1)[0] for label in indexed} | indexed)
+    parts = []
+    for source in sorted(missing)[:5]:
+        ids = [item.id for item in items if source in item.sources]
+        close = difflib.get_close_matches(source, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ("; a source is a file's name, not a path"
+                                                               if "/" in source else "")
+        parts.append(f"{source!r} (question {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}{hint})")
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return (f"gold sources no indexed article has: {'; '.join(parts)}{more}. A source is an indexed file's name "
+            "(or file.jsonl#id for one article of a collection): fix the dataset, or pass --corpus with the "
+            "articles it is about")
+
+
 def _hashes(label: str) -> list[int]:
     return [at for at, char in enumerate(label) if char == "#"]
 
 
-def run_problems(run: EvalRun, gold: set[str], indexed: set[str]) -> list[str]:
-    """Why the run measured less than it was asked to: the caller exits 1 (not 0, not 2), so a CI job
-    whose backend had no key, whose index lacked the articles or whose judge was unreachable is red,
-    not green because a retrieval gate happened to pass."""
+def run_problems(run: EvalRun) -> list[str]:
+    """Why the run measured less than it was asked to: the caller exits 1 (not 0, not 3), so a CI job
+    whose backend had no key or whose judge was unreachable is red, not green because a retrieval gate
+    happened to pass (an index without the dataset's articles stops the run before any question)."""
     metrics, problems = run.summary["metrics"], []
     if errors := metrics.get("errors"):
         first = next((r.error for r in run.results if r.error), "")
         problems.append(f"{errors} of {metrics.get('items')} question(s) got no answer: {first}")
-    if gold and len(missing_sources(gold, indexed)) == len(gold):
-        problems.append(f"none of the dataset's gold sources is in the index ({', '.join(sorted(gold)[:5])}…): "
-                        "pass --corpus with the articles the dataset is about, or ingest them")
     claims, unjudged = metrics.get("claims") or 0, metrics.get("unjudged_claims") or 0
     if claims and unjudged >= CHECKS_PER_CLAIM * claims:  # "unjudged_claims" counts checks, not claims
         problems.append(f"the judge decided none of the {claims} claim check(s) (see results.jsonl for why)")

@@ -64,10 +64,17 @@ def test_an_earlier_corpus_never_leaks_into_a_run(tmp_path: Path) -> None:
     for path in seeds[2:]:
         shutil.copy(path, second)
     settings = Settings(data_dir=tmp_path / "user-data", llm="extractive")
-    config = EvalConfig(dataset=SEEDS_DEV, out=tmp_path / "out", corpus=(first,), index_dir=tmp_path / "index",
-                        judge="lexical", max_items=2)
+
+    def questions_about(corpus: Path) -> Path:  # a run's gold sources must be indexed: the questions on its files
+        files = {path.name for path in corpus.iterdir()}
+        lines = [line for line in SEEDS_DEV.read_text().splitlines() if set(json.loads(line)["sources"]) <= files]
+        (dataset := tmp_path / f"{corpus.name}.jsonl").write_text("\n".join(lines[:2]) + "\n")
+        return dataset
+
+    config = EvalConfig(dataset=questions_about(first), out=tmp_path / "out", corpus=(first,),
+                        index_dir=tmp_path / "index", judge="lexical")
     run_dataset(config, settings)
-    run_dataset(replace(config, corpus=(second,)), settings)
+    run_dataset(replace(config, dataset=questions_about(second), corpus=(second,)), settings)
     engine = NewsRAG(settings.model_copy(update={"data_dir": tmp_path / "index"}))
     assert sorted(doc.source_name for doc in engine.documents()) == [p.name for p in seeds[2:]]
     leaked = {seeds[0].name, seeds[1].name}
