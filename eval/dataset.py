@@ -6,6 +6,7 @@ typo in a gold file otherwise shows up as a mysteriously low score.
 
 from __future__ import annotations
 
+import difflib
 import json
 import random
 from collections.abc import Sequence
@@ -46,8 +47,16 @@ def parse_item(record: Any, where: str) -> EvalItem:
     for name, kind in {**_REQUIRED, **_OPTIONAL}.items():
         if name in record and not isinstance(record[name], kind):
             raise DatasetError(f"{where}: field {name!r} must be {kind.__name__}, got {type(record[name]).__name__}")
-    if not record["question"].strip():
-        raise DatasetError(f"{where}: field 'question' is empty")
+    # A misspelt optional field was ignored: "histroy" asked a follow-up without its conversation, unnoticed.
+    for name in record.keys() - _REQUIRED.keys() - _OPTIONAL.keys():
+        close = difflib.get_close_matches(name, [*_REQUIRED, *_OPTIONAL], n=1)
+        raise DatasetError(f"{where}: unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else
+                                                                  f" (fields: {', '.join([*_REQUIRED, *_OPTIONAL])})"))
+    for name in ("id", "question"):
+        if not record[name].strip():
+            raise DatasetError(f"{where}: field {name!r} is empty")
+    if record["unanswerable"] and record["must"]:
+        raise DatasetError(f"{where}: an unanswerable item has no facts to find: leave 'must' empty")
     _check_strings(record["must"], "must", where)
     _check_strings(record["sources"], "sources", where)
     if not record["unanswerable"] and not (record["must"] or record["sources"] or record.get("answer")):
@@ -73,7 +82,7 @@ def load_dataset(path: Path) -> list[EvalItem]:
     if not path.is_file():
         raise DatasetError(f"{path}: {'a folder, not a' if path.is_dir() else 'no such'} dataset file (JSON Lines)")
     items: list[EvalItem] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # id -> its line
     for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         if not line.strip():
             continue
@@ -84,8 +93,8 @@ def load_dataset(path: Path) -> list[EvalItem]:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
         item = parse_item(record, where)
         if item.id in seen:
-            raise DatasetError(f"{where}: duplicate id {item.id!r}")
-        seen.add(item.id)
+            raise DatasetError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
+        seen[item.id] = number
         items.append(item)
     if not items:
         raise DatasetError(f"{path}: the dataset has no items")

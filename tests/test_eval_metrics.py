@@ -324,6 +324,11 @@ def test_the_multilingual_sets_state_each_answer_in_its_cited_article(dataset: s
     ({"id": "a", "question": "Q?", "must": [""], "sources": [], "unanswerable": False}, "non-empty strings"),
     ({"id": "a", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": False,
       "history": [{"role": "bot", "content": "hi"}]}, "history"),
+    # a misspelt field was ignored: the follow-up was asked without its conversation
+    ({"id": "a", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": False,
+      "histroy": [{"role": "user", "content": "hi"}]}, "unknown field 'histroy' \\(did you mean 'history'\\?\\)"),
+    ({"id": " ", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": False}, "field 'id' is empty"),
+    ({"id": "a", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": True}, "leave 'must' empty"),
 ])
 def test_a_bad_line_names_the_line_and_the_field(tmp_path: Path, line: dict, message: str) -> None:  # type: ignore[type-arg]
     good = {"id": "ok", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": False}
@@ -340,7 +345,7 @@ def test_invalid_json_and_duplicates_are_reported(tmp_path: Path) -> None:
         load_dataset(path)
     line = '{"id": "a", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": false}\n'
     path.write_text(line + line)
-    with pytest.raises(DatasetError, match="duplicate id 'a'"):
+    with pytest.raises(DatasetError, match=r"line 2: duplicate id 'a' \(first on line 1\)"):
         load_dataset(path)
 
 
