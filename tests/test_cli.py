@@ -281,6 +281,9 @@ def test_ingest_of_nothing_usable_fails_so_a_script_notices(tmp_path: Path) -> N
     (folder / "story.txt").write_text("Ferry fares rise\n\nFerry fares in Oban rise by 8 percent from May.")
     mixed = rag("ingest", str(folder), data_dir=data)
     assert mixed.returncode == 0 and "added 1" in mixed.stdout and "skipped" in mixed.stdout
+    (tmp_path / "empty").mkdir()  # said "nothing changed: the index already holds these articles", exit 0
+    empty = rag("ingest", str(tmp_path / "empty"), data_dir=data)
+    assert empty.returncode == 1 and "no articles found" in empty.stdout and "already holds" not in empty.stdout
 
 
 def test_a_data_dir_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path: Path) -> None:

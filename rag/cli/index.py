@@ -40,6 +40,8 @@ def ingest(
     # Nothing usable at all (a mistyped path, only rejected files) fails, so a script notices; a folder
     # with some rejected files among good ones succeeds, its rejects listed.
     failed = bool(report.skipped) and not any(n for name, n in counts.items() if name != "skipped")
+    found_none = not any(counts.values())  # an empty folder: "the index already holds these articles" misled
+    failed = failed or found_none
     if as_json:
         print(json.dumps({**asdict(report), "counts": counts}, indent=2))
         raise typer.Exit(1 if failed else 0)
@@ -52,6 +54,10 @@ def ingest(
                       "cut and embedded again with today's")
     for notice in report.notices:
         console.print(f"[cyan]note[/] {escape(notice)}")  # "news-rag[multilingual]" is no style
+    if found_none:
+        console.print(f"[red]no articles found[/] under {escape(', '.join(map(str, paths)))}: article files end in "
+                      f"{' '.join(sorted(SUPPORTED_SUFFIXES))}")
+        raise typer.Exit(1)
     if not report.changed_anything and not report.skipped:
         console.print("nothing changed: the index already holds these articles")
     for skipped in report.skipped:
