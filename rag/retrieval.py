@@ -85,7 +85,10 @@ class HybridRetriever:
 
     def dense(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
         retriever = self._index.as_retriever(similarity_top_k=k, filters=filters)
-        return retriever.retrieve(query)
+        # A passage another process removed (`rag remove` while a notebook holds the embedded index) still
+        # has its vector in this process's copy of Chroma's graph, and came back as a hit with no article,
+        # no title and no text.
+        return [result for result in retriever.retrieve(query) if result.node.metadata.get("doc_id")]
 
     def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
                  mode: SearchMode = "hybrid") -> list[Hit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -132,6 +133,21 @@ def test_remove_deletes_an_article_everywhere(tmp_path: Path) -> None:
     # A fresh process sees the same thing (persisted BM25 and Chroma agree).
     reopened = engine_for(tmp_path / "data")
     assert all(h.doc_id != doomed.doc_id for h in reopened.search("$64.1 billion Ukraine war effort", k=10))
+
+
+def test_an_article_another_process_removed_is_no_empty_hit_here(tmp_path: Path) -> None:
+    """`rag remove` in a terminal while a notebook held the embedded index: the notebook's dense search
+    returned the removed passage as a hit with no article, title or text."""
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([SEEDS])
+    question = "$64.1 billion contributed to Ukraine's war effort"
+    doomed = engine.search(question, k=1, mode="dense")[0].doc_id
+    removed = subprocess.run([str(Path(sys.executable).parent / "rag"), "--data-dir", str(tmp_path / "data"),
+                              "remove", doomed], capture_output=True, text=True, timeout=300)
+    assert removed.returncode == 0, removed.stderr
+    for mode in ("dense", "hybrid"):
+        hits = engine.search(question, k=5, mode=mode)
+        assert hits and all(hit.doc_id and hit.text and hit.doc_id != doomed for hit in hits), mode
 
 
 def test_bad_files_are_skipped_and_the_rest_is_indexed(tmp_path: Path) -> None:
