@@ -134,12 +134,12 @@ class LocalModelServer:
         threads = wanted or -1  # LET_LLAMA_CHOOSE: llama.cpp's own count, as at the first start
         if threads == self.threads or self._answering():
             return False
-        with self._lock:
-            if self._server is None:
+        with self._lock:  # looked at again: two threads that both saw the change reloaded it twice
+            if self._server is None or threads == self.threads or self._answering():
                 return False
             log.warning("The host's load changed: the local model reloads with %s thread(s) instead of %s "
-                        "(set RAG_LOCAL_THREADS to fix the number).",
-                        "its own count of" if threads == -1 else threads, self.threads)
+                        "(set RAG_LOCAL_THREADS to fix the number).", _threads_named(threads),
+                        _threads_named(self.threads))
             server, self._server = self._server, None
             del server  # joins its threads and frees the port
             try:
@@ -275,3 +275,8 @@ def _stop_all() -> None:
             server.stop()
         except Exception:  # noqa: BLE001 - best effort at exit
             log.exception("Could not stop %r", server)
+
+
+def _threads_named(threads: int | None) -> str:
+    """-1 (LET_LLAMA_CHOOSE) as a reader knows it."""
+    return "llama.cpp's own count of" if threads == -1 else str(threads)
