@@ -46,6 +46,9 @@ _LANGUAGE = "en"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _NAME_SAMPLE = 20  # passages read to tell whether the archive writes a word as a name
 logging.getLogger("bm25s").setLevel(logging.WARNING)
+# "BM25 requires k less than or equal to number of nodes added": every search a filter narrows below k
+# printed it on stderr. Asking for more passages than a filter leaves is expected; fewer come back.
+logging.getLogger("llama_index.retrievers.bm25.base").setLevel(logging.ERROR)
 
 
 class KeywordIndex:
