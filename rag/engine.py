@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -197,6 +197,8 @@ class NewsRAG:
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
                mode: SearchMode = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``: dense and keyword search fused (or one of them)."""
+        _check_text("query", query)
+        _check_k(k)
         self._refresh_keyword_index()
         hits = self.retriever.retrieve(query, k or self.settings.top_k, filters, mode)
         return marked_uploads(hits, upload_dir(self.settings.data_dir))
@@ -246,6 +248,8 @@ class NewsRAG:
                k: int | None = None) -> Iterator[str | Answer]:
         """Yield text deltas as the model writes, then the final checked ``Answer`` (``k``: passages
         read, default ``RAG_TOP_K``)."""
+        _check_text("question", question)
+        _check_k(k)
         _check_length("question", len(question), self.settings.max_question_chars, "RAG_MAX_QUESTION_CHARS")
         yield from self._stream_unchecked(question, filters, k)
 
@@ -289,6 +293,9 @@ class NewsRAG:
     def stream_chat(self, history: Sequence[Message], message: str, filters: SearchFilters | None = None,
                     k: int | None = None) -> Iterator[str | Answer]:
         """``chat`` with streaming: the follow-up is rewritten to stand alone, then answered."""
+        _check_text("message", message)
+        _check_history(history)
+        _check_k(k)
         _check_length("question", len(message), self.settings.max_question_chars, "RAG_MAX_QUESTION_CHARS")
         _check_length("chat history", sum(len(str(turn.get("content", ""))) for turn in history),
                       self.settings.max_history_chars, "RAG_MAX_HISTORY_CHARS")
@@ -403,6 +410,26 @@ class NewsRAG:
                 answer = item
         assert answer is not None, "stream ended without an Answer"
         return answer
+
+
+# The public methods check their arguments' types: ``ask(None)`` failed deep inside with "object of type
+# 'NoneType' has no len()", ``ask(b"...")`` with "'bytes' object has no attribute 'query_str'", and
+# ``search(q, 0)`` returned RAG_TOP_K passages.
+def _check_text(what: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"the {what} must be a str, not {type(value).__name__}")
+
+
+def _check_history(history: object) -> None:
+    turns = history if isinstance(history, Sequence) and not isinstance(history, (str, bytes)) else None
+    if turns is None or not all(isinstance(turn, Mapping) and isinstance(turn.get("role"), str)
+                                and isinstance(turn.get("content"), str) for turn in turns):
+        raise TypeError('the history must be a list of {"role": "user" or "assistant", "content": str} turns')
+
+
+def _check_k(k: object) -> None:
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise ValueError(f"k is the number of passages to read, a whole number from 1, not {k!r}")
 
 
 def _check_length(what: str, chars: int, limit: int, setting: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -371,3 +372,18 @@ def test_the_likelihood_reads_only_what_the_second_look_left_in_the_cache(local_
                            extra_body={"grammar": forced_grammar("the Elysee Palace")})
     timings = (forced.model_extra or {})["timings"]
     assert timings["prompt_n"] <= 10 and timings["cache_n"] >= 60, timings
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda e: e.ask(None), TypeError, "question must be a str, not NoneType"),
+    (lambda e: e.ask(b"Who met in Paris?"), TypeError, "not bytes"),
+    (lambda e: e.chat([("user", "Who met?")], "Where?"), TypeError, "history must be a list of"),
+    (lambda e: e.chat("Who met?", "Where?"), TypeError, "history must be a list of"),
+    (lambda e: e.search("Paris meeting", 0), ValueError, "whole number from 1, not 0"),
+    (lambda e: e.search("Paris meeting", "3"), ValueError, "not '3'"),
+])
+def test_the_python_api_names_a_wrong_argument(seeded_engine: NewsRAG, call: Any, error: type, message: str) -> None:
+    """ask(None) failed deep inside ("object of type 'NoneType' has no len()"), a history of tuples with
+    "'tuple' object has no attribute 'get'", and search(q, 0) returned RAG_TOP_K passages."""
+    with pytest.raises(error, match=message):
+        call(seeded_engine)
