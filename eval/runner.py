@@ -81,6 +81,7 @@ class ItemResult:
     draft: str | None = None  # the answer before the citation check; None when none was written
     draft_claims: list[ClaimResult] = field(default_factory=list)  # judged against all retrieved passages
     filtered_claims: list[str] = field(default_factory=list)  # draft sentences the answer does not show
+    asked: str = ""  # the question as answered: a follow-up rewritten to stand alone ("" before this was kept)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -249,7 +250,8 @@ def score_item(item: EvalItem, answer: Answer, judge: Judge, draft: str | None =
     filtered = left_out(drafted, answer)
     reference = judge_reference(item, answer, judge)
     return ItemResult(
-        id=item.id, question=item.question, unanswerable=item.unanswerable, answer=answer.text,
+        id=item.id, question=item.question, asked=answer.question or item.question,
+        unanswerable=item.unanswerable, answer=answer.text,
         refused=answer.refused, error=answer.error,
         citations=[{"n": c.n, "source": c.source, "title": c.title, "quote": c.quote} for c in answer.citations],
         retrieved=retrieved_articles(answer),

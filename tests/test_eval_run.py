@@ -56,6 +56,7 @@ def test_eval_run_writes_every_output_and_the_extractive_answerer_keeps_its_qual
         assert {"id", "answer", "refused", "citations", "claims", "unsupported_claims", "metrics"} <= set(line)
         # The signals a refusal was decided on, so a stored run can be re-scored at another fit
         assert {"confidence", "answer_probability", "evidence_likelihood"} <= set(line)
+        assert line["asked"]  # the question as answered (a follow-up as rewritten), beside the one written
         assert all(set(c) >= {"n", "source", "quote"} for c in line["citations"])
     summary = json.loads((out / "summary.json").read_text())
     # a CI artifact says which run it is: the dataset's digest, the machine and versions, every setting
