@@ -5,8 +5,10 @@ Built when the application starts and passed down; never built at import time.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,7 +30,16 @@ def _default_model_dir() -> Path:
 class Settings(BaseSettings):
     """Every knob of news-rag. Environment: ``RAG_<FIELD>`` (e.g. ``RAG_TOP_K=6``)."""
 
+    # "ignore", not "forbid": a .env file shared with other tools holds their keys too. Misspelt names are
+    # caught where they are given instead: keywords here (``__init__``), variables by ``unknown_variables``.
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        """Refuses a keyword that names no setting: ``Settings(topk=3)`` read RAG_TOP_K's 4 passages."""
+        known = accepted_names()
+        if unknown := [name for name in values if not name.startswith("_") and name not in known]:
+            raise TypeError("; ".join(f"Settings has no {name!r}{_did_you_mean(name, known)}" for name in unknown))
+        super().__init__(**values)
 
     # Where things live
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index and BM25 files.")
@@ -188,3 +199,26 @@ class Settings(BaseSettings):
             else:
                 shown[name] = value
         return shown
+
+
+def accepted_names() -> set[str]:
+    """The keywords ``Settings`` takes: its fields, and the names a field also answers to (OPENAI_API_KEY)."""
+    names = set(Settings.model_fields)
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        names |= {str(choice) for choice in getattr(alias, "choices", [alias]) if isinstance(choice, str)}
+    return names
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """``RAG_*`` variables that name no setting, each with the one it is closest to: a misspelt
+    ``RAG_TOPK=3`` was ignored without a word."""
+    known = {f"RAG_{name.upper()}" for name in Settings.model_fields} | {name for name in accepted_names()
+                                                                          if name.startswith("RAG_")}
+    return [f"{name}{_did_you_mean(name, known)}" for name in sorted(environ)
+            if name.startswith("RAG_") and name not in known]
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""

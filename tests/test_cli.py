@@ -157,6 +157,17 @@ def test_bad_setting_is_a_readable_error(tmp_path: Path) -> None:
     assert "RAG_TOP_K" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_misspelt_setting_is_named_not_ignored(tmp_path: Path) -> None:
+    """RAG_TOPK=3 and Settings(topk=3) were ignored without a word: 4 passages were read."""
+    result = rag("config", data_dir=tmp_path, env={"RAG_TOPK": "3"})
+    assert result.returncode == 0 and json.loads(result.stdout)["top_k"] == 4
+    assert "RAG_TOPK (did you mean RAG_TOP_K?) is no setting" in " ".join(result.stderr.split())
+    from rag import Settings
+
+    with pytest.raises(TypeError, match="Settings has no 'topk' \\(did you mean top_k\\?\\)"):
+        Settings(data_dir=tmp_path, topk=3)
+
+
 COMMANDS = ["ask", "chat", "ingest", "search", "documents", "remove", "config", "serve", "ui", "bench", "eval"]
 
 

@@ -8,6 +8,7 @@ the reverse.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich.markup import escape
 from pydantic import ValidationError
 
 from rag.errors import ConfigError, RagError
-from rag.settings import Settings
+from rag.settings import Settings, unknown_variables
 
 app = typer.Typer(
     help="Question answering over news articles, with cited sources. Offline by default.",
@@ -39,6 +40,9 @@ def _global_options(
         show_default=False)] = None,
 ) -> None:
     ctx.obj = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+    for name in unknown_variables(os.environ):
+        err_console.print(f"[yellow]warning:[/] {escape(name)} is no setting of news-rag and is ignored "
+                          "(`rag config` lists them)")
 
 
 def load_settings(**overrides: object) -> Settings:
