@@ -8,6 +8,7 @@ both real HTTP servers on 127.0.0.1 that record the ``Authorization`` header of 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -404,6 +405,33 @@ def test_a_visitor_cannot_remove_the_server_s_articles_nor_another_visitor_s_upl
     assert [value for _, value in picker(["guess", intake.removal_key])] == [tram]  # the uploader's browser
     visitor.call(remove, [tram, ["guess", intake.removal_key]])
     assert tram not in {d.doc_id for d in engine.documents()}
+
+
+@pytest.mark.parametrize("command", ["rag ui", "rag serve"])
+def test_files_posted_to_the_upload_route_do_not_stay_on_the_server(tmp_path: Path, command: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradio keeps what its upload route receives: a visitor could post file after file, never index
+    one, and fill the server's disk. The page's cache is emptied on a schedule (hourly; here each second)."""
+    import ui.app
+    from rag.service import serve_in_thread
+    from ui.launcher import build_server_app
+
+    monkeypatch.setattr(ui.app, "UPLOAD_CACHE_SECONDS", 1)
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    with contextlib.ExitStack() as running:
+        if command == "rag ui":
+            app = build_app(engine)
+            url = launch(app, port=free_port(), block=False)
+            running.callback(app.close)
+        else:
+            url = running.enter_context(serve_in_thread(build_server_app(engine, seed_dir=SEEDS, say=lambda _: None)))
+            url += "/"
+        [cached] = httpx.post(url + "gradio_api/upload", files={"files": ("junk.txt", b"x" * 1000)}, timeout=30).json()
+        assert Path(cached).is_file()
+        deadline = time.monotonic() + 20
+        while Path(cached).exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not Path(cached).exists()
 
 
 def test_one_visitor_gets_one_answer_at_a_time_and_cannot_hold_up_the_others(tmp_path: Path) -> None:

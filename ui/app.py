@@ -30,6 +30,7 @@ PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events; only `ask`
 # The answer queue (``AnswerSlots``) decides how many answers run at once; Gradio only bounds how many
 # answering events (chat turns, /ask calls) are past its own queue, each waiting in ours, counted by /healthz.
 ANSWERING: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": 16}
+UPLOAD_CACHE_SECONDS = 3600  # how long a file posted to the page's upload route is kept, at most twice that
 SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue",
         "Liberation Sans", "Arial", "sans-serif"]
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
@@ -77,7 +78,10 @@ def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
 
     ``slots``: the answer queue, the HTTP API's when it serves the same engine; a new one otherwise."""
     handlers = Handlers(engine, slots or AnswerSlots(answer_slots(engine.settings), engine.settings.api_max_waiting))
-    with gr.Blocks(title="news-rag", analytics_enabled=False) as app:
+    # Files posted to Gradio's upload route stay in its cache: a visitor could fill the disk without ever
+    # indexing one. Ours are copied into the uploads folder at once, so the cache is emptied hourly.
+    with gr.Blocks(title="news-rag", analytics_enabled=False,
+                   delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as app:
         choices = gr.State(Choices())  # this browser session's backend and top-k
         gr.Markdown("## news-rag\nAsk questions about the indexed news articles. Every claim cites "
                     "its source; click a **[n]** to see the quoted passage.", elem_id="header")
