@@ -37,6 +37,17 @@ class Sentence:
     end: int
 
 
+def is_headline(sentence: Sentence) -> bool:
+    """Whether the sentence is its article's title line: the title alone on the article's first line. A
+    feed item titled by its own first sentence (``rag.loading.lead_title``) has no title line: a space,
+    not a line break, follows that sentence."""
+    source = sentence.source
+    if sentence.start != 0 or source.start != 0 or sentence.text.strip() != source.hit.title.strip():
+        return False
+    rest = source.text[sentence.end:]
+    return not rest.strip() or rest.startswith(("\n", "\r"))
+
+
 def number_sentences(sources: Sequence[Source]) -> list[Sentence]:
     """Every sentence of every excerpt, numbered 1..m in the order the prompt shows them
     (``render_sources`` shows the most relevant excerpt last, next to the question)."""

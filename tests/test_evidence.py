@@ -649,3 +649,27 @@ def test_the_verdict_is_yes_against_no() -> None:
     assert verdict_confidence([("yes", math.log(0.6)), ("The", math.log(0.3)), ("no", math.log(0.1))]) == \
         pytest.approx(0.6 / 0.7)
     assert verdict_confidence([("The", 0.0)]) is None
+
+
+def test_the_extractive_answer_quotes_a_body_sentence_rather_than_the_headline() -> None:
+    """A headline names the story in the question's words and states no detail: "What caused the fire?"
+    was answered "Fire damages historic Greystone Library [1]". A feed item titled by its own first
+    sentence has no headline line, so that sentence stays a candidate."""
+    from rag.evidence import is_headline
+    from rag.extractive import choose_sentences
+    from rag.text import word_coverage
+
+    def overlap(question: str, texts: list[str]) -> list[float]:  # the scorer's keyword half, alone
+        return [word_coverage(question, text) for text in texts]
+
+    titled = "Fire damages historic Greystone Library\nA fire broke out in the east wing. Faulty wiring caused the fire."
+    article = source(1, "Fire damages historic Greystone Library", titled, offset=0)
+    headline, *body = number_sentences([article])
+    assert is_headline(headline) and not any(is_headline(s) for s in body)
+    picks, _ = choose_sentences("What caused the fire at the Greystone Library?", [headline, *body], overlap)
+    assert headline not in picks and any("Faulty wiring" in s.text for s in picks)
+    assert choose_sentences("Greystone Library fire", [headline], overlap)[0] == [headline]  # nothing else: kept
+
+    lead = "Faulty wiring caused the fire. The library reopens in May."
+    first, _ = number_sentences([source(1, "Faulty wiring caused the fire.", lead, offset=0)])
+    assert not is_headline(first)  # titled by its first sentence: a body sentence all the same
