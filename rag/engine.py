@@ -107,7 +107,7 @@ class NewsRAG:
                                   reserved={doc.source_name for doc in docs if not doc.uploaded})
             if not intake.accepted:
                 return intake, None
-            indexed = {file_name(doc.source): doc.doc_id for doc in docs if doc.uploaded}
+            indexed = {file_name(doc.source) for doc in docs if doc.uploaded}
             fresh = [path for path in intake.accepted if path in intake.written or path.name not in indexed]
             try:
                 report = self._ingest_writing(fresh, progress) if fresh else IngestReport()
