@@ -31,12 +31,11 @@ PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events; only `ask`
 # answering events (chat turns, /ask calls) are past its own queue, each waiting in ours, counted by /healthz.
 ANSWERING: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": 16}
 UPLOAD_CACHE_SECONDS = 3600  # how long a file posted to the page's upload route is kept, at most twice that
+MAX_HELD_KEYS = 100  # a browser keeps the removal keys of its last 100 uploads
 SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue",
         "Liberation Sans", "Arial", "sans-serif"]
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
 
-
-MAX_HELD_KEYS = 100  # a browser keeps the removal keys of its last 100 uploads
 
 
 def held_keys(value: Any) -> list[str]:
@@ -143,7 +142,8 @@ def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
     # The removal keys of this browser's uploads, kept in the browser: a key held only in the server's
     # session state was lost on a reload, and when a visitor opening 10,000 sessions pushed that state out
     # of Gradio's session cache. A key is a secret that only its upload was given: a page may send any
-    # keys, and those of no upload remove nothing.
+    # keys, and those of no upload remove nothing. (Gradio's "secret" only scrambles the stored value; the
+    # page holds it too.)
     removal_keys = gr.BrowserState([], storage_key="news-rag-removal-keys",
                                    secret=hashlib.sha256(str(handlers.engine.settings.data_dir).encode()).hexdigest())
     table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table",
