@@ -37,7 +37,6 @@ SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "He
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
 
 
-
 def held_keys(value: Any) -> list[str]:
     """The removal keys a page sent, as a list of at most ``MAX_HELD_KEYS`` short strings (a page may send anything)."""
     if not isinstance(value, list):
