@@ -48,10 +48,10 @@ def parse_item(record: Any, where: str) -> EvalItem:
         if name in record and not isinstance(record[name], kind):
             raise DatasetError(f"{where}: field {name!r} must be {kind.__name__}, got {type(record[name]).__name__}")
     # A misspelt optional field was ignored: "histroy" asked a follow-up without its conversation, unnoticed.
-    for name in record.keys() - _REQUIRED.keys() - _OPTIONAL.keys():
-        close = difflib.get_close_matches(name, [*_REQUIRED, *_OPTIONAL], n=1)
-        raise DatasetError(f"{where}: unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else
-                                                                  f" (fields: {', '.join([*_REQUIRED, *_OPTIONAL])})"))
+    # A field close to a known one is taken for a typo; any other is a team's own note and is kept out of the way.
+    for name in sorted(record.keys() - _REQUIRED.keys() - _OPTIONAL.keys()):
+        if close := difflib.get_close_matches(name, [*_REQUIRED, *_OPTIONAL], n=1):
+            raise DatasetError(f"{where}: unknown field {name!r} (did you mean {close[0]!r}?)")
     for name in ("id", "question"):
         if not record[name].strip():
             raise DatasetError(f"{where}: field {name!r} is empty")

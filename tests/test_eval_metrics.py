@@ -338,6 +338,13 @@ def test_a_bad_line_names_the_line_and_the_field(tmp_path: Path, line: dict, mes
         load_dataset(path)
 
 
+def test_a_team_s_own_field_is_no_error_but_a_misspelt_one_is(tmp_path: Path) -> None:
+    path = tmp_path / "notes.jsonl"
+    path.write_text(json.dumps({"id": "a", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": False,
+                                "category": "numbers", "reviewer": "ana"}) + "\n", encoding="utf-8")
+    assert [item.id for item in load_dataset(path)] == ["a"]
+
+
 def test_invalid_json_and_duplicates_are_reported(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "a", "question": "Q?", "must": ["x"], "sources": [], "unanswerable": false}\n{oops\n')
