@@ -6,7 +6,7 @@ upload whose name is taken by a different file never replaces it: it is kept as 
 same bytes again are simply the same article), nor takes the name of an article indexed from elsewhere.
 Removing an article frees its name. Visitors may remove uploads only, and only their own: an upload that
 saves a new file is given a removal key (``RemovalKeys``), which the Library tab keeps in the visitor's
-session and ``POST /v1/documents`` returns. Any visitor could remove any other visitor's upload, and so
+browser and ``POST /v1/documents`` returns. Any visitor could remove any other visitor's upload, and so
 change what that visitor was answered. The articles the server's operator indexed (``rag ingest``), and
 any upload, are removed on the server (``rag remove``).
 """
