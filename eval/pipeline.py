@@ -74,8 +74,13 @@ def provenance(dataset: Path, settings: Settings) -> dict[str, object]:
 
 def missing_sources(gold: set[str], indexed: set[str]) -> set[str]:
     """The gold sources (file names, or ``file#key`` for one article of a collection) no indexed article matches."""
-    named = {label[:at] for label in indexed for at in _hashes(label)} | indexed  # each name names_article accepts
-    return gold - named
+    return gold - source_names(indexed)
+
+
+def source_names(indexed: set[str]) -> set[str]:
+    """Every name a gold source may give an indexed article by (``metrics.names_article``): its label, and
+    its file's name at each "#" (a file may hold one too: ``feed#1.jsonl#42``)."""
+    return {label[:at] for label in indexed for at in _hashes(label)} | indexed
 
 
 def unindexed_sources(items: Sequence[EvalItem], missing: set[str], indexed: set[str]) -> str:
@@ -83,7 +88,7 @@ def unindexed_sources(items: Sequence[EvalItem], missing: set[str], indexed: set
 
     A mistyped source used to be a warning: the run went on, its retrieval and citation scores silently
     lower, and a CI gate could pass; with every source missing it failed only after answering them all."""
-    names = sorted({label.split("#", 1)[0] for label in indexed} | indexed)
+    names = sorted(source_names(indexed))
     parts = []
     for source in sorted(missing)[:5]:
         ids = [item.id for item in items if source in item.sources]

@@ -133,7 +133,7 @@ def is_upload(source: str, destination: Path) -> bool:
 def _in_folder(source: str, folder: str) -> bool:
     """Sources are stored resolved (``rag.loading``), so comparing strings is enough: resolving each one
     again took 250 ms for a 5,000-article library, at every listing."""
-    return os.path.dirname(source.split("#", 1)[0]) == folder
+    return os.path.dirname(source_file(source)) == folder
 
 
 Marked = TypeVar("Marked", Hit, DocumentInfo)
@@ -158,10 +158,10 @@ def without_folder(reason: str, destination: Path) -> str:
 def forget_upload(source: str, destination: Path, remaining: Sequence[object]) -> bool:
     """Delete a removed article's uploaded file, unless another indexed article still comes from it;
     True when the file was deleted (its removal key goes with it)."""
-    path = Path(source.split("#", 1)[0])
+    path = Path(source_file(source))
     if not is_upload(source, destination) or not path.is_file():
         return False
-    if any(Path(str(getattr(doc, "source", "")).split("#", 1)[0]).resolve() == path.resolve() for doc in remaining):
+    if any(Path(source_file(str(getattr(doc, "source", "")))).resolve() == path.resolve() for doc in remaining):
         return False
     path.unlink()
     return True
@@ -204,8 +204,14 @@ class RemovalKeys:
 
 
 def file_name(source: str) -> str:
-    """The file an article's source names (a collection's item adds ``#key``)."""
-    return Path(source.split("#", 1)[0]).name
+    """The name of the file an uploaded article comes from."""
+    return Path(source_file(source)).name
+
+
+def source_file(source: str) -> str:
+    """The file part of an uploaded article's source (a collection's item adds ``#key``). Cut at the first
+    "#": an upload's saved name holds none (``safe_name``)."""
+    return source.split("#", 1)[0]
 
 
 def _digest(key: str) -> str:
