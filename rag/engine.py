@@ -48,6 +48,7 @@ class NewsRAG:
         # settings are part of every key. The questions the engine asked itself, writing examples.
         self._answers = self._new_answer_cache()
         self._examples_asked: set[str] = set()
+        self._uploads_seen: tuple[str | None, dict[str, str]] = (None, {})  # (generation, ``_uploads_by_file``)
 
     # --- components, created on first use ----------------------------------------------------------
     @cached_property
@@ -193,6 +194,45 @@ class NewsRAG:
         """The indexed articles, each marked ``uploaded`` or not."""
         return marked_uploads(self.store.documents(), upload_dir(self.settings.data_dir))
 
+    # --- what one visitor may read -------------------------------------------------------------------
+    def visitor_filters(self, keys: Collection[str] = (),
+                        filters: SearchFilters | None = None) -> SearchFilters | None:
+        """``filters`` for a visitor of the UI or the HTTP API holding upload ``keys``: the uploads no key of
+        theirs opens are left out, unless ``RAG_SHARED_UPLOADS``. A visitor's upload answered everyone, so any
+        stranger could upload an article with a false figure under a real article's title and publisher and
+        be quoted, cited, to every other visitor. The operator's own callers (``rag ask``, Python) read all."""
+        hidden = self._hidden_uploads(keys)
+        if not hidden:
+            return filters
+        base = filters or SearchFilters()
+        return replace(base, exclude=(*base.exclude, *hidden))
+
+    def visitor_documents(self, keys: Collection[str] = (),
+                          docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
+        """The library as that visitor sees it: the operator's articles and the uploads ``keys`` open."""
+        hidden = set(self._hidden_uploads(keys, docs))
+        return [doc for doc in (self.documents() if docs is None else docs) if doc.doc_id not in hidden]
+
+    def _hidden_uploads(self, keys: Collection[str], docs: Sequence[DocumentInfo] | None = None) -> list[str]:
+        if self.settings.shared_uploads:
+            return []
+        uploads = self._uploads_by_file(docs)
+        if not uploads:
+            return []
+        opened = self.removal_keys.files_of(keys) if keys else set()
+        return [doc_id for doc_id, name in uploads.items() if name not in opened]
+
+    def _uploads_by_file(self, docs: Sequence[DocumentInfo] | None = None) -> dict[str, str]:
+        """doc_id -> file name of every upload, read once per index generation (listing a 5,000-article
+        library on every question would cost more than the search)."""
+        if docs is not None:
+            return {doc.doc_id: file_name(doc.source) for doc in docs if doc.uploaded}
+        generation = self.store.generation()
+        with self._lock:
+            if self._uploads_seen[0] != generation:
+                self._uploads_seen = (generation, self._uploads_by_file(self.documents()))
+            return self._uploads_seen[1]
+
     # --- retrieval -----------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
                mode: SearchMode = "hybrid") -> list[Hit]:
@@ -312,7 +352,7 @@ class NewsRAG:
         """Questions about the newest articles that this engine answered when they were written
         (``write_suggestions``); reading them costs no model call. ``docs``: the library, when the caller
         has just listed it (a page load lists it for its table too)."""
-        listed = self.documents() if docs is None else docs
+        listed = self.visitor_documents((), docs)  # every visitor is shown them: no visitor's upload
         return stored_questions(listed, self.suggestions.read(), self.answering_model, limit)
 
     def write_suggestions(self, limit: int = 4, tries: int | None = None) -> SuggestionRun:
@@ -323,7 +363,7 @@ class NewsRAG:
         if chat is None:
             return SuggestionRun()
         return write_suggestions(
-            self.documents(), self.suggestions.read(), self.answering_model, limit,
+            self.visitor_documents(()), self.suggestions.read(), self.answering_model, limit,
             article_text=lambda doc_id: self.store.article_texts([doc_id]).get(doc_id, ""),
             write=lambda article: write_question(chat, article), answer=self._ask_as_example,
             put=self.suggestions.put, tries=tries)
@@ -332,7 +372,7 @@ class NewsRAG:
         """The engine's own question, so no visitor's: its answer is kept, and the first visitor to click it
         as an example gets it at once."""
         self._examples_asked.add(question)
-        return self.ask(question)
+        return self.ask(question, self.visitor_filters(()))  # as a visitor without uploads asks it: one cached answer
 
     @property
     def answering_model(self) -> str:

@@ -37,6 +37,7 @@ class SearchFilters:
     sources: tuple[str, ...] = ()  # file names, as shown in citations
     published_from: int | None = None  # inclusive
     published_to: int | None = None  # exclusive
+    exclude: tuple[str, ...] = ()  # doc_ids never returned: other visitors' uploads (``NewsRAG.visitor_filters``)
 
     def __post_init__(self) -> None:
         """Take what a caller naturally writes: one file name or path, a list of them, and dates as the
@@ -45,6 +46,7 @@ class SearchFilters:
         sources = (self.sources,) if isinstance(self.sources, str) else tuple(self.sources)
         # Sources are file names; a path as typed to `rag ingest` ("arch/festival.md") matched nothing.
         object.__setattr__(self, "sources", tuple(Path(source).name for source in sources))
+        object.__setattr__(self, "exclude", tuple(sorted(set(self.exclude))))
         for name in ("published_from", "published_to"):
             value = getattr(self, name)
             if isinstance(value, datetime):
@@ -62,6 +64,8 @@ class SearchFilters:
             conditions.append(MetadataFilter(key="published", value=self.published_from, operator=FilterOperator.GTE))
         if self.published_to is not None:
             conditions.append(MetadataFilter(key="published", value=self.published_to, operator=FilterOperator.LT))
+        if self.exclude:
+            conditions.append(MetadataFilter(key="doc_id", value=list(self.exclude), operator=FilterOperator.NIN))
         return MetadataFilters(filters=conditions, condition=FilterCondition.AND) if conditions else None
 
 

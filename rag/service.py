@@ -397,9 +397,10 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
                                      "(GET /v1/models lists it).")
         question, history = body.question_and_history()
         _check_question(question, engine.settings)
-        filters = body.filters.to_search_filters() if body.filters else None
+        filters, keys = body.filters.to_search_filters() if body.filters else None, upload_keys(request)
         slots.check_room()
-        items = slots.items(lambda: engine.stream_chat(history, question, filters), request)
+        items = slots.items(lambda: engine.stream_chat(history, question, engine.visitor_filters(keys, filters)),
+                            request)
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -412,17 +413,18 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     async def ask(body: AskRequest, request: Request) -> Any:
         """One question -> the JSON of ``rag ask --json`` (``Answer.to_dict``)."""
         _check_question(body.question, engine.settings)
-        filters = body.filters.to_search_filters() if body.filters else None
+        filters, keys = body.filters.to_search_filters() if body.filters else None, upload_keys(request)
         slots.check_room()
-        answer = await final_answer(slots.items(lambda: engine.stream(body.question, filters, body.k),
-                                                request))
+        answer = await final_answer(slots.items(
+            lambda: engine.stream(body.question, engine.visitor_filters(keys, filters), body.k), request))
         if answer.error:  # the retrieved passages still go back, beside the error
             return JSONResponse({**error_body(503, answer.error, "backend_error"), "answer": answer.to_dict()}, 503)
         return answer.to_dict()
 
     @api.get("/v1/documents", dependencies=authorized)
-    def list_documents() -> dict[str, object]:
-        return {"object": "list", "data": [_document_dict(d) for d in engine.documents()]}
+    def list_documents(request: Request) -> dict[str, object]:
+        """The operator's articles and the caller's own uploads (all uploads with RAG_SHARED_UPLOADS)."""
+        return {"object": "list", "data": [_document_dict(d) for d in engine.visitor_documents(upload_keys(request))]}
 
     # Uploads index one at a time (the engine's write lock), each in a worker thread: 45 waiting uploads
     # held the thread pool's 40 threads, and /healthz and GET /v1/documents timed out behind them.
@@ -456,6 +458,14 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REMOVAL_KEY_HEADER = "X-Removal-Key"  # a header, not a query parameter: access logs keep the URL
+MAX_UPLOAD_KEYS = 100  # keys one request may send: each is hashed and compared
+
+
+def upload_keys(request: Request) -> list[str]:
+    """The upload keys a request holds: ``X-Removal-Key`` once per key or comma-separated, as each upload
+    returned them. Its questions read those uploads too (``NewsRAG.visitor_filters``)."""
+    keys = [key.strip() for value in request.headers.getlist(REMOVAL_KEY_HEADER) for key in value.split(",")]
+    return [key for key in keys if key][:MAX_UPLOAD_KEYS]
 UPLOADS_IN_FLIGHT = 2  # one indexing, one waiting for it; more get a 429
 # The UI's events carry the whole chat shown (answers with their markup): far more than a question, far
 # less than the 150 MB a visitor could post to Gradio's queue before, which the server held in memory.

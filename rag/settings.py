@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         "shown them): asked again over the same index and settings, even after a restart, one is served at once. Other questions are always computed: they may be "
         "private to whoever asked them. 0: every ask is computed."))
 
+    # Visitors' uploads (the UI's Library tab, POST /v1/documents)
+    shared_uploads: bool = Field(False, description=(
+        "Let every visitor's questions read every visitor's uploads (a trusted team). Default: an upload "
+        "answers only the visitor who holds its key (the browser that uploaded it, or X-Removal-Key): any "
+        "visitor could otherwise upload an article that changed what everyone else was answered."))
+
     # The web UI
     ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")
     ui_backends: Annotated[tuple[LlmBackend, ...], NoDecode] = Field(("extractive",), description=(

@@ -1,8 +1,9 @@
 """Uploads, one rule for the Library tab and ``POST /v1/documents``: check, then save under a stable name.
 
 An article's ``doc_id`` comes from its absolute path, so uploads are copied to ``<data_dir>/uploads/``
-(Gradio and Starlette keep them in temporary files). The library is shared by every visitor, so an
-upload whose name is taken by a different file never replaces it: it is kept as ``name-2.ext`` (the
+(Gradio and Starlette keep them in temporary files). An upload is read by its uploader's questions only
+(``NewsRAG.visitor_filters``; ``RAG_SHARED_UPLOADS`` shares them), but one folder and one index hold every
+visitor's, so an upload whose name is taken by a different file never replaces it: it is kept as ``name-2.ext`` (the
 same bytes again are simply the same article), nor takes the name of an article indexed from elsewhere.
 Removing an article frees its name. Visitors may remove uploads only, and only their own: an upload that
 saves a new file is given a removal key (``RemovalKeys``), which the Library tab keeps in the visitor's

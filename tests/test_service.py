@@ -180,22 +180,30 @@ def test_upload_list_delete_and_ask_again(http: httpx.Client, engine: NewsRAG) -
     assert len(report["added"]) == 1 and "unsupported type '.png'" in report["rejected"][0]["reason"]
     assert [r["file"] for r in report["rejected"]] == ["photo.png", "empty page.html"]
     doc_id = report["added"][0]
-    assert doc_id in {d["id"] for d in http.get("/v1/documents").json()["data"]}
-    answer = http.post("/v1/ask", json={"question": "How many books does the Wexmoor floating library hold?"}).json()
+    key = {"X-Removal-Key": report["removal_key"]}
+    question = {"question": "How many books does the Wexmoor floating library hold?"}
+    # an upload is read by its uploader's questions only: another caller neither lists nor is answered from it
+    assert doc_id not in {d["id"] for d in http.get("/v1/documents").json()["data"]}
+    stranger = http.post("/v1/ask", json=question).json()
+    assert all(c["doc_id"] != doc_id for c in stranger["citations"])
+    assert doc_id in {d["id"] for d in http.get("/v1/documents", headers=key).json()["data"]}
+    answer = http.post("/v1/ask", json=question, headers=key).json()
     assert "Wexmoor" in answer["answer"] and answer["citations"][0]["doc_id"] == doc_id
+    chat = http.post("/v1/chat/completions", headers={"X-Removal-Key": f"other-key, {report['removal_key']}"},
+                     json={"model": "news-rag", "messages": [{"role": "user", "content": question["question"]}]})
+    assert chat.json()["citations"][0]["doc_id"] == doc_id  # keys comma-separated, as several uploads gave them
     # a visitor's upload says so wherever it is shown: it may carry any title and publisher
     assert answer["citations"][0]["uploaded"] is True
-    listed = {d["id"]: d["uploaded"] for d in http.get("/v1/documents").json()["data"]}
+    listed = {d["id"]: d["uploaded"] for d in http.get("/v1/documents", headers=key).json()["data"]}
     assert listed[doc_id] is True and list(listed.values()).count(True) == 1
-    seed_answer = http.post("/v1/ask", json={"question": FUNDING_QUESTION}).json()
+    seed_answer = http.post("/v1/ask", json={"question": FUNDING_QUESTION}, headers=key).json()
     assert seed_answer["citations"] and not any(c["uploaded"] for c in seed_answer["citations"])
-    key = {"X-Removal-Key": report["removal_key"]}
     assert http.delete(f"/v1/documents/{doc_id}", headers=key).json()["deleted"] is True
     assert not (uploads / "wexmoor_library.txt").exists()
-    assert doc_id not in {d["id"] for d in http.get("/v1/documents").json()["data"]}
+    assert doc_id not in {d["id"] for d in http.get("/v1/documents", headers=key).json()["data"]}
     again = http.delete(f"/v1/documents/{doc_id}", headers=key)
     assert again.status_code == 404 and "GET /v1/documents" in again.json()["error"]["message"]
-    after = http.post("/v1/ask", json={"question": "How many books does the Wexmoor floating library hold?"}).json()
+    after = http.post("/v1/ask", json=question, headers=key).json()
     assert after["refused"] and all(c["doc_id"] != doc_id for c in after["citations"])
 
 

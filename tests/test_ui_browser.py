@@ -135,7 +135,8 @@ def test_the_example_questions_are_the_engine_s_own_checked_ones(page: Page, ser
 
 def test_upload_is_listed_answerable_and_removable(page: Page, browser: Browser, served: tuple[str, NewsRAG],
                                                    tmp_path: Path) -> None:
-    """A visitor's upload is everyone's to read and only its uploader's to remove."""
+    """A visitor's upload is its uploader's to read and to remove: another visitor neither lists it nor is
+    answered from it (RAG_SHARED_UPLOADS is off)."""
     url, engine = served
     article = tmp_path / "lunar rover.md"
     article.write_text("# Lunar rover finds water ice near the south pole\n\nBy Test Wire\n\nA small lunar rover "
@@ -153,12 +154,19 @@ def test_upload_is_listed_answerable_and_removable(page: Page, browser: Browser,
     assert "south pole" in last_answer(page).inner_text()
     assert "Lunar rover finds water ice" in page.locator("#sources").inner_text()  # cited: the new article
 
-    other = browser.new_context().new_page()  # another visitor sees the upload and cannot pick it to remove
+    other = browser.new_context().new_page()  # another visitor: not listed, not answered from, not removable
     other.goto(url, wait_until="load")
     other.get_by_role("tab", name="Library").click()
-    other.locator("#library-table", has_text="Lunar rover finds water ice").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    other.locator("#library-table", has_text=engine.documents()[0].title[:20]).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "Lunar rover" not in other.locator("#library-table").inner_text()
     other.click("#remove-pick input")
     assert other.get_by_role("option", name="Lunar rover finds water ice").count() == 0
+    other.get_by_role("tab", name="Chat").click()
+    ask(other, "Where did the lunar rover find water ice?")
+    other.wait_for_function("() => { const bot = [...document.querySelectorAll('#chat [data-testid=bot]')].pop();"
+                            " return bot && bot.innerText.trim() && !/Searching|Generating|Waiting/.test(bot.innerText); }",
+                            timeout=ANSWER_TIMEOUT_MS)
+    assert "Lunar rover finds water ice" not in other.locator("#sources").inner_text()
     other.context.close()
 
     page.get_by_role("tab", name="Library").click()

@@ -81,18 +81,25 @@ def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
     with gr.Blocks(title="news-rag", analytics_enabled=False,
                    delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as app:
         choices = gr.State(Choices())  # this browser session's backend and top-k
+        # The keys of this browser's uploads, kept in the browser: they remove those uploads, and its questions
+        # read them (other visitors' questions do not, unless RAG_SHARED_UPLOADS). A key held only in the
+        # server's session state was lost on a reload, and when a visitor opening 10,000 sessions pushed that
+        # state out of Gradio's session cache. A key is a secret that only its upload was given: a page may
+        # send any keys, and those of no upload open nothing. (Gradio's "secret" only scrambles the stored
+        # value; the page holds it too.)
+        keys = gr.BrowserState([], storage_key="news-rag-removal-keys",
+                               secret=hashlib.sha256(str(engine.settings.data_dir).encode()).hexdigest())
         gr.Markdown("## news-rag\nAsk questions about the indexed news articles. Every claim cites "
                     "its source; click a **[n]** to see the quoted passage.", elem_id="header")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                chat = _chat_tab(handlers, choices)
+                chat = _chat_tab(handlers, choices, keys)
             with gr.Tab("Library", id="library") as library_tab:
-                library = _library_tab(handlers, chat["chatbot"])
+                library = _library_tab(handlers, chat["chatbot"], keys)
             with gr.Tab("Settings", id="settings", elem_id="settings"):
                 _settings_tab(handlers, chat, choices)
-        library_tab.select(handlers.library, library["removal_keys"], library["refresh_outputs"], queue=False,
-                           **PRIVATE)
-        app.load(handlers.library, library["removal_keys"], library["refresh_outputs"], queue=False, **PRIVATE)
+        library_tab.select(handlers.library, keys, library["refresh_outputs"], queue=False, **PRIVATE)
+        app.load(handlers.library, keys, library["refresh_outputs"], queue=False, **PRIVATE)
         gr.api(handlers.ask, api_name="ask", **ANSWERING)
     handlers.examples.refresh()
     # Bounded like the HTTP API's queue (RAG_API_MAX_WAITING): past it a visitor is told the queue is full,
@@ -100,7 +107,7 @@ def build_app(engine: NewsRAG, slots: AnswerSlots | None = None) -> gr.Blocks:
     return app.queue(default_concurrency_limit=1, max_size=engine.settings.api_max_waiting)
 
 
-def _chat_tab(handlers: Handlers, choices: gr.State) -> dict[str, Any]:
+def _chat_tab(handlers: Handlers, choices: gr.State, keys: gr.BrowserState) -> dict[str, Any]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(elem_id="chat", height=520, label="Chat", show_label=False, buttons=["copy"],
@@ -116,7 +123,7 @@ def _chat_tab(handlers: Handlers, choices: gr.State) -> dict[str, Any]:
     turns = gr.State([])  # the conversation as plain text, for follow-up questions
     show_scores = gr.Checkbox(False, render=False, label="Show retrieval scores in the sources panel",
                               elem_id="show-scores")
-    answer_io = dict(fn=handlers.respond, inputs=[pending, chatbot, answers, turns, show_scores, choices],
+    answer_io = dict(fn=handlers.respond, inputs=[pending, chatbot, answers, turns, show_scores, choices, keys],
                      outputs=[chatbot, answers, turns, sources], **PRIVATE, **ANSWERING)
     runs = []
     for taken in (question.submit(handlers.take_question, question, [question, pending], queue=False, **PRIVATE),
@@ -131,20 +138,17 @@ def _chat_tab(handlers: Handlers, choices: gr.State) -> dict[str, Any]:
     return {"chatbot": chatbot, "sources": sources, "answers": answers, "show_scores": show_scores}
 
 
-def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
-    gr.Markdown("Indexed articles, shared by everyone using this server. Add files (" + " ".join(UPLOAD_TYPES)
+def _library_tab(handlers: Handlers, chatbot: gr.Chatbot, removal_keys: gr.BrowserState) -> dict[str, Any]:
+    shared = handlers.engine.settings.shared_uploads
+    gr.Markdown("Indexed articles. Add files (" + " ".join(UPLOAD_TYPES)
                 + f", up to {handlers.engine.settings.max_file_mb:g} MB each, {MAX_FILES_PER_UPLOAD} at a time): "
-                "they are cleaned, chunked and indexed. A file named like an article already here is added under "
+                "they are cleaned, chunked and indexed. "
+                + ("Uploads are shared with everyone using this server. " if shared else
+                   "Your uploads answer your questions in this browser only: other visitors do not see them. ")
+                + "A file named like an article already here is added under "
                 "a new name (`name-2.md`): an upload never replaces another article. To replace your upload, "
                 "remove it first. You can remove here the articles you uploaded in this browser; any other "
                 "article is removed on the server (`rag remove`).")
-    # The removal keys of this browser's uploads, kept in the browser: a key held only in the server's
-    # session state was lost on a reload, and when a visitor opening 10,000 sessions pushed that state out
-    # of Gradio's session cache. A key is a secret that only its upload was given: a page may send any
-    # keys, and those of no upload remove nothing. (Gradio's "secret" only scrambles the stored value; the
-    # page holds it too.)
-    removal_keys = gr.BrowserState([], storage_key="news-rag-removal-keys",
-                                   secret=hashlib.sha256(str(handlers.engine.settings.data_dir).encode()).hexdigest())
     table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="library-table",
                          column_widths=["40%", "14%", "18%", "8%", "10%", "10%"], show_search="search")
     with gr.Row():
@@ -157,7 +161,7 @@ def _library_tab(handlers: Handlers, chatbot: gr.Chatbot) -> dict[str, Any]:
     refresh_outputs = [table, picked, chatbot]
     files.upload(handlers.upload, [files, removal_keys], [files, status, removal_keys, *refresh_outputs], **PRIVATE)
     remove.click(handlers.remove, [picked, removal_keys], [status, *refresh_outputs], **PRIVATE)
-    return {"refresh_outputs": refresh_outputs, "removal_keys": removal_keys}
+    return {"refresh_outputs": refresh_outputs}
 
 
 def _settings_tab(handlers: Handlers, chat: dict[str, Any], choices: gr.State) -> None:
@@ -206,7 +210,7 @@ class Handlers:
         return self.idle(), chat
 
     def respond(self, message: str, chat: list[dict[str, Any]], answers: list[Answer | None],
-                turns: list[dict[str, str]], show_scores: bool, choices: Choices | None = None,
+                turns: list[dict[str, str]], show_scores: bool, choices: Choices | None = None, keys: Any = None,
                 request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
         """Stream one answer into the chat with this session's choices; the final checked answer
         replaces the streamed words. Only the recent turns that fit the history limit are sent."""
@@ -221,7 +225,8 @@ class Handlers:
             answers = [*answers, None, None]
             engine = self.sessions.for_session(choices)
             history = recent_turns(turns, engine.settings.max_history_chars)
-            for reply in stream_reply(engine, history, message, self.slots):
+            filters = engine.visitor_filters(held_keys(keys))  # this browser's uploads, and no other visitor's
+            for reply in stream_reply(engine, history, message, self.slots, filters):
                 chat[-1] = {"role": "assistant", "content": reply.markdown}
                 if reply.answer is None:
                     yield chat, answers, turns, gr.skip()
@@ -261,7 +266,8 @@ class Handlers:
         with self.visitors.turn(_visitor(request)) as admitted:
             if not admitted:
                 raise gr.Error(BUSY)
-            for reply in stream_reply(self.engine, flatten_history(history), question, self.slots):
+            for reply in stream_reply(self.engine, flatten_history(history), question, self.slots,
+                                      self.engine.visitor_filters(())):  # no visitor's uploads
                 if reply.error is not None:
                     raise gr.Error(reply.error)
                 if reply.answer is not None:
@@ -273,7 +279,7 @@ class Handlers:
     def library(self, keys: Any) -> tuple[Any, Any, Any]:
         """Fresh table, remove choices (the uploads ``keys`` remove) and example questions after the library
         changed."""
-        docs = self.engine.documents()
+        docs = self.engine.visitor_documents(held_keys(keys))
         removable = self.engine.removable_uploads(held_keys(keys), docs)
         return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(removable), value=None),
                 gr.Chatbot(examples=examples_of(self.engine, docs)))

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rag import Answer, NewsRAG, RagError
+from rag import Answer, NewsRAG, RagError, SearchFilters
 from rag.generation import ChatClient
 from ui import render
 
@@ -120,13 +120,13 @@ BUSY = ("Your previous question is still being answered: ask this one when it is
 
 
 def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,
-                 slots: AnswerSlots | None = None) -> Iterator[Reply]:
+                 slots: AnswerSlots | None = None, filters: SearchFilters | None = None) -> Iterator[Reply]:
     """Progress states (waiting for a slot, searching, generating), then the model's words as they come,
     then the checked answer (or the error). Closing the iterator (Stop, or the visitor left) stops the
     worker, which gives its slot back or leaves the queue."""
     items: queue.Queue[object] = queue.Queue()
     stop = threading.Event()
-    threading.Thread(target=_produce, args=(engine, list(history), message, items, stop, slots),
+    threading.Thread(target=_produce, args=(engine, list(history), message, items, stop, slots, filters),
                      daemon=True).start()
     started, partial, admitted = time.monotonic(), "", slots is None
     shown = render.status_markdown(_status(engine, 0.0, ""))
@@ -160,7 +160,7 @@ def stream_reply(engine: NewsRAG, history: Sequence[Turn], message: str,
 
 
 def _produce(engine: NewsRAG, history: list[Turn], message: str, items: queue.Queue[object],
-             stop: threading.Event, slots: AnswerSlots | None = None) -> None:
+             stop: threading.Event, slots: AnswerSlots | None = None, filters: SearchFilters | None = None) -> None:
     """Worker thread: wait for a slot, then forward the engine's stream into ``items``."""
     try:
         with slots.turn(stop) if slots is not None else nullcontext(True) as admitted:
@@ -168,7 +168,7 @@ def _produce(engine: NewsRAG, history: list[Turn], message: str, items: queue.Qu
                 return  # the visitor left while waiting
             items.put(_Admitted())
             engine = _stoppable(engine, stop)
-            with closing(engine.stream_chat(history, message)) as stream:  # closing ends a model request early
+            with closing(engine.stream_chat(history, message, filters)) as stream:  # closing ends a model request early
                 for item in stream:
                     if stop.is_set():
                         return
