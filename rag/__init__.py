@@ -23,6 +23,7 @@ from rag.errors import (  # noqa: E402
     ConfigError,
     FileRejected,
     IndexMismatchError,
+    InvalidText,
     NotAnUpload,
     NotYourUpload,
     RagError,
@@ -37,7 +38,7 @@ from rag.types import Answer, Article, Citation, DocumentInfo, Hit, IngestReport
 
 __all__ = [
     "SEARCH_MODES", "Answer", "Article", "BackendError", "ChatClient", "Citation", "ConfigError", "DocumentInfo",
-    "FileRejected", "Hit", "IndexMismatchError", "IngestReport", "LlmBackend", "NewsRAG", "NotAnUpload", "NotYourUpload", "RagError", "SearchFilters",
+    "FileRejected", "Hit", "IndexMismatchError", "IngestReport", "InvalidText", "LlmBackend", "NewsRAG", "NotAnUpload", "NotYourUpload", "RagError", "SearchFilters",
     "Settings", "SkippedFile", "StoreUnavailableError", "build_chat_client", "split_sentences", "support_score",
     "word_coverage",
 ]

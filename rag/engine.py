@@ -26,6 +26,7 @@ from rag.retrieval import HybridRetriever, SearchFilters, SearchMode
 from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
+from rag.text import check_unicode
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
 from rag.uploads import (Intake, RemovalKeys, file_name, forget_upload, marked_uploads, removal_key, save_uploads,
                          upload_dir, without_folder)
@@ -458,6 +459,8 @@ class NewsRAG:
 def _check_text(what: str, value: object) -> None:
     if not isinstance(value, str):
         raise TypeError(f"the {what} must be a str, not {type(value).__name__}")
+    check_unicode(what, value)
+
 
 
 def _check_history(history: object) -> None:
@@ -465,6 +468,8 @@ def _check_history(history: object) -> None:
     if turns is None or not all(isinstance(turn, Mapping) and isinstance(turn.get("role"), str)
                                 and isinstance(turn.get("content"), str) for turn in turns):
         raise TypeError('the history must be a list of {"role": "user" or "assistant", "content": str} turns')
+    for turn in turns:
+        check_unicode("chat history", turn["content"])
 
 
 def _check_k(k: object) -> None:

@@ -31,6 +31,11 @@ class InputTooLong(RagError):
     """A question or chat history is over its length limit (``RAG_MAX_QUESTION_CHARS`` / ``RAG_MAX_HISTORY_CHARS``)."""
 
 
+class InvalidText(RagError, ValueError):
+    """A question, chat turn or filter holds text that is not valid Unicode: half of a character (a lone
+    UTF-16 surrogate, as a JavaScript client sends after cutting a string inside an emoji)."""
+
+
 class NotAnUpload(RagError):
     """A visitor (the UI's Library tab, ``DELETE /v1/documents``) asked to remove an article the server's
     operator indexed: only uploads are theirs to remove."""

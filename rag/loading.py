@@ -20,7 +20,7 @@ from rag.cleaning import CleanedArticle, clean_html, clean_markdown, clean_text
 from rag.dates import DateError, parse_date, to_epoch
 from rag.decoding import decode_bytes
 from rag.errors import FileRejected
-from rag.text import split_sentences
+from rag.text import split_sentences, whole_characters
 from rag.types import Article
 
 MB = 2**20  # RAG_MAX_FILE_MB counts in these (Settings.max_file_bytes), so messages must too
@@ -197,7 +197,7 @@ def _articles_from_json(text: str, source: str, path: Path, max_bytes: int) -> L
     """A JSON file of articles (``_JSON_LISTS``), read as a JSON Lines file's lines are: the same
     fields and keys, the file a collection, a bad item skipped with its reason."""
     try:
-        data = json.loads(text)
+        data = _json_value(text)
     except json.JSONDecodeError as exc:
         raise FileRejected(f"not JSON ({exc.msg} at line {exc.lineno})") from exc
     records = _json_articles(data)
@@ -268,9 +268,23 @@ def lead_title(text: str) -> str:
     return " ".join(words[:LEAD_TITLE_WORDS]) + ("…" if len(words) > LEAD_TITLE_WORDS else "")
 
 
+def _json_value(text: str) -> object:
+    """Parsed JSON whose strings are whole characters (``whole_characters``)."""
+    def whole(value: object) -> object:
+        if isinstance(value, str):
+            return whole_characters(value)
+        if isinstance(value, list):
+            return [whole(item) for item in value]
+        if isinstance(value, dict):
+            return {whole_characters(key): whole(item) for key, item in value.items()}
+        return value
+
+    return whole(json.loads(text))
+
+
 def _article_from_line(line: str, source: str, name: str, max_bytes: int, warn: Warn) -> Article:
     try:
-        record = json.loads(line)
+        record = _json_value(line)
     except json.JSONDecodeError as exc:
         hint = ("; a JSON array written over several lines is a .json file, not JSON Lines: rename it"
                 if line.strip() in ("[", "{") else "")

@@ -23,6 +23,7 @@ from rag.embedding import reads_every_language
 from rag.fusion import collapse_near_duplicates, reciprocal_rank_fusion
 from rag.keyword import KeywordIndex
 from rag.store import ChromaStore
+from rag.text import check_unicode
 from rag.types import Hit
 
 
@@ -45,6 +46,8 @@ class SearchFilters:
         keyword index and failed there with a ``TypeError``. A bad date raises ``DateError``."""
         sources = (self.sources,) if isinstance(self.sources, str) else tuple(self.sources)
         # Sources are file names; a path as typed to `rag ingest` ("arch/festival.md") matched nothing.
+        for source in sources:
+            check_unicode("source filter", source)  # Chroma failed on it: a 500
         object.__setattr__(self, "sources", tuple(Path(source).name for source in sources))
         object.__setattr__(self, "exclude", tuple(sorted(set(self.exclude))))
         for name in ("published_from", "published_to"):

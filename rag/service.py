@@ -38,10 +38,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from rag.engine import NewsRAG
-from rag.errors import ConfigError, InputTooLong, NotAnUpload, NotYourUpload, RagError, StoreUnavailableError
+from rag.errors import ConfigError, InputTooLong, InvalidText, NotAnUpload, NotYourUpload, RagError, StoreUnavailableError
 from rag.generation import Message
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
+from rag.text import check_unicode
 from rag.types import Answer
 from rag.uploads import MAX_FILES_PER_UPLOAD
 
@@ -352,8 +353,9 @@ def _error_type(status: int) -> str:
 
 
 def status_of(error: RagError) -> int:
-    """413 for oversized input (shorten it), 503 for anything the operator must fix or retry."""
-    return 413 if isinstance(error, InputTooLong) else 503
+    """413 for oversized input (shorten it), 422 for text that is not Unicode, 503 for anything the
+    operator must fix or retry."""
+    return 413 if isinstance(error, InputTooLong) else 422 if isinstance(error, InvalidText) else 503
 
 
 def sse(payload: dict[str, object] | str) -> bytes:
@@ -396,7 +398,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
             raise HTTPException(404, f"The model {body.model!r} is not served here: use {MODEL_ID!r} "
                                      "(GET /v1/models lists it).")
         question, history = body.question_and_history()
-        _check_question(question, engine.settings)
+        _check_question(question, engine.settings, history, body.filters)
         filters, keys = body.filters.to_search_filters() if body.filters else None, upload_keys(request)
         slots.check_room()
         items = slots.items(lambda: engine.stream_chat(history, question, engine.visitor_filters(keys, filters)),
@@ -412,7 +414,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     @api.post("/v1/ask", dependencies=authorized, max_body_size=JSON_BODY_BYTES)
     async def ask(body: AskRequest, request: Request) -> Any:
         """One question -> the JSON of ``rag ask --json`` (``Answer.to_dict``)."""
-        _check_question(body.question, engine.settings)
+        _check_question(body.question, engine.settings, filters=body.filters)
         filters, keys = body.filters.to_search_filters() if body.filters else None, upload_keys(request)
         slots.check_room()
         answer = await final_answer(slots.items(
@@ -576,8 +578,17 @@ class BodyLimit:
         await JSONResponse(error_body(413, message), 413)(scope, receive, send)
 
 
-def _check_question(question: str, settings: Settings) -> None:
-    """Refuse an oversized question before it queues for the model (the engine checks it again)."""
+def _check_question(question: str, settings: Settings, history: list[Message] | None = None,
+                    filters: Filters | None = None) -> None:
+    """Refuse an oversized question, or text that is not Unicode, before it queues for the model (the
+    engine checks them again): found in the worker, it was a 500, or a 200 stream ending in an error."""
+    texts = [("question", question), *(("chat history", str(turn["content"])) for turn in history or []),
+             *(("filters.sources", source) for source in (filters.sources if filters else []))]
+    for what, text in texts:
+        try:
+            check_unicode(what, text)
+        except InvalidText as exc:
+            raise HTTPException(422, str(exc)) from exc
     if len(question) > settings.max_question_chars:
         raise HTTPException(413, f"The question is too long ({len(question):,} characters; the limit is "
                                  f"{settings.max_question_chars:,}, set by RAG_MAX_QUESTION_CHARS). Shorten it.")

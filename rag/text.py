@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import Stemmer  # PyStemmer, already used by the BM25 retriever
 
+from rag.errors import InvalidText
+
 
 @dataclass(frozen=True)
 class Span:
@@ -371,3 +373,28 @@ def clip_at_word(text: str, chars: int, mark: str = "…") -> str:
     """``text`` if it fits in ``chars``, else its start cut at the last space before them, then ``mark``:
     a preview that never ends inside a word."""
     return text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + mark
+
+
+def check_unicode(what: str, text: str) -> None:
+    """Refuse text holding half of a character, naming where (``InvalidText``)."""
+    if (at := lone_surrogate_at(text)) is not None:
+        raise InvalidText(f"The {what} is not valid Unicode text: character {at + 1} is half of a character "
+                          f"({text[at]!r}, a lone surrogate, as a string cut inside an emoji gives). Send the text whole.")
+
+
+def whole_characters(text: str) -> str:
+    """``text`` with each half of a character replaced by U+FFFD, as broken UTF-8 bytes are: a JSON file
+    may escape one ("\\ud83d", a string cut inside an emoji), and its whole article was skipped."""
+    if lone_surrogate_at(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def lone_surrogate_at(text: str) -> int | None:
+    """Where ``text`` holds half of a character (a UTF-16 surrogate alone), or None: such text cannot be
+    encoded, so the tokenizer failed deep inside the embedding step with a TypeError."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None

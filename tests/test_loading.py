@@ -336,6 +336,19 @@ def test_one_broken_byte_leaves_the_rest_of_a_utf8_feed_readable(tmp_path: Path)
     assert articles[3].text.startswith("Le caf\ufffd ferme") and "Les clients regrettent" in articles[3].text
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_half_an_emoji_escaped_in_json_is_one_replaced_character_not_a_skipped_article(tmp_path: Path,
+                                                                                      suffix: str) -> None:
+    """A JSON string may escape a lone surrogate ("\\ud83d": a string cut inside an emoji); the article was
+    skipped as "cannot be read (UnicodeEncodeError ...)". It is read as a broken UTF-8 byte is: replaced."""
+    line = '{"id": "1", "title": "Tram opens \\ud83d", "text": "The tram line opened with six stops \\ud83d and a depot. \\ud83d\\ude00"}'
+    path = tmp_path / f"feed{suffix}"
+    path.write_text(line + "\n" if suffix == ".jsonl" else f"[{line}]", encoding="utf-8")
+    [article] = load_file(path, LIMIT)
+    assert article.text == "The tram line opened with six stops \ufffd and a depot. \U0001f600"
+    assert article.title == "Tram opens \ufffd"
+
+
 @pytest.mark.parametrize(("value", "day"), [
     ("14 November 2023", "2023-11-14"), ("November 14, 2023", "2023-11-14"), ("Tue, 14 Nov 2023", "2023-11-14"),
     ("11/14/2023", "2023-11-14"), ("14.11.2023", "2023-11-14"), ("2023", "2023-01-01"), (2023, "2023-01-01"),

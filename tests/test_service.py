@@ -313,6 +313,24 @@ def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:
     assert response.status_code == 422
 
 
+def test_half_an_emoji_is_a_422_that_says_so_not_a_500(http: httpx.Client) -> None:
+    """A JavaScript client that cuts a string inside an emoji sends a lone surrogate ("\\ud83d"): the
+    tokenizer failed on it inside the worker, so a chat got a 500 (a stream, a 200 ending in an error)."""
+    def post(path: str, body: str) -> httpx.Response:
+        return http.post(path, content=body.encode(), headers={"Content-Type": "application/json"})
+
+    question = '{"role": "user", "content": "Who met in Paris? \\ud83d"}'
+    for stream in ("false", "true"):
+        response = post("/v1/chat/completions", f'{{"model": "news-rag", "stream": {stream}, "messages": [{question}]}}')
+        assert response.status_code == 422 and "half of a character" in response.json()["error"]["message"], stream
+    history = post("/v1/chat/completions", '{"model": "news-rag", "messages": [' + question.replace("Paris", "Kyiv")
+                   + ', {"role": "assistant", "content": "Nobody."}, {"role": "user", "content": "And in Paris?"}]}')
+    assert history.status_code == 422 and "chat history" in history.json()["error"]["message"]
+    source = post("/v1/ask", '{"question": "Who met?", "filters": {"sources": ["\\ud800.txt"]}}')
+    assert source.status_code == 422 and "half of a character" in source.text
+    assert http.post("/v1/ask", json={"question": "Who met in Paris?"}).status_code == 200  # and the server answers on
+
+
 def test_only_unusable_uploads_are_a_422_with_reasons(http: httpx.Client) -> None:
     response = http.post("/v1/documents", files=[("files", ("data.txt", b"abc\x00\x01", "text/plain"))])
     assert response.status_code == 422 and "binary" in response.json()["error"]["message"]
