@@ -578,7 +578,18 @@ def _metadata(tree: HtmlElement) -> tuple[str, str, str, str]:
     found = extract_metadata(_without_modified_dates(page), date_config=dict(_DATE_PARAMS))
     date = iso_date(found.date or find_date(page, **_DATE_PARAMS) or "")  # an update date is better than none
     title, site = _normalise(found.title or ""), _normalise(found.sitename or "")
-    return title, found.author or "", site, _with_time(date, page)
+    return title, found.author or "", site, _with_time(date, page) if date else _time_element_date(page)
+
+
+def _time_element_date(page: HtmlElement) -> str:
+    """The first <time> element ``rag.dates`` reads, attribute or text: htmldate reads English month names
+    only, so "<time>14 listopada 2023</time>" or "2024年4月18日 23時15分" left the page undated, outside
+    every date-filtered search, although the same strings in a feed were read."""
+    for node in page.iter("time"):
+        for value in (node.get("datetime") or "", node.text_content()):
+            if date := iso_date(" ".join(value.split())):
+                return date
+    return ""
 
 
 def _without_comments_or_sidebars(tree: HtmlElement) -> HtmlElement:

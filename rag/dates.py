@@ -38,6 +38,9 @@ _YEAR_FIRST_DAY = re.compile(r"(?:(\d{4})([./-])(\d{1,2})\2(\d{1,2})"
 # A zone named after the time ("2024-03-01 09:00:00 UTC", as SQL dumps and logs write it), which ISO 8601
 # writes as an offset (``fromisoformat`` already takes an offset set apart: "09:00 +01:00").
 _ZONE_NAME = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
+# A time written with CJK units after such a day ("2024年4月18日 23時15分", Korean "23시 15분"), as Japanese,
+# Chinese and Korean news pages date their stories.
+_CJK_TIME = re.compile(r"(?<=\s)(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분](?:\s*(\d{1,2})\s*[秒초])?$")
 
 
 class DateError(ValueError):
@@ -126,6 +129,7 @@ def _iso_form(text: str) -> str:
     if day:
         year, month, mday = (int(part) for part in (day.group(1, 3, 4) if day.group(1) else day.group(5, 6, 7)))
         text = f"{year:04d}-{month:02d}-{mday:02d}{text[day.end():]}"
+        text = _CJK_TIME.sub(lambda t: f"{int(t[1]):02d}:{int(t[2]):02d}:{int(t[3] or 0):02d}", text)
     return _ZONE_NAME.sub("+00:00", text)
 
 

@@ -823,6 +823,17 @@ def test_html_date_is_never_a_comments_or_a_widgets(aside: str) -> None:
     assert clean_html(dated).published.startswith("2024-06-03T08:00:00")
 
 
+@pytest.mark.parametrize(("written", "iso"), [
+    ("14 listopada 2023, 12:05", "2023-11-14T12:05:00"), ("Selasa, 14 Nopember 2023 10:30 WIB", "2023-11-14T03:30:00"),
+    ("2024年4月18日 23時15分", "2024-04-18T23:15:00"),
+])
+def test_an_html_time_element_is_read_in_any_language(written: str, iso: str) -> None:
+    """htmldate reads English month names only: a Polish, Indonesian or Japanese page whose <time> says when
+    it was published was indexed undated, so date-filtered searches never found it; a feed's were read."""
+    page = _page(f"<title>{HEADLINE}</title>", f"<article><h1>{HEADLINE}</h1><time>{written}</time>BODY</article>")
+    assert clean_html(page).published.startswith(iso)
+
+
 def test_sentences_ended_the_devanagari_or_arabic_way_are_prose() -> None:
     """Only Latin and CJK stops ended a sentence: an Arabic article's closing question ("؟") was dropped
     as a trailing headline, and a Hindi sentence ending in a danda ("।") could be taken for the headline."""

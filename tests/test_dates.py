@@ -19,7 +19,7 @@ def test_a_year_first_day_is_read_whatever_its_separators(value: str, day: str) 
 @pytest.mark.parametrize(("value", "seconds"), [
     ("2024-03-01 09:00:00 UTC", 1709283600), ("2024-03-01 09:00 GMT", 1709283600),
     ("2024-03-01 09:00:00 +01:00", 1709280000), ("2024/03/01 09:00 UTC", 1709283600),
-    ("2024年3月1日 09:00", 1709283600),
+    ("2024年3月1日 09:00", 1709283600), ("2024年3月1日 9時00分", 1709283600), ("2024년 3월 1일 9시 0분", 1709283600),
 ])
 def test_a_time_with_its_zone_set_apart_is_read(value: str, seconds: int) -> None:
     """SQL dumps and logs write "2024-03-01 09:00:00 UTC": ISO 8601 but for the zone's spelling."""
