@@ -578,7 +578,22 @@ def _metadata(tree: HtmlElement) -> tuple[str, str, str, str]:
     found = extract_metadata(_without_modified_dates(page), date_config=dict(_DATE_PARAMS))
     date = iso_date(found.date or find_date(page, **_DATE_PARAMS) or "")  # an update date is better than none
     title, site = _normalise(found.title or ""), _normalise(found.sitename or "")
+    headlines = [title.casefold(), *(_normalise(h.text_content()).casefold() for h in page.iter("h1"))]
+    if site and any(headline.startswith(site.casefold()) for headline in headlines if headline):
+        site = _other_title_part(page, site)  # the site's name is no headline, nor the start of one
     return title, found.author or "", site, _with_time(date, page) if date else _time_element_date(page)
+
+
+def _other_title_part(page: HtmlElement, headline: str) -> str:
+    """The site's name when trafilatura took the headline for it: "<title>Banjir rob rendam 1.200 rumah -
+    Warta Pantura</title>" gave the site "Banjir rob rendam 1.200 rumah", so the article was titled with
+    its file name (a title that names the site gives way) and published by its own headline (or by its
+    headline's start, when the <h1> goes on: "... 3.400 famílias em Lajeado"). The one other part of
+    the <title>, or none."""
+    node = page.find(".//title")
+    parts = _TITLE_PARTS.split(_normalise(node.text_content())) if node is not None else []
+    others = [part.strip() for part in parts if part.strip() and part.strip().casefold() != headline.casefold()]
+    return others[0] if len(others) == 1 and len(others) < len(parts) else ""
 
 
 def _time_element_date(page: HtmlElement) -> str:

@@ -823,6 +823,18 @@ def test_html_date_is_never_a_comments_or_a_widgets(aside: str) -> None:
     assert clean_html(dated).published.startswith("2024-06-03T08:00:00")
 
 
+DOTTED = "Flood drives 1.200 families from Wend homes"  # "1.200": thousands as most of Europe and Indonesia write them
+
+
+@pytest.mark.parametrize("h1", [DOTTED, f"{DOTTED} in Wend County"])
+def test_a_site_name_only_in_the_title_is_the_publisher_not_the_headline(h1: str) -> None:
+    """"<title>Headline - Site</title>" with a dotted number in the headline made trafilatura take the
+    headline for a domain, so for the site's name: the article was then titled with its file name and
+    published by its own headline (or by the start of it, when the <h1> goes on)."""
+    article = clean_html(_page(f"<title>{DOTTED} - Wend Valley Courier</title>", f"<article><h1>{h1}</h1>BODY</article>"))
+    assert (article.title, article.publisher) == (h1, "Wend Valley Courier")
+
+
 @pytest.mark.parametrize(("written", "iso"), [
     ("14 listopada 2023, 12:05", "2023-11-14T12:05:00"), ("Selasa, 14 Nopember 2023 10:30 WIB", "2023-11-14T03:30:00"),
     ("2024年4月18日 23時15分", "2024-04-18T23:15:00"),
