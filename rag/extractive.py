@@ -43,5 +43,16 @@ def choose_sentences(question: str, sentences: Sequence[Sentence], scorer: Sente
     scores = list(scorer(question, [s.text for s in sentences]))
     ranked = sorted(zip(scores, sentences), key=lambda pair: -pair[0])
     best = ranked[0][0]
-    chosen = [s for score, s in ranked[:max_sentences] if score >= best - SECOND_SENTENCE_GAP]
+    chosen: list[Sentence] = []
+    for score, sentence in ranked:
+        if len(chosen) == max_sentences or score < best - SECOND_SENTENCE_GAP:
+            break
+        if not any(_repeats(sentence.text, other.text) for other in chosen):
+            chosen.append(sentence)
     return sorted(chosen, key=lambda s: s.n), float(best)
+
+
+def _repeats(text: str, other: str) -> bool:
+    """The same sentence again: a syndicated copy's ("VALMORA — " before it or not) was quoted twice."""
+    a, b = (" ".join(t.casefold().split()) for t in (text, other))
+    return a in b or b in a

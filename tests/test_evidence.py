@@ -673,3 +673,20 @@ def test_the_extractive_answer_quotes_a_body_sentence_rather_than_the_headline()
     lead = "Faulty wiring caused the fire. The library reopens in May."
     first, _ = number_sentences([source(1, "Faulty wiring caused the fire.", lead, offset=0)])
     assert not is_headline(first)  # titled by its first sentence: a body sentence all the same
+
+
+def test_the_extractive_answer_quotes_a_syndicated_sentence_once() -> None:
+    """The same story from two sites gave the same sentence twice, "[1]. ... [1]." or once per copy, one
+    with the second site's dateline before it; the next best different sentence takes the second place."""
+    from rag.extractive import choose_sentences
+    from rag.text import word_coverage
+
+    def overlap(question: str, texts: list[str]) -> list[float]:
+        return [word_coverage(question, text) for text in texts]
+
+    wire = "The dock workers' union is demanding a 9.5% pay rise. The strike began on Monday at the port."
+    gazette = "VALMORA — The dock workers' union is demanding a 9.5% pay rise. Talks resume on Friday."
+    sentences = number_sentences([source(1, "Dock strike", wire, offset=0), source(2, "Port strike", gazette, offset=0)])
+    picks, _ = choose_sentences("What pay rise is the dock workers' union demanding?", sentences, overlap)
+    assert [s.text for s in picks].count("The dock workers' union is demanding a 9.5% pay rise.") <= 1
+    assert sum("9.5% pay rise" in s.text for s in picks) == 1
