@@ -52,7 +52,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     report.skipped.extend(SkippedFile(str(path), reason) for path, reason in rejected)
     pending: Group = []
     pending_chunks = 0
-    seen: dict[str, str] = {}  # doc_id -> where it was first read in this run
+    seen: dict[str, tuple[str, str]] = {}  # doc_id -> (where it was first read in this run, its text)
     chunking = partial(chunking_id, splitter)
     with _Writer(store, embed_model, chunking) as writer:
         loaded_files = _load_all(files, max_bytes, max_collection_bytes or max_bytes, report)
@@ -154,16 +154,21 @@ def _load_all(files: list[Path], max_bytes: int, max_collection_bytes: int,
         yield path, loaded
 
 
-def _first_mentions(loaded: LoadedFile, seen: dict[str, str], report: IngestReport) -> list[Article]:
+def _first_mentions(loaded: LoadedFile, seen: dict[str, tuple[str, str]], report: IngestReport) -> list[Article]:
     """The articles not already read in this run; each repeat is reported (same id twice in a feed,
-    or one file named twice), never dropped silently."""
+    or one file named twice), never dropped silently. Another article under a key already read is
+    named as such: "the same article" sent its owner looking for a copy that was not there."""
     fresh = []
     for where, article in loaded.articles:
         if article.doc_id in seen:
-            report.skipped.append(SkippedFile(where, f"duplicate: the same article (source {article.source}) "
-                                                     f"was already read from {seen[article.doc_id]}"))
+            first, text = seen[article.doc_id]
+            reason = (f"duplicate: the same article (source {article.source}) was already read from {first}"
+                      if text == article.text else
+                      f"duplicate key: another article under the same key (source {article.source}) was read from "
+                      f"{first}; only that one is indexed. Give each article its own id")
+            report.skipped.append(SkippedFile(where, reason))
             continue
-        seen[article.doc_id] = where
+        seen[article.doc_id] = (where, article.text)
         fresh.append(article)
     return fresh
 

@@ -354,6 +354,10 @@ def test_duplicate_ids_in_one_run_are_reported(tmp_path: Path) -> None:
     duplicates = [s for s in report.skipped if "duplicate" in s.reason]
     assert len(duplicates) == 4, report.skipped  # line 3 of the file, then every line of its second mention
     assert any(s.path.endswith("feed.jsonl line 3") and "line 1" in s.reason for s in duplicates)
+    # line 3 reuses line 1's id for another story: said so (in both mentions), not "the same article"
+    reused = [s for s in duplicates if "another article under the same key" in s.reason]
+    assert [s.path.endswith("line 3") for s in reused] == [True, True] and "own id" in reused[0].reason
+    assert all("the same article" in s.reason for s in duplicates if s not in reused)
 
 
 def test_a_collection_is_held_to_its_own_limit_and_each_article_to_the_file_limit(tmp_path: Path) -> None:
