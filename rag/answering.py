@@ -23,7 +23,7 @@ from llama_index.core.query_engine import CustomQueryEngine
 from llama_index.core.schema import NodeWithScore, TextNode
 
 from rag import prompts
-from rag.context import SentenceScorer, Source, build_sources
+from rag.context import SentenceScorer, Source, build_sources, with_whole_sentences
 from rag.errors import RagError
 from rag.calibration import TUNED_MIN_CONFIRMATION, answer_probability
 from rag.citations import Unchecked, checkable, cite_choice, restated_premise, support_score, unchecked_names
@@ -128,7 +128,8 @@ class CitedQueryEngine(CustomQueryEngine):
         started = time.perf_counter()
         hits = self.retrieve_hits(question)
         timings["retrieve"] = time.perf_counter() - started
-        sources = self.excerpts(question, hits)
+        articles = self._fetch_articles(hits)
+        sources = self.excerpts(question, hits, articles)
         timings["context"] = time.perf_counter() - started - timings["retrieve"]
         finish = _Finisher(self, question, hits, timings, started)
         if not sources:
@@ -136,13 +137,14 @@ class CitedQueryEngine(CustomQueryEngine):
             return
         if self.chat is None:
             choice = self._choose_extractively(question, sources)
+            choice.articles = articles
             timings["first_token"] = time.perf_counter() - started
             yield finish(choice, sources, number_sentences(sources), Usage())
             return
         usage = Usage()
         try:
             sources = self._fit_window(question, sources)
-            choice = Choice()
+            choice = Choice(articles=articles)
             sentences = number_sentences(sources)
             for delta in self._generate(question, sources, sentences, usage, choice):
                 if "first_token" not in timings and delta.strip():
@@ -157,8 +159,11 @@ class CitedQueryEngine(CustomQueryEngine):
             timings["second_look"] = choice.look_seconds
         yield finish(choice, sources, sentences, usage)
 
-    def excerpts(self, question: str, hits: Sequence[Hit]) -> list[Source]:
-        """What the answerer reads of ``hits``: each passage's best sentences (``build_sources``)."""
+    def excerpts(self, question: str, hits: Sequence[Hit], articles: Mapping[str, str] | None = None) -> list[Source]:
+        """What the answerer reads of ``hits``: each passage's best sentences (``build_sources``), none
+        of them cut at a chunk's edge (``with_whole_sentences``; ``articles``: their stored texts, when
+        the caller has them)."""
+        hits = with_whole_sentences(hits, self._fetch_articles(hits) if articles is None else articles)
         return build_sources(question, hits, self.scorer, self.context_chars,
                              window=self.context_sentences, margin=self.relevance_margin)
 
@@ -377,6 +382,12 @@ class CitedQueryEngine(CustomQueryEngine):
         unverified = (self.min_verification is not None and choice.verification is not None
                       and choice.verification < self.min_verification)
         return unsure or unanswered or unverified
+
+    def _fetch_articles(self, hits: Sequence[Hit]) -> dict[str, str]:
+        """The stored text of every hit's article, in one round trip (a Chroma server's, when shared): the
+        excerpts, the second look and the citation check all read them."""
+        doc_ids = list(dict.fromkeys(hit.doc_id for hit in hits))
+        return dict(self.article_texts(doc_ids)) if self.article_texts and doc_ids else {}
 
     def articles(self, choice: Choice, sentences: Sequence[Sentence]) -> dict[str, str]:
         """The stored text of every candidate's article, fetched once per answer (the second look and

@@ -67,6 +67,33 @@ def test_extractive_follow_up_uses_the_conversation(seeded_engine: NewsRAG) -> N
     assert_cites(answer, "000_34d3f0eff26b4d81.txt")
 
 
+LONG_SENTENCE = ("The Lowmoor Reservoir expansion, which the regional water board approved on Thursday after a "
+                 "four-year planning inquiry that heard from 212 witnesses, including farmers from Ashby, Carden and "
+                 "Little Bower, conservation groups concerned about the nesting sites of the bittern, two neighbouring "
+                 "district councils and the national canal trust, will raise the dam by 6.5 metres, flood a further "
+                 "340 hectares of the Lowmoor valley, add about 19 billion litres of storage and, according to the "
+                 "board's chief executive Rosalind Achterberg, secure the water supply of 1.4 million people until "
+                 "at least 2070.")
+
+
+def test_a_sentence_longer_than_a_chunk_is_read_and_quoted_whole(tmp_path: Path) -> None:
+    """A sentence longer than a chunk is cut at a clause: the excerpt, the quote and so the answer began
+    or ended mid-sentence (an Arabic plant's capacity, the answer, was cut off at the chunk's end)."""
+    from rag.loading import load_file
+
+    path = tmp_path / "lowmoor.md"
+    path.write_text(f"# Lowmoor Reservoir expansion approved\n\n{LONG_SENTENCE}\n\nConstruction begins in 2026.\n",
+                    encoding="utf-8")
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    engine.ingest([path])
+    assert all(LONG_SENTENCE not in hit.text for hit in engine.search("Lowmoor Reservoir water supply", k=4))  # cut
+    answer = engine.ask("How many people will the Lowmoor Reservoir expansion supply with water?")
+    quoted = next(c for c in answer.citations if "1.4 million people" in c.quote)
+    assert quoted.quote == LONG_SENTENCE
+    [article] = load_file(path, 10**7)
+    assert article.text[quoted.start:quoted.end] == quoted.quote
+
+
 def test_streaming_ends_with_the_answer(seeded_engine: NewsRAG) -> None:
     items = list(seeded_engine.stream("Who hosted Trump and Zelensky in Paris?"))
     assert isinstance(items[-1], Answer) and "Macron" in items[-1].text
