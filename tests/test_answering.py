@@ -94,6 +94,21 @@ def test_a_sentence_longer_than_a_chunk_is_read_and_quoted_whole(tmp_path: Path)
     assert article.text[quoted.start:quoted.end] == quoted.quote
 
 
+def test_a_name_in_the_cited_article_s_title_only_is_still_its_name(tmp_path: Path) -> None:
+    """A feed item's title is not in its stored text, and headlines name the region where the body names
+    the town: asked about "the Extremadura solar farm", the article titled so was refused as never naming it."""
+    feed = tmp_path / "energy.jsonl"
+    feed.write_text(json.dumps({"id": "1", "title": "Extremadura solar farm becomes Spain's largest",
+                                "text": "The Balboa solar farm near Merida, with a capacity of 620 megawatts, began "
+                                        "supplying the grid on Monday. It covers 1,000 hectares."}) + "\n",
+                    encoding="utf-8")
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    engine.ingest([feed])
+    answer = engine.ask("What is the capacity of the Extremadura solar farm?")
+    assert not answer.refused and "620 megawatts" in answer.text
+    assert engine.ask("What is the capacity of the Andalusia solar farm?").refused  # a name it does not hold
+
+
 def test_streaming_ends_with_the_answer(seeded_engine: NewsRAG) -> None:
     items = list(seeded_engine.stream("Who hosted Trump and Zelensky in Paris?"))
     assert isinstance(items[-1], Answer) and "Macron" in items[-1].text
