@@ -15,6 +15,7 @@ mentioning cookies, subscriptions or sharing, and no positional rule touches it.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from collections.abc import Iterable
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.dates import EARLIEST, LATEST, iso_date
 from rag.text import SCRIPT_STOPS, word_count
@@ -647,6 +648,32 @@ def _without_modified_dates(tree: HtmlElement) -> HtmlElement:
     return pruned
 
 
+# trafilatura takes fewer than MIN_EXTRACTED_SIZE characters (250) of main text for a failure and falls back to
+# extractors that join the page's blocks into one paragraph: a Japanese story of 200 characters, ~100 words,
+# came out as headline, dateline and three paragraphs in one block, quoted together. The bound is kept in
+# words, as a reader counts them (``word_count``): an English page's 250 characters are ~42 words.
+TRAFILATURA_MIN_CHARACTERS = 250
+ENGLISH_CHARACTERS_A_WORD = 6
+
+
+def _extraction_config(tree: HtmlElement) -> Any:
+    """trafilatura's settings with its minimum main text in characters scaled to the page's script."""
+    body = tree.find(".//body")
+    text = " ".join((body if body is not None else tree).text_content().split())
+    per_word = len(text) / max(word_count(text), 1)
+    minimum = round(TRAFILATURA_MIN_CHARACTERS * min(1.0, per_word / ENGLISH_CHARACTERS_A_WORD))
+    return _trafilatura_config(max(minimum, TRAFILATURA_MIN_CHARACTERS // 4))
+
+
+@functools.lru_cache(maxsize=16)
+def _trafilatura_config(min_characters: int) -> Any:
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(min_characters))
+    return config
+
+
 def _main_text(tree: HtmlElement) -> HtmlElement:
     """trafilatura's main-text tree, settings fixed for repeatable output: no comments, no
     cross-document deduplication (its cache would make a page's text depend on earlier pages), links
@@ -657,7 +684,7 @@ def _main_text(tree: HtmlElement) -> HtmlElement:
     if logger.level == logging.NOTSET:  # it warns for every page it gives up on; we fall back instead
         logger.setLevel(logging.ERROR)
     found = bare_extraction(tree, include_comments=False, include_tables=True, include_links=True,
-                            deduplicate=False)
+                            deduplicate=False, config=_extraction_config(tree))
     # trafilatura returns nothing for a page with too little text that looks like an article (a short
     # notice, a page of one list); its baseline keeps the page's paragraphs, or else all its body text.
     body = found.body if found is not None else baseline(tree)[0]

@@ -846,6 +846,20 @@ def test_an_html_time_element_is_read_in_any_language(written: str, iso: str) ->
     assert clean_html(page).published.startswith(iso)
 
 
+def test_a_short_japanese_story_keeps_its_paragraphs_and_leaves_its_dateline_out() -> None:
+    """trafilatura takes under 250 characters of main text for a failure and falls back to joining the page's
+    blocks: a 200-character Japanese story (~100 words) came out as headline, dateline and paragraphs in one
+    block, and the quote carried the headline and the date."""
+    paragraphs = ["18日午後10時42分ごろ、長野県中部を震源とする地震があり、松本市で震度5弱を観測した。",
+                  "気象庁によると、震源の深さは約10キロ、地震の規模を示すマグニチュードは5.8と推定される。",
+                  "松本市消防局によると、転倒などで7人がけがをした。北陸新幹線は約42分後に運転を再開した。"]
+    page = ("<html lang='ja'><head><meta charset='utf-8'><title>長野県松本市で震度5弱 けが人7人｜信州ニュース</title></head>"
+            "<body><nav><a>トップ</a>｜<a>社会</a></nav><article><h1>長野県松本市で震度5弱 けが人7人</h1>"
+            "<time datetime='2024-04-18'>2024年4月18日 23時15分</time>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + "</article></body></html>")
+    assert _paragraphs(clean_html(page)) == ["長野県松本市で震度5弱 けが人7人", *paragraphs]
+
+
 def test_sentences_ended_the_devanagari_or_arabic_way_are_prose() -> None:
     """Only Latin and CJK stops ended a sentence: an Arabic article's closing question ("؟") was dropped
     as a trailing headline, and a Hindi sentence ending in a danda ("।") could be taken for the headline."""
