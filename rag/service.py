@@ -30,12 +30,14 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, File, Header, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.routing import Match
 
 from rag.engine import NewsRAG
 from rag.errors import ConfigError, InputTooLong, InvalidText, NotAnUpload, NotYourUpload, RagError, StoreUnavailableError
@@ -48,6 +50,7 @@ from rag.uploads import MAX_FILES_PER_UPLOAD
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
+MODEL_CARD: dict[str, object] = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "news-rag"}
 JSON_BODY_BYTES = 1024 * 1024  # a question with a long conversation fits many times over
 MULTIPART_OVERHEAD = 64 * 1024
 POLL_SECONDS = 0.25  # how often a waiting request checks that its client is still there
@@ -155,8 +158,12 @@ class StreamOptions(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """``POST /v1/chat/completions``, OpenAI's format. Sampling fields are accepted and ignored: the
-    engine's settings decide how the answer is made. ``filters`` is this server's own extra field."""
+    """``POST /v1/chat/completions``, OpenAI's format. Sampling and length fields (temperature, top_p,
+    max_tokens, stop, seed...) are accepted and ignored: the engine's settings decide how the answer is
+    made, and an answer is checked and cited whole. Fields that promise another kind of reply (JSON,
+    a tool call, log probabilities) are refused with a 422 naming them: they were accepted and prose came
+    back, which a client parsing JSON or waiting for its tool call read as its own failure. ``filters``
+    is this server's own extra field."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -170,6 +177,24 @@ class ChatRequest(BaseModel):
     # One choice per question: n=2 was accepted and one choice came back, which a client indexing
     # choices[1] read as a crash of its own.
     n: int = Field(1, ge=1, le=1, description="Choices to return: one (the checked answer).")
+    temperature: float | None = Field(None, ge=0, le=2, description="Accepted (0 to 2, as OpenAI) and ignored.")
+    max_tokens: int | None = Field(None, ge=1, description="Accepted and ignored: RAG_MAX_ANSWER_TOKENS applies.")
+    max_completion_tokens: int | None = Field(None, ge=1, description="As max_tokens.")
+    response_format: dict[str, Any] | None = Field(None, description="Only {'type': 'text'}: answers are prose.")
+    tool_choice: str | dict[str, Any] | None = Field(None, description="Only 'none' or 'auto': no tool is called.")
+    logprobs: bool | None = Field(None, description="Only false: no log probabilities are returned.")
+
+    @model_validator(mode="after")
+    def _only_prose_answers(self) -> ChatRequest:
+        fmt = (self.response_format or {}).get("type", "text")
+        if fmt != "text":
+            raise ValueError(f"response_format {fmt!r} is not supported: answers are prose with [n] citations")
+        if self.tool_choice not in (None, "none", "auto"):
+            raise ValueError("tool_choice must be 'none' or 'auto': this server answers from its articles and "
+                             "calls no tool")
+        if self.logprobs:
+            raise ValueError("logprobs are not returned here: the answer's confidence is in answer_probability")
+        return self
 
     def question_and_history(self) -> tuple[str, list[Message]]:
         """The last user message is the question; earlier user/assistant turns are the conversation."""
@@ -214,8 +239,8 @@ class AnswerSlots:
         could queue hundreds ahead of everyone. Checked before a request's worker starts; a worker counts
         itself as waiting as soon as it starts, so a burst passes at most a few over."""
         if self.waiting >= self.max_waiting:
-            raise HTTPException(429, f"{self.waiting} questions are already waiting for an answer; ask again in "
-                                     "a moment (the server's RAG_API_MAX_WAITING).", headers={"Retry-After": "5"})
+            raise HTTPException(429, f"The queue is full: {self.max_waiting} questions may wait for an answer (the "
+                                     "server's RAG_API_MAX_WAITING); ask again in a moment.", headers={"Retry-After": "5"})
 
     async def items(self, produce: Produce, request: Request) -> AsyncIterator[str | Answer | _Waiting]:
         """The engine's items as they come; ``WAITING`` every ``KEEPALIVE_SECONDS`` of silence."""
@@ -341,13 +366,14 @@ def chunk_body(completion_id: str, created: int, delta: dict[str, object], finis
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
 
 
-def error_body(status: int, message: str, kind: str | None = None) -> dict[str, object]:
-    """OpenAI's error shape, which its clients read the message from."""
-    return {"error": {"message": message, "type": kind or _error_type(status), "param": None, "code": status}}
+def error_body(status: int, message: str) -> dict[str, object]:
+    """OpenAI's error shape, which its clients read the message from; one type per status, wherever the
+    error arose (a 403 was "forbidden" from one guard and "server_error" from another)."""
+    return {"error": {"message": message, "type": _error_type(status), "param": None, "code": status}}
 
 
 def _error_type(status: int) -> str:
-    return {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+    return {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
             413: "request_too_large", 422: "invalid_request_error", 429: "rate_limit_error", 499: "client_closed_request",
             503: "service_unavailable"}.get(status, "server_error")
 
@@ -388,8 +414,14 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
 
     @api.get("/v1/models", dependencies=authorized)
     def models() -> dict[str, object]:
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
-                                            "owned_by": "news-rag"}]}
+        return {"object": "list", "data": [MODEL_CARD]}
+
+    @api.get("/v1/models/{model_id}", dependencies=authorized)
+    def model(model_id: str) -> dict[str, object]:
+        """OpenAI's model lookup: some clients check the model this way before they chat."""
+        if model_id != MODEL_ID:
+            raise HTTPException(404, f"The model {model_id!r} is not served here: use {MODEL_ID!r}.")
+        return MODEL_CARD
 
     @api.post("/v1/chat/completions", dependencies=authorized, max_body_size=JSON_BODY_BYTES)
     async def chat_completions(body: ChatRequest, request: Request) -> Any:
@@ -420,7 +452,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
         answer = await final_answer(slots.items(
             lambda: engine.stream(body.question, engine.visitor_filters(keys, filters), body.k), request))
         if answer.error:  # the retrieved passages still go back, beside the error
-            return JSONResponse({**error_body(503, answer.error, "backend_error"), "answer": answer.to_dict()}, 503)
+            return JSONResponse({**error_body(503, answer.error), "answer": answer.to_dict()}, 503)
         return answer.to_dict()
 
     @api.get("/v1/documents", dependencies=authorized)
@@ -454,6 +486,18 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
         if not removed:
             raise HTTPException(404, f"No document {doc_id!r} is indexed; GET /v1/documents lists the doc_ids.")
         return {"id": doc_id, "object": "document", "deleted": True}
+
+    # Last: any other /v1 request. Under `rag serve` the page is mounted at "/", so an unknown API path (or a
+    # known one with another method) reached Gradio and got {"detail": "Not Found"}, not OpenAI's error shape.
+    @api.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False,
+                   dependencies=authorized)
+    def no_such_endpoint(path: str, request: Request) -> None:
+        allowed = sorted({method for route in api.routes if isinstance(route, APIRoute) and route.path != "/v1/{path:path}"
+                          and route.matches(request.scope)[0] is Match.PARTIAL for method in route.methods or ()})
+        if allowed:
+            raise HTTPException(405, f"{request.method} is not allowed on /v1/{path}: use {', '.join(allowed)}.",
+                                headers={"Allow": ", ".join(allowed)})
+        raise HTTPException(404, f"There is no endpoint /v1/{path}; the API reference is /v1/openapi.json.")
 
     return api
 
@@ -520,7 +564,7 @@ class CrossSiteGuard:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008})
                     return
-                await JSONResponse(error_body(403, refusal, "forbidden"), 403)(scope, receive, send)
+                await JSONResponse(error_body(403, refusal), 403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -618,7 +662,7 @@ async def _sse_stream(items: AsyncIterator[str | Answer | _Waiting], completion_
         if answer is None:
             return  # the client left
         if answer.error:
-            yield sse(error_body(503, answer.error, "backend_error"))
+            yield sse(error_body(503, answer.error))
         else:
             yield sse(chunk_body(completion_id, created, {"content": answer.text}))
             yield sse(chunk_body(completion_id, created, {}, "stop", **rag_fields(answer)))

@@ -307,6 +307,40 @@ def test_an_upload_whose_date_cannot_be_read_is_indexed_with_a_warning(http: htt
                        headers={"X-Removal-Key": response.json()["removal_key"]}).status_code == 200
 
 
+@pytest.mark.parametrize(("field", "said"), [
+    ({"response_format": {"type": "json_object"}}, "response_format 'json_object'"),
+    ({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}}, "json_schema"),
+    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}], "tool_choice": "required"},
+     "tool_choice"),
+    ({"logprobs": True, "top_logprobs": 2}, "logprobs"), ({"temperature": 5}, "temperature"), ({"max_tokens": 0}, "max_tokens"),
+])
+def test_a_chat_field_that_promises_another_kind_of_reply_is_a_422_naming_it(http: httpx.Client, field: dict[str, object],
+                                                                              said: str) -> None:
+    """JSON mode, a required tool call and log probabilities were accepted and prose came back: a client
+    parsing JSON or waiting for its tool call failed on its own side, with a 200."""
+    plain = {"model": "news-rag", "messages": [{"role": "user", "content": FUNDING_QUESTION}]}
+    response = http.post("/v1/chat/completions", json={**plain, **field})
+    assert response.status_code == 422 and said in response.json()["error"]["message"], response.text
+    ignored = {"max_tokens": 5, "stop": ["billion"], "seed": 1, "temperature": 0.2, "tool_choice": "auto",
+               "response_format": {"type": "text"}, "logprobs": False,
+               "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}
+    assert http.post("/v1/chat/completions", json={**plain, **ignored}).status_code == 200  # accepted, as documented
+
+
+def test_an_unknown_api_path_or_method_is_an_openai_error_not_the_page_s(http: httpx.Client, client: openai.OpenAI) -> None:
+    """Under `rag serve` the page is mounted at "/": an unknown /v1 path reached Gradio ({"detail": "Not
+    Found"}), and the SDK's models.retrieve failed on it."""
+    assert client.models.retrieve("news-rag").id == "news-rag"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o")
+    missing = http.get("/v1/completions")
+    assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found_error"
+    wrong = http.get("/v1/chat/completions")
+    assert wrong.status_code == 405 and "POST" in wrong.headers["allow"] and "POST" in wrong.json()["error"]["message"]
+    forbidden = http.delete(f"/v1/documents/{'0' * 16}", headers={"X-Removal-Key": "guessed"})
+    assert forbidden.status_code in (403, 404) and forbidden.json()["error"]["type"] in ("permission_error", "not_found_error")
+
+
 def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:
     """60,000 names were a 500 (Chroma: too many SQL variables)."""
     response = http.post("/v1/ask", json={"question": "Who met?", "filters": {"sources": ["a.txt"] * 101}})
@@ -432,7 +466,7 @@ def test_questions_past_the_waiting_limit_get_a_429_and_the_queued_ones_their_an
             time.sleep(0.05)
         refused = httpx.post(f"{url}/v1/ask", json={"question": FUNDING_QUESTION}, timeout=60)
         assert refused.status_code == 429 and refused.headers["retry-after"] == "5"
-        assert "already waiting" in refused.json()["error"]["message"]
+        assert "queue is full: 2 questions may wait" in refused.json()["error"]["message"]  # the limit, not a count past it
         release.set()
         for thread in queued:
             thread.join(60)
