@@ -539,9 +539,29 @@ def clean_html(raw: str) -> CleanedArticle:
         return CleanedArticle("", "")
     title, author, site, published = _metadata(tree)
     title, byline = _headline(title, tree, site), _byline(author, site)
-    kept, removed = _select(_blocks(_main_text(tree)), title, byline)
+    kept, removed = _select(_blocks(_main_text(_with_update_times(tree))), title, byline)
     return CleanedArticle("\n\n".join(([title] if title else []) + kept), title, site, byline, published,
                           tuple(removed))
+
+
+LIVE_BLOG_UPDATES = 3  # <time>-led paragraphs that make a page a live blog, where each time is content
+
+
+def _with_update_times(tree: HtmlElement) -> HtmlElement:
+    """A live blog's update times written into their updates: trafilatura drops a <time> standing before a
+    paragraph, so "16:40 A power cut has hit polling station 14" became a power cut at no time, and "when"
+    questions could not be answered. Only where at least ``LIVE_BLOG_UPDATES`` times each lead a paragraph:
+    a single dateline before the first paragraph stays out of it (the date is the article's metadata)."""
+    leading = [(time, para) for time in tree.iter("time")
+               if (para := time.getnext()) is not None and para.tag == "p" and _normalise(time.text_content())]
+    if len(leading) < LIVE_BLOG_UPDATES:
+        return tree
+    tree = deepcopy(tree)  # the metadata was read from the page as it is
+    for time in tree.iter("time"):
+        para = time.getnext()
+        if para is not None and para.tag == "p" and (stamp := _normalise(time.text_content())):
+            para.text = f"{stamp} – {para.text or ''}"
+    return tree
 
 
 def _parse(raw: str) -> HtmlElement | None:

@@ -846,6 +846,18 @@ def test_an_html_time_element_is_read_in_any_language(written: str, iso: str) ->
     assert clean_html(page).published.startswith(iso)
 
 
+def test_a_live_blog_keeps_each_update_s_time() -> None:
+    """trafilatura drops a <time> standing before a paragraph: a live blog's "16:40" power cut happened at no
+    time, and "when" questions could not be answered. A single dateline stays out (next test)."""
+    updates = [("22:47", "Priya Raman was declared the winner with 52,318 votes."),
+               ("16:40", "A power cut hit polling station 14 at Ashgrove Primary School."),
+               ("07:00", "Polls opened across Northfield's 96 polling stations.")]
+    feed = "".join(f"<div class='update'><time datetime='2024-05-19T{t}:00+01:00'>{t}</time><p>{p}</p></div>"
+                   for t, p in updates)
+    page = _page("<title>Northfield election: live</title>", f"<main><h1>Northfield election: live</h1>{feed}</main>")
+    assert _paragraphs(clean_html(page))[1:] == [f"{t} – {p}" for t, p in updates]
+
+
 def test_a_short_japanese_story_keeps_its_paragraphs_and_leaves_its_dateline_out() -> None:
     """trafilatura takes under 250 characters of main text for a failure and falls back to joining the page's
     blocks: a 200-character Japanese story (~100 words) came out as headline, dateline and paragraphs in one
