@@ -395,8 +395,8 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     ``slots``: the answer queue (``api.state.slots``), new unless given; pass it to the UI mounted beside.
     ``any_host``: serve requests for any host name although no token is set (``--no-auth`` off loopback);
     otherwise a server without a token answers only to loopback names (``CrossSiteGuard``)."""
-    api = FastAPI(title="news-rag", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json",
-                  redoc_url=None)
+    api = FastAPI(title="news-rag", version="1", docs_url=None, openapi_url="/v1/openapi.json", redoc_url=None)
+    _serve_docs(api)
     slots = slots or AnswerSlots(answer_slots(engine.settings), engine.settings.api_max_waiting)
     api.state.engine, api.state.slots = engine, slots
     _install_error_handlers(api)
@@ -502,6 +502,25 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     return api
 
 
+def _serve_docs(api: FastAPI) -> None:
+    """The interactive reference at /v1/docs with Swagger UI's files from the ``swagger-ui-bundle`` package:
+    FastAPI's page loads them from a CDN, so on a machine without the internet it stayed blank."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    api.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @api.get("/v1/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/v1/openapi.json", title="news-rag API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css", swagger_favicon_url="data:,",
+                                   swagger_ui_parameters={"validatorUrl": None})  # its default validator is remote
+
+
+DOCS_ASSETS = "/v1/docs-assets"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REMOVAL_KEY_HEADER = "X-Removal-Key"  # a header, not a query parameter: access logs keep the URL
 MAX_UPLOAD_KEYS = 100  # keys one request may send: each is hashed and compared

@@ -341,6 +341,18 @@ def test_an_unknown_api_path_or_method_is_an_openai_error_not_the_page_s(http: h
     assert forbidden.status_code in (403, 404) and forbidden.json()["error"]["type"] in ("permission_error", "not_found_error")
 
 
+def test_the_api_reference_page_needs_nothing_from_the_internet(http: httpx.Client) -> None:
+    """/v1/docs loaded Swagger UI from a CDN: on a machine without the internet it stayed blank."""
+    import re
+
+    page = http.get("/v1/docs")
+    assert page.status_code == 200
+    links = re.findall(r'(?:src|href|url)\s*[=:]\s*[\'"]([^\'"]+)', page.text)
+    assert links and all(link.startswith(("/", "data:")) for link in links), links
+    assert all(http.get(link).status_code == 200 for link in links if link.startswith("/"))
+    assert http.get("/v1/openapi.json").json()["paths"]["/v1/chat/completions"]
+
+
 def test_a_filter_naming_too_many_sources_is_a_422(http: httpx.Client) -> None:
     """60,000 names were a 500 (Chroma: too many SQL variables)."""
     response = http.post("/v1/ask", json={"question": "Who met?", "filters": {"sources": ["a.txt"] * 101}})
