@@ -195,6 +195,10 @@ class NewsRAG:
         """The indexed articles, each marked ``uploaded`` or not."""
         return marked_uploads(self.store.documents(), upload_dir(self.settings.data_dir))
 
+    def article_text(self, doc_id: str) -> str | None:
+        """An article's stored text, which citations' ``start``/``end`` index (None: no such article)."""
+        return self.store.article_texts([doc_id]).get(doc_id)
+
     # --- what one visitor may read -------------------------------------------------------------------
     def visitor_filters(self, keys: Collection[str] = (),
                         filters: SearchFilters | None = None) -> SearchFilters | None:

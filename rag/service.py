@@ -460,6 +460,16 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
         """The operator's articles and the caller's own uploads (all uploads with RAG_SHARED_UPLOADS)."""
         return {"object": "list", "data": [_document_dict(d) for d in engine.visitor_documents(upload_keys(request))]}
 
+    @api.get("/v1/documents/{doc_id}", dependencies=authorized)
+    def get_document(doc_id: str, request: Request) -> dict[str, object]:
+        """One article with its stored ``text``: a citation's ``start``/``end`` index it, and no other route
+        gave it, so clients could not highlight a quote in its article."""
+        doc = next((d for d in engine.visitor_documents(upload_keys(request)) if d.doc_id == doc_id), None)
+        text = engine.article_text(doc_id) if doc else None
+        if doc is None or text is None:
+            raise HTTPException(404, f"No document {doc_id!r} is indexed; GET /v1/documents lists the doc_ids.")
+        return {**_document_dict(doc), "text": text}
+
     # Uploads index one at a time (the engine's write lock), each in a worker thread: 45 waiting uploads
     # held the thread pool's 40 threads, and /healthz and GET /v1/documents timed out behind them.
     indexing = threading.BoundedSemaphore(UPLOADS_IN_FLIGHT)

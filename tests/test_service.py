@@ -194,6 +194,10 @@ def test_upload_list_delete_and_ask_again(http: httpx.Client, engine: NewsRAG) -
     assert chat.json()["citations"][0]["doc_id"] == doc_id  # keys comma-separated, as several uploads gave them
     # a visitor's upload says so wherever it is shown: it may carry any title and publisher
     assert answer["citations"][0]["uploaded"] is True
+    cited = answer["citations"][0]
+    stored = http.get(f"/v1/documents/{doc_id}", headers=key).json()  # the text a citation's offsets index
+    assert stored["text"][cited["start"]:cited["end"]] == cited["quote"] and stored["uploaded"] is True
+    assert http.get(f"/v1/documents/{doc_id}").status_code == 404  # not another caller's to read
     listed = {d["id"]: d["uploaded"] for d in http.get("/v1/documents", headers=key).json()["data"]}
     assert listed[doc_id] is True and list(listed.values()).count(True) == 1
     seed_answer = http.post("/v1/ask", json={"question": FUNDING_QUESTION}, headers=key).json()
