@@ -539,9 +539,36 @@ def clean_html(raw: str) -> CleanedArticle:
         return CleanedArticle("", "")
     title, author, site, published = _metadata(tree)
     title, byline = _headline(title, tree, site), _byline(author, site)
-    kept, removed = _select(_blocks(_main_text(_with_update_times(tree))), title, byline)
+    kept, removed = _select(_blocks(_main_text(_without_layout_tables(_with_update_times(tree)))), title, byline)
     return CleanedArticle("\n\n".join(([title] if title else []) + kept), title, site, byline, published,
                           tuple(removed))
+
+
+LAYOUT_CELL_WORDS = 50  # a table cell holding this much running text is a page column, not a datum
+
+
+def _without_layout_tables(tree: HtmlElement) -> HtmlElement:
+    """Tables that lay a page out made into plain blocks. trafilatura keeps a table whole, so on a page laid
+    out in one (a "Most read" and weather column beside the story, reader comments under it) the sidebar and
+    the comments were indexed with the story, and a comment's "only 10,000 books were saved" was cited
+    against the article's 64,000. A layout table has no header cells or caption, and a cell holding
+    paragraphs, line breaks or ``LAYOUT_CELL_WORDS`` words; a data table's cells are short and stay a table."""
+    layout = [table for table in tree.iter("table") if _lays_out(table)]
+    if not layout:
+        return tree
+    tree = deepcopy(tree)
+    for table in [table for table in tree.iter("table") if _lays_out(table)]:
+        for node in [table, *table.iter("thead", "tbody", "tfoot", "tr", "td")]:
+            node.tag = "div"
+    return tree
+
+
+def _lays_out(table: HtmlElement) -> bool:
+    if table.find(".//th") is not None or table.find(".//caption") is not None or \
+            (table.get("role") or "").lower() in ("table", "grid"):
+        return False
+    return any(cell.find(".//p") is not None or len(cell.findall(".//br")) >= 2 or cell.find(".//table") is not None
+               or word_count(cell.text_content()) >= LAYOUT_CELL_WORDS for cell in table.iter("td"))
 
 
 LIVE_BLOG_UPDATES = 3  # <time>-led paragraphs that make a page a live blog, where each time is content
