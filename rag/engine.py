@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -49,7 +50,6 @@ class NewsRAG:
         # settings are part of every key. The questions the engine asked itself, writing examples.
         self._answers = self._new_answer_cache()
         self._examples_asked: set[str] = set()
-        self._uploads_seen: tuple[str | None, dict[str, str]] = (None, {})  # (generation, ``_uploads_by_file``)
 
     # --- components, created on first use ----------------------------------------------------------
     @cached_property
@@ -91,8 +91,8 @@ class NewsRAG:
             report.notices = language_advice(self.keyword.archive_language(), self.embed_model)
         return report
 
-    def ingest_uploads(self, uploads: Iterable[tuple[str, bytes]],
-                       progress: Progress | None = None) -> tuple[Intake, IngestReport | None]:
+    def ingest_uploads(self, uploads: Iterable[tuple[str, bytes]], progress: Progress | None = None,
+                       keys: Collection[str] = ()) -> tuple[Intake, IngestReport | None]:
         """Visitors' files (the Library tab, ``POST /v1/documents``): checked and saved under
         ``<data_dir>/uploads`` (``rag.uploads``), then indexed, all under the write lock, so no removal
         runs between an upload's indexing and its key. The files saved anew get one removal key
@@ -100,13 +100,18 @@ class NewsRAG:
 
         The same bytes as an upload already indexed are that article: they are not indexed again (which put
         back an article its uploader had removed from a collection, for anyone, with no key) and are
-        reported unchanged. A saved file that indexing refused as a whole, or that an error left unindexed,
-        is deleted again: it left a file on the server with no article to remove it by."""
+        reported unchanged, to an uploader holding their key (``keys``: the uploader's); anyone else's same
+        file is saved as their own copy under a new name. At most ``RAG_MAX_UPLOADS`` files are kept. A
+        saved file that indexing refused as a whole, or that an error left unindexed, is deleted again: it
+        left a file on the server with no article to remove it by."""
         folder = upload_dir(self.settings.data_dir)
         with self._writing:
             docs = self.documents()
+            held = sum(1 for entry in os.scandir(folder) if entry.is_file()) if folder.is_dir() else 0
             intake = save_uploads(uploads, folder, self.settings.max_file_bytes,
-                                  reserved={doc.source_name for doc in docs if not doc.uploaded})
+                                  reserved={doc.source_name for doc in docs if not doc.uploaded},
+                                  own=None if self.settings.shared_uploads else self.removal_keys.files_of(keys),
+                                  room=max(self.settings.max_uploads - held, 0))
             if not intake.accepted:
                 return intake, None
             indexed = {file_name(doc.source) for doc in docs if doc.uploaded}
@@ -162,10 +167,9 @@ class NewsRAG:
                 raise NotAnUpload(f"{doc.title or doc.source_name} was indexed by the server, not uploaded: "
                                   "visitors may remove only uploaded articles (on the server: rag remove "
                                   + doc_id + ").")
-            if not self.removal_keys.allows(doc.source, keys):
-                raise NotYourUpload(f"{doc.title or doc.source_name} was uploaded by someone else, or before "
-                                    "uploads were given removal keys: an upload is removed with the removal key "
-                                    "its upload returned (on the server: rag remove " + doc_id + ").")
+            if not self.removal_keys.allows(doc.source, keys):  # no title: another's upload is not theirs to see
+                raise NotYourUpload(f"No upload {doc_id} of yours is indexed: an upload is removed with the removal "
+                                    "key its upload returned (on the server: rag remove " + doc_id + ").")
             return self._remove_writing(doc_id)
 
     def _remove_writing(self, doc_id: str) -> bool:
@@ -202,41 +206,37 @@ class NewsRAG:
     # --- what one visitor may read -------------------------------------------------------------------
     def visitor_filters(self, keys: Collection[str] = (),
                         filters: SearchFilters | None = None) -> SearchFilters | None:
-        """``filters`` for a visitor of the UI or the HTTP API holding upload ``keys``: the uploads no key of
-        theirs opens are left out, unless ``RAG_SHARED_UPLOADS``. A visitor's upload answered everyone, so any
-        stranger could upload an article with a false figure under a real article's title and publisher and
-        be quoted, cited, to every other visitor. The operator's own callers (``rag ask``, Python) read all."""
-        hidden = self._hidden_uploads(keys)
+        """``filters`` for a visitor of the UI or the HTTP API holding upload ``keys``: the uploaded files no
+        key of theirs opens are left out, unless ``RAG_SHARED_UPLOADS``. A visitor's upload answered everyone,
+        so any stranger could upload an article with a false figure under a real article's title and
+        publisher and be quoted, cited, to every other visitor. The operator's own callers (``rag ask``,
+        Python) read all. Decided by the files in the uploads folder, which are saved before indexing starts:
+        decided by the articles listed, an upload being indexed was searchable before it was listed.
+        An article the server indexes from a file named like a visitor's upload is left out with it."""
+        hidden = self._hidden_upload_files(keys)
         if not hidden:
             return filters
         base = filters or SearchFilters()
-        return replace(base, exclude=(*base.exclude, *hidden))
+        return replace(base, exclude_sources=(*base.exclude_sources, *hidden))
 
     def visitor_documents(self, keys: Collection[str] = (),
                           docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
         """The library as that visitor sees it: the operator's articles and the uploads ``keys`` open."""
-        hidden = set(self._hidden_uploads(keys, docs))
-        return [doc for doc in (self.documents() if docs is None else docs) if doc.doc_id not in hidden]
+        listed = self.documents() if docs is None else list(docs)
+        if self.settings.shared_uploads:
+            return listed
+        opened = self.removal_keys.files_of(keys) if keys else set()
+        return [doc for doc in listed if not doc.uploaded or file_name(doc.source) in opened]
 
-    def _hidden_uploads(self, keys: Collection[str], docs: Sequence[DocumentInfo] | None = None) -> list[str]:
+    def _hidden_upload_files(self, keys: Collection[str]) -> list[str]:
         if self.settings.shared_uploads:
             return []
-        uploads = self._uploads_by_file(docs)
-        if not uploads:
+        try:
+            names = {entry.name for entry in os.scandir(upload_dir(self.settings.data_dir)) if entry.is_file()}
+        except FileNotFoundError:
             return []
-        opened = self.removal_keys.files_of(keys) if keys else set()
-        return [doc_id for doc_id, name in uploads.items() if name not in opened]
-
-    def _uploads_by_file(self, docs: Sequence[DocumentInfo] | None = None) -> dict[str, str]:
-        """doc_id -> file name of every upload, read once per index generation (listing a 5,000-article
-        library on every question would cost more than the search)."""
-        if docs is not None:
-            return {doc.doc_id: file_name(doc.source) for doc in docs if doc.uploaded}
-        generation = self.store.generation()
-        with self._lock:
-            if self._uploads_seen[0] != generation:
-                self._uploads_seen = (generation, self._uploads_by_file(self.documents()))
-            return self._uploads_seen[1]
+        opened = self.removal_keys.files_of(keys) if keys and names else set()
+        return sorted(names - opened)
 
     # --- retrieval -----------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None,

@@ -38,7 +38,10 @@ class SearchFilters:
     sources: tuple[str, ...] = ()  # file names, as shown in citations
     published_from: int | None = None  # inclusive
     published_to: int | None = None  # exclusive
-    exclude: tuple[str, ...] = ()  # doc_ids never returned: other visitors' uploads (``NewsRAG.visitor_filters``)
+    # File names never returned: other visitors' uploads (``NewsRAG.visitor_filters``). By file name, not by
+    # article: an upload's file is saved before any of its passages is written, so none is ever searchable
+    # unlisted, and a collection of 33,000 articles is one name (33,000 doc_ids failed every search in Chroma).
+    exclude_sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Take what a caller naturally writes: one file name or path, a list of them, and dates as the
@@ -49,7 +52,7 @@ class SearchFilters:
         for source in sources:
             check_unicode("source filter", source)  # Chroma failed on it: a 500
         object.__setattr__(self, "sources", tuple(Path(source).name for source in sources))
-        object.__setattr__(self, "exclude", tuple(sorted(set(self.exclude))))
+        object.__setattr__(self, "exclude_sources", tuple(sorted(set(self.exclude_sources))))
         for name in ("published_from", "published_to"):
             value = getattr(self, name)
             if isinstance(value, datetime):
@@ -67,8 +70,9 @@ class SearchFilters:
             conditions.append(MetadataFilter(key="published", value=self.published_from, operator=FilterOperator.GTE))
         if self.published_to is not None:
             conditions.append(MetadataFilter(key="published", value=self.published_to, operator=FilterOperator.LT))
-        if self.exclude:
-            conditions.append(MetadataFilter(key="doc_id", value=list(self.exclude), operator=FilterOperator.NIN))
+        if self.exclude_sources:
+            conditions.append(MetadataFilter(key="source_name", value=list(self.exclude_sources),
+                                             operator=FilterOperator.NIN))
         return MetadataFilters(filters=conditions, condition=FilterCondition.AND) if conditions else None
 
 

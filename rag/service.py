@@ -475,14 +475,14 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     indexing = threading.BoundedSemaphore(UPLOADS_IN_FLIGHT)
 
     @api.post("/v1/documents", dependencies=authorized, max_body_size=upload_limit)
-    def upload_documents(files: list[UploadFile] = File(description="Article files: .txt .md .html .jsonl .json")
-                         ) -> JSONResponse:
+    def upload_documents(request: Request, files: list[UploadFile] = File(
+            description="Article files: .txt .md .html .jsonl .json")) -> JSONResponse:
         """Check, save under ``<data_dir>/uploads`` and index the files, as the Library tab does."""
         if not indexing.acquire(blocking=False):
             raise HTTPException(429, "Other uploads are being indexed; send these again when they are done.",
                                 headers={"Retry-After": "10"})
         try:
-            return _ingest_uploads(engine, files)
+            return _ingest_uploads(engine, files, upload_keys(request))
         finally:
             indexing.release()
 
@@ -491,10 +491,13 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
             "the removal_key its upload returned: a visitor removes only their own uploads"))) -> dict[str, object]:
         try:
             removed = engine.remove_upload(doc_id, [removal_key] if removal_key else [])
-        except (NotAnUpload, NotYourUpload) as exc:
+        except NotAnUpload as exc:
             raise HTTPException(403, str(exc)) from exc
+        except NotYourUpload:  # the same 404 as for none: a 403 told a stranger that it exists, and its title
+            removed = False
         if not removed:
-            raise HTTPException(404, f"No document {doc_id!r} is indexed; GET /v1/documents lists the doc_ids.")
+            raise HTTPException(404, f"No document {doc_id!r} of yours is indexed: GET /v1/documents lists the "
+                                     f"doc_ids, your uploads with the {REMOVAL_KEY_HEADER} they returned.")
         return {"id": doc_id, "object": "document", "deleted": True}
 
     # Last: any other /v1 request. Under `rag serve` the page is mounted at "/", so an unknown API path (or a
@@ -752,12 +755,12 @@ def _document_dict(doc: Any) -> dict[str, object]:
             "ingested_at": doc.ingested_at, "sha256": doc.sha256, "uploaded": doc.uploaded}
 
 
-def _ingest_uploads(engine: NewsRAG, files: list[UploadFile]) -> JSONResponse:
+def _ingest_uploads(engine: NewsRAG, files: list[UploadFile], keys: list[str]) -> JSONResponse:
     """Save acceptable uploads and index them (the Library tab's rule, ``rag.uploads``); say per file
-    why one was refused."""
+    why one was refused. ``keys``: the caller's, so the same file again is theirs, unchanged."""
     limit = engine.settings.max_file_bytes
-    intake, report = engine.ingest_uploads((upload.filename or "upload", upload.file.read(limit + 1))
-                                           for upload in files)
+    intake, report = engine.ingest_uploads(((upload.filename or "upload", upload.file.read(limit + 1))
+                                            for upload in files), keys=keys)
     rejected = [{"file": name, "reason": reason} for name, reason in intake.rejected]
     if report is None:
         raise HTTPException(422, "No file could be indexed: " + "; ".join(f"{r['file']}: {r['reason']}"

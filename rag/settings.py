@@ -145,6 +145,9 @@ class Settings(BaseSettings):
         "Let every visitor's questions read every visitor's uploads (a trusted team). Default: an upload "
         "answers only the visitor who holds its key (the browser that uploaded it, or X-Removal-Key): any "
         "visitor could otherwise upload an article that changed what everyone else was answered."))
+    max_uploads: int = Field(1000, ge=0, le=100_000, description=(
+        "Files the uploads folder may hold, all visitors' together; past it uploads are refused (each one is "
+        "a name in every other visitor's search filter, and disk). 0: no uploads."))
 
     # The web UI
     ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")

@@ -52,21 +52,26 @@ def upload_dir(data_dir: Path) -> Path:
 
 
 def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int,
-                 reserved: Collection[str] = ()) -> Intake:
+                 reserved: Collection[str] = (), own: Collection[str] | None = None, room: int | None = None) -> Intake:
     """Save acceptable ``(file name, bytes)`` uploads into ``destination``; refuse wrong types, binaries,
-    empty and oversized files with a reason, and files past the ``MAX_FILES_PER_UPLOAD``-th. Read at
-    most ``max_bytes + 1`` bytes of each: that is enough to tell it is too large. ``reserved``: file
-    names of articles indexed from elsewhere, which no upload may take (``free_name``)."""
+    empty and oversized files with a reason, files past the ``MAX_FILES_PER_UPLOAD``-th, and new files past
+    ``room`` (``RAG_MAX_UPLOADS`` less the files already there). Read at most ``max_bytes + 1`` bytes of
+    each: that is enough to tell it is too large. ``reserved``: file names of articles indexed from
+    elsewhere, which no upload may take; ``own``: the uploader's files (``free_name``)."""
     intake = Intake()
     destination.mkdir(parents=True, exist_ok=True)
     for count, (name, data) in enumerate(uploads, start=1):
         reason = upload_problem(name, data, max_bytes)
         if count > MAX_FILES_PER_UPLOAD:
             reason = f"more than {MAX_FILES_PER_UPLOAD} files in one upload: send it with the next ones"
-        if reason:
-            intake.rejected.append((name, reason))
+        target = None if reason else free_name(destination / safe_name(name), data, taken=intake.accepted,
+                                               reserved=reserved, own=own)
+        if target is not None and not target.exists() and room is not None and len(intake.written) >= room:
+            reason = ("the server holds as many uploaded files as it keeps (RAG_MAX_UPLOADS): remove some of "
+                      "yours, or ask its operator")
+        if reason or target is None:
+            intake.rejected.append((name, str(reason)))
             continue
-        target = free_name(destination / safe_name(name), data, taken=intake.accepted, reserved=reserved)
         if not target.exists():
             try:
                 target.write_bytes(data)
@@ -112,14 +117,17 @@ def safe_name(name: str) -> str:
     return stem.decode(errors="ignore") + suffix
 
 
-def free_name(wanted: Path, data: bytes, taken: Sequence[Path] = (), reserved: Collection[str] = ()) -> Path:
-    """``wanted`` if it is free or holds these very bytes; else the first free ``name-2.ext``,
-    ``name-3.ext``...: an upload never replaces a different article that has the same file name, nor
-    takes the name of one indexed from elsewhere (``reserved``): citations show the file name, and an
-    upload named as the server's own article, with its title, read as that article with other facts."""
+def free_name(wanted: Path, data: bytes, taken: Sequence[Path] = (), reserved: Collection[str] = (),
+              own: Collection[str] | None = None) -> Path:
+    """``wanted`` if it is free or is the uploader's own file with these very bytes; else the first free
+    ``name-2.ext``, ``name-3.ext``...: an upload never replaces a different article that has the same file
+    name, nor takes the name of one indexed from elsewhere (``reserved``): citations show the file name,
+    and an upload named as the server's own article, with its title, read as that article with other
+    facts. Another visitor's file with the same bytes is not the uploader's to read (``own``: the names
+    their keys open; None: any): it was "unchanged", unreadable to them, and told them it existed."""
     candidate, n = wanted, 1
     while candidate.name in reserved or candidate.resolve() in taken or \
-            (candidate.exists() and candidate.read_bytes() != data):
+            (candidate.exists() and (candidate.read_bytes() != data or (own is not None and candidate.name not in own))):
         n += 1
         candidate = wanted.with_name(f"{wanted.stem}-{n}{wanted.suffix}")
     return candidate

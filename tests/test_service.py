@@ -244,21 +244,27 @@ def test_only_the_visitor_who_uploaded_an_article_can_remove_it(http: httpx.Clie
     assert first["removal_key"] and second["removal_key"] and first["removal_key"] != second["removal_key"]
     held = (Path(engine.settings.data_dir) / "upload-keys.json").read_text()
     assert "ferry.txt" in held and first["removal_key"] not in held  # digests only: reading it gives no key
+    nothing = http.delete(f"/v1/documents/{'0' * 16}")
     for headers in ({}, {"X-Removal-Key": second["removal_key"]}, {"X-Removal-Key": "guessed"}):
         refused = http.delete(f"/v1/documents/{ferry}", headers=headers)
-        assert refused.status_code == 403 and "removal key" in refused.json()["error"]["message"], headers
+        # the answer for no such document: a 403 said the upload exists, and gave its title
+        assert refused.status_code == 404 and "Ferry resumes" not in refused.text, headers
+        assert refused.json()["error"]["message"].replace(ferry, "") == nothing.json()["error"]["message"].replace("0" * 16, "")
     assert ferry in {d.doc_id for d in engine.documents()}
-    # the same bytes sent again are the same article: the second sender gets no key to it
-    again = http.post("/v1/documents", files=[("files", ("ferry.txt", b"Ferry resumes\n\nThe Kelby ferry resumed "
-                                                                      b"its crossings on Friday.", "text/plain"))])
+    # the same bytes sent again by the uploader are the same article; by anyone else, a copy of their own
+    ferry_bytes = ("files", ("ferry.txt", b"Ferry resumes\n\nThe Kelby ferry resumed its crossings on Friday.", "text/plain"))
+    again = http.post("/v1/documents", files=[ferry_bytes], headers={"X-Removal-Key": first["removal_key"]})
     assert again.json()["removal_key"] is None and len(again.json()["unchanged"]) == 1
+    copy = http.post("/v1/documents", files=[ferry_bytes]).json()
+    assert copy["removal_key"] and copy["renamed"] == [{"file": "ferry.txt", "saved_as": "ferry-2.txt"}]
+    assert http.delete(f"/v1/documents/{copy['added'][0]}", headers={"X-Removal-Key": copy["removal_key"]}).status_code == 200
     assert http.delete(f"/v1/documents/{ferry}", headers={"X-Removal-Key": first["removal_key"]}).status_code == 200
     assert http.delete(f"/v1/documents/{bridge}", headers={"X-Removal-Key": second["removal_key"]}).status_code == 200
     # a freed name taken by a new upload belongs to its new uploader, not to the one who removed it
     third = http.post("/v1/documents", files=[("files", ("ferry.txt", b"Ferry halted\n\nThe Kelby ferry halted "
                                                                       b"in a storm on Sunday.", "text/plain"))]).json()
     [halted] = third["added"]
-    assert http.delete(f"/v1/documents/{halted}", headers={"X-Removal-Key": first["removal_key"]}).status_code == 403
+    assert http.delete(f"/v1/documents/{halted}", headers={"X-Removal-Key": first["removal_key"]}).status_code == 404
     assert http.delete(f"/v1/documents/{halted}", headers={"X-Removal-Key": third["removal_key"]}).status_code == 200
 
 

@@ -60,18 +60,32 @@ def test_a_removal_sent_while_an_upload_is_indexed_waits_for_it_and_needs_its_ke
     assert engine.remove_upload(expected, [intake.removal_key])
 
 
-def test_the_same_bytes_again_do_not_bring_back_what_their_uploader_removed(engine: NewsRAG) -> None:
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_same_bytes_again_do_not_bring_back_what_their_uploader_removed(tmp_path: Path, shared: bool) -> None:
     """Removing one article of an uploaded collection keeps its file (the other article comes from it):
-    anyone uploading the same bytes indexed the file again and put the removed article back, keyless."""
+    anyone uploading the same bytes indexed the file again and put the removed article back, keyless.
+    The uploader's same file again is unchanged. Another visitor's is their own copy, which only they
+    read (with RAG_SHARED_UPLOADS, as everyone reads everything, it is the same article, unchanged)."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0, shared_uploads=shared))
     intake, report = engine.ingest_uploads([("osterby.jsonl", FEED)])
     assert report is not None and len(report.added) == 2
     tram, pool = sorted(report.added, key=lambda doc_id: "Tram" not in next(
         d.title for d in engine.documents() if d.doc_id == doc_id))
     assert engine.remove_upload(tram, [intake.removal_key])
-    again, report = engine.ingest_uploads([("osterby.jsonl", FEED)])
-    assert report is not None and again.removal_key is None
+    mine, report = engine.ingest_uploads([("osterby.jsonl", FEED)], keys=[intake.removal_key])
+    assert report is not None and mine.removal_key is None
     assert report.unchanged == [pool] and not report.added and not report.updated
     assert tram not in {doc.doc_id for doc in engine.documents()}
+    theirs, report = engine.ingest_uploads([("osterby.jsonl", FEED)])
+    assert report is not None
+    if shared:
+        assert theirs.removal_key is None and report.unchanged == [pool] and not report.added
+        assert tram not in {doc.doc_id for doc in engine.documents()}
+    else:  # a copy of their own: the removed tram article is back for them only
+        assert theirs.removal_key and len(report.added) == 2 and theirs.renamed == [("osterby.jsonl", "osterby-2.jsonl")]
+        titles = {doc.title for doc in engine.visitor_documents([])}
+        assert "Tram line opens" not in titles and "Tram line opens" in {
+            doc.title for doc in engine.visitor_documents([theirs.removal_key])}
 
 
 def test_an_over_long_file_name_is_saved_shortened_not_a_failure(engine: NewsRAG) -> None:
@@ -120,3 +134,43 @@ def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_an_upload_being_indexed_is_never_read_by_another_visitor(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hidden by the articles listed, an upload's passages were searchable (cited, listed) between their
+    write and their article's listing: the forged-figure attack worked for as long as indexing ran."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    engine.ingest([_write(tmp_path / "articles" / "harbour.txt", "Harbour dredged\n\nThe Kelby harbour was "
+                          "dredged by 40 workers in March, the port authority said.")])
+    adapter = type(engine.store.vector_store)
+    original_add = adapter.add
+    seen: list[set[str]] = []
+
+    def add_then_look(self, nodes, **kwargs):  # type: ignore[no-untyped-def]
+        added = original_add(self, nodes, **kwargs)  # the passages are in Chroma; their article is not listed yet
+        stranger = engine.visitor_filters([])
+        seen.append({hit.source_name for hit in engine.search("How many workers dredged the Kelby harbour?",
+                                                              k=10, filters=stranger)})
+        seen.append({doc.source_name for doc in engine.visitor_documents([])})
+        return added
+
+    monkeypatch.setattr(adapter, "add", add_then_look)
+    intake, report = engine.ingest_uploads([("forged.txt", b"Harbour dredged\n\nThe Kelby harbour was dredged by "
+                                                           b"4,000 workers in March, the port authority said.")])
+    assert report is not None and report.added and seen
+    assert all("forged.txt" not in names for names in seen), seen
+
+
+def test_other_visitors_uploads_are_left_out_by_file_and_their_number_is_bounded(tmp_path: Path) -> None:
+    """Left out article by article, one upload of 33,000 one-line articles made every other visitor's search
+    fail in Chroma (too many SQL variables). A file is one name, and the folder holds RAG_MAX_UPLOADS files."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0, max_uploads=2))
+    feed = "".join(json.dumps({"id": str(n), "text": f"Item {n} of the Osterby council minutes was read."}) + "\n"
+                   for n in range(300)).encode()
+    intake, report = engine.ingest_uploads([("minutes.jsonl", feed), ("harbour.txt", HARBOUR), ("extra.txt", b"A\n\nB c d.")])
+    assert report is not None and len(report.added) == 301
+    assert [name for name, _ in intake.rejected] == ["extra.txt"] and "RAG_MAX_UPLOADS" in intake.rejected[0][1]
+    stranger = engine.visitor_filters([])
+    assert stranger is not None and stranger.exclude_sources == ("harbour.txt", "minutes.jsonl")
+    assert engine.visitor_filters([intake.removal_key]) is None

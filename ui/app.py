@@ -294,7 +294,7 @@ class Handlers:
         try:
             intake, report = self.engine.ingest_uploads(
                 ((Path(f).name, read_upload(Path(f), limit)) for f in files or []),
-                progress=lambda done, total, name: progress(done / max(total, 1), desc=f"Indexing {name}"))
+                progress=lambda done, total, name: progress(done / max(total, 1), desc=f"Indexing {name}"), keys=keys)
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
             return None, f"Could not index the files: {exc}", keys, *self.library(keys)
@@ -308,8 +308,8 @@ class Handlers:
     def remove(self, doc_id: str | None, keys: Any) -> tuple[Any, ...]:
         if not doc_id:
             return "Pick an article to remove first.", *self.library(keys)
-        doc = next((d for d in self.engine.documents() if d.doc_id == doc_id), None)
-        title = doc.title if doc else doc_id
+        doc = next((d for d in self.engine.visitor_documents(held_keys(keys)) if d.doc_id == doc_id), None)
+        title = doc.title if doc else doc_id  # another visitor's upload: its id only, not its title
         try:
             removed = self.engine.remove_upload(doc_id, held_keys(keys))  # its file goes too: the name is free again
             if removed:
