@@ -50,6 +50,7 @@ class NewsRAG:
         # settings are part of every key. The questions the engine asked itself, writing examples.
         self._answers = self._new_answer_cache()
         self._examples_asked: set[str] = set()
+        self._server_names: tuple[str | None, set[str]] = (None, set())  # (generation, ``_server_file_names``)
 
     # --- components, created on first use ----------------------------------------------------------
     @cached_property
@@ -210,14 +211,16 @@ class NewsRAG:
         key of theirs opens are left out, unless ``RAG_SHARED_UPLOADS``. A visitor's upload answered everyone,
         so any stranger could upload an article with a false figure under a real article's title and
         publisher and be quoted, cited, to every other visitor. The operator's own callers (``rag ask``,
-        Python) read all. Decided by the files in the uploads folder, which are saved before indexing starts:
-        decided by the articles listed, an upload being indexed was searchable before it was listed.
-        An article the server indexes from a file named like a visitor's upload is left out with it."""
-        hidden = self._hidden_upload_files(keys)
-        if not hidden:
+        Python) read all. The unopened files of the uploads folder are left out of the search itself
+        (``exclude_sources``), and each passage found is checked by its file's folder (``uploads``, in
+        ``search``): decided by the articles listed, an upload was searchable by strangers while it was
+        indexed, and decided when a question arrived, by one that then waited for the model."""
+        if self.settings.shared_uploads:
             return filters
+        opened = self.removal_keys.files_of(keys) if keys else set()
+        hidden = self._hidden_upload_files(opened)
         base = filters or SearchFilters()
-        return replace(base, exclude_sources=(*base.exclude_sources, *hidden))
+        return replace(base, exclude_sources=(*base.exclude_sources, *hidden), uploads=tuple(opened))
 
     def visitor_documents(self, keys: Collection[str] = (),
                           docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
@@ -228,15 +231,23 @@ class NewsRAG:
         opened = self.removal_keys.files_of(keys) if keys else set()
         return [doc for doc in listed if not doc.uploaded or file_name(doc.source) in opened]
 
-    def _hidden_upload_files(self, keys: Collection[str]) -> list[str]:
-        if self.settings.shared_uploads:
-            return []
+    def _hidden_upload_files(self, opened: Collection[str]) -> list[str]:
+        """The uploaded files left out of the search itself, so that they take no place in its top k: the
+        unopened ones, but for names the server's own articles have too (their passages are told apart
+        afterwards, by folder: a visitor's upload named like an article still to come hid it from everyone)."""
         try:
             names = {entry.name for entry in os.scandir(upload_dir(self.settings.data_dir)) if entry.is_file()}
         except FileNotFoundError:
             return []
-        opened = self.removal_keys.files_of(keys) if keys and names else set()
-        return sorted(names - opened)
+        return sorted(names - set(opened) - self._server_file_names()) if names else []
+
+    def _server_file_names(self) -> set[str]:
+        """The file names of the articles the server indexed itself, read once per index generation."""
+        generation = self.store.generation()
+        with self._lock:
+            if self._server_names[0] != generation:
+                self._server_names = (generation, {doc.source_name for doc in self.documents() if not doc.uploaded})
+            return self._server_names[1]
 
     # --- retrieval -----------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None,
@@ -245,8 +256,11 @@ class NewsRAG:
         _check_text("query", query)
         _check_k(k)
         self._refresh_keyword_index()
-        hits = self.retriever.retrieve(query, k or self.settings.top_k, filters, mode)
-        return marked_uploads(hits, upload_dir(self.settings.data_dir))
+        hits = marked_uploads(self.retriever.retrieve(query, k or self.settings.top_k, filters, mode),
+                              upload_dir(self.settings.data_dir))
+        if filters is not None and filters.uploads is not None:  # whatever was written since the filter was made
+            hits = [hit for hit in hits if not hit.uploaded or file_name(hit.source) in filters.uploads]
+        return hits
 
     def _refresh_keyword_index(self) -> None:
         """Keep the BM25 index at the store's generation: unchanged, it costs one ~1 ms read; after a

@@ -42,6 +42,9 @@ class SearchFilters:
     # article: an upload's file is saved before any of its passages is written, so none is ever searchable
     # unlisted, and a collection of 33,000 articles is one name (33,000 doc_ids failed every search in Chroma).
     exclude_sources: tuple[str, ...] = ()
+    # The uploaded files this search may read (None: every one). Checked on each passage found, by where its
+    # article's file lies, so a passage written after ``exclude_sources`` was decided is never read either.
+    uploads: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         """Take what a caller naturally writes: one file name or path, a list of them, and dates as the
@@ -53,6 +56,8 @@ class SearchFilters:
             check_unicode("source filter", source)  # Chroma failed on it: a 500
         object.__setattr__(self, "sources", tuple(Path(source).name for source in sources))
         object.__setattr__(self, "exclude_sources", tuple(sorted(set(self.exclude_sources))))
+        if self.uploads is not None:
+            object.__setattr__(self, "uploads", tuple(sorted(set(self.uploads))))
         for name in ("published_from", "published_to"):
             value = getattr(self, name)
             if isinstance(value, datetime):

@@ -67,8 +67,8 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
         target = None if reason else free_name(destination / safe_name(name), data, taken=intake.accepted,
                                                reserved=reserved, own=own)
         if target is not None and not target.exists() and room is not None and len(intake.written) >= room:
-            reason = ("the server holds as many uploaded files as it keeps (RAG_MAX_UPLOADS): remove some of "
-                      "yours, or ask its operator")
+            reason = ("the server holds as many uploaded files as it keeps, all visitors' together "
+                      "(RAG_MAX_UPLOADS): ask its operator")
         if reason or target is None:
             intake.rejected.append((name, str(reason)))
             continue

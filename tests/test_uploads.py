@@ -173,4 +173,23 @@ def test_other_visitors_uploads_are_left_out_by_file_and_their_number_is_bounded
     assert [name for name, _ in intake.rejected] == ["extra.txt"] and "RAG_MAX_UPLOADS" in intake.rejected[0][1]
     stranger = engine.visitor_filters([])
     assert stranger is not None and stranger.exclude_sources == ("harbour.txt", "minutes.jsonl")
-    assert engine.visitor_filters([intake.removal_key]) is None
+    mine = engine.visitor_filters([intake.removal_key])
+    assert mine is not None and mine.exclude_sources == () and mine.uploads == ("harbour.txt", "minutes.jsonl")
+
+
+def test_a_filter_made_before_an_upload_still_leaves_it_out_and_a_claimed_name_hides_no_server_article(
+        tmp_path: Path) -> None:
+    """The page decided what to leave out when a question arrived, then waited for the model: an upload
+    indexed meanwhile was read by the waiting stranger. And left out by file name alone, a visitor's upload
+    named like an article the server indexed later hid that article from everyone."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    stranger = engine.visitor_filters([])  # made while the question waits for its turn
+    engine.ingest_uploads([("kelby.txt", b"Harbour dredged\n\nThe Kelby harbour was dredged by 4,000 workers in "
+                                         b"March, the port authority said.")])
+    question = "How many workers dredged the Kelby harbour?"
+    assert all(not hit.uploaded for hit in engine.search(question, k=10, filters=stranger))
+    engine.ingest([_write(tmp_path / "wire" / "kelby.txt", "Harbour dredged\n\nThe Kelby harbour was dredged by 40 "
+                          "workers in March, the port authority said.")])
+    answer = engine.ask(question, engine.visitor_filters([]))
+    assert "40 workers" in answer.text and "4,000" not in answer.text
+    assert [c.uploaded for c in answer.citations] == [False]
