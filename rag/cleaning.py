@@ -553,8 +553,7 @@ def _without_layout_tables(tree: HtmlElement) -> HtmlElement:
     the comments were indexed with the story, and a comment's "only 10,000 books were saved" was cited
     against the article's 64,000. A layout table has no header cells or caption, and a cell holding
     paragraphs, line breaks or ``LAYOUT_CELL_WORDS`` words; a data table's cells are short and stay a table."""
-    layout = [table for table in tree.iter("table") if _lays_out(table)]
-    if not layout:
+    if not any(_lays_out(table) for table in tree.iter("table")):
         return tree
     tree = deepcopy(tree)
     for table in [table for table in tree.iter("table") if _lays_out(table)]:

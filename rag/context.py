@@ -86,14 +86,16 @@ def with_whole_sentences(hits: Sequence[Hit], articles: Mapping[str, str]) -> li
     chunk is ~180 characters): the excerpt ended "... a new plant in Sohar with a capacity" and the quote,
     and the answer, lost "of 250,000 cubic metres a day". An edge more than ``MAX_SENTENCE_COMPLETION``
     characters from its sentence's end stays where it is."""
-    grown = []
+    grown, sentences = [], {}  # doc_id -> its article's sentences, split once for all its hits
     for hit in hits:
         article = articles.get(hit.doc_id, "")
         if article[hit.start:hit.end] != hit.text:  # not the stored text (an older index): as it is
             grown.append(hit)
             continue
         start, end = hit.start, hit.end
-        for span in split_sentences(article):
+        if hit.doc_id not in sentences:
+            sentences[hit.doc_id] = split_sentences(article)
+        for span in sentences[hit.doc_id]:
             if span.start < start < span.end and start - span.start <= MAX_SENTENCE_COMPLETION:
                 start = span.start
             if span.start < end < span.end and span.end - end <= MAX_SENTENCE_COMPLETION:

@@ -111,7 +111,7 @@ class NewsRAG:
             held = sum(1 for entry in os.scandir(folder) if entry.is_file()) if folder.is_dir() else 0
             intake = save_uploads(uploads, folder, self.settings.max_file_bytes,
                                   reserved={doc.source_name for doc in docs if not doc.uploaded},
-                                  own=None if self.settings.shared_uploads else self.removal_keys.files_of(keys),
+                                  own=None if self.settings.shared_uploads else self._opened_files(keys),
                                   room=max(self.settings.max_uploads - held, 0))
             if not intake.accepted:
                 return intake, None
@@ -188,9 +188,13 @@ class NewsRAG:
     def removable_uploads(self, keys: Collection[str],
                           docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
         """The uploads that ``keys`` may remove (``docs``: ``documents()``, when the caller has just listed it)."""
-        files = self.removal_keys.files_of(keys) if keys else set()
+        files = self._opened_files(keys)
         return [doc for doc in (self.documents() if docs is None else docs)
                 if files and doc.uploaded and file_name(doc.source) in files]
+
+    def _opened_files(self, keys: Collection[str]) -> set[str]:
+        """The uploaded files ``keys`` open: a visitor's to read and to remove."""
+        return self.removal_keys.files_of(keys) if keys else set()
 
     @cached_property
     def removal_keys(self) -> RemovalKeys:
@@ -217,7 +221,7 @@ class NewsRAG:
         indexed, and decided when a question arrived, by one that then waited for the model."""
         if self.settings.shared_uploads:
             return filters
-        opened = self.removal_keys.files_of(keys) if keys else set()
+        opened = self._opened_files(keys)
         hidden = self._hidden_upload_files(opened)
         base = filters or SearchFilters()
         return replace(base, exclude_sources=(*base.exclude_sources, *hidden), uploads=tuple(opened))
@@ -228,7 +232,7 @@ class NewsRAG:
         listed = self.documents() if docs is None else list(docs)
         if self.settings.shared_uploads:
             return listed
-        opened = self.removal_keys.files_of(keys) if keys else set()
+        opened = self._opened_files(keys)
         return [doc for doc in listed if not doc.uploaded or file_name(doc.source) in opened]
 
     def _hidden_upload_files(self, opened: Collection[str]) -> list[str]:

@@ -430,7 +430,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
             raise HTTPException(404, f"The model {body.model!r} is not served here: use {MODEL_ID!r} "
                                      "(GET /v1/models lists it).")
         question, history = body.question_and_history()
-        _check_question(question, engine.settings, history, body.filters)
+        _check_question(question, engine.settings, history)
         filters, keys = body.filters.to_search_filters() if body.filters else None, upload_keys(request)
         slots.check_room()
         items = slots.items(lambda: engine.stream_chat(history, question, engine.visitor_filters(keys, filters)),
@@ -446,7 +446,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     @api.post("/v1/ask", dependencies=authorized, max_body_size=JSON_BODY_BYTES)
     async def ask(body: AskRequest, request: Request) -> Any:
         """One question -> the JSON of ``rag ask --json`` (``Answer.to_dict``)."""
-        _check_question(body.question, engine.settings, filters=body.filters)
+        _check_question(body.question, engine.settings)
         filters, keys = body.filters.to_search_filters() if body.filters else None, upload_keys(request)
         slots.check_room()
         answer = await final_answer(slots.items(
@@ -537,13 +537,6 @@ DOCS_ASSETS = "/v1/docs-assets"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REMOVAL_KEY_HEADER = "X-Removal-Key"  # a header, not a query parameter: access logs keep the URL
 MAX_UPLOAD_KEYS = 100  # keys one request may send: each is hashed and compared
-
-
-def upload_keys(request: Request) -> list[str]:
-    """The upload keys a request holds: ``X-Removal-Key`` once per key or comma-separated, as each upload
-    returned them. Its questions read those uploads too (``NewsRAG.visitor_filters``)."""
-    keys = [key.strip() for value in request.headers.getlist(REMOVAL_KEY_HEADER) for key in value.split(",")]
-    return [key for key in keys if key][:MAX_UPLOAD_KEYS]
 UPLOADS_IN_FLIGHT = 2  # one indexing, one waiting for it; more get a 429
 # The UI's events carry the whole chat shown (answers with their markup): far more than a question, far
 # less than the 150 MB a visitor could post to Gradio's queue before, which the server held in memory.
@@ -654,12 +647,18 @@ class BodyLimit:
         await JSONResponse(error_body(413, message), 413)(scope, receive, send)
 
 
-def _check_question(question: str, settings: Settings, history: list[Message] | None = None,
-                    filters: Filters | None = None) -> None:
+def upload_keys(request: Request) -> list[str]:
+    """The upload keys a request holds: ``X-Removal-Key`` once per key or comma-separated, as each upload
+    returned them. Its questions read those uploads too (``NewsRAG.visitor_filters``)."""
+    keys = [key.strip() for value in request.headers.getlist(REMOVAL_KEY_HEADER) for key in value.split(",")]
+    return [key for key in keys if key][:MAX_UPLOAD_KEYS]
+
+
+def _check_question(question: str, settings: Settings, history: list[Message] | None = None) -> None:
     """Refuse an oversized question, or text that is not Unicode, before it queues for the model (the
-    engine checks them again): found in the worker, it was a 500, or a 200 stream ending in an error."""
-    texts = [("question", question), *(("chat history", str(turn["content"])) for turn in history or []),
-             *(("filters.sources", source) for source in (filters.sources if filters else []))]
+    engine checks them again): found in the worker, it was a 500, or a 200 stream ending in an error.
+    (A source filter's text is refused as the request is read: ``SearchFilters`` checks it.)"""
+    texts = [("question", question), *(("chat history", str(turn["content"])) for turn in history or [])]
     for what, text in texts:
         try:
             check_unicode(what, text)

@@ -64,13 +64,13 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
         reason = upload_problem(name, data, max_bytes)
         if count > MAX_FILES_PER_UPLOAD:
             reason = f"more than {MAX_FILES_PER_UPLOAD} files in one upload: send it with the next ones"
-        target = None if reason else free_name(destination / safe_name(name), data, taken=intake.accepted,
-                                               reserved=reserved, own=own)
-        if target is not None and not target.exists() and room is not None and len(intake.written) >= room:
-            reason = ("the server holds as many uploaded files as it keeps, all visitors' together "
-                      "(RAG_MAX_UPLOADS): ask its operator")
-        if reason or target is None:
-            intake.rejected.append((name, str(reason)))
+        if reason:
+            intake.rejected.append((name, reason))
+            continue
+        target = free_name(destination / safe_name(name), data, taken=intake.accepted, reserved=reserved, own=own)
+        if not target.exists() and room is not None and len(intake.written) >= room:
+            intake.rejected.append((name, "the server holds as many uploaded files as it keeps, all visitors' "
+                                          "together (RAG_MAX_UPLOADS): ask its operator"))
             continue
         if not target.exists():
             try:
