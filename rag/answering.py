@@ -494,7 +494,7 @@ class _Finisher:
         evidence = "\n".join(s.text for s in choice.picks)
         unchecked = unchecked_names(self.question, evidence, engine.archive_names)
         if choice.verdict is not None:  # a yes: the sentence that says so, cited, after the verdict
-            text, citations = cite_choice(evidence, choice.picks, articles, sentences, unchecked)
+            text, citations = cite_choice(evidence, choice.picks, articles, sentences, unchecked, self.question)
             text = led_by(choice.verdict, text)
         else:
             text, citations = self._written(choice, articles, sentences, evidence, unchecked)
@@ -511,10 +511,10 @@ class _Finisher:
         if restates(written, self.question) or drifted(written, self.question, evidence):
             written = evidence  # "The French president hosted them in Paris", or nothing at all: show the evidence
         text, citations = cite_choice(led_by_short(written, choice.short, self.question), choice.picks,
-                                      articles, sentences, unchecked)
+                                      articles, sentences, unchecked, self.question)
         if not citations and restated_premise(written, self.question, choice.picks, articles, unchecked):
             text, citations = cite_choice(led_by_short(evidence, choice.short, self.question), choice.picks,
-                                          articles, sentences, unchecked)  # the asker's premise written back: show the evidence
+                                          articles, sentences, unchecked, self.question)  # the asker's premise written back: show the evidence
         # Only then: showing the evidence whenever nothing written is backed freed 7 answers on news_dev,
         # all wrong (2026-12-04, ``candidates_local_evidence_when_unbacked.json``): the model was guessing.
         return text, citations

@@ -128,6 +128,11 @@ def _pairs(run: str) -> list[str]:
     return [run[i:i + 2] for i in range(max(1, len(run) - 1))]
 
 
+def written_without_spaces(text: str) -> bool:
+    """``text`` holds a run of a script written without spaces (or Korean): its words are character pairs."""
+    return _UNSPACED.search(text) is not None
+
+
 def spaced_pairs(text: str) -> str:
     """``text`` with each unspaced-script run written as its character pairs, space-separated: what a
     word tokenizer (BM25's) needs to find a Chinese or Japanese word inside a longer run."""

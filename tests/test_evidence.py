@@ -243,6 +243,44 @@ def test_a_number_or_name_the_evidence_does_not_hold_is_left_out() -> None:
     assert text == "Winds reached 140 km/h [1]." and len(citations) == 1
 
 
+def test_a_later_sentence_that_no_shown_sentence_holds_is_left_out() -> None:
+    # No name, no number: the guard above let it through, cited [1], though nothing says it.
+    numbered = number_sentences(sources())
+    written = "The port of Brest closed on Monday. The mayor shook hands with the fishermen and smiled."
+    text, citations = cite_choice(written, [numbered[2]], {}, numbered, question="When did the port close?")
+    assert text == "The port of Brest closed on Monday [1]." and len(citations) == 1
+    # The first sentence carries the short answer the probability decided: its rewording stays.
+    text, _ = cite_choice("Brest's harbour shut on Monday. The mayor smiled.", [numbered[2]], {}, numbered)
+    assert text == "Brest's harbour shut on Monday [1]."
+
+
+@pytest.mark.parametrize(("later", "quotes"), [
+    ("Their leader was arrested.", ["Their leader, Paul Grall, was arrested."]),
+    ("Fishermen blocked the road and their leader was arrested.",
+     ["About 300 fishermen blocked the road to the ministry.", "Their leader, Paul Grall, was arrested."]),
+], ids=["one sentence holds it", "two sentences hold it together"])
+def test_a_later_sentence_cites_the_shown_sentences_that_hold_its_words(later: str, quotes: list[str]) -> None:
+    # It cited the chosen sentence about the port, whose quote says nothing of an arrest.
+    numbered = number_sentences(sources())
+    text, citations = cite_choice(f"The port of Brest closed on Monday. {later}", [numbered[2]], {}, numbered)
+    assert [c.quote for c in citations] == ["The port of Brest closed on Monday.", *quotes]
+    assert text.endswith("".join(f"[{n}]" for n in range(2, len(quotes) + 2)) + ".")
+
+
+def test_a_later_sentence_reads_the_question_as_held_and_unspaced_scripts_unread() -> None:
+    numbered = number_sentences(sources())
+    asked = "Did the ministry comment on the quotas when the port of Brest closed?"
+    text, _ = cite_choice("The port of Brest closed on Monday. The ministry commented on the quotas.",
+                          [numbered[2]], {}, numbered, question=asked)
+    assert text.endswith("The ministry commented on the quotas [1].")  # the asker's own words: not the articles' to hold
+    text, _ = cite_choice("The port of Brest closed on Monday. The ministry denied the quotas.",
+                          [numbered[2]], {}, numbered, question=asked)
+    assert text == "The port of Brest closed on Monday [1]."  # "denied" is the answer's: nothing shown holds it
+    port = number_sentences([source(1, "布雷斯特港关闭", "布雷斯特港周一关闭。市长说风速达到每小时140公里。")])
+    text, _ = cite_choice("港口周一关闭。渔民很高兴。", port[:1], {}, port)
+    assert text == "港口周一关闭[1]。渔民很高兴[1]。"  # character pairs would refuse any rewording: not read
+
+
 def test_a_word_that_only_opens_a_sentence_is_no_name_but_a_subject_is() -> None:
     assert names("Apart from the mayor, who spoke in Brest?") == {"brest"}
     assert names("Lavrov accused Ukraine.", openers=True) == {"lavrov", "ukrain"}
