@@ -61,7 +61,10 @@ class NewsRAG:
 
     @cached_property
     def store(self) -> ChromaStore:
-        return ChromaStore(connect(self.settings), self.settings.collection, embed_model_id(self.embed_model))
+        return self._open_store()
+
+    def _open_store(self, fresh: bool = False) -> ChromaStore:
+        return ChromaStore(connect(self.settings, fresh), self.settings.collection, embed_model_id(self.embed_model))
 
     @cached_property
     def keyword(self) -> KeywordIndex:
@@ -259,22 +262,31 @@ class NewsRAG:
         """The ``k`` best passages for ``query``: dense and keyword search fused (or one of them)."""
         _check_text("query", query)
         _check_k(k)
-        self._refresh_keyword_index()
+        self._follow_other_writers()
         hits = marked_uploads(self.retriever.retrieve(query, k or self.settings.top_k, filters, mode),
                               upload_dir(self.settings.data_dir))
         if filters is not None and filters.uploads is not None:  # whatever was written since the filter was made
             hits = [hit for hit in hits if not hit.uploaded or file_name(hit.source) in filters.uploads]
         return hits
 
-    def _refresh_keyword_index(self) -> None:
+    def _follow_other_writers(self) -> None:
         """Keep the BM25 index at the store's generation: unchanged, it costs one ~1 ms read; after a
-        write by any process, load the copy that process persisted, or rebuild it once here."""
+        write by any process, load the copy that process persisted, or rebuild it once here. An embedded
+        store another process wrote is opened again first: its vectors in memory are this process's."""
         with self._lock:
             if self._writing.locked() and self.keyword.generation is not None:
                 return  # this process is ingesting: the keyword index it has serves until one rebuild at the end
             generation = self.store.generation()
+            if not self.settings.chroma_url and self.store.written_elsewhere(generation):
+                self._reopen_store()
             if self.keyword.generation != generation and not self.keyword.load(generation):
                 self.keyword.rebuild(self.store.snapshot())
+
+    def _reopen_store(self) -> None:
+        """The embedded store read from disk anew (``store.forget_embedded_index``), and the retriever
+        over it; a search still running on the old ones finishes there."""
+        self.__dict__["store"] = self._open_store(fresh=True)
+        self.__dict__.pop("retriever", None)
 
     # --- answering -----------------------------------------------------------------------------------
     @cached_property

@@ -39,12 +39,15 @@ _NO_VECTOR = [0.0]
 _PAGE = 2000
 
 
-def connect(settings: Settings) -> chromadb.api.ClientAPI:
-    """An embedded client under the data dir, or an HTTP client when ``RAG_CHROMA_URL`` is set."""
+def connect(settings: Settings, fresh: bool = False) -> chromadb.api.ClientAPI:
+    """An embedded client under the data dir, or an HTTP client when ``RAG_CHROMA_URL`` is set.
+    ``fresh``: the embedded index is read from disk anew (``forget_embedded_index``)."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if not settings.chroma_url:
         path = Path(settings.data_dir) / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            forget_embedded_index(path)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     url = urlparse(settings.chroma_url)
     if not url.hostname:
@@ -60,6 +63,22 @@ def connect(settings: Settings) -> chromadb.api.ClientAPI:
             "or unset RAG_CHROMA_URL to use the embedded store."
         ) from exc
     return client
+
+
+def forget_embedded_index(path: Path) -> None:
+    """Make the next embedded client of ``path`` read the index from disk.
+
+    Chroma keeps one System per folder per process, and its vector graph in memory learns only of this
+    process's writes. After ``rag ingest`` added an article while ``rag serve`` ran on the same folder,
+    the server's filtered dense searches failed ("Error finding id": every visitor's question carries a
+    filter, so they were 500s) and unfiltered ones never found the article, until the server wrote
+    something itself. Chroma has no per-folder reset (``clear_system_cache`` drops every folder's System
+    and breaks the clients still holding them), so this folder's entry is dropped from its cache: a
+    private dict, checked by a test. The old System is not stopped: a search running on it finishes, and
+    it is freed with its last client."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
 
 
 DENSE_EF_SEARCH = 1000  # see ChromaStore._search_exhaustively
@@ -96,6 +115,7 @@ class ChromaStore:
         self.registry = client.get_or_create_collection(name + _REGISTRY_SUFFIX)
         self.vector_store = ChromaVectorStore(chroma_collection=self.chunks)
         self.max_batch = max(1, min(client.get_max_batch_size(), 5000))
+        self.known_generation = self.generation()  # as opened, then as this store last wrote it
 
     def _search_exhaustively(self) -> None:
         """Raise the graph search's breadth (HNSW ``ef_search``) to ``DENSE_EF_SEARCH``, once per index.
@@ -119,10 +139,15 @@ class ChromaStore:
         meta = self.client.get_collection(self.registry.name).metadata or {}
         return str(meta.get("generation", ""))
 
+    def written_elsewhere(self, generation: str) -> bool:
+        """Another client wrote the index since this one opened it or last wrote it itself."""
+        return generation != self.known_generation
+
     def _renew_generation(self) -> None:
         """Called before a change (a kill mid-change leaves a generation no keyword index was built
         from) and after it (indexes built while it ran are stale)."""
-        self.registry.modify(metadata={"generation": uuid.uuid4().hex})
+        self.known_generation = uuid.uuid4().hex
+        self.registry.modify(metadata={"generation": self.known_generation})
 
     def snapshot(self) -> ChunkSnapshot:
         """Every stored chunk, tagged with the generation read BEFORE reading them: a write that lands

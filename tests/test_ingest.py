@@ -150,6 +150,28 @@ def test_an_article_another_process_removed_is_no_empty_hit_here(tmp_path: Path)
         assert hits and all(hit.doc_id and hit.text and hit.doc_id != doomed for hit in hits), mode
 
 
+def test_an_article_another_process_added_is_found_here(tmp_path: Path) -> None:
+    """`rag ingest` by an operator or a cron job while `rag serve` held the embedded index: the server's
+    filtered dense searches failed with "Error finding id" (every visitor's question is filtered: 500s) and
+    its unfiltered ones missed the article, until the server wrote something itself."""
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([SEEDS])
+    question = "How many books does the Wexmoor floating library hold?"
+    visitor = SearchFilters(exclude_sources=("someone else's upload.txt",))
+    assert engine.search(question, k=3, mode="dense", filters=visitor)  # the index is open, its vectors loaded
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "wexmoor.txt").write_text("Harbour town opens floating library\n\nThe town of Wexmoor opened a floating "
+                                      "library on its harbour on Monday. The barge holds 4,200 books.\n")
+    added = subprocess.run([str(Path(sys.executable).parent / "rag"), "--data-dir", str(tmp_path / "data"),
+                            "ingest", str(feed)], capture_output=True, text=True, timeout=300)
+    assert added.returncode == 0, added.stderr
+    for filters in (visitor, None):
+        for mode in ("dense", "hybrid"):
+            assert engine.search(question, k=3, mode=mode, filters=filters)[0].source_name == "wexmoor.txt", mode
+    assert "4,200" in engine.ask(question).text
+
+
 def test_bad_files_are_skipped_and_the_rest_is_indexed(tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     shutil.copytree(SEEDS, folder)
