@@ -408,9 +408,13 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
 
     @api.get("/healthz")
     def healthz() -> dict[str, object]:
-        """Liveness for load balancers and scripts: is the index reachable, how busy is the model."""
-        return {"status": "ok", "backend": engine.settings.llm, "passages": engine.store.count_chunks(),
-                "answering": slots.running, "queued": slots.waiting}  # API and UI; a count: cheap at any size
+        """Liveness for load balancers and scripts: is the index reachable, how busy is the model.
+
+        No passage count: it rose with each visitor's private upload, so a stranger polling it saw when
+        someone uploaded and how much (``rag status`` and ``GET /v1/documents`` give the library)."""
+        engine.store.count_chunks()  # reaches the index: a count is cheap at any size, and raises if it is down
+        return {"status": "ok", "backend": engine.settings.llm,
+                "answering": slots.running, "queued": slots.waiting}  # API and UI
 
     @api.get("/v1/models", dependencies=authorized)
     def models() -> dict[str, object]:

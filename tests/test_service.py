@@ -182,7 +182,9 @@ def test_upload_list_delete_and_ask_again(http: httpx.Client, engine: NewsRAG) -
     doc_id = report["added"][0]
     key = {"X-Removal-Key": report["removal_key"]}
     question = {"question": "How many books does the Wexmoor floating library hold?"}
-    # an upload is read by its uploader's questions only: another caller neither lists nor is answered from it
+    # an upload is read by its uploader's questions only: another caller neither lists nor is answered from it,
+    # nor sees that it arrived (/healthz counted passages, uploads included)
+    assert set(http.get("/healthz").json()) == {"status", "backend", "answering", "queued"}
     assert doc_id not in {d["id"] for d in http.get("/v1/documents").json()["data"]}
     stranger = http.post("/v1/ask", json=question).json()
     assert all(c["doc_id"] != doc_id for c in stranger["citations"])
@@ -402,7 +404,7 @@ def test_oversize_body_and_malformed_json_are_json_errors(http: httpx.Client) ->
 
 def test_healthz_and_the_ui_share_the_port(base_url: str) -> None:
     health = httpx.get(f"{base_url}/healthz").json()
-    assert health["status"] == "ok" and health["passages"] > 5 and health["backend"] == "extractive"
+    assert health["status"] == "ok" and health["backend"] == "extractive"
     assert httpx.get(f"{base_url}/config").status_code == 401  # the UI asks for a login when the API has a token
 
 
