@@ -704,6 +704,24 @@ def test_a_keep_all_run_reports_the_default_refusal_beside_the_three_thresholds(
     assert "one probability >= 0.73: 94/183 right" in page and "score 130 against 111" in page
 
 
+def test_the_report_half_answered_whole_gives_the_readme_figures() -> None:
+    """Session 53 answered all 274 report-half questions with the code of that day, every answer kept: the
+    README's report-half column is these rows at the default refusal, and their outcomes by kind."""
+    import json
+
+    from eval.bench.news import one_probability_figures
+    from rag.calibration import TUNED_MIN_ANSWER_PROBABILITY
+
+    run = next(iter(json.loads((NEWS_RESULTS / "report_local_keep_all_s53.json").read_text())["sections"].values()))
+    rows = run["ours"]["per_question"]
+    assert len(rows) == 274 and sum(not row["unanswerable"] for row in rows) == 200
+    rule = one_probability_figures(rows, TUNED_MIN_ANSWER_PROBABILITY, (0.0, 0.6, 0.65))
+    assert rule is not None
+    assert (rule["right"], rule["unanswerable_refused"], rule["wrong"], rule["answered"]) == (102, 70, 18, 120)
+    kept_all = run["ours"]
+    assert (kept_all["right_and_gold_cited"], kept_all["wrong_but_cited"]) == (133, 48)
+
+
 # --- the evidence likelihood as a further signal (eval.bench.likelihood) -------------------------------
 def test_the_forced_grammar_allows_exactly_the_short_answer_quotes_included() -> None:
     from rag.likelihood import forced_grammar
