@@ -65,6 +65,8 @@ def cite_choice(text: str, picks: Sequence[Sentence], articles: Mapping[str, str
         cited = markers_for(claim, picks)
         if not cited or not backs(claim, cited, articles, unchecked):
             cited = best_backing(claim, shown, articles, unchecked)
+        if cited:
+            cited = with_number_holder(claim, cited, shown)
         if cited and index > 0 and not unchecked:
             cited = holding_sentences(claim, question, cited, shown or picks)
         if not cited:
@@ -106,6 +108,24 @@ def best_backing(claim: str, shown: Sequence[Sentence], articles: Mapping[str, s
     ranked = sorted((s for s in shown if words & content_words(s.text)),
                     key=lambda s: -len(words & content_words(s.text)))
     return next(([s] for s in ranked if backs(claim, [s], articles, unchecked)), [])
+
+
+def with_number_holder(claim: str, cited: Sequence[Sentence], shown: Sequence[Sentence]) -> list[Sentence]:
+    """``cited``, and the shown sentence that holds the numbers the claim states and they do not.
+
+    ``backs`` finds a claim's numbers in the cited sentences' whole excerpts, so a quote could lack the
+    figure its sentence states: of 1,295 stored first sentences, 98 stated a number their quote did not
+    hold, and for 93 one more shown sentence holds it ("left school at 15" quoted "Ashish Thakkar ...
+    started with a computer shop"). Of the shown sentences holding the numbers, the one sharing most
+    words with the claim is added; none is left out here, and none is added when no one sentence holds
+    them all."""
+    quoted = "\n".join(s.text for s in cited)
+    if not unheld_numbers(claim, quoted):
+        return list(cited)
+    words = content_words(claim)
+    holders = [s for s in shown if s not in cited and not unheld_numbers(claim, quoted, s.text)]
+    best = max(holders, key=lambda s: len(words & content_words(s.text)), default=None)
+    return [*cited, best] if best is not None else list(cited)
 
 
 def holding_sentences(claim: str, question: str, cited: Sequence[Sentence],

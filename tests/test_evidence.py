@@ -243,6 +243,16 @@ def test_a_number_or_name_the_evidence_does_not_hold_is_left_out() -> None:
     assert text == "Winds reached 140 km/h [1]." and len(citations) == 1
 
 
+def test_a_number_the_quote_lacks_cites_the_shown_sentence_that_holds_it() -> None:
+    # The guard finds 140 in the chosen sentence's excerpt, so the answer stood, citing a quote without it.
+    numbered = number_sentences(sources())
+    text, citations = cite_choice("The port of Brest closed on Monday as winds reached 140 km/h.", [numbered[2]], {},
+                                  numbered)
+    assert text == "The port of Brest closed on Monday as winds reached 140 km/h [1][2]."
+    assert [c.quote for c in citations] == ["The port of Brest closed on Monday.",
+                                            "Winds reached 140 km/h, the mayor, Anne Morel, said."]
+
+
 def test_a_later_sentence_that_no_shown_sentence_holds_is_left_out() -> None:
     # No name, no number: the guard above let it through, cited [1], though nothing says it.
     numbered = number_sentences(sources())
