@@ -136,8 +136,9 @@ def holding_sentences(claim: str, question: str, cited: Sequence[Sentence],
 
     The first sentence carries the short answer that the one probability decided; a small model then
     often writes on, and nothing read what it added unless it held a number or a name. The README's
-    first command, on a loaded host, answered "Elysee Palace [1]. The two leaders shook hands and
-    exchanged smiles, but the nature of their discussion remains unclear [1]", which no article says.
+    first command answered "Elysee Palace [1]. The two leaders shook hands and exchanged smiles, but the
+    nature of their discussion remains unclear [1]": the second sentence is another seed's, and [1]
+    quoted the sentence about the palace. It now cites that seed's sentence.
     Over every stored local answer (1,233; 210 later sentences) 102 later sentences were not held by
     the quote their marker showed; 83 of them are held by one or two shown sentences and now cite
     those, 19 by none and are left out: invented causes ("because ..."), who did what to whom (a runner
