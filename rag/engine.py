@@ -68,7 +68,10 @@ class NewsRAG:
 
     @cached_property
     def keyword(self) -> KeywordIndex:
-        return KeywordIndex(Path(self.settings.data_dir) / "bm25" / self.settings.collection)
+        """BM25 over every passage, weighed by the server's own articles: a visitor's upload, which other
+        visitors never read, must not move their scores either (unless ``RAG_SHARED_UPLOADS``)."""
+        uncounted = None if self.settings.shared_uploads else upload_dir(self.settings.data_dir)
+        return KeywordIndex(Path(self.settings.data_dir) / "bm25" / self.settings.collection, uncounted)
 
     @cached_property
     def retriever(self) -> HybridRetriever:

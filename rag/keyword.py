@@ -5,6 +5,11 @@ loaded from disk afterwards, never rebuilt per query. Its stamp records the stor
 (``ChromaStore.generation``, a token renewed by every write) it was built from: a process whose
 index carries another generation than the store's loads the newer copy, or rebuilds once.
 
+Its statistics (how many passages hold a word, how long a passage is, the archive's language, which words
+it writes as names) are drawn from the articles the server's operator indexed, not from visitors' uploads
+(``uncounted``): a stranger's hidden upload of 300 German lines turned every visitor's English archive
+German, stemmed their questions by the German rules and moved every passage's score.
+
 Several processes (UI, CLI, eval) may share the folder. Each builds into its own staging folder;
 the swap into place holds an exclusive ``flock`` and a load holds a shared one, so no process ever
 reads a half-replaced index or deletes another's work.
@@ -21,20 +26,24 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import bm25s
+import numpy as np
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from rag.languages import function_words, read_archive
 from rag.text import ScriptStemmer, ascii_digits, spaced_pairs, undotted, written_as_name
+from rag.uploads import is_upload
 
 if TYPE_CHECKING:
     from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
 
 _STAMP = "news_rag_stamp.json"
+_COUNTED = "news_rag_counted.npz"  # which passages and words the statistics were drawn from
 # How the index's words were cut. 2 (session 41): each word stemmed by its script's rules and Latin script
 # by the archive's language (``ScriptStemmer``); 1 (no field): English rules for every word. A copy of
 # another tokenisation counts as no copy: the next ingest or search rebuilds it once. 3: Turkish
@@ -52,10 +61,16 @@ logging.getLogger("llama_index.retrievers.bm25.base").setLevel(logging.ERROR)
 
 
 class KeywordIndex:
-    """A llama-index ``BM25Retriever`` with a directory to live in."""
+    """A llama-index ``BM25Retriever`` with a directory to live in.
 
-    def __init__(self, directory: Path) -> None:
+    ``uncounted``: a folder (the visitors' uploads) whose articles are searched like any other but do not
+    weigh in the statistics; None counts every article (``RAG_SHARED_UPLOADS``: a team's uploads are its
+    archive). A copy built with another folder counts as none, so it is rebuilt once."""
+
+    def __init__(self, directory: Path, uncounted: Path | None = None) -> None:
         self.directory = directory
+        self.uncounted = str(Path(uncounted).resolve()) if uncounted is not None else None
+        self._counted = _Counted.everything()
         self._retriever = None  # BM25Retriever | None (None = empty index)
         self._chunks = -1  # chunk count it was built from; -1 = not loaded
         self._generation: str | None = None  # store generation it was built from; None = not loaded
@@ -97,7 +112,7 @@ class KeywordIndex:
         if generation is None:
             generation = getattr(nodes, "generation", None)
         self.directory.parent.mkdir(parents=True, exist_ok=True)
-        retriever, language = _build_retriever(nodes)
+        retriever, language, counted = _build_retriever(nodes, self._counts)
         staging = self._staging_name()
         staging.mkdir(parents=True)
         try:
@@ -106,9 +121,11 @@ class KeywordIndex:
             if retriever is not None:
                 with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws tqdm bars while saving
                     retriever.persist(str(staging))
+                counted.save(staging / _COUNTED)
             del retriever  # loaded back below: never two copies in memory
             (staging / _STAMP).write_text(json.dumps({"chunks": chunks, "generation": generation, "latin": latin,
-                                                      "language": language, "tokenisation": _TOKENISATION}))
+                                                      "language": language, "tokenisation": _TOKENISATION,
+                                                      "uncounted": self.uncounted}))
             with self._locked(fcntl.LOCK_EX):
                 self._remove_abandoned_staging()
                 old = self.directory.with_name(f"{staging.name}.old")
@@ -133,6 +150,7 @@ class KeywordIndex:
                 self._retriever = BM25Retriever.from_persist_dir(str(self.directory)) if chunks else None
             if self._retriever is not None:  # the stemmer is not persisted: queries must be cut as the archive was
                 self._retriever.stemmer = ScriptStemmer(stamp["latin"])
+            self._counted = _Counted.load(self.directory / _COUNTED) if chunks else _Counted.everything()
         self._chunks = chunks
         self._generation = stamp.get("generation")
         self._language = stamp.get("language")
@@ -148,7 +166,9 @@ class KeywordIndex:
             stamp = json.loads(path.read_text()) if path.exists() else {}
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return {}
-        readable = isinstance(stamp, dict) and stamp.get("tokenisation") == _TOKENISATION
+        readable = (isinstance(stamp, dict) and stamp.get("tokenisation") == _TOKENISATION
+                    and stamp.get("uncounted") == self.uncounted and (not stamp.get("chunks")
+                                                                      or (self.directory / _COUNTED).exists()))
         return stamp if readable and stamp.get("latin") in Stemmer.algorithms() else {}
 
     @contextlib.contextmanager
@@ -161,6 +181,10 @@ class KeywordIndex:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _counts(self, node: TextNode) -> bool:
+        """Whether this passage weighs in the statistics: not when its article is a visitor's upload."""
+        return self.uncounted is None or not is_upload(str(node.metadata.get("source", "")), Path(self.uncounted))
 
     def _staging_name(self) -> Path:
         """Unique per process and call: two rebuilds never share (or delete) a staging folder."""
@@ -179,13 +203,12 @@ class KeywordIndex:
         ~7% of it (years, Latin acronyms) and ranks by that alone; one in the archive's language, 85-100%."""
         if self._retriever is None:
             return 0.0
-        import bm25s
-
         retriever = self._retriever
         tokens = bm25s.tokenize(_searchable(query), stemmer=retriever.stemmer, token_pattern=retriever.token_pattern,
                                 stopwords=_stopwords(retriever.stemmer.latin), return_ids=False, show_progress=False)[0]
         vocabulary = retriever.bm25.vocab_dict
-        return sum(token in vocabulary for token in tokens) / len(tokens) if tokens else 0.0
+        counted = self._counted.words
+        return sum(token in vocabulary and counted(vocabulary[token]) for token in tokens) / len(tokens) if tokens else 0.0
 
     def writes_as_name(self, word: str) -> bool:
         """Whether the archive writes ``word`` as a name: capitalised inside a sentence more often than
@@ -193,20 +216,25 @@ class KeywordIndex:
         in another language than the archive's names things in its own words: German capitalises every
         noun ("Prozent", "Formate", "Herde"), and French spells names otherwise ("Yémen"); only the
         words the archive itself writes as names can be looked for in its articles."""
-        hits = self.search(word, _NAME_SAMPLE)
+        hits = self._search(word, _NAME_SAMPLE, self._counted.passage_mask())
         return written_as_name(word, (hit.node.get_content() for hit in hits))
 
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
+        return self._search(query, k, filters=filters)
+
+    def _search(self, query: str, k: int, mask: list[int] | None = None,
+                filters: MetadataFilters | None = None) -> list[NodeWithScore]:
+        """The best ``k`` passages, among those ``filters`` keep or ``mask`` marks 1 (one per passage)."""
         if self._retriever is None or not query.strip():
             return []
         retriever = self._retriever
         total = len(retriever.corpus)
-        if filters is not None:
+        if filters is not None or mask is not None:
             from llama_index.retrievers.bm25 import BM25Retriever
 
             try:  # the filter mask is built at construction; the BM25 matrix itself is shared
                 retriever = BM25Retriever(existing_bm25=retriever.bm25, filters=filters, similarity_top_k=k,
-                                          stemmer=retriever.stemmer)
+                                          stemmer=retriever.stemmer, corpus_weight_mask=mask)
             except ValueError:  # every chunk filtered out
                 return []
         retriever.similarity_top_k = min(k, total)
@@ -241,8 +269,10 @@ def _stopwords(latin: str) -> tuple[str, ...]:
     return tuple(sorted(set().union(*map(function_words, lists))))  # kept: ``coverage`` asks for them on every search
 
 
-def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, str | None]:
-    """``BM25Retriever.from_defaults(nodes=...)`` without holding every node in memory.
+def _build_retriever(nodes: Iterable[TextNode], counts: Callable[[TextNode], bool] = lambda node: True,
+                     ) -> tuple[BM25Retriever | None, str | None, _Counted]:
+    """``BM25Retriever.from_defaults(nodes=...)`` without holding every node in memory, its statistics
+    drawn from the passages ``counts`` keeps (``_CountedBM25``).
 
     llama-index needs the whole node list (it walks it twice); at 80,000 chunks those objects cost
     ~700 MB on top of the index. Each node is reduced to what the retriever keeps (its serialised
@@ -251,30 +281,104 @@ def _build_retriever(nodes: Iterable[TextNode]) -> tuple[BM25Retriever | None, s
     on texts (and queries, ``search``) whose Chinese or Japanese runs are spaced into character pairs
     (``_searchable``): its word pattern would otherwise take a whole clause for one word. Its stemmer
     is not its default (English rules for every word) but ``ScriptStemmer``, with the archive's language
-    for Latin-script words (``read_archive``). Returned with the archive's language.
+    for Latin-script words (``read_archive``, of the counted passages). Returned with the archive's
+    language and what was counted.
     """
-    import bm25s
     from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
     from llama_index.retrievers.bm25 import BM25Retriever
 
     corpus: list[dict] = []  # type: ignore[type-arg]
     texts: list[str] = []
+    counted: list[bool] = []
     for node in nodes:
         corpus.append(node_to_metadata_dict(node) | {"node_id": node.node_id})
         texts.append(spaced_pairs(node.get_content(metadata_mode=MetadataMode.EMBED)))
+        counted.append(counts(node))
     if not corpus:
-        return None, None
-    language, latin = read_archive(texts)  # read as written: "İ" is a sign of Turkish
+        return None, None, _Counted.everything()
+    if not any(counted):  # only uploads: they are all there is to weigh
+        counted = [True] * len(counted)
+    # read as written: "İ" is a sign of Turkish
+    language, latin = read_archive([text for text, weighs in zip(texts, counted) if weighs])
     for n, text in enumerate(texts):  # in place: never two copies of the archive's text
         texts[n] = undotted(ascii_digits(text))  # = _searchable(content): both keep unspaced runs as they are
     stemmer = ScriptStemmer(latin)
     tokens = bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
                             show_progress=False)
     del texts
-    bm25 = bm25s.BM25()
+    bm25 = _CountedBM25(counted)
     bm25.index(tokens, show_progress=False)
     bm25.corpus = corpus
     retriever = BM25Retriever(existing_bm25=bm25, stemmer=stemmer, language=_LANGUAGE, token_pattern=_TOKEN_PATTERN,
                               similarity_top_k=min(10, len(corpus)))
-    return retriever, language
+    return retriever, language, _Counted(np.asarray(counted, dtype=bool), bm25.counted_words)
+
+
+class _Counted:
+    """Which passages, and which words (by vocabulary id), the statistics were drawn from."""
+
+    def __init__(self, passages: np.ndarray | None, words: np.ndarray | None) -> None:
+        self._passages, self._words = passages, words  # None: all of them
+
+    @classmethod
+    def everything(cls) -> _Counted:
+        return cls(None, None)
+
+    @classmethod
+    def load(cls, path: Path) -> _Counted:
+        with np.load(path) as saved:
+            return cls(saved["passages"], saved["words"])
+
+    def save(self, path: Path) -> None:
+        if self._passages is not None and self._words is not None:
+            with open(path, "wb") as handle:  # a file name of np.savez's would get ".npz" appended
+                np.savez(handle, passages=self._passages, words=self._words)
+
+    def passage_mask(self) -> list[int] | None:
+        """``BM25Retriever``'s ``corpus_weight_mask`` for the counted passages; None when all count."""
+        return None if self._passages is None or self._passages.all() else self._passages.astype(int).tolist()
+
+    def words(self, word_id: int) -> bool:
+        return self._words is None or bool(self._words[word_id])
+
+
+class _CountedBM25(bm25s.BM25):
+    """bm25s' BM25 (its default Lucene variant) scoring every passage, with the statistics of some.
+
+    bm25s draws a word's weight (how many passages hold it) and the average passage length from every
+    passage it indexes, and has no way to draw them from a part: an upload only its uploader reads still
+    moved every other visitor's scores. ``build_index_from_ids`` is the override bm25s offers ("if you
+    want to build the index in a different way"); the score matrix it returns is bm25s' own format, so
+    the index saves, loads and searches as bm25s' does. Equal to bm25s' own index when every passage counts.
+    """
+
+    def __init__(self, counted: Sequence[bool], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        if self.method != "lucene" or self.idf_method not in (None, "lucene"):
+            raise ValueError("only the Lucene variant is written here")
+        self.counted = np.asarray(counted, dtype=bool)
+        self.counted_words: np.ndarray | None = None
+
+    def build_index_from_ids(self, unique_token_ids, corpus_token_ids, show_progress=True,  # type: ignore[no-untyped-def]
+                             leave_progress=False):
+        """The score of each (passage, word) pair: idf(word) * tf / (tf + k1 * (1 - b + b * length / average)),
+        idf = ln(1 + (N - df + 0.5) / (df + 0.5)), N, df and the average over the counted passages only."""
+        n_docs, n_vocab = len(corpus_token_ids), len(unique_token_ids)
+        words_of = [np.unique(np.asarray(ids, dtype=np.int64), return_counts=True) for ids in corpus_token_ids]
+        lengths = np.fromiter((len(ids) for ids in corpus_token_ids), dtype=np.float64, count=n_docs)
+        doc_ids = np.repeat(np.arange(n_docs), [len(words) for words, _ in words_of])
+        word_ids = np.concatenate([words for words, _ in words_of]) if n_docs else np.zeros(0, np.int64)
+        tf = np.concatenate([counts for _, counts in words_of]).astype(np.float64) if n_docs else np.zeros(0)
+        del words_of
+        self.nonoccurrence_array = None  # what bm25s' own build sets for Lucene (only BM25L and BM25+ use one)
+        counted = self.counted if self.counted.any() else np.ones(n_docs, dtype=bool)
+        df = np.bincount(word_ids[counted[doc_ids]], minlength=n_vocab)
+        self.counted_words = df > 0
+        average = max(float(lengths[counted].mean()), 1e-9)  # a corpus of empty passages scores nothing either way
+        idf = np.log1p((counted.sum() - df + 0.5) / (df + 0.5))
+        scores = idf[word_ids] * tf / (tf + self.k1 * (1 - self.b + self.b * lengths[doc_ids] / average))
+        order = np.lexsort((doc_ids, word_ids))  # bm25s' matrix is by word (compressed sparse column)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(word_ids, minlength=n_vocab))])
+        return {"data": scores[order].astype(self.dtype), "indices": doc_ids[order].astype(self.int_dtype),
+                "indptr": indptr.astype(self.int_dtype), "num_docs": n_docs}

@@ -99,3 +99,65 @@ def test_a_killed_rebuild_leaves_no_staging_folder_behind(tmp_path: Path) -> Non
     assert not dead.exists()
     assert {hit.node.metadata["doc_id"] for hit in index.search("beta ferries", k=5)} == {"beta"}
     assert index.search("alpha", k=5) == []  # the earlier generation is gone
+
+
+ARCHIVE = ["The Kelby harbour reopened to fishing boats on Friday after dredging by the port authority.",
+           "The port authority of Kelby said the harbour dredging cost 2 million pounds.",
+           "Fishing boats returned to Osterby on Monday as the storm passed.",
+           "The Osterby council approved a new tram line to the harbour district."]
+
+
+def _passages(folder: Path, texts: list[str], tag: str) -> list[TextNode]:
+    return [TextNode(id_=f"{tag}{n}", text=text, metadata={"source": str(folder / f"{tag}{n}.txt")},
+                     excluded_embed_metadata_keys=["source"]) for n, text in enumerate(texts)]
+
+
+def test_keyword_scores_are_bm25s_own_when_every_passage_counts(tmp_path: Path) -> None:
+    """The statistics are computed here (``_CountedBM25``), not by bm25s: with nothing left uncounted, every
+    passage's score must be the one bm25s itself gives, or search ranks differently from the library."""
+    import bm25s
+
+    from rag.keyword import _stopwords
+
+    texts = ARCHIVE + ["Harbour harbour harbour: the word again and again in a longer passage about Kelby.", ""]
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild(_passages(tmp_path, texts, "a"), "g1")
+    stemmer = index._retriever.stemmer  # type: ignore[union-attr]
+    plain = bm25s.BM25()
+    plain.index(bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, show_progress=False),
+                show_progress=False)
+    for query in ("harbour dredging", "Kelby port authority", "Osterby tram storm", "fishing boats"):
+        ours = {hit.node.node_id: hit.score for hit in index.search(query, k=len(texts))}
+        words = bm25s.tokenize(query, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, show_progress=False,
+                               return_ids=False)
+        ids, scores = plain.retrieve(words, k=len(texts), show_progress=False)
+        theirs = {f"a{i}": float(s) for i, s in zip(ids[0], scores[0]) if s > 0}
+        assert ours.keys() == theirs.keys() and all(abs(ours[i] - theirs[i]) < 1e-5 for i in ours), query
+
+
+def test_uploads_are_searched_but_weigh_in_no_statistic(tmp_path: Path) -> None:
+    """A stranger's hidden upload of 300 German lines made every visitor's English archive German (its
+    questions stemmed by the German rules) and moved every passage's score. Uploads are searched (their
+    uploader reads them) with the statistics of the operator's articles."""
+    uploads = tmp_path / "data" / "uploads"
+    flood = ["Der Hafen von Kelby wurde am Freitag nach Baggerarbeiten der Hafenbehörde wieder für Fischerboote "
+             f"geöffnet, Meldung {n}. Der Harbour und die Harbour Kelby." for n in range(300)]
+    alone = KeywordIndex(tmp_path / "alone", uploads)
+    alone.rebuild(_passages(tmp_path / "articles", ARCHIVE, "a"), "g1")
+    flooded = KeywordIndex(tmp_path / "bm25", uploads)
+    flooded.rebuild(_passages(tmp_path / "articles", ARCHIVE, "a") + _passages(uploads, flood, "u"), "g2")
+
+    def scores(index: KeywordIndex, query: str) -> dict[str, float]:
+        return {hit.node.node_id: round(hit.score, 5) for hit in index.search(query, k=400) if hit.node_id[0] == "a"}
+
+    for query in ("harbour dredging port authority", "Kelby harbour", "Hafen Kelby Fischerboote"):
+        assert scores(flooded, query) == scores(alone, query), query
+    assert flooded.archive_language() == alone.archive_language() == "en" and flooded.latin == "english"
+    assert flooded.coverage("Hafen Kelby") == alone.coverage("Hafen Kelby") == 0.5
+    assert not flooded.writes_as_name("harbour")  # the flood writes "Harbour" inside its sentences
+    assert flooded.search("Baggerarbeiten Hafenbehörde", k=3)  # the uploader still finds their own lines
+    # a copy weighed by another rule is none: a server that stops sharing uploads rebuilds it once
+    assert flooded.load("g2") and not KeywordIndex(tmp_path / "bm25").load("g2")
+    everything = KeywordIndex(tmp_path / "shared")  # RAG_SHARED_UPLOADS: a team's uploads are its archive
+    everything.rebuild(_passages(tmp_path / "articles", ARCHIVE, "a") + _passages(uploads, flood, "u"), "g2")
+    assert everything.archive_language() == "de"

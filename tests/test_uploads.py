@@ -193,3 +193,29 @@ def test_a_filter_made_before_an_upload_still_leaves_it_out_and_a_claimed_name_h
     answer = engine.ask(question, engine.visitor_filters([]))
     assert "40 workers" in answer.text and "4,000" not in answer.text
     assert [c.uploaded for c in answer.citations] == [False]
+
+
+def test_an_upload_moves_no_other_visitor_s_keyword_scores_nor_the_archive_s_language(tmp_path: Path) -> None:
+    """Hidden from strangers' results, an upload still weighed in the keyword index's statistics: 300 German
+    lines made the server's English archive German for every visitor (their questions stemmed by the German
+    rules) and moved every passage's score. Keyword search now weighs the operator's articles only."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    engine.ingest([_write(tmp_path / "articles" / f"a{n}.txt", f"Story {n}\n\n{text}") for n, text in enumerate([
+        "The Kelby harbour reopened to fishing boats on Friday after dredging by the port authority.",
+        "The port authority of Kelby said the harbour dredging cost 2 million pounds.",
+        "The Osterby council approved a new tram line to the harbour district."])])
+    question = "harbour dredging port authority"
+
+    def stranger_sees() -> tuple[list[tuple[str, float]], str | None]:
+        hits = engine.search(question, k=5, filters=engine.visitor_filters([]), mode="keyword")
+        return [(hit.source_name, round(hit.score, 5)) for hit in hits], engine.keyword.archive_language()
+
+    before = stranger_sees()
+    feed = "".join(json.dumps({"id": str(n), "text": "Der Hafen von Kelby wurde nach Baggerarbeiten der Hafenbehörde "
+                               f"wieder geöffnet, Meldung {n}. harbour harbour harbour"}) + "\n" for n in range(300))
+    intake, report = engine.ingest_uploads([("flood.jsonl", feed.encode())])
+    assert report is not None and len(report.added) == 300
+    assert stranger_sees() == before and before[1] == "en"
+    mine = engine.search("Baggerarbeiten Hafenbehörde", k=3, filters=engine.visitor_filters([intake.removal_key]),
+                         mode="keyword")
+    assert mine and all(hit.source_name == "flood.jsonl" for hit in mine)
