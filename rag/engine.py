@@ -29,8 +29,8 @@ from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.text import check_unicode
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
-from rag.uploads import (Intake, RemovalKeys, file_name, forget_upload, marked_uploads, removal_key, save_uploads,
-                         upload_dir, without_folder)
+from rag.uploads import (Intake, RemovalKeys, UploadSenders, file_name, forget_upload, marked_uploads, removal_key,
+                         save_uploads, upload_dir, without_folder)
 
 
 class NewsRAG:
@@ -99,7 +99,7 @@ class NewsRAG:
         return report
 
     def ingest_uploads(self, uploads: Iterable[tuple[str, bytes]], progress: Progress | None = None,
-                       keys: Collection[str] = ()) -> tuple[Intake, IngestReport | None]:
+                       keys: Collection[str] = (), sender: str | None = None) -> tuple[Intake, IngestReport | None]:
         """Visitors' files (the Library tab, ``POST /v1/documents``): checked and saved under
         ``<data_dir>/uploads`` (``rag.uploads``), then indexed, all under the write lock, so no removal
         runs between an upload's indexing and its key. The files saved anew get one removal key
@@ -108,7 +108,8 @@ class NewsRAG:
         The same bytes as an upload already indexed are that article: they are not indexed again (which put
         back an article its uploader had removed from a collection, for anyone, with no key) and are
         reported unchanged, to an uploader holding their key (``keys``: the uploader's); anyone else's same
-        file is saved as their own copy under a new name. At most ``RAG_MAX_UPLOADS`` files are kept. A
+        file is saved as their own copy under a new name. At most ``RAG_MAX_UPLOADS`` files are kept, and
+        ``RAG_MAX_UPLOADS_PER_SENDER`` of one ``sender`` (``rag.uploads.sender_of``; None: no such limit). A
         saved file that indexing refused as a whole, or that an error left unindexed, is deleted again: it
         left a file on the server with no article to remove it by."""
         folder = upload_dir(self.settings.data_dir)
@@ -118,7 +119,7 @@ class NewsRAG:
             intake = save_uploads(uploads, folder, self.settings.max_file_bytes,
                                   reserved={doc.source_name for doc in docs if not doc.uploaded},
                                   own=None if self.settings.shared_uploads else self._opened_files(keys),
-                                  room=max(self.settings.max_uploads - held, 0))
+                                  room=max(self.settings.max_uploads - held, 0), sender_room=self._sender_room(sender))
             if not intake.accepted:
                 return intake, None
             indexed = {file_name(doc.source) for doc in docs if doc.uploaded}
@@ -137,10 +138,19 @@ class NewsRAG:
             if owned := [path for path in fresh if path not in refused]:
                 intake.removal_key = removal_key()
                 self.removal_keys.grant(owned, intake.removal_key)
+                if sender is not None:
+                    self.upload_senders.record(owned, sender)
         report.skipped = [replace(skipped, reason=without_folder(skipped.reason, folder)) for skipped in report.skipped]
         report.warnings = [replace(warning, reason=without_folder(warning.reason, folder))
                            for warning in report.warnings]
         return intake, report
+
+    def _sender_room(self, sender: str | None) -> int | None:
+        """The files ``sender`` may still add (None: no limit for this caller)."""
+        limit = self.settings.max_uploads_per_sender
+        if sender is None or not limit:
+            return None
+        return max(limit - self.upload_senders.held(sender, upload_dir(self.settings.data_dir)), 0)
 
     def _forget_unindexed(self, saved: list[Path]) -> None:
         """Delete the saved uploads no indexed article comes from, after indexing failed. When the store is
@@ -205,6 +215,10 @@ class NewsRAG:
     @cached_property
     def removal_keys(self) -> RemovalKeys:
         return RemovalKeys(self.settings.data_dir)
+
+    @cached_property
+    def upload_senders(self) -> UploadSenders:
+        return UploadSenders(self.settings.data_dir)
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed articles, each marked ``uploaded`` or not."""

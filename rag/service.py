@@ -46,7 +46,7 @@ from rag.retrieval import SearchFilters
 from rag.settings import Settings
 from rag.text import check_unicode
 from rag.types import Answer
-from rag.uploads import MAX_FILES_PER_UPLOAD
+from rag.uploads import MAX_FILES_PER_UPLOAD, sender_of
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
@@ -486,7 +486,8 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
             raise HTTPException(429, "Other uploads are being indexed; send these again when they are done.",
                                 headers={"Retry-After": "10"})
         try:
-            return _ingest_uploads(engine, files, upload_keys(request))
+            return _ingest_uploads(engine, files, upload_keys(request),
+                                   sender_of(request.client.host if request.client else None))
         finally:
             indexing.release()
 
@@ -758,12 +759,13 @@ def _document_dict(doc: Any) -> dict[str, object]:
             "ingested_at": doc.ingested_at, "sha256": doc.sha256, "uploaded": doc.uploaded}
 
 
-def _ingest_uploads(engine: NewsRAG, files: list[UploadFile], keys: list[str]) -> JSONResponse:
+def _ingest_uploads(engine: NewsRAG, files: list[UploadFile], keys: list[str], sender: str | None) -> JSONResponse:
     """Save acceptable uploads and index them (the Library tab's rule, ``rag.uploads``); say per file
-    why one was refused. ``keys``: the caller's, so the same file again is theirs, unchanged."""
+    why one was refused. ``keys``: the caller's, so the same file again is theirs, unchanged; ``sender``:
+    the caller's network, which may keep ``RAG_MAX_UPLOADS_PER_SENDER`` files."""
     limit = engine.settings.max_file_bytes
     intake, report = engine.ingest_uploads(((upload.filename or "upload", upload.file.read(limit + 1))
-                                            for upload in files), keys=keys)
+                                            for upload in files), keys=keys, sender=sender)
     rejected = [{"file": name, "reason": reason} for name, reason in intake.rejected]
     if report is None:
         raise HTTPException(422, "No file could be indexed: " + "; ".join(f"{r['file']}: {r['reason']}"

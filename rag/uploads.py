@@ -15,6 +15,8 @@ any upload, are removed on the server (``rag remove``).
 from __future__ import annotations
 
 import hashlib
+import hmac
+import ipaddress
 import os
 import re
 import secrets
@@ -51,13 +53,21 @@ def upload_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "uploads"
 
 
+FOLDER_FULL = ("the server holds as many uploaded files as it keeps, all visitors' together (RAG_MAX_UPLOADS): "
+               "ask its operator")
+SENDER_FULL = ("you hold as many uploaded files as one visitor's network may keep (RAG_MAX_UPLOADS_PER_SENDER): "
+               "remove some of yours first")
+
+
 def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int,
-                 reserved: Collection[str] = (), own: Collection[str] | None = None, room: int | None = None) -> Intake:
+                 reserved: Collection[str] = (), own: Collection[str] | None = None, room: int | None = None,
+                 sender_room: int | None = None) -> Intake:
     """Save acceptable ``(file name, bytes)`` uploads into ``destination``; refuse wrong types, binaries,
     empty and oversized files with a reason, files past the ``MAX_FILES_PER_UPLOAD``-th, and new files past
-    ``room`` (``RAG_MAX_UPLOADS`` less the files already there). Read at most ``max_bytes + 1`` bytes of
-    each: that is enough to tell it is too large. ``reserved``: file names of articles indexed from
-    elsewhere, which no upload may take; ``own``: the uploader's files (``free_name``)."""
+    ``room`` (``RAG_MAX_UPLOADS`` less the files already there) or ``sender_room`` (what the uploader's
+    network may still add, ``UploadSenders``). Read at most ``max_bytes + 1`` bytes of each: that is
+    enough to tell it is too large. ``reserved``: file names of articles indexed from elsewhere, which no
+    upload may take; ``own``: the uploader's files (``free_name``)."""
     intake = Intake()
     destination.mkdir(parents=True, exist_ok=True)
     for count, (name, data) in enumerate(uploads, start=1):
@@ -68,9 +78,10 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
             intake.rejected.append((name, reason))
             continue
         target = free_name(destination / safe_name(name), data, taken=intake.accepted, reserved=reserved, own=own)
-        if not target.exists() and room is not None and len(intake.written) >= room:
-            intake.rejected.append((name, "the server holds as many uploaded files as it keeps, all visitors' "
-                                          "together (RAG_MAX_UPLOADS): ask its operator"))
+        full = [reason for limit, reason in ((sender_room, SENDER_FULL), (room, FOLDER_FULL))
+                if limit is not None and len(intake.written) >= limit]
+        if full and not target.exists():
+            intake.rejected.append((name, full[0]))
             continue
         if not target.exists():
             try:
@@ -212,6 +223,60 @@ class RemovalKeys:
             update_object(self.path, lambda held: {other: digest for other, digest in held.items() if other != name})
 
 
+def sender_of(host: str | None) -> str:
+    """The network a visitor's upload comes from, as a quota counts it: an IPv4 address, or an IPv6
+    address's /64 (one household or server is given a whole /64, so counting single IPv6 addresses
+    counted nothing). Visitors whose address is not known share one quota. (The operator's own callers,
+    the Python API and ``rag ingest``, pass no sender and have no such limit.)"""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a Unix socket's peer, a test client's name
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class UploadSenders:
+    """Which network (``sender_of``) saved each uploaded file, so that one visitor cannot fill the folder:
+    one anonymous client filled RAG_MAX_UPLOADS' 1,000 files in 43 s, and every other visitor's upload was
+    refused. Kept beside the removal keys, as keyed digests of the networks (a plain SHA-256 of an IPv4
+    address is undone by trying all four billion): the file never lists who uploaded."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / "upload-senders.json"
+
+    def held(self, sender: str, destination: Path) -> int:
+        """How many files of ``destination`` this network saved (removed files no longer count)."""
+        saved = read_object(self.path)
+        files, secret = saved.get("files"), saved.get("secret")
+        if not isinstance(files, dict) or not isinstance(secret, str):
+            return 0
+        mark = _keyed(secret, sender)
+        return sum(1 for name, digest in files.items() if digest == mark and (Path(destination) / name).is_file())
+
+    def record(self, files: Sequence[Path], sender: str) -> None:
+        """``sender`` saved ``files`` (of one folder); entries of files no longer there are dropped on the way."""
+        if not files:
+            return
+        folder = Path(files[0]).parent
+
+        def add(saved: dict[str, object]) -> dict[str, object]:
+            secret = saved.get("secret")
+            secret = secret if isinstance(secret, str) else secrets.token_hex(32)
+            held = saved.get("files")
+            kept = {name: digest for name, digest in held.items() if (folder / name).is_file()} \
+                if isinstance(held, dict) else {}
+            return {"secret": secret, "files": {**kept, **dict.fromkeys((Path(f).name for f in files),
+                                                                         _keyed(secret, sender))}}
+
+        update_object(self.path, add)
+
+
 def file_name(source: str) -> str:
     """The name of the file an uploaded article comes from."""
     return Path(source_file(source)).name
@@ -225,3 +290,7 @@ def source_file(source: str) -> str:
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _keyed(secret: str, sender: str) -> str:
+    return hmac.new(secret.encode(), sender.encode(), hashlib.sha256).hexdigest()

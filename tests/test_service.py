@@ -619,3 +619,23 @@ def test_the_page_s_login_takes_the_token_and_makes_guessing_slow(base_url: str)
     assert all(r.status_code == 400 for r in wrong) and time.monotonic() - started >= 3.0
     right = login(TOKEN)
     assert right.status_code == 200, right.text
+
+
+def test_one_network_s_uploads_are_bounded_and_a_local_proxy_s_forwarded_address_counts(engine: NewsRAG) -> None:
+    """RAG_MAX_UPLOADS_PER_SENDER over HTTP: a reverse proxy on this machine forwards each visitor's address
+    (X-Forwarded-For, believed from 127.0.0.1 only: uvicorn's FORWARDED_ALLOW_IPS), and each network's files
+    are counted apart, so one visitor filling their share refuses no one else."""
+    service = NewsRAG(engine.settings.model_copy(update={"api_token": None, "max_uploads_per_sender": 1}))
+
+    def upload(url: str, name: str, address: str) -> httpx.Response:
+        files = [("files", (name, f"{name}\n\nThe harbour board met on {name}.".encode(), "text/plain"))]
+        return httpx.post(f"{url}/v1/documents", files=files, headers={"X-Forwarded-For": address}, timeout=60)
+
+    with serve_in_thread(build_service(service)) as url:
+        assert upload(url, "monday.txt", "203.0.113.5").status_code == 201
+        refused = upload(url, "tuesday.txt", "203.0.113.5")
+        assert refused.status_code == 422 and "RAG_MAX_UPLOADS_PER_SENDER" in refused.json()["error"]["message"]
+        assert upload(url, "wednesday.txt", "198.51.100.7").status_code == 201
+    for doc in service.documents():
+        if doc.uploaded:
+            service.remove(doc.doc_id)

@@ -13,7 +13,7 @@ import pytest
 from rag import NewsRAG, NotYourUpload, Settings
 from rag.loading import doc_id_for
 from rag.suggestions import suggestion_key
-from rag.uploads import upload_dir
+from rag.uploads import sender_of, upload_dir
 
 HARBOUR = b"Harbour reopens\n\nThe Kelby harbour reopened to fishing boats on Friday after dredging."
 FEED = "".join(json.dumps({"id": key, "title": title, "text": text}) + "\n" for key, title, text in [
@@ -219,3 +219,39 @@ def test_an_upload_moves_no_other_visitor_s_keyword_scores_nor_the_archive_s_lan
     mine = engine.search("Baggerarbeiten Hafenbehörde", k=3, filters=engine.visitor_filters([intake.removal_key]),
                          mode="keyword")
     assert mine and all(hit.source_name == "flood.jsonl" for hit in mine)
+
+
+def test_one_network_cannot_fill_the_uploads_folder_for_everyone(tmp_path: Path) -> None:
+    """One anonymous client filled RAG_MAX_UPLOADS' 1,000 files in 43 s and every other visitor's upload was
+    refused. Each network keeps at most RAG_MAX_UPLOADS_PER_SENDER files; removing one frees its room."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0, max_uploads_per_sender=2))
+    briefs = [(f"brief-{n}.txt", f"Brief {n}\n\nThe Osterby council met on day {n} of the month.".encode())
+              for n in range(3)]
+    flooder = sender_of("203.0.113.5")
+    intake, report = engine.ingest_uploads(briefs, sender=flooder)
+    assert report is not None and len(report.added) == 2
+    assert [name for name, _ in intake.rejected] == ["brief-2.txt"]
+    assert "RAG_MAX_UPLOADS_PER_SENDER" in intake.rejected[0][1] and "remove some of yours" in intake.rejected[0][1]
+    refused, _ = engine.ingest_uploads([("brief-9.txt", b"Brief 9\n\nThe council met again.")], sender=flooder)
+    assert refused.rejected and not refused.accepted
+
+    other, report = engine.ingest_uploads([("harbour.txt", HARBOUR)], sender=sender_of("198.51.100.7"))
+    assert report is not None and len(report.added) == 1 and not other.rejected
+    assert "203.0.113.5" not in (tmp_path / "data" / "upload-senders.json").read_text()  # keyed digests only
+
+    [first, *_] = [doc.doc_id for doc in engine.documents() if doc.source_name == "brief-0.txt"]
+    assert engine.remove_upload(first, [intake.removal_key])
+    again, report = engine.ingest_uploads([briefs[2]], sender=flooder)
+    assert report is not None and len(report.added) == 1 and not again.rejected
+    # the operator's own callers (the Python API, rag ingest) have no sender and no such limit
+    mine, report = engine.ingest_uploads([("brief-8.txt", b"Brief 8\n\nThe council met once more.")])
+    assert report is not None and len(report.added) == 1
+
+
+def test_a_visitor_s_network_is_an_ipv4_address_or_an_ipv6_64() -> None:
+    """Anyone is given a whole IPv6 /64: counted by address, one visitor would hold 2**64 quotas."""
+    assert sender_of("2001:db8:1:2::5") == sender_of("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert sender_of("2001:db8:1:3::5") != sender_of("2001:db8:1:2::5")
+    assert sender_of("::ffff:203.0.113.5") == sender_of("203.0.113.5") == "203.0.113.5"
+    assert sender_of("203.0.113.6") != sender_of("203.0.113.5")
+    assert sender_of(None) == sender_of("") == "unknown"  # visitors of no known address share one quota

@@ -18,7 +18,7 @@ import gradio as gr
 
 from rag import Answer, NewsRAG, RagError
 from rag.service import AnswerSlots, answer_slots, guards, is_loopback
-from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload
+from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload, sender_of
 from ui import render
 from ui.assets import CSS, PAGE_JS
 from ui.chat import BUSY, OneAtATime, flatten_history, recent_turns, stream_reply
@@ -284,17 +284,18 @@ class Handlers:
         return (render.document_rows(docs), gr.Dropdown(choices=render.document_choices(removable), value=None),
                 gr.Chatbot(examples=examples_of(self.engine, docs)))
 
-    def upload(self, files: list[str] | None, keys: Any,
+    def upload(self, files: list[str] | None, keys: Any, request: gr.Request,
                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         """Check and copy the uploads, index them with a progress bar, report what happened; keep the new
-        files' removal key in the browser."""
+        files' removal key in the browser. ``request``: its address, for RAG_MAX_UPLOADS_PER_SENDER."""
         keys = held_keys(keys)
         limit = self.engine.settings.max_file_bytes
         progress(0, desc="Reading the files…")
         try:
             intake, report = self.engine.ingest_uploads(
                 ((Path(f).name, read_upload(Path(f), limit)) for f in files or []),
-                progress=lambda done, total, name: progress(done / max(total, 1), desc=f"Indexing {name}"), keys=keys)
+                progress=lambda done, total, name: progress(done / max(total, 1), desc=f"Indexing {name}"), keys=keys,
+                sender=sender_of(request.client.host if request.client else None))
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
             return None, f"Could not index the files: {exc}", keys, *self.library(keys)
