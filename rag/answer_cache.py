@@ -42,7 +42,8 @@ class AnswerKey:
     generation: str
     settings: str
     model: str
-    filters: tuple[tuple[str, ...], int | None, int | None, tuple[str, ...], tuple[str, ...] | None] | None
+    filters: tuple[tuple[str, ...], int | None, int | None, tuple[str, ...], tuple[str, ...],
+                   tuple[str, ...] | None] | None
     k: int
     question: str
 
@@ -52,7 +53,7 @@ def answer_key(generation: str, settings: Settings, model: str, filters: SearchF
     """The key of one ask; filters and ``k`` as what they select (sources in any order, as a list or a
     tuple; no ``k`` is ``top_k``)."""
     selected = None if filters is None else (tuple(sorted(filters.sources)), filters.published_from,
-                                             filters.published_to, filters.exclude_sources,
+                                             filters.published_to, filters.exclude_sources, filters.hidden_uploads,
                                              filters.uploads)  # what this visitor may read
     return AnswerKey(generation, settings_digest(settings), model, selected, k or settings.top_k, question)
 

@@ -76,7 +76,14 @@ def make_splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
                             chunking_tokenizer_fn=_sentence_tokenizer(), secondary_chunking_regex=_CLAUSE)
 
 
-def article_metadata(article: Article) -> dict[str, str | int]:
+# On the chunks of a visitor's upload only: its file's name. Searches leave out other visitors' uploads by it
+# (``SearchFilters.hidden_uploads``), where no article the server indexed can share it: left out by
+# ``source_name``, an upload named like an article the operator indexed later took every place in a
+# stranger's top k (40 lines aimed at one question), and the answer was a refusal.
+UPLOADED_FILE = "uploaded_file"
+
+
+def article_metadata(article: Article, uploaded: bool = False) -> dict[str, str | int]:
     """Flat metadata stored on every chunk (Chroma accepts str/int/float/bool, never None)."""
     meta: dict[str, str | int] = {
         "doc_id": article.doc_id,
@@ -88,12 +95,15 @@ def article_metadata(article: Article) -> dict[str, str | int]:
     }
     if article.published is not None:
         meta["published"] = article.published
+    if uploaded:
+        meta[UPLOADED_FILE] = article.source_name
     return meta
 
 
-def chunk_article(article: Article, splitter: SentenceSplitter) -> list[TextNode]:
-    """Split one article into nodes with ids ``<doc_id>:<n>`` and exact character spans."""
-    meta = article_metadata(article)
+def chunk_article(article: Article, splitter: SentenceSplitter, uploaded: bool = False) -> list[TextNode]:
+    """Split one article into nodes with ids ``<doc_id>:<n>`` and exact character spans; ``uploaded``: a
+    visitor's upload (``UPLOADED_FILE``)."""
+    meta = article_metadata(article, uploaded)
     # Metadata is attached after splitting: the splitter would count it against the chunk size.
     document = Document(text=article.text, id_=article.doc_id)
     nodes = splitter.get_nodes_from_documents([document])

@@ -90,7 +90,7 @@ class NewsRAG:
         """``ingest``, for a caller that holds the write lock."""
         splitter = make_splitter(self.settings.chunk_size, self.settings.chunk_overlap)
         report = ingest_paths(paths, self.store, self.embed_model, splitter, self.settings.max_file_bytes, progress,
-                              self.settings.max_collection_bytes)
+                              self.settings.max_collection_bytes, upload_dir(self.settings.data_dir))
         with self._lock:
             # Only the stamp on disk is read: a no-op run neither loads nor rebuilds the BM25 index.
             if self.keyword.persisted_generation() != self.store.generation():
@@ -244,7 +244,8 @@ class NewsRAG:
         opened = self._opened_files(keys)
         hidden = self._hidden_upload_files(opened)
         base = filters or SearchFilters()
-        return replace(base, exclude_sources=(*base.exclude_sources, *hidden), uploads=tuple(opened))
+        return replace(base, hidden_uploads=(*base.hidden_uploads, *hidden), uploads=tuple(opened),
+                       exclude_sources=(*base.exclude_sources, *(set(hidden) - self._server_file_names())))
 
     def visitor_documents(self, keys: Collection[str] = (),
                           docs: Sequence[DocumentInfo] | None = None) -> list[DocumentInfo]:
@@ -257,13 +258,15 @@ class NewsRAG:
 
     def _hidden_upload_files(self, opened: Collection[str]) -> list[str]:
         """The uploaded files left out of the search itself, so that they take no place in its top k: the
-        unopened ones, but for names the server's own articles have too (their passages are told apart
-        afterwards, by folder: a visitor's upload named like an article still to come hid it from everyone)."""
+        unopened ones. Left out by the name their passages carry as an upload's (``hidden_uploads``); by
+        ``source_name`` (``exclude_sources``) only where no article the server indexed has that name too,
+        for uploads indexed before their passages carried one (a visitor's upload named like an article
+        still to come hid it from everyone). Every passage found is checked by its file's folder as well."""
         try:
             names = {entry.name for entry in os.scandir(upload_dir(self.settings.data_dir)) if entry.is_file()}
         except FileNotFoundError:
             return []
-        return sorted(names - set(opened) - self._server_file_names()) if names else []
+        return sorted(names - set(opened))
 
     def _server_file_names(self) -> set[str]:
         """The file names of the articles the server indexed itself, read once per index generation."""

@@ -30,6 +30,7 @@ from rag.errors import FileRejected
 from rag.loading import LoadedFile, find_files, read_file, unforeseen_reason
 from rag.store import ChromaStore, StoredVersion
 from rag.types import Article, IngestReport, SkippedFile
+from rag.uploads import is_upload
 
 # (files done, files total, what is being read): "done" counts a collection's articles as parts of its file,
 # so a bar over one 10,000-article JSON Lines file moves as its articles are indexed.
@@ -41,8 +42,9 @@ Chunking = Callable[[Article], str]  # what an article's chunks were cut with (`
 
 def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmbedding,
                  splitter: SentenceSplitter, max_bytes: int, progress: Progress | None = None,
-                 max_collection_bytes: int | None = None) -> IngestReport:
-    """Ingest files and directories; one bad file is skipped with a reason, never fatal.
+                 max_collection_bytes: int | None = None, uploads: Path | None = None) -> IngestReport:
+    """Ingest files and directories; one bad file is skipped with a reason, never fatal. Articles whose
+    file lies in ``uploads`` (visitors' uploads, however they come to be ingested) are marked so.
 
     Groups are cut at article boundaries, never at file ones: a collection's articles are written as
     they are embedded, so killing a run over one big JSON Lines file keeps what it had indexed."""
@@ -64,7 +66,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
                 outcome = _outcome(stored.get(article.doc_id), StoredVersion.of(article, chunking(article)), report)
                 outcome.append(article.doc_id)
                 if outcome is not report.unchanged:
-                    nodes = chunk_article(article, splitter)
+                    nodes = chunk_article(article, splitter, uploads is not None and is_upload(article.source, uploads))
                     pending.append((article, nodes))
                     pending_chunks += len(nodes)
                 if pending_chunks >= GROUP_CHUNKS:

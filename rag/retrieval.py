@@ -18,6 +18,7 @@ from llama_index.core.vector_stores.types import (
     MetadataFilters,
 )
 
+from rag.chunking import UPLOADED_FILE
 from rag.dates import to_epoch
 from rag.embedding import reads_every_language
 from rag.fusion import collapse_near_duplicates, reciprocal_rank_fusion
@@ -38,9 +39,13 @@ class SearchFilters:
     sources: tuple[str, ...] = ()  # file names, as shown in citations
     published_from: int | None = None  # inclusive
     published_to: int | None = None  # exclusive
-    # File names never returned: other visitors' uploads (``NewsRAG.visitor_filters``). By file name, not by
-    # article: an upload's file is saved before any of its passages is written, so none is ever searchable
-    # unlisted, and a collection of 33,000 articles is one name (33,000 doc_ids failed every search in Chroma).
+    # Uploaded files never returned: other visitors' uploads (``NewsRAG.visitor_filters``), by the name their
+    # passages carry as an upload's (``rag.chunking.UPLOADED_FILE``), so an article the server indexed under the
+    # same name is not left out with them. By file name, not by article: an upload's file is saved before any of
+    # its passages is written, so none is ever searchable unlisted, and a collection of 33,000 articles is one
+    # name (33,000 doc_ids failed every search in Chroma).
+    hidden_uploads: tuple[str, ...] = ()
+    # File names never returned, by ``source_name``: uploads indexed before their passages carried their name.
     exclude_sources: tuple[str, ...] = ()
     # The uploaded files this search may read (None: every one). Checked on each passage found, by where its
     # article's file lies, so a passage written after ``exclude_sources`` was decided is never read either.
@@ -56,6 +61,7 @@ class SearchFilters:
             check_unicode("source filter", source)  # Chroma failed on it: a 500
         object.__setattr__(self, "sources", tuple(Path(source).name for source in sources))
         object.__setattr__(self, "exclude_sources", tuple(sorted(set(self.exclude_sources))))
+        object.__setattr__(self, "hidden_uploads", tuple(sorted(set(self.hidden_uploads))))
         if self.uploads is not None:
             object.__setattr__(self, "uploads", tuple(sorted(set(self.uploads))))
         for name in ("published_from", "published_to"):
@@ -75,6 +81,9 @@ class SearchFilters:
             conditions.append(MetadataFilter(key="published", value=self.published_from, operator=FilterOperator.GTE))
         if self.published_to is not None:
             conditions.append(MetadataFilter(key="published", value=self.published_to, operator=FilterOperator.LT))
+        if self.hidden_uploads:
+            conditions.append(MetadataFilter(key=UPLOADED_FILE, value=list(self.hidden_uploads),
+                                             operator=FilterOperator.NIN))
         if self.exclude_sources:
             conditions.append(MetadataFilter(key="source_name", value=list(self.exclude_sources),
                                              operator=FilterOperator.NIN))

@@ -255,3 +255,29 @@ def test_a_visitor_s_network_is_an_ipv4_address_or_an_ipv6_64() -> None:
     assert sender_of("::ffff:203.0.113.5") == sender_of("203.0.113.5") == "203.0.113.5"
     assert sender_of("203.0.113.6") != sender_of("203.0.113.5")
     assert sender_of(None) == sender_of("") == "unknown"  # visitors of no known address share one quota
+
+
+def test_an_upload_named_like_an_article_indexed_later_takes_no_place_in_a_stranger_s_search(tmp_path: Path) -> None:
+    """Left out by file name, an upload named like an article the operator indexed later was searched again
+    (its name was the server's too) and only dropped after the top k was cut: 40 lines aimed at one question
+    took every place, and every other visitor's answer was a refusal. Its passages carry their upload's name."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    engine.ingest([_write(tmp_path / "wire" / "zelensky.txt", "Zelensky speaks\n\nZelensky said Putin should "
+                          "visit Kyiv to see the damage for himself, the president told reporters on Friday.")])
+    question = "What did Zelensky say about Putin visiting Kyiv?"
+    flood = "".join(json.dumps({"id": f"a{n}", "text": f"Zelensky said about Putin visiting Kyiv, item {n}: Zelensky "
+                               f"invited Putin to visit Kyiv; version {n}."}) + "\n" for n in range(40))
+    intake, _ = engine.ingest_uploads([("feed.jsonl", flood.encode())])
+    engine.ingest([_write(tmp_path / "wire" / "feed.jsonl", json.dumps(
+        {"id": "op1", "text": "The weather in Lisbon was sunny all week, forecasters said."}) + "\n")])
+
+    for mode in ("hybrid", "dense", "keyword"):
+        hits = engine.search(question, k=4, filters=engine.visitor_filters([]), mode=mode)
+        assert "zelensky.txt" in {hit.source_name for hit in hits} and not any(hit.uploaded for hit in hits), mode
+    answer = engine.ask(question, engine.visitor_filters([]))
+    assert not answer.refused and [Path(c.source).name for c in answer.citations] == ["zelensky.txt"]
+    # the uploader still reads their own lines, and everyone the operator's article of that name
+    mine = engine.search(question, k=4, filters=engine.visitor_filters([intake.removal_key]))
+    assert any(hit.uploaded and hit.source_name == "feed.jsonl" for hit in mine)
+    lisbon = engine.search("weather in Lisbon", k=2, filters=engine.visitor_filters([]))
+    assert [(hit.source_name, hit.uploaded) for hit in lisbon][:1] == [("feed.jsonl", False)]
