@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -571,12 +572,13 @@ def cross_site_refusal(method: str, host: str, origin: str | None, loopback_name
 
 def guards(max_file_bytes: int, loopback_names_only: bool) -> list[Middleware]:
     """What stands before both servers' routes (``rag serve``'s app, ``rag ui``'s Gradio app): body size
-    limits by path, then ``CrossSiteGuard``."""
+    limits by path, then ``CrossSiteGuard``, then ``RemoteFileGuard``."""
     upload_limit = max_file_bytes + MULTIPART_OVERHEAD
     limits = {"/v1/documents": upload_limit, "/v1/": JSON_BODY_BYTES,
               "/gradio_api/upload": upload_limit * MAX_FILES_PER_UPLOAD, "/": UI_EVENT_BYTES}
     return [Middleware(BodyLimit, limits=limits),
-            Middleware(CrossSiteGuard, loopback_names_only=loopback_names_only)]
+            Middleware(CrossSiteGuard, loopback_names_only=loopback_names_only),
+            Middleware(RemoteFileGuard)]
 
 
 class CrossSiteGuard:
@@ -597,6 +599,67 @@ class CrossSiteGuard:
                 await JSONResponse(error_body(403, refusal), 403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+_URL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def names_remote_file(body: bytes) -> bool:
+    """Whether a UI event's JSON names a file by URL: a Gradio ``FileData`` whose ``path`` is one."""
+    try:
+        data = json.loads(body)
+    except ValueError:  # not JSON: the route answers it as it would
+        return False
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            meta = item.get("meta")
+            if (isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and isinstance(item.get("path"), str)
+                    and _URL.match(item["path"])):
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+class RemoteFileGuard:
+    """A 400 for a UI event that names a file by URL instead of uploading it. Gradio fetches such a file on the
+    server, whole into memory, before any handler of ours runs (its own check of "uploaded by the user" is
+    for paths): any visitor could make the server download any public URL, of any size, from its address.
+    Files reach the Library tab through the upload route only, as the page sends them. The HTTP API's own
+    routes (``/v1/``) take files as multipart uploads and are not read here."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        headers = dict(scope.get("headers") or [])
+        if (scope["type"] != "http" or scope.get("method") != "POST" or scope["path"].startswith("/v1/")
+                or b"json" not in headers.get(b"content-type", b"").lower()):
+            await self.app(scope, receive, send)
+            return
+        messages, body = [], b""  # the body is held to UI_EVENT_BYTES by ``BodyLimit``, in front
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if names_remote_file(body):
+            refusal = ("A file must be uploaded (the Library tab), not named by a URL: the server does not fetch "
+                       "files for its visitors.")
+            await JSONResponse(error_body(400, refusal), 400)(scope, receive, send)
+            return
+        replay = iter(messages)
+
+        async def replayed() -> dict[str, Any]:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
 
 
 class BodyLimit:

@@ -381,6 +381,28 @@ def test_a_visitor_cannot_upload_a_file_of_the_server_by_naming_it(visited_app: 
     assert not any("ZQXW" in text for text in visitor.seen)
 
 
+def test_a_visitor_cannot_make_the_server_fetch_a_file_named_by_url(visited_app: tuple[str, NewsRAG]) -> None:
+    """Named by an http(s) URL in the upload event, a file was downloaded by Gradio on the server, whole into
+    memory and of any size, before the upload handler ran: any visitor could make the server fetch any public
+    URL. The event is refused before Gradio reads it; the page's own uploads (a path) go on as before."""
+    url, engine = visited_app
+    before = {d.source for d in engine.documents()}
+    visitor = Visitor(url)
+    upload = next(i for i, d in enumerate(visitor.deps)
+                  if any(visitor.components[c]["type"] == "file" for c in d["inputs"]))
+    for named in ("https://example.org/big.txt", "HTTP://93.184.215.14/robots.txt", " ftp://example.org/a.txt"):
+        body = {"data": [[{"path": named, "orig_name": "a.txt", "meta": {"_type": "gradio.FileData"}}], []],
+                "fn_index": upload, "session_hash": visitor.session, "event_data": None, "trigger_id": None}
+        for route in ("gradio_api/queue/join", "gradio_api/run/predict"):
+            response = visitor.http.post(url + route, json=body)
+            assert response.status_code == 400 and "not named by a URL" in response.json()["error"]["message"], named
+    assert {d.source for d in engine.documents()} == before
+    [cached] = visitor.http.post(url + "gradio_api/upload", files={"files": ("brief.txt", b"Brief\n\nThe Osterby "
+                                                                              b"council met on Monday.")}).json()
+    visitor.call(upload, [[{"path": cached, "orig_name": "brief.txt", "meta": {"_type": "gradio.FileData"}}], []])
+    assert "brief.txt" in {d.source_name for d in engine.documents()}
+
+
 def test_a_visitor_cannot_remove_the_server_s_articles_nor_another_visitor_s_upload(
         visited_app: tuple[str, NewsRAG]) -> None:
     """Any visitor could remove any article, the seeds included, then any other visitor's upload, and so
