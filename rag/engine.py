@@ -145,12 +145,12 @@ class NewsRAG:
                            for warning in report.warnings]
         return intake, report
 
-    def _sender_room(self, sender: str | None) -> int | None:
-        """The files ``sender`` may still add (None: no limit for this caller)."""
+    def _sender_room(self, sender: str | None) -> tuple[int, str] | None:
+        """The files ``sender`` may still add, and why no more (None: no limit for this caller)."""
         limit = self.settings.max_uploads_per_sender
         if sender is None or not limit:
             return None
-        return max(limit - self.upload_senders.held(sender, upload_dir(self.settings.data_dir)), 0)
+        return self.upload_senders.room(sender, upload_dir(self.settings.data_dir), limit)
 
     def _forget_unindexed(self, saved: list[Path]) -> None:
         """Delete the saved uploads no indexed article comes from, after indexing failed. When the store is

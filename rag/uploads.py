@@ -20,7 +20,8 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Collection, Iterable, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -57,15 +58,18 @@ FOLDER_FULL = ("the server holds as many uploaded files as it keeps, all visitor
                "ask its operator")
 SENDER_FULL = ("you hold as many uploaded files as one visitor's network may keep (RAG_MAX_UPLOADS_PER_SENDER): "
                "remove some of yours first")
+SENDER_BUSY = ("your network uploaded as many files in the last hour as one may (RAG_MAX_UPLOADS_PER_SENDER): "
+               "send these later")
+HOUR = 3600.0
 
 
 def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int,
                  reserved: Collection[str] = (), own: Collection[str] | None = None, room: int | None = None,
-                 sender_room: int | None = None) -> Intake:
+                 sender_room: tuple[int, str] | None = None) -> Intake:
     """Save acceptable ``(file name, bytes)`` uploads into ``destination``; refuse wrong types, binaries,
     empty and oversized files with a reason, files past the ``MAX_FILES_PER_UPLOAD``-th, and new files past
     ``room`` (``RAG_MAX_UPLOADS`` less the files already there) or ``sender_room`` (what the uploader's
-    network may still add, ``UploadSenders``). Read at most ``max_bytes + 1`` bytes of each: that is
+    network may still add, and why no more: ``UploadSenders.room``). Read at most ``max_bytes + 1`` bytes of each: that is
     enough to tell it is too large. ``reserved``: file names of articles indexed from elsewhere, which no
     upload may take; ``own``: the uploader's files (``free_name``)."""
     intake = Intake()
@@ -78,7 +82,7 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
             intake.rejected.append((name, reason))
             continue
         target = free_name(destination / safe_name(name), data, taken=intake.accepted, reserved=reserved, own=own)
-        full = [reason for limit, reason in ((sender_room, SENDER_FULL), (room, FOLDER_FULL))
+        full = [reason for limit, reason in (sender_room or (None, ""), (room, FOLDER_FULL))
                 if limit is not None and len(intake.written) >= limit]
         if full and not target.exists():
             intake.rejected.append((name, full[0]))
@@ -242,28 +246,35 @@ def sender_of(host: str | None) -> str:
 
 
 class UploadSenders:
-    """Which network (``sender_of``) saved each uploaded file, so that one visitor cannot fill the folder:
-    one anonymous client filled RAG_MAX_UPLOADS' 1,000 files in 43 s, and every other visitor's upload was
-    refused. Kept beside the removal keys, as keyed digests of the networks (a plain SHA-256 of an IPv4
-    address is undone by trying all four billion): the file never lists who uploaded."""
+    """Which network (``sender_of``) saved each uploaded file, and when, so that one visitor can neither fill
+    the folder (one anonymous client filled RAG_MAX_UPLOADS' 1,000 files in 43 s, and every other visitor's
+    upload was refused) nor upload and remove in a loop (each write rebuilds the keyword index, and every
+    visitor's search waited on it: 0.2 s became up to 1.6 s on a small archive). Kept beside the removal keys,
+    as keyed digests of the networks (a plain SHA-256 of an IPv4 address is undone by trying all four
+    billion): the file never lists who uploaded."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(data_dir) / "upload-senders.json"
+        self.clock = clock
 
-    def held(self, sender: str, destination: Path) -> int:
-        """How many files of ``destination`` this network saved (removed files no longer count)."""
+    def room(self, sender: str, destination: Path, limit: int) -> tuple[int, str]:
+        """How many files this network may still upload, and why no more: it keeps ``limit`` files of
+        ``destination`` (removed ones no longer count) or uploaded ``limit`` in the last hour."""
         saved = read_object(self.path)
         files, secret = saved.get("files"), saved.get("secret")
         if not isinstance(files, dict) or not isinstance(secret, str):
-            return 0
+            return limit, SENDER_FULL
         mark = _keyed(secret, sender)
-        return sum(1 for name, digest in files.items() if digest == mark and (Path(destination) / name).is_file())
+        held = sum(1 for name, digest in files.items() if digest == mark and (Path(destination) / name).is_file())
+        lately = sum(1 for digest, when in _recent(saved, self.clock()) if digest == mark)
+        return max(limit - max(held, lately), 0), SENDER_FULL if held >= lately else SENDER_BUSY
 
     def record(self, files: Sequence[Path], sender: str) -> None:
-        """``sender`` saved ``files`` (of one folder); entries of files no longer there are dropped on the way."""
+        """``sender`` saved ``files`` (of one folder) now; entries of files no longer there, and uploads more
+        than an hour old, are dropped on the way."""
         if not files:
             return
-        folder = Path(files[0]).parent
+        folder, now = Path(files[0]).parent, self.clock()
 
         def add(saved: dict[str, object]) -> dict[str, object]:
             secret = saved.get("secret")
@@ -271,10 +282,18 @@ class UploadSenders:
             held = saved.get("files")
             kept = {name: digest for name, digest in held.items() if (folder / name).is_file()} \
                 if isinstance(held, dict) else {}
-            return {"secret": secret, "files": {**kept, **dict.fromkeys((Path(f).name for f in files),
-                                                                         _keyed(secret, sender))}}
+            mark = _keyed(secret, sender)
+            return {"secret": secret, "files": {**kept, **dict.fromkeys((Path(f).name for f in files), mark)},
+                    "recent": [*_recent(saved, now), *([mark, now] for _ in files)]}
 
         update_object(self.path, add)
+
+
+def _recent(saved: dict[str, object], now: float) -> list[list[object]]:
+    """The ``[digest, time]`` of each upload of the last hour (``UploadSenders``)."""
+    entries = saved.get("recent")
+    return [entry for entry in entries if isinstance(entry, list) and len(entry) == 2
+            and isinstance(entry[1], (int, float)) and now - entry[1] < HOUR] if isinstance(entries, list) else []
 
 
 def file_name(source: str) -> str:

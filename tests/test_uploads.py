@@ -223,8 +223,11 @@ def test_an_upload_moves_no_other_visitor_s_keyword_scores_nor_the_archive_s_lan
 
 def test_one_network_cannot_fill_the_uploads_folder_for_everyone(tmp_path: Path) -> None:
     """One anonymous client filled RAG_MAX_UPLOADS' 1,000 files in 43 s and every other visitor's upload was
-    refused. Each network keeps at most RAG_MAX_UPLOADS_PER_SENDER files; removing one frees its room."""
+    refused. Each network keeps at most RAG_MAX_UPLOADS_PER_SENDER files; removing one frees its room (once the
+    hour its uploads count in has passed)."""
     engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0, max_uploads_per_sender=2))
+    now = [1_000_000.0]
+    engine.upload_senders.clock = lambda: now[0]
     briefs = [(f"brief-{n}.txt", f"Brief {n}\n\nThe Osterby council met on day {n} of the month.".encode())
               for n in range(3)]
     flooder = sender_of("203.0.113.5")
@@ -241,6 +244,7 @@ def test_one_network_cannot_fill_the_uploads_folder_for_everyone(tmp_path: Path)
 
     [first, *_] = [doc.doc_id for doc in engine.documents() if doc.source_name == "brief-0.txt"]
     assert engine.remove_upload(first, [intake.removal_key])
+    now[0] += 3601
     again, report = engine.ingest_uploads([briefs[2]], sender=flooder)
     assert report is not None and len(report.added) == 1 and not again.rejected
     # the operator's own callers (the Python API, rag ingest) have no sender and no such limit
@@ -281,3 +285,23 @@ def test_an_upload_named_like_an_article_indexed_later_takes_no_place_in_a_stran
     assert any(hit.uploaded and hit.source_name == "feed.jsonl" for hit in mine)
     lisbon = engine.search("weather in Lisbon", k=2, filters=engine.visitor_filters([]))
     assert [(hit.source_name, hit.uploaded) for hit in lisbon][:1] == [("feed.jsonl", False)]
+
+
+def test_a_network_that_uploads_and_removes_in_a_loop_is_held_to_its_hourly_share(tmp_path: Path) -> None:
+    """Removed files no longer count as kept, so uploading and removing in a loop spent no quota, and each
+    step rebuilt the keyword index every other visitor's search waited on. A network uploads at most
+    RAG_MAX_UPLOADS_PER_SENDER files in any hour."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0, max_uploads_per_sender=2))
+    now = [1_000_000.0]
+    engine.upload_senders.clock = lambda: now[0]
+    churner = sender_of("203.0.113.5")
+    for n in range(2):
+        intake, report = engine.ingest_uploads([(f"churn-{n}.txt", f"Churn {n}\n\nThe council met, take {n}.".encode())],
+                                               sender=churner)
+        assert report is not None and report.added and engine.remove_upload(report.added[0], [intake.removal_key])
+    refused, _ = engine.ingest_uploads([("churn-2.txt", b"Churn 2\n\nThe council met again.")], sender=churner)
+    assert not refused.accepted and "last hour" in refused.rejected[0][1]
+    assert "RAG_MAX_UPLOADS_PER_SENDER" in refused.rejected[0][1]
+    now[0] += 3601  # an hour on, the network may upload again
+    again, report = engine.ingest_uploads([("churn-2.txt", b"Churn 2\n\nThe council met again.")], sender=churner)
+    assert report is not None and report.added and not again.rejected
