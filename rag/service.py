@@ -402,8 +402,10 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
     api.state.engine, api.state.slots = engine, slots
     _install_error_handlers(api)
     upload_limit = engine.settings.max_file_bytes + MULTIPART_OVERHEAD
-    for middleware in guards(engine.settings.max_file_bytes,
-                             loopback_names_only=engine.settings.api_token is None and not any_host):
+    # Each middleware added goes in front of the ones before it: added last to first, the first guard listed is
+    # the outermost, as FastAPI(middleware=...) orders them for `rag ui`, so ``BodyLimit`` reads every body first.
+    for middleware in reversed(guards(engine.settings.max_file_bytes,
+                                      loopback_names_only=engine.settings.api_token is None and not any_host)):
         api.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     authorized = [Depends(_bearer_check(engine.settings.api_token))]
 
@@ -635,21 +637,22 @@ class RemoteFileGuard:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
-        headers = dict(scope.get("headers") or [])
+        # Whatever its Content-Type says (two headers, one JSON and one not, got past a check of it): a body
+        # that is not JSON costs one failed parse. Files, multipart, go to the upload route, not read here.
         if (scope["type"] != "http" or scope.get("method") != "POST" or scope["path"].startswith("/v1/")
-                or b"json" not in headers.get(b"content-type", b"").lower()):
+                or "/gradio_api/upload" in scope["path"]):
             await self.app(scope, receive, send)
             return
-        messages, body = [], b""  # the body is held to UI_EVENT_BYTES by ``BodyLimit``, in front
+        messages, chunks = [], []  # the body is held to UI_EVENT_BYTES by ``BodyLimit``, in front
         while True:
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":
                 break
-            body += message.get("body", b"")
+            chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        if names_remote_file(body):
+        if names_remote_file(b"".join(chunks)):
             refusal = ("A file must be uploaded (the Library tab), not named by a URL: the server does not fetch "
                        "files for its visitors.")
             await JSONResponse(error_body(400, refusal), 400)(scope, receive, send)

@@ -396,6 +396,10 @@ def test_a_visitor_cannot_make_the_server_fetch_a_file_named_by_url(visited_app:
         for route in ("gradio_api/queue/join", "gradio_api/run/predict"):
             response = visitor.http.post(url + route, json=body)
             assert response.status_code == 400 and "not named by a URL" in response.json()["error"]["message"], named
+        # whatever the Content-Type claims: a second header that is not JSON got past a check of the last one
+        twice = visitor.http.post(url + "gradio_api/queue/join", content=json.dumps(body).encode(),
+                                  headers=[("Content-Type", "application/json"), ("Content-Type", "text/plain")])
+        assert twice.status_code == 400, named
     assert {d.source for d in engine.documents()} == before
     [cached] = visitor.http.post(url + "gradio_api/upload", files={"files": ("brief.txt", b"Brief\n\nThe Osterby "
                                                                               b"council met on Monday.")}).json()
