@@ -30,7 +30,7 @@ from rag.errors import FileRejected
 from rag.loading import LoadedFile, find_files, read_file, unforeseen_reason
 from rag.store import ChromaStore, StoredVersion
 from rag.types import Article, IngestReport, SkippedFile
-from rag.uploads import is_upload
+from rag.uploads import in_folder
 
 # (files done, files total, what is being read): "done" counts a collection's articles as parts of its file,
 # so a bar over one 10,000-article JSON Lines file moves as its articles are indexed.
@@ -56,6 +56,7 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
     pending_chunks = 0
     seen: dict[str, tuple[str, str]] = {}  # doc_id -> (where it was first read in this run, its text)
     chunking = partial(chunking_id, splitter)
+    uploads_folder = str(Path(uploads).resolve()) if uploads is not None else None
     with _Writer(store, embed_model, chunking) as writer:
         loaded_files = _load_all(files, max_bytes, max_collection_bytes or max_bytes, report)
         for done, (path, loaded) in enumerate(loaded_files):
@@ -66,7 +67,8 @@ def ingest_paths(paths: Sequence[Path], store: ChromaStore, embed_model: BaseEmb
                 outcome = _outcome(stored.get(article.doc_id), StoredVersion.of(article, chunking(article)), report)
                 outcome.append(article.doc_id)
                 if outcome is not report.unchanged:
-                    nodes = chunk_article(article, splitter, uploads is not None and is_upload(article.source, uploads))
+                    nodes = chunk_article(article, splitter, uploads_folder is not None
+                                          and in_folder(article.source, uploads_folder))
                     pending.append((article, nodes))
                     pending_chunks += len(nodes)
                 if pending_chunks >= GROUP_CHUNKS:

@@ -27,6 +27,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,7 @@ from llama_index.core.vector_stores.types import MetadataFilters
 
 from rag.languages import function_words, read_archive
 from rag.text import ScriptStemmer, ascii_digits, spaced_pairs, undotted, written_as_name
-from rag.uploads import is_upload
+from rag.uploads import in_folder
 
 if TYPE_CHECKING:
     from llama_index.retrievers.bm25 import BM25Retriever  # imported when first built: it loads bm25s
@@ -48,8 +49,9 @@ _COUNTED = "news_rag_counted.npz"  # which passages and words the statistics wer
 # by the archive's language (``ScriptStemmer``); 1 (no field): English rules for every word. A copy of
 # another tokenisation counts as no copy: the next ingest or search rebuilds it once. 3: Turkish
 # "İ" read as "I" (``_searchable``; it was cut into "i" + a dot + the rest) and "ı" as "i", "佐々木"'s
-# iteration mark as Han. 4: every script's digits read as 0-9 ("۱۰" is 10).
-_TOKENISATION = 4
+# iteration mark as Han. 4: every script's digits read as 0-9 ("۱۰" is 10). 5: a word its rules stem to nothing
+# (Greek "όταν", an Arabic tatweel) kept whole: it was bm25s' empty token, and a question holding one failed.
+_TOKENISATION = 5
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -70,31 +72,29 @@ class KeywordIndex:
     def __init__(self, directory: Path, uncounted: Path | None = None) -> None:
         self.directory = directory
         self.uncounted = str(Path(uncounted).resolve()) if uncounted is not None else None
-        self._counted = _Counted.everything()
-        self._retriever = None  # BM25Retriever | None (None = empty index)
-        self._chunks = -1  # chunk count it was built from; -1 = not loaded
-        self._generation: str | None = None  # store generation it was built from; None = not loaded
-        self._language: str | None = None  # the archive's language when it was built (None: mixed, or not loaded)
+        self._loaded = _Loaded()  # replaced whole by ``load``: searches run while another thread loads
 
     @property
     def chunks(self) -> int:
-        return self._chunks
+        return self._loaded.chunks
 
     @property
     def generation(self) -> str | None:
         """The store generation of the index in memory (None: nothing loaded)."""
-        return self._generation
+        return self._loaded.generation
 
     @property
     def latin(self) -> str | None:
         """The Snowball rules its Latin-script words were cut by (None: nothing loaded, or empty)."""
-        return self._retriever.stemmer.latin if self._retriever is not None else None
+        retriever = self._loaded.retriever
+        return retriever.stemmer.latin if retriever is not None else None
 
     def archive_language(self) -> str | None:
         """The language most of the archive is written in (``rag.languages.read_archive``), as the
         last build read it; None for a mixed or empty archive. Read from disk when nothing is loaded."""
-        if self._generation is not None:
-            return self._language
+        loaded = self._loaded
+        if loaded.generation is not None:
+            return loaded.language
         with self._locked(fcntl.LOCK_SH):
             return self._stamp().get("language")
 
@@ -147,13 +147,12 @@ class KeywordIndex:
                 return False
             chunks = int(stamp["chunks"])
             with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a tqdm bar while loading
-                self._retriever = BM25Retriever.from_persist_dir(str(self.directory)) if chunks else None
-            if self._retriever is not None:  # the stemmer is not persisted: queries must be cut as the archive was
-                self._retriever.stemmer = ScriptStemmer(stamp["latin"])
-            self._counted = _Counted.load(self.directory / _COUNTED) if chunks else _Counted.everything()
-        self._chunks = chunks
-        self._generation = stamp.get("generation")
-        self._language = stamp.get("language")
+                retriever = BM25Retriever.from_persist_dir(str(self.directory)) if chunks else None
+            if retriever is not None:  # the stemmer is not persisted: queries must be cut as the archive was
+                retriever.stemmer = ScriptStemmer(stamp["latin"])
+            counted = _Counted.load(self.directory / _COUNTED) if chunks else _Counted.everything()
+        # One assignment: a search reading the new vocabulary with the old counts failed (IndexError).
+        self._loaded = _Loaded(retriever, counted, chunks, stamp.get("generation"), stamp.get("language"))
         return True
 
     def _stamp(self) -> dict:  # type: ignore[type-arg]
@@ -184,7 +183,7 @@ class KeywordIndex:
 
     def _counts(self, node: TextNode) -> bool:
         """Whether this passage weighs in the statistics: not when its article is a visitor's upload."""
-        return self.uncounted is None or not is_upload(str(node.metadata.get("source", "")), Path(self.uncounted))
+        return self.uncounted is None or not in_folder(str(node.metadata.get("source", "")), self.uncounted)
 
     def _staging_name(self) -> Path:
         """Unique per process and call: two rebuilds never share (or delete) a staging folder."""
@@ -201,13 +200,14 @@ class KeywordIndex:
         """The share of the query's words (as BM25 tokenises them) that occur anywhere in the index: the
         part of the question keyword search can see. An English question over a Chinese archive sees
         ~7% of it (years, Latin acronyms) and ranks by that alone; one in the archive's language, 85-100%."""
-        if self._retriever is None:
+        loaded = self._loaded
+        retriever = loaded.retriever
+        if retriever is None:
             return 0.0
-        retriever = self._retriever
         tokens = bm25s.tokenize(_searchable(query), stemmer=retriever.stemmer, token_pattern=retriever.token_pattern,
                                 stopwords=_stopwords(retriever.stemmer.latin), return_ids=False, show_progress=False)[0]
         vocabulary = retriever.bm25.vocab_dict
-        counted = self._counted.words
+        counted = loaded.counted.words
         return sum(token in vocabulary and counted(vocabulary[token]) for token in tokens) / len(tokens) if tokens else 0.0
 
     def writes_as_name(self, word: str) -> bool:
@@ -216,28 +216,27 @@ class KeywordIndex:
         in another language than the archive's names things in its own words: German capitalises every
         noun ("Prozent", "Formate", "Herde"), and French spells names otherwise ("Yémen"); only the
         words the archive itself writes as names can be looked for in its articles."""
-        hits = self._search(word, _NAME_SAMPLE, self._counted.passage_mask())
+        hits = self._search(word, _NAME_SAMPLE, counted_only=True)
         return written_as_name(word, (hit.node.get_content() for hit in hits))
 
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
-        return self._search(query, k, filters=filters)
+        return self._search(query, k, filters)
 
-    def _search(self, query: str, k: int, mask: list[int] | None = None,
-                filters: MetadataFilters | None = None) -> list[NodeWithScore]:
-        """The best ``k`` passages, among those ``filters`` keep or ``mask`` marks 1 (one per passage)."""
-        if self._retriever is None or not query.strip():
+    def _search(self, query: str, k: int, filters: MetadataFilters | None = None,
+                counted_only: bool = False) -> list[NodeWithScore]:
+        """The best ``k`` passages, among those ``filters`` keep, or those the statistics were drawn from."""
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        loaded = self._loaded
+        if loaded.retriever is None or not query.strip():
             return []
-        retriever = self._retriever
-        total = len(retriever.corpus)
-        if filters is not None or mask is not None:
-            from llama_index.retrievers.bm25 import BM25Retriever
-
-            try:  # the filter mask is built at construction; the BM25 matrix itself is shared
-                retriever = BM25Retriever(existing_bm25=retriever.bm25, filters=filters, similarity_top_k=k,
-                                          stemmer=retriever.stemmer, corpus_weight_mask=mask)
-            except ValueError:  # every chunk filtered out
-                return []
-        retriever.similarity_top_k = min(k, total)
+        shared = loaded.retriever.bm25
+        try:  # one retriever per search, over the shared BM25 matrix: setting the shared one's top k raced
+            retriever = BM25Retriever(existing_bm25=shared, filters=filters, similarity_top_k=min(k, len(shared.corpus)),
+                                      stemmer=loaded.retriever.stemmer,
+                                      corpus_weight_mask=loaded.counted.passage_mask() if counted_only else None)
+        except ValueError:  # every chunk filtered out
+            return []
         return [hit for hit in retriever.retrieve(_searchable(query)) if hit.score and hit.score > 0]
 
 
@@ -315,6 +314,17 @@ def _build_retriever(nodes: Iterable[TextNode], counts: Callable[[TextNode], boo
     return retriever, language, _Counted(np.asarray(counted, dtype=bool), bm25.counted_words)
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """What one load of the index holds, swapped whole (default: nothing loaded)."""
+
+    retriever: BM25Retriever | None = None  # None: an empty index, or nothing loaded
+    counted: _Counted = field(default_factory=lambda: _Counted.everything())
+    chunks: int = -1  # chunk count it was built from; -1 = not loaded
+    generation: str | None = None  # store generation it was built from; None = not loaded
+    language: str | None = None  # the archive's language when it was built (None: mixed, or not loaded)
+
+
 class _Counted:
     """Which passages, and which words (by vocabulary id), the statistics were drawn from."""
 
@@ -340,7 +350,8 @@ class _Counted:
         return None if self._passages is None or self._passages.all() else self._passages.astype(int).tolist()
 
     def words(self, word_id: int) -> bool:
-        return self._words is None or bool(self._words[word_id])
+        """Whether the counted passages hold this word; bm25s' empty token (after the vocabulary) never."""
+        return self._words is None or (word_id < len(self._words) and bool(self._words[word_id]))
 
 
 class _CountedBM25(bm25s.BM25):
@@ -372,7 +383,7 @@ class _CountedBM25(bm25s.BM25):
         tf = np.concatenate([counts for _, counts in words_of]).astype(np.float64) if n_docs else np.zeros(0)
         del words_of
         self.nonoccurrence_array = None  # what bm25s' own build sets for Lucene (only BM25L and BM25+ use one)
-        counted = self.counted if self.counted.any() else np.ones(n_docs, dtype=bool)
+        counted = self.counted  # never all False: ``_build_retriever`` counts everything then
         df = np.bincount(word_ids[counted[doc_ids]], minlength=n_vocab)
         self.counted_words = df > 0
         average = max(float(lengths[counted].mean()), 1e-9)  # a corpus of empty passages scores nothing either way

@@ -214,8 +214,10 @@ class ScriptStemmer:
                            "GREEK": Stemmer.Stemmer("greek"), "ARABIC": Stemmer.Stemmer("arabic")}
 
     def stemWord(self, word: str) -> str:  # noqa: N802 (PyStemmer's name)
+        """The word's stem, or the word where its rules leave nothing (the Greek rules take "όταν" whole, and
+        the empty word is bm25s' own token: a question holding one failed in keyword search)."""
         stemmer = self._by_script.get(_char_script(word[0])) if word else None
-        return stemmer.stemWord(word) if stemmer else word
+        return (stemmer.stemWord(word) or word) if stemmer else word
 
     def stemWords(self, words: Iterable[str]) -> list[str]:  # noqa: N802 (PyStemmer's name)
         return [self.stemWord(word) for word in words]

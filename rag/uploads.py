@@ -151,10 +151,10 @@ def free_name(wanted: Path, data: bytes, taken: Sequence[Path] = (), reserved: C
 def is_upload(source: str, destination: Path) -> bool:
     """Whether an article's source (a path, plus ``#key`` for a collection's item) is a file uploaded into
     ``destination`` rather than one the server's operator indexed."""
-    return _in_folder(source, str(Path(destination).resolve()))
+    return in_folder(source, str(Path(destination).resolve()))
 
 
-def _in_folder(source: str, folder: str) -> bool:
+def in_folder(source: str, folder: str) -> bool:
     """Sources are stored resolved (``rag.loading``), so comparing strings is enough: resolving each one
     again took 250 ms for a 5,000-article library, at every listing."""
     return os.path.dirname(source_file(source)) == folder
@@ -168,7 +168,7 @@ def marked_uploads(items: Sequence[Marked], destination: Path) -> list[Marked]:
     that shows an article (the sources panel, the library, the API's citations) can say it is a
     visitor's, since an upload may carry any title and publisher."""
     folder = str(Path(destination).resolve())
-    return [replace(item, uploaded=_in_folder(item.source, folder)) for item in items]
+    return [replace(item, uploaded=in_folder(item.source, folder)) for item in items]
 
 
 def without_folder(reason: str, destination: Path) -> str:
@@ -293,7 +293,7 @@ def _recent(saved: dict[str, object], now: float) -> list[list[object]]:
     """The ``[digest, time]`` of each upload of the last hour (``UploadSenders``)."""
     entries = saved.get("recent")
     return [entry for entry in entries if isinstance(entry, list) and len(entry) == 2
-            and isinstance(entry[1], (int, float)) and now - entry[1] < HOUR] if isinstance(entries, list) else []
+            and isinstance(entry[1], (int, float)) and 0 <= now - entry[1] < HOUR] if isinstance(entries, list) else []
 
 
 def file_name(source: str) -> str:

@@ -122,7 +122,7 @@ def test_keyword_scores_are_bm25s_own_when_every_passage_counts(tmp_path: Path) 
     texts = ARCHIVE + ["Harbour harbour harbour: the word again and again in a longer passage about Kelby.", ""]
     index = KeywordIndex(tmp_path / "bm25")
     index.rebuild(_passages(tmp_path, texts, "a"), "g1")
-    stemmer = index._retriever.stemmer  # type: ignore[union-attr]
+    stemmer = index._loaded.retriever.stemmer  # type: ignore[union-attr]
     plain = bm25s.BM25()
     plain.index(bm25s.tokenize(texts, stopwords=_stopwords(stemmer.latin), stemmer=stemmer, show_progress=False),
                 show_progress=False)

@@ -455,3 +455,18 @@ def test_a_chinese_answer_is_written_without_spaces_between_its_sentences() -> N
     assert led_by_short("福建公布了一系列政策措施。", "10%", "提高后的补助标准是多少钱？") == "10%。福建公布了一系列政策措施。"
     assert join_sentences(["28日[1]。", "张乐平抗战作品展于香港大会堂开幕[2]。"]) == "28日[1]。张乐平抗战作品展于香港大会堂开幕[2]。"
     assert join_sentences(["It rained [1].", "Then it stopped [2]."]) == "It rained [1]. Then it stopped [2]."
+
+
+def test_a_question_holding_a_word_its_rules_stem_to_nothing_is_searched(tmp_path: Path) -> None:
+    """The Greek rules stem "όταν" ("when") to nothing, which was bm25s' own empty token: "Όταν έπεσαν οι αγορές
+    στο Τόκιο;" failed in keyword search (and so every search of it) over any archive. Such a word is kept whole."""
+    greek = KeywordIndex(tmp_path / "greek")
+    greek.rebuild([TextNode(text="Όταν έπεσαν οι αγορές στο Τόκιο, οι επενδυτές πούλησαν μετοχές.", id_="el"),
+                   TextNode(text="The Senate passed the budget on Friday.", id_="en")], "g1")
+    question = "Όταν έπεσαν οι αγορές στο Τόκιο;"
+    assert [hit.node.node_id for hit in greek.search(question, 2)] == ["el"]
+    assert greek.coverage(question) == 1.0
+    english = KeywordIndex(tmp_path / "english")
+    english.rebuild([TextNode(text="Markets fell in Tokyo on Monday.", id_="a"),
+                     TextNode(text="The Senate passed the budget.", id_="b")], "g1")
+    assert english.search(question, 2) == [] and english.coverage(question) == 0.0 and not english.writes_as_name("όταν")
