@@ -26,7 +26,8 @@ from rag import prompts
 from rag.context import SentenceScorer, Source, build_sources, with_whole_sentences
 from rag.errors import RagError
 from rag.calibration import TUNED_MIN_CONFIRMATION, answer_probability
-from rag.citations import Unchecked, checkable, cite_choice, restated_premise, support_score, unchecked_names
+from rag.citations import (Unchecked, checkable, cite_choice, meaningful_words, restated_premise, support_score,
+                           unchecked_names)
 from rag.evidence import (
     ANSWER_LINE_GRAMMAR,
     VERDICT_GRAMMAR,
@@ -168,6 +169,11 @@ class CitedQueryEngine(CustomQueryEngine):
                              window=self.context_sentences, margin=self.relevance_margin)
 
     def _choose_extractively(self, question: str, sources: list[Source]) -> Choice:
+        """The best-scoring sentences, or none below the threshold. A question with nothing to look for ("?",
+        an emoji, only stop words) is refused: its best sentence was whatever scored highest, cited as its
+        answer ("?" over the seeds: "Absolutely everyone [1]"). The model refuses such a question itself."""
+        if not meaningful_words(question):
+            return Choice(confidence=0.0)
         sentences = number_sentences(sources)
         picks, score = choose_sentences(question, sentences, self.scorer)
         confidence = extractive_confidence(score)

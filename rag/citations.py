@@ -152,8 +152,7 @@ def holding_sentences(claim: str, question: str, cited: Sequence[Sentence],
     evidence does: ``unchecked``)."""
     if written_without_spaces(claim):
         return list(cited)
-    function = {normalise_word(word) for word in function_words(question_language(claim))}
-    added = added_words(claim, question) - function
+    added = added_words(claim, question) & meaningful_words(claim)
     if not added or added <= set().union(*(content_words(s.text) for s in cited)):
         return list(cited)
     held = [content_words(s.text) for s in shown]
@@ -299,3 +298,9 @@ def markers_for(claim: str, picked: Sequence[Sentence]) -> list[Sentence]:
     words = content_words(claim)
     sharing = [s for s in picked if words & content_words(s.text)]
     return sharing or list(picked[:1])
+
+
+def meaningful_words(text: str) -> set[str]:
+    """``content_words`` less the function words of ``text``'s language where known ("¿Qué es esto?" and
+    "Was ist das?" hold none): what a question asks about, or a claim says."""
+    return content_words(text) - {normalise_word(word) for word in function_words(question_language(text))}

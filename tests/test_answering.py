@@ -59,6 +59,16 @@ def test_off_topic_question_is_refused_with_closest_articles(seeded_engine: News
     assert answer.hits  # the closest articles are still offered
 
 
+@pytest.mark.parametrize("question", ["?", "\U0001f389", "\u200b", "What is it?", "¿Qué es esto?", "Was ist das?"])
+def test_a_question_with_nothing_to_look_for_is_refused(seeded_engine: NewsRAG, question: str) -> None:
+    """The extractive backend answered "?" with whatever sentence scored highest, cited ("Absolutely everyone
+    [1]"), and so a lone emoji or a question of stop words in any language: nothing in them to be evidence of."""
+    answer = seeded_engine.ask(question)
+    assert answer.refused and not answer.citations
+    asked = seeded_engine.ask("Who was accused of the drone attack on Putin's home?")  # words to look for
+    assert not asked.refused and asked.citations
+
+
 def test_extractive_follow_up_uses_the_conversation(seeded_engine: NewsRAG) -> None:
     history = [{"role": "user", "content": "What did Lavrov accuse Ukraine of?"},
                {"role": "assistant", "content": "Of a drone attack on Putin's home [1]."}]
