@@ -525,6 +525,7 @@ _SIDEBARS = ('//aside | //*[@role="complementary"] | '
 _EXSLT = {"re": "http://exslt.org/regular-expressions"}
 _BLOCKS = frozenset("p head item quote code row lb".split())  # trafilatura's output elements that end a line
 _MODIFIED_META = re.compile(r"modif|lastmod|updat", re.IGNORECASE)
+_PUBLISHED_META = re.compile(r"date|publi|created|issued", re.IGNORECASE)  # date, pubdate, article:published_time
 _NEWLINES = str.maketrans("\r\n\f\v", "    ")
 _SUFFIX_START = re.compile(r"\s*[|–—-]\s")
 _TITLE_PARTS = re.compile(r"\s+[|–—•·]\s+|\s+-\s+")  # "Headline | Site", "Headline - Section - Site"
@@ -628,7 +629,7 @@ def _metadata(tree: HtmlElement) -> tuple[str, str, str, str]:
     headlines = [title.casefold(), *(_normalise(h.text_content()).casefold() for h in page.iter("h1"))]
     if site and any(headline.startswith(site.casefold()) for headline in headlines if headline):
         site = _other_title_part(page, site)  # the site's name is no headline, nor the start of one
-    return title, found.author or "", site, _with_time(date, page) if date else _time_element_date(page)
+    return title, found.author or "", site, _with_time(date, page) if date else _date_htmldate_cannot_read(page)
 
 
 def _other_title_part(page: HtmlElement, headline: str) -> str:
@@ -643,10 +644,17 @@ def _other_title_part(page: HtmlElement, headline: str) -> str:
     return others[0] if len(others) == 1 and len(others) < len(parts) else ""
 
 
-def _time_element_date(page: HtmlElement) -> str:
-    """The first <time> element ``rag.dates`` reads, attribute or text: htmldate reads English month names
-    only, so "<time>14 listopada 2023</time>" or "2024年4月18日 23時15分" left the page undated, outside
-    every date-filtered search, although the same strings in a feed were read."""
+def _date_htmldate_cannot_read(page: HtmlElement) -> str:
+    """The first publication-date meta tag, else the first <time> element, that ``rag.dates`` reads,
+    attribute or text: htmldate reads English month names only, so "<time>14 listopada 2023</time>",
+    "2024年4月18日 23時15分" or <meta name="pubdate" content="11 tháng 5, 2024"> left the page undated,
+    outside every date-filtered search, although the same strings in a feed were read. Update dates are
+    not publication dates."""
+    for node in page.iter("meta"):
+        key = " ".join(node.get(a, "") for a in ("name", "property", "itemprop", "http-equiv"))
+        if _PUBLISHED_META.search(key) and not _MODIFIED_META.search(key):
+            if date := iso_date(" ".join((node.get("content") or "").split())):
+                return date
     for node in page.iter("time"):
         for value in (node.get("datetime") or "", node.text_content()):
             if date := iso_date(" ".join(value.split())):

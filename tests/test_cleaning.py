@@ -846,6 +846,24 @@ def test_an_html_time_element_is_read_in_any_language(written: str, iso: str) ->
     assert clean_html(page).published.startswith(iso)
 
 
+@pytest.mark.parametrize(("meta", "iso"), [
+    ('<meta name="date" content="5 marca 2024">', "2024-03-05"),
+    ('<meta name="pubdate" content="11 tháng 5, 2024">', "2024-05-11"),
+    ('<meta property="article:published_time" content="14 listopada 2023, 12:05">', "2023-11-14T12:05:00"),
+])
+def test_a_publication_date_meta_tag_is_read_in_any_language(meta: str, iso: str) -> None:
+    """Meta tags went to htmldate only, which reads English month names: a Polish or Vietnamese page that
+    states its date in one was indexed undated, without a warning, outside every date-filtered search."""
+    page = _page(f"<title>{HEADLINE}</title>{meta}", f"<article><h1>{HEADLINE}</h1>BODY</article>")
+    assert clean_html(page).published.startswith(iso)
+
+
+def test_an_update_date_meta_tag_is_not_taken_for_the_publication_date() -> None:
+    page = _page(f'<title>{HEADLINE}</title><meta name="last-updated-date" content="5 marca 2024">',
+                 f"<article><h1>{HEADLINE}</h1>BODY</article>")
+    assert not clean_html(page).published
+
+
 def test_a_page_laid_out_in_a_table_loses_its_side_column_but_a_data_table_stays() -> None:
     """trafilatura keeps a table whole: an old page laid out in one had its "Most read" and weather column and
     the reader comments under the story indexed with it, and a comment's figure was cited as the story's.
