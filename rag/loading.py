@@ -309,7 +309,7 @@ def _article_from_record(record: object, source: str, name: str, max_bytes: int,
                            "article (raise RAG_MAX_FILE_MB to accept it)")
     body = _NEWSAPI_CUT.sub("", body)
     cleaned = (clean_html if _holds_markup(body) else clean_text)(body)
-    if not cleaned.text.strip():
+    if not readable(cleaned.text):
         raise FileRejected("text is empty")
     holders = found.holders
     url = _text_in(holders, _URL_FIELDS).text
@@ -417,9 +417,15 @@ def _value_in(holders: list[dict], fields: tuple[str, ...]) -> object:  # type: 
     return None
 
 
+def readable(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit, in any script: a file of zero-width characters (or
+    emoji) was indexed as an article, and a question of one zero-width space was answered from it."""
+    return any(character.isalnum() for character in text)
+
+
 def _make_article(cleaned: CleanedArticle, source: str, name: str, *, title: str = "",
                   publisher: str = "", url: str = "", published: int | None = None) -> Article:
-    if not cleaned.text.strip():
+    if not readable(cleaned.text):
         raise FileRejected("no article text left after removing boilerplate")
     return Article(
         doc_id=doc_id_for(source),

@@ -29,6 +29,9 @@ def test_plain_text_article_gets_metadata(tmp_path: Path) -> None:
     [
         ("empty.txt", b"", "empty"),
         ("blank.txt", b"   \n\n  \t\n", "empty"),
+        # nothing readable: zero-width characters were indexed as an article, and a zero-width question cited it
+        ("invisible.txt", "\u200c\u200d\u200e\u2063\n\u200b".encode(), "no article text"),
+        ("invisible.jsonl", '{"text": "\u200c\u200d"}\n'.encode(), "text is empty"),
         ("binary.txt", bytes(range(256)) * 20, "binary"),
         ("image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 100, "binary"),
     ],
