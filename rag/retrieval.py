@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -76,7 +77,10 @@ class SearchFilters:
     def to_metadata_filters(self) -> MetadataFilters | None:
         conditions: list[MetadataFilter] = []
         if self.sources:
-            conditions.append(MetadataFilter(key="source_name", value=list(self.sources), operator=FilterOperator.IN))
+            # A file name is stored as its file system wrote it: macOS writes "Łódź.txt" decomposed (NFD), and
+            # the name as typed (composed) matched nothing. Either spelling of a typed name matches.
+            spellings = sorted({unicodedata.normalize(form, name) for name in self.sources for form in ("NFC", "NFD")})
+            conditions.append(MetadataFilter(key="source_name", value=spellings, operator=FilterOperator.IN))
         if self.published_from is not None:
             conditions.append(MetadataFilter(key="published", value=self.published_from, operator=FilterOperator.GTE))
         if self.published_to is not None:

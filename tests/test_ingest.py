@@ -223,6 +223,20 @@ def test_filters_restrict_sources_and_dates(tmp_path: Path) -> None:
         SearchFilters(published_from="last week")
 
 
+def test_a_file_name_saved_decomposed_is_found_by_its_name_as_typed(tmp_path: Path) -> None:
+    """macOS saves "Łódź_Kraków.txt" decomposed (NFD); --source typed as usual (composed) found nothing, silently."""
+    import unicodedata
+
+    name = "Łódź_Kraków.txt"
+    story = tmp_path / "arch" / unicodedata.normalize("NFD", name)
+    story.parent.mkdir()
+    story.write_text("Frost in Łódź\n\nThe frost in Łódź and Kraków lasted nine days, forecasters said.", encoding="utf-8")
+    engine = engine_for(tmp_path / "data")
+    engine.ingest([story])
+    for typed in (unicodedata.normalize("NFC", name), unicodedata.normalize("NFD", name)):
+        assert engine.search("frost nine days", k=3, filters=SearchFilters(sources=typed)), ascii(typed)
+
+
 def test_store_writes_more_than_one_chroma_batch(tmp_path: Path) -> None:
     """Chroma refuses more than 5,461 records per call; 6,000 chunks must still land."""
     import numpy as np
