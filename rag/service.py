@@ -47,7 +47,7 @@ from rag.retrieval import SearchFilters
 from rag.settings import Settings
 from rag.text import check_unicode
 from rag.types import Answer
-from rag.uploads import MAX_FILES_PER_UPLOAD, sender_of
+from rag.uploads import MAX_FILES_PER_UPLOAD, request_sender
 
 log = logging.getLogger(__name__)
 MODEL_ID = "news-rag"
@@ -489,8 +489,7 @@ def build_service(engine: NewsRAG, slots: AnswerSlots | None = None, any_host: b
             raise HTTPException(429, "Other uploads are being indexed; send these again when they are done.",
                                 headers={"Retry-After": "10"})
         try:
-            return _ingest_uploads(engine, files, upload_keys(request),
-                                   sender_of(request.client.host if request.client else None))
+            return _ingest_uploads(engine, files, upload_keys(request), request_sender(request))
         finally:
             indexing.release()
 

@@ -245,6 +245,12 @@ def sender_of(host: str | None) -> str:
     return str(address)
 
 
+def request_sender(request: object) -> str:
+    """``sender_of`` the client of a request: Starlette's (the HTTP API) and Gradio's (the UI) alike."""
+    client = getattr(request, "client", None)
+    return sender_of(getattr(client, "host", None))
+
+
 class UploadSenders:
     """Which network (``sender_of``) saved each uploaded file, and when, so that one visitor can neither fill
     the folder (one anonymous client filled RAG_MAX_UPLOADS' 1,000 files in 43 s, and every other visitor's

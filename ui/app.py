@@ -18,7 +18,7 @@ import gradio as gr
 
 from rag import Answer, NewsRAG, RagError
 from rag.service import AnswerSlots, answer_slots, guards, is_loopback
-from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload, sender_of
+from rag.uploads import MAX_FILES_PER_UPLOAD, UPLOAD_TYPES, read_upload, request_sender
 from ui import render
 from ui.assets import CSS, PAGE_JS
 from ui.chat import BUSY, OneAtATime, flatten_history, recent_turns, stream_reply
@@ -295,7 +295,7 @@ class Handlers:
             intake, report = self.engine.ingest_uploads(
                 ((Path(f).name, read_upload(Path(f), limit)) for f in files or []),
                 progress=lambda done, total, name: progress(done / max(total, 1), desc=f"Indexing {name}"), keys=keys,
-                sender=sender_of(request.client.host if request.client else None))
+                sender=request_sender(request))
             summary = render.ingest_summary(report, intake.rejected)
         except RagError as exc:
             return None, f"Could not index the files: {exc}", keys, *self.library(keys)
