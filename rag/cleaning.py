@@ -50,6 +50,8 @@ class CleanedArticle:
     published: str = ""  # ISO-8601 if found, else ""
     removed_lines: tuple[str, ...] = ()  # what was dropped, in order, for debugging
     unread_date: str = ""  # a metadata date that is no date ("N/A"): the ingestion report warns of it
+    title_given: bool = False  # the title is the file's metadata (front matter, a header, the page's markup),
+    # not a line of its text: then a text that is only that title has no body
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
@@ -318,7 +320,7 @@ def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str 
             removed: tuple[str, ...] = (), items: frozenset[str] = frozenset(), unread_date: str = "") -> CleanedArticle:
     """The paragraph rules and metadata detection shared by every input format; ``items`` are the
     paragraphs that were list items in the markup (Markdown's bullets lose their marker)."""
-    paras = [p for p in paras if p]
+    paras, title_given = [p for p in paras if p], bool(title)
     counts = Counter(p.casefold() for p in paras)
     junk = {i for i, p in enumerate(paras) if _is_boilerplate(p)}
     top = next((i for i, p in enumerate(paras) if i not in junk and _is_prose(p)), min(len(paras), 15))
@@ -329,7 +331,7 @@ def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str 
     title = title or (paras[title_at] if title_at is not None else "")
     kept = ([title] if title and title_at is None else []) + [p for i, p in enumerate(paras) if i not in drop]
     removed += tuple(p for i, p in enumerate(paras) if i in drop)
-    return CleanedArticle("\n\n".join(kept), title, publisher, byline, published, removed, unread_date)
+    return CleanedArticle("\n\n".join(kept), title, publisher, byline, published, removed, unread_date, title_given)
 
 
 def _normalise_lines(raw: str) -> list[str]:
@@ -542,7 +544,7 @@ def clean_html(raw: str) -> CleanedArticle:
     title, byline = _headline(title, tree, site), _byline(author, site)
     kept, removed = _select(_blocks(_main_text(_without_layout_tables(_with_update_times(tree)))), title, byline)
     return CleanedArticle("\n\n".join(([title] if title else []) + kept), title, site, byline, published,
-                          tuple(removed))
+                          tuple(removed), title_given=bool(title))
 
 
 LAYOUT_CELL_WORDS = 50  # a table cell holding this much running text is a page column, not a datum
@@ -737,12 +739,37 @@ def _main_text(tree: HtmlElement) -> HtmlElement:
     logger = logging.getLogger("trafilatura")
     if logger.level == logging.NOTSET:  # it warns for every page it gives up on; we fall back instead
         logger.setLevel(logging.ERROR)
-    found = bare_extraction(tree, include_comments=False, include_tables=True, include_links=True,
+    # Its fallbacks (readability, jusText, its baseline) read the page as given, so menus and buttons are
+    # taken out first (``_without_chrome``); its own extraction takes them out anyway.
+    page = _without_chrome(tree)
+    found = bare_extraction(page, include_comments=False, include_tables=True, include_links=True,
                             deduplicate=False, config=_extraction_config(tree))
     # trafilatura returns nothing for a page with too little text that looks like an article (a short
     # notice, a page of one list); its baseline keeps the page's paragraphs, or else all its body text.
-    body = found.body if found is not None else baseline(tree)[0]
+    body = found.body if found is not None else baseline(page)[0]
     return body if body.find(".//ref") is not None else _with_links_marked(body, tree)
+
+
+# Of what trafilatura's own extraction removes as no article text (menus, footers, buttons, form fields,
+# embeds), these stay: what its baseline reads an article from (JSON-LD in <script>, <head>), what wraps whole
+# pages (ASP.NET's <form>), and text inside a sentence (<time>, <math>) or under a photo (<figure>).
+_BASELINE_KEEPS = frozenset({"form", "head", "script", "figure", "time", "math"})
+
+
+def _without_chrome(tree: HtmlElement) -> HtmlElement:
+    """A copy of the page without the menus, footers and controls that trafilatura's main extraction drops.
+    Its baseline, the fallback for a page too short to extract, reads all body text: a page of only a menu,
+    a cookie banner and a footer kept its "Accept" button as the article."""
+    from trafilatura.settings import MANUALLY_CLEANED
+
+    tags = [tag for tag in MANUALLY_CLEANED if tag not in _BASELINE_KEEPS]
+    if next(tree.iter(*tags), None) is None:
+        return tree
+    pruned = deepcopy(tree)
+    for node in list(pruned.iter(*tags)):
+        if node.getparent() is not None:
+            node.drop_tree()
+    return pruned
 
 
 MAX_MARKED_LINKS = 500  # a page of thousands of links is a directory, not an article: its first ones suffice
@@ -877,10 +904,20 @@ def _site_names(tree: HtmlElement, site: str, ld: list[dict[str, object]]) -> li
             names.append(publisher.get("name") if isinstance(publisher, dict) else publisher)
     page_title = _normalise(next((node.text_content() for node in tree.iter("title")), ""))
     parts = _TITLE_PARTS.split(page_title)
-    if len(parts) >= 2 and _words(parts[-1]) <= 5 and re.search(r"[^\W\d_]", parts[-1]):
+    if len(parts) >= 2 and _words(parts[-1]) <= 5 and re.search(r"[^\W\d_]", parts[-1]) \
+            and not _headed_whole(page_title, tree, ld):
         names.append(parts[-1])
     found = {name for name in (_normalise(n) for n in names if isinstance(n, str)) if _fold(name)}
     return sorted(found, key=lambda name: (-len(name), name))
+
+
+def _headed_whole(page_title: str, tree: HtmlElement, ld: list[dict[str, object]]) -> bool:
+    """Whether the page's <h1> or marked-up headline holds its whole <title>: then what follows a dash in
+    it is the headline's ("Strike closes ports – workers demand pay rise"), not a site's name, and the
+    headline was cut at the dash."""
+    whole = _fold(page_title)
+    headings = [_normalise(h1.text_content()) for h1 in tree.iter("h1")] + _marked_headlines(tree, ld)
+    return any(whole in _fold(heading) for heading in headings)
 
 
 def _names_site(text: str, names: list[str]) -> bool:

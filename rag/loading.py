@@ -423,10 +423,24 @@ def readable(text: str) -> bool:
     return any(character.isalnum() for character in text)
 
 
+def has_body(text: str, *titles: str) -> bool:
+    """Whether ``text`` holds a readable paragraph besides the ``titles`` its metadata gave it. Front matter
+    with no body, and a page whose menus, cookie banner and footer were all removed, were indexed as their
+    title alone: an article with nothing to answer from, found by every search for its words. A text that
+    is one short line of its own (a JSON record's text) is its body, whatever the cleaner took as title."""
+    headlines = {" ".join(title.casefold().split()) for title in titles if title}
+    return any(readable(paragraph) and " ".join(paragraph.casefold().split()) not in headlines
+               for paragraph in text.split("\n\n"))
+
+
 def _make_article(cleaned: CleanedArticle, source: str, name: str, *, title: str = "",
                   publisher: str = "", url: str = "", published: int | None = None) -> Article:
     if not readable(cleaned.text):
         raise FileRejected("no article text left after removing boilerplate")
+    headlines = [given for given in (title, cleaned.title if cleaned.title_given else "") if given]
+    if not has_body(cleaned.text, *headlines):
+        raise FileRejected(f"no article text besides its title {headlines[0]!r}: the body is empty or only page "
+                           "furniture (menus, cookie notices, footers)")
     return Article(
         doc_id=doc_id_for(source),
         text=cleaned.text,

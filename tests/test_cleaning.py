@@ -977,3 +977,24 @@ def test_ads_and_read_also_lines_go_in_other_languages_too() -> None:
                             "mengungsi.\n\nBaca juga: Persib Bandung Tahan Imbang Persija 1-1\n\nWarga mengeluhkan "
                             "kurangnya air bersih di lokasi pengungsian sejak hari Jumat pagi.\n")
     assert "Persib" not in indonesian.text and indonesian.text.endswith("sejak hari Jumat pagi.")
+
+
+def test_a_headline_with_a_dash_that_the_h1_holds_whole_is_not_cut() -> None:
+    """What follows " – " in a <title> was taken for a site's name and cut, when the page's <h1> is the
+    whole title: "Strike closes ports – workers demand pay rise" became "Strike closes ports", and the
+    full headline was left in the text as a paragraph of its own."""
+    headline = "Strike closes ports – workers demand pay rise"
+    article = clean_html(_page(f"<title>{headline}</title>", f"<h1>{headline}</h1>BODY"))
+    assert article.title == headline
+    assert _paragraphs(article) == [headline, *HTML_BODY]
+
+
+def test_a_page_of_only_menus_a_cookie_notice_and_a_footer_leaves_no_text_but_its_title() -> None:
+    """trafilatura's fallbacks read the page as given: the cookie banner's "Accept" button was kept as the
+    article's text, and the page was indexed."""
+    page = ("<html><head><title>Daily Planet</title></head><body><nav><ul><li><a href='/'>Home</a></li>"
+            "<li><a href='/world'>World</a></li></ul></nav><div class='cookie'>We use cookies to improve your "
+            "experience. By continuing to browse you accept our cookie policy. <button>Accept</button></div>"
+            "<footer><p>© 2024 Daily Planet Media Ltd. All rights reserved.</p></footer></body></html>")
+    article = clean_html(page)
+    assert _paragraphs(article) == ["Daily Planet"] and article.title_given

@@ -537,3 +537,31 @@ def test_a_front_matter_date_that_is_no_date_is_reported_not_dropped_silently(tm
     assert article.title == "Pier repairs" and article.published is None
     [(where, warning)] = loaded.warnings
     assert where == str(path) and warning.startswith("indexed without a date: its date '")
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("empty-post.md", "---\ntitle: Mayor opens bridge\ndate: 2024-03-01\n---\n"),
+    ("empty-post.txt", "Title: Mayor opens bridge\nDate: 2024-03-01\n\n"),
+    ("home.html", "<html><head><title>Mayor opens bridge</title></head><body><nav><a href='/'>Home</a>"
+                  "</nav><button>Accept</button><footer><p>© 2024 Daily Planet</p></footer></body></html>"),
+])
+def test_a_file_that_is_only_its_title_is_rejected_with_a_reason(tmp_path: Path, name: str, content: str) -> None:
+    """Front matter with no body, and a page of only menus and buttons, were indexed as their title alone:
+    an article with nothing to answer from, found by every search for its words."""
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(FileRejected, match="no article text besides its title 'Mayor opens bridge'"):
+        load_file(path, LIMIT)
+
+
+def test_a_record_whose_text_is_its_title_is_skipped_but_a_short_text_is_kept(tmp_path: Path) -> None:
+    """A record's text of one short line is its body, even where the cleaner takes that line as a headline;
+    a text that only repeats the record's title has none."""
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps({"title": "Pass closed", "text": "Pass closed"}) + "\n"
+                    + json.dumps({"text": "Snow closed the mountain pass"}) + "\n")
+    loaded = read_file(path, LIMIT)
+    assert [article.text for _, article in loaded.articles] == ["Snow closed the mountain pass"]
+    assert [reason for _, reason in loaded.problems] == [
+        "no article text besides its title 'Pass closed': the body is empty or only page furniture (menus, cookie "
+        "notices, footers)"]
