@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -16,7 +17,7 @@ from dateutil import parser as date_parser
 
 ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), year first (2024/12/07, 20241207, "
                     "2024年12月7日), RFC 2822 (Sat, 07 Dec 2024 09:30:00 GMT), a month name in most languages "
-                    "(7 December 2024, Dec 7, 2024, 7 grudnia 2024), day first with dots (07.12.2024), a day "
+                    "(7 December 2024, Dec 7, 2024, 7 grudnia 2024, ۱۴ نوامبر ۲۰۲۳), day first with dots (07.12.2024), a day "
                     "and month that cannot be swapped (13/12/2024), "
                     "a year (2024) or epoch seconds (1733563800)")
 EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)  # older than any digitised newspaper archive
@@ -24,6 +25,10 @@ EARLIEST = datetime(1800, 1, 1, tzinfo=timezone.utc)  # older than any digitised
 # (1405 is 2026) or the Hijri of Arabic outlets (1448): its own message, not "before 1800" alone.
 _HIJRI_YEARS = (datetime(1300, 1, 1, tzinfo=timezone.utc), datetime(1501, 1, 1, tzinfo=timezone.utc))
 LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+BUDDHIST_ERA_OFFSET = 543  # the Thai solar calendar's year is the common era's plus 543
+_FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_THAI = re.compile("[\u0e01-\u0e5b]")
+_YEAR_10000 = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s|,|$)", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
@@ -57,6 +62,11 @@ def to_epoch(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
+    if isinstance(value, str) and (written := _common_era(_ascii_digits(value))) != value:
+        try:
+            return to_epoch(written)
+        except DateError as exc:  # the message quotes the date as it was written
+            raise DateError(str(exc).replace(repr(written), repr(value))) from None
     if _is_year(value):  # "2024": a year, not 2,024 seconds after 1970
         return int(datetime(int(str(value).strip()), 1, 1, tzinfo=timezone.utc).timestamp())
     if (day := _compact_day(value)) is not None:  # "20240305": that day, not 20 million seconds after 1970
@@ -68,6 +78,22 @@ def to_epoch(value: object) -> int | None:
     if not math.isfinite(seconds):
         raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
     return _checked(seconds, value)
+
+
+def _ascii_digits(text: str) -> str:
+    """Digits of any script as ASCII digits: Persian, Arabic, Devanagari and Thai pages write their dates'
+    days and years in their own digits ("۱۴ نوامبر ۲۰۲۳", "४ दिसंबर २०२२"), which no date parser reads."""
+    return re.sub(r"\d", lambda digit: str(unicodedata.decimal(digit.group())), text)
+
+
+def _common_era(text: str) -> str:
+    """A Thai date's Buddhist-era year (2566) as the common era's (2023): Thai writes every date in it."""
+    if not _THAI.search(text):
+        return text
+    def common(year: re.Match[str]) -> str:
+        gregorian = int(year.group()) - BUDDHIST_ERA_OFFSET
+        return str(gregorian) if EARLIEST.year <= gregorian < LATEST.year else year.group()
+    return _FOUR_DIGITS.sub(common, text)
 
 
 def parse_date(value: object) -> int | None:
@@ -197,5 +223,9 @@ def _checked(seconds: float, original: object) -> int:
         as_milliseconds = EARLIEST.timestamp() <= seconds / 1000 < LATEST.timestamp()
         hint = (" (a timestamp in milliseconds? give epoch seconds)"  # a number's hint: "9999-01-01" is none
                 if as_milliseconds and _NUMBER.fullmatch(str(original).strip()) else "")
+        year = datetime.fromtimestamp(seconds, timezone.utc).year if seconds < _YEAR_10000 else 10_000
+        written = not _NUMBER.fullmatch(str(original).strip())  # a date written out, not a timestamp
+        if written and EARLIEST.year <= year - BUDDHIST_ERA_OFFSET < LATEST.year:
+            hint = f" (a Thai Buddhist-era year? give its Gregorian day: the year {year - BUDDHIST_ERA_OFFSET})"
         raise DateError(f"{original!r} is after {LATEST.year}{hint}: not a news article's date")
     return int(seconds)

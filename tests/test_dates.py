@@ -75,3 +75,20 @@ def test_a_month_named_in_another_language_and_a_dotted_day_are_read(value: str,
 def test_a_relative_day_an_impossible_one_or_no_day_is_still_no_date(value: str) -> None:
     with pytest.raises(DateError):
         to_epoch(value)
+
+
+@pytest.mark.parametrize(("value", "day"), [
+    ("۱۴ نوامبر ۲۰۲۳", "2023-11-14"), ("४ दिसंबर २०२२", "2022-12-04"), ("١٤/١١/٢٠٢٣", "2023-11-14"),
+    ("14 พฤศจิกายน 2566", "2023-11-14"), ("๑๔ พฤศจิกายน ๒๕๖๖", "2023-11-14"), ("14 พฤศจิกายน 2023", "2023-11-14"),
+])
+def test_a_date_in_its_own_script_digits_or_the_thai_calendar_is_read(value: str, day: str) -> None:
+    """Persian, Hindi and Thai pages write dates in their own digits, and Thai years in the Buddhist era
+    (2566 is 2023): each was refused, the Thai one as "after 2100"."""
+    assert display_date(to_epoch(value)) == day
+
+
+def test_a_buddhist_era_year_without_thai_words_is_refused_with_its_calendar_named() -> None:
+    with pytest.raises(DateError, match=r"'2566-11-14' is after 2100 \(a Thai Buddhist-era year\? .*the year 2023\)"):
+        to_epoch("2566-11-14")
+    with pytest.raises(DateError, match="'۰۳/۰۴/۲۰۲۳' could be day/month or month/day"):  # quoted as written
+        to_epoch("۰۳/۰۴/۲۰۲۳")
