@@ -142,6 +142,11 @@ def test_an_empty_question_is_an_error_not_a_refusal(tmp_path: Path) -> None:
     assert result.returncode == 2 and "the question is empty" in result.stderr
 
 
+def test_an_empty_search_is_an_error_as_an_empty_question_is(tmp_path: Path) -> None:
+    result = rag("search", "", data_dir=tmp_path)
+    assert result.returncode == 2 and "the query is empty" in result.stderr
+
+
 def test_config_masks_secrets_and_reads_the_environment(tmp_path: Path) -> None:
     result = rag("config", data_dir=tmp_path, env={"OPENAI_API_KEY": "sk-secret-value-1234", "RAG_TOP_K": "7",
                                                    "RAG_UI_AUTH": "editor:hunter22"})

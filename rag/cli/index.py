@@ -95,6 +95,8 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
 ) -> None:
     """Find the passages that best match a query (dense + keyword search, fused)."""
+    if not query.strip():  # printed "no matching passages" with exit code 0, where `rag ask ""` is a usage error
+        raise typer.BadParameter('the query is empty: rag search "flood Valencia"', param_hint="QUERY")
     filters = SearchFilters(sources=tuple(source or ()), published_from=_date_option(since, "--since"),
                             published_to=_date_option(until, "--until"))
     hits = NewsRAG(settings_of(ctx)).search(query, k, filters)
