@@ -29,8 +29,8 @@ from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
 from rag.text import check_unicode
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
-from rag.uploads import (Intake, RemovalKeys, UploadSenders, file_name, forget_upload, marked_uploads, removal_key,
-                         save_uploads, upload_dir, without_folder)
+from rag.uploads import (Intake, RemovalKeys, SenderRoom, UploadSenders, file_name, forget_upload, marked_uploads,
+                         removal_key, save_uploads, upload_dir, without_folder)
 
 
 class NewsRAG:
@@ -145,12 +145,13 @@ class NewsRAG:
                            for warning in report.warnings]
         return intake, report
 
-    def _sender_room(self, sender: str | None) -> tuple[int, str] | None:
-        """The files ``sender`` may still add, and why no more (None: no limit for this caller)."""
-        limit = self.settings.max_uploads_per_sender
-        if sender is None or not limit:
+    def _sender_room(self, sender: str | None) -> SenderRoom | None:
+        """What ``sender`` may still add (None: no limit for this caller)."""
+        files, megabytes = self.settings.max_uploads_per_sender, self.settings.max_upload_mb_per_sender
+        if sender is None or not (files or megabytes):
             return None
-        return self.upload_senders.room(sender, upload_dir(self.settings.data_dir), limit)
+        return self.upload_senders.room(sender, upload_dir(self.settings.data_dir), files or None,
+                                        int(megabytes * 2**20) if megabytes else None)
 
     def _forget_unindexed(self, saved: list[Path]) -> None:
         """Delete the saved uploads no indexed article comes from, after indexing failed. When the store is

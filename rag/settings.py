@@ -153,6 +153,10 @@ class Settings(BaseSettings):
         "behind a reverse proxy on this machine, the address it forwards): one anonymous visitor filled the whole "
         "folder in 43 seconds and every other visitor's upload was refused, and each upload or removal rebuilds "
         "the keyword index every search waits on. 0: no limit of its own."))
+    max_upload_mb_per_sender: float = Field(50.0, ge=0, description=(
+        "Megabytes one network may upload in any hour (counted as RAG_MAX_UPLOADS_PER_SENDER counts networks): "
+        "a file counts once however many articles it holds, so one network could send 100 collections of 20 MB "
+        "an hour, hours of embedding behind the lock every other visitor's upload waits on. 0: no limit."))
 
     # The web UI
     ui_auth: SecretStr | None = Field(None, description="user:password the UI asks for (needed off loopback).")

@@ -60,12 +60,25 @@ SENDER_FULL = ("you hold as many uploaded files as one visitor's network may kee
                "remove some of yours first")
 SENDER_BUSY = ("your network uploaded as many files in the last hour as one may (RAG_MAX_UPLOADS_PER_SENDER): "
                "send these later")
+SENDER_HEAVY = ("your network uploaded as many megabytes in the last hour as one may (RAG_MAX_UPLOAD_MB_PER_SENDER): "
+                "send this later")
 HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class SenderRoom:
+    """What a visitor's network may still upload (``UploadSenders.room``): ``files`` more, for ``reason``
+    no more; and ``bytes`` more this hour (None: no limit). A file counts once, however many articles it holds,
+    so one 20 MB collection of thousands of articles cost one file of a hundred, and hours of embedding."""
+
+    files: int | None  # None: no limit
+    reason: str
+    bytes: int | None = None
 
 
 def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int,
                  reserved: Collection[str] = (), own: Collection[str] | None = None, room: int | None = None,
-                 sender_room: tuple[int, str] | None = None) -> Intake:
+                 sender_room: SenderRoom | None = None) -> Intake:
     """Save acceptable ``(file name, bytes)`` uploads into ``destination``; refuse wrong types, binaries,
     empty and oversized files with a reason, files past the ``MAX_FILES_PER_UPLOAD``-th, and new files past
     ``room`` (``RAG_MAX_UPLOADS`` less the files already there) or ``sender_room`` (what the uploader's
@@ -82,8 +95,12 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
             intake.rejected.append((name, reason))
             continue
         target = free_name(destination / safe_name(name), data, taken=intake.accepted, reserved=reserved, own=own)
-        full = [reason for limit, reason in (sender_room or (None, ""), (room, FOLDER_FULL))
+        full = [reason for limit, reason in ((sender_room.files, sender_room.reason) if sender_room else (None, ""),
+                                             (room, FOLDER_FULL))
                 if limit is not None and len(intake.written) >= limit]
+        if sender_room and sender_room.bytes is not None and \
+                sum(path.stat().st_size for path in intake.written) + len(data) > sender_room.bytes:
+            full.append(SENDER_HEAVY)
         if full and not target.exists():
             intake.rejected.append((name, full[0]))
             continue
@@ -263,17 +280,20 @@ class UploadSenders:
         self.path = Path(data_dir) / "upload-senders.json"
         self.clock = clock
 
-    def room(self, sender: str, destination: Path, limit: int) -> tuple[int, str]:
-        """How many files this network may still upload, and why no more: it keeps ``limit`` files of
-        ``destination`` (removed ones no longer count) or uploaded ``limit`` in the last hour."""
+    def room(self, sender: str, destination: Path, limit: int | None, byte_limit: int | None = None) -> SenderRoom:
+        """What this network may still upload: no more files once it keeps ``limit`` files of ``destination``
+        (removed ones no longer count) or uploaded ``limit`` in the last hour; and ``byte_limit`` bytes an hour.
+        None: no such limit."""
         saved = read_object(self.path)
         files, secret = saved.get("files"), saved.get("secret")
         if not isinstance(files, dict) or not isinstance(secret, str):
-            return limit, SENDER_FULL
+            return SenderRoom(limit, SENDER_FULL, byte_limit)
         mark = _keyed(secret, sender)
         held = sum(1 for name, digest in files.items() if digest == mark and (Path(destination) / name).is_file())
-        lately = sum(1 for digest, when in _recent(saved, self.clock()) if digest == mark)
-        return max(limit - max(held, lately), 0), SENDER_FULL if held >= lately else SENDER_BUSY
+        lately = [size for digest, _, size in _recent(saved, self.clock()) if digest == mark]
+        bytes_left = None if byte_limit is None else max(byte_limit - sum(lately), 0)
+        files_left = None if limit is None else max(limit - max(held, len(lately)), 0)
+        return SenderRoom(files_left, SENDER_FULL if held >= len(lately) else SENDER_BUSY, bytes_left)
 
     def record(self, files: Sequence[Path], sender: str) -> None:
         """``sender`` saved ``files`` (of one folder) now; entries of files no longer there, and uploads more
@@ -290,16 +310,27 @@ class UploadSenders:
                 if isinstance(held, dict) else {}
             mark = _keyed(secret, sender)
             return {"secret": secret, "files": {**kept, **dict.fromkeys((Path(f).name for f in files), mark)},
-                    "recent": [*_recent(saved, now), *([mark, now] for _ in files)]}
+                    "recent": [*_recent(saved, now), *([mark, now, _size(f)] for f in files)]}
 
         update_object(self.path, add)
 
 
 def _recent(saved: dict[str, object], now: float) -> list[list[object]]:
-    """The ``[digest, time]`` of each upload of the last hour (``UploadSenders``)."""
+    """The ``[digest, time, bytes]`` of each upload of the last hour (``UploadSenders``); an entry written
+    before sizes were kept counts 0 bytes."""
     entries = saved.get("recent")
-    return [entry for entry in entries if isinstance(entry, list) and len(entry) == 2
-            and isinstance(entry[1], (int, float)) and 0 <= now - entry[1] < HOUR] if isinstance(entries, list) else []
+    if not isinstance(entries, list):
+        return []
+    return [[entry[0], entry[1], entry[2] if len(entry) == 3 and isinstance(entry[2], int) else 0]
+            for entry in entries if isinstance(entry, list) and len(entry) in (2, 3)
+            and isinstance(entry[1], (int, float)) and 0 <= now - entry[1] < HOUR]
+
+
+def _size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:  # removed meanwhile: it cost nothing to index
+        return 0
 
 
 def file_name(source: str) -> str:

@@ -305,3 +305,30 @@ def test_a_network_that_uploads_and_removes_in_a_loop_is_held_to_its_hourly_shar
     now[0] += 3601  # an hour on, the network may upload again
     again, report = engine.ingest_uploads([("churn-2.txt", b"Churn 2\n\nThe council met again.")], sender=churner)
     assert report is not None and report.added and not again.rejected
+
+
+def test_a_network_is_held_to_its_megabytes_an_hour_however_few_files_it_sends(tmp_path: Path) -> None:
+    """A file counted once however many articles it held: one network could send 100 collections of 20 MB an
+    hour, hours of embedding behind the lock other visitors' uploads wait on. RAG_MAX_UPLOAD_MB_PER_SENDER bounds
+    the bytes too."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0,
+                              max_upload_mb_per_sender=3000 / 2**20))
+    now = [1_000_000.0]
+    engine.upload_senders.clock = lambda: now[0]
+
+    def feed(name: str, articles: int) -> tuple[str, bytes]:
+        lines = (json.dumps({"id": f"{name}{n}", "text": f"The Osterby council met on day {n} of the month to vote "
+                             f"on the harbour budget, item {n}."}) + "\n" for n in range(articles))
+        return name, "".join(lines).encode()
+
+    heavy = sender_of("203.0.113.5")
+    big, small = feed("big.jsonl", 20), feed("small.jsonl", 8)
+    assert 2000 < len(big[1]) < 3000 and len(small[1]) > 3000 - len(big[1])
+    intake, report = engine.ingest_uploads([big, small], sender=heavy)
+    assert report is not None and len(report.added) == 20
+    assert [(name, "RAG_MAX_UPLOAD_MB_PER_SENDER" in reason) for name, reason in intake.rejected] == [("small.jsonl", True)]
+    other, report = engine.ingest_uploads([small], sender=sender_of("198.51.100.7"))
+    assert report is not None and len(report.added) == 8 and not other.rejected
+    now[0] += 3601  # an hour on, the network may send as much again
+    again, report = engine.ingest_uploads([feed("later.jsonl", 4)], sender=heavy)
+    assert report is not None and len(report.added) == 4 and not again.rejected
