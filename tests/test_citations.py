@@ -66,6 +66,14 @@ def test_a_rank_or_title_before_a_name_ends_no_sentence() -> None:
                                        "The Rev. Al Sharpton spoke."]
 
 
+def test_an_initial_in_a_text_that_ends_sentences_with_a_danda_ends_no_sentence() -> None:
+    """"एस. जयशंकर" (S. Jaishankar) was cut after "एस.", so the cited sentence lost its subject; Hindi ends a
+    sentence with "।", and no capital letter tells its initials apart."""
+    spans = split_sentences("विदेश मंत्री एस. जयशंकर ने सोमवार को कहा कि भारत तैयार है। डॉ. शर्मा ने भी यही कहा।")
+    assert [s.text for s in spans] == ["विदेश मंत्री एस. जयशंकर ने सोमवार को कहा कि भारत तैयार है।",
+                                       "डॉ. शर्मा ने भी यही कहा।"]
+
+
 def test_excerpt_grows_towards_the_more_relevant_neighbour() -> None:
     from rag.context import build_sources
 
