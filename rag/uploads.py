@@ -310,18 +310,18 @@ class UploadSenders:
                 if isinstance(held, dict) else {}
             mark = _keyed(secret, sender)
             return {"secret": secret, "files": {**kept, **dict.fromkeys((Path(f).name for f in files), mark)},
-                    "recent": [*_recent(saved, now), *([mark, now, _size(f)] for f in files)]}
+                    "recent": [*_recent(saved, now), *((mark, now, _size(f)) for f in files)]}
 
         update_object(self.path, add)
 
 
-def _recent(saved: dict[str, object], now: float) -> list[list[object]]:
-    """The ``[digest, time, bytes]`` of each upload of the last hour (``UploadSenders``); an entry written
+def _recent(saved: dict[str, object], now: float) -> list[tuple[object, float, int]]:
+    """The ``(digest, time, bytes)`` of each upload of the last hour (``UploadSenders``); an entry written
     before sizes were kept counts 0 bytes."""
     entries = saved.get("recent")
     if not isinstance(entries, list):
         return []
-    return [[entry[0], entry[1], entry[2] if len(entry) == 3 and isinstance(entry[2], int) else 0]
+    return [(entry[0], entry[1], entry[2] if len(entry) == 3 and isinstance(entry[2], int) else 0)
             for entry in entries if isinstance(entry, list) and len(entry) in (2, 3)
             and isinstance(entry[1], (int, float)) and 0 <= now - entry[1] < HOUR]
 
