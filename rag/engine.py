@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ from rag.embedding import build_embed_model, embed_model_id, embed_question_and_
 from rag.errors import ConfigError, InputTooLong, NotAnUpload, NotYourUpload, RagError
 from rag.generation import ChatClient, Message, build_chat_client
 from rag.ingest import Progress, ingest_paths
+from rag.json_file import exclusive
 from rag.keyword import KeywordIndex
 from rag.model_files import MODEL_FILENAME
 from rag.retrieval import HybridRetriever, SearchFilters, SearchMode
@@ -31,6 +33,9 @@ from rag.text import check_unicode
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
 from rag.uploads import (Intake, RemovalKeys, SenderRoom, UploadSenders, file_name, forget_upload, marked_uploads,
                          removal_key, save_uploads, upload_dir, without_folder)
+
+
+WRITE_TURN = "index-writes"  # the data folder's write lock (``NewsRAG._write_turn``): .index-writes.lock
 
 
 class NewsRAG:
@@ -83,7 +88,7 @@ class NewsRAG:
         One path given as a string is that path: iterated, its "/" made a caller walk the whole disk."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        with self._writing:
+        with self._write_turn():
             return self._ingest_writing([Path(p) for p in paths], progress)
 
     def _ingest_writing(self, paths: list[Path], progress: Progress | None) -> IngestReport:
@@ -113,7 +118,7 @@ class NewsRAG:
         saved file that indexing refused as a whole, or that an error left unindexed, is deleted again: it
         left a file on the server with no article to remove it by."""
         folder = upload_dir(self.settings.data_dir)
-        with self._writing:
+        with self._write_turn():
             docs = self.documents()
             held = sum(1 for entry in os.scandir(folder) if entry.is_file()) if folder.is_dir() else 0
             intake = save_uploads(uploads, folder, self.settings.max_file_bytes,
@@ -166,7 +171,7 @@ class NewsRAG:
     def remove(self, doc_id: str) -> bool:
         """Delete an article; False when it was not indexed. An uploaded article's file goes too (the UI,
         the API and ``rag remove`` alike), so its name is free for a new upload and no copy stays behind."""
-        with self._writing:
+        with self._write_turn():
             return self._remove_writing(doc_id)
 
     def remove_upload(self, doc_id: str, keys: Collection[str]) -> bool:
@@ -177,7 +182,7 @@ class NewsRAG:
 
         Looked up, checked and removed under the write lock: checked on a listing taken before it, an
         upload still being indexed was not listed, went unchecked, and was removed once indexed."""
-        with self._writing:
+        with self._write_turn():
             doc = next((d for d in self.documents() if d.doc_id == doc_id), None)
             if doc is None:
                 return False
@@ -189,6 +194,16 @@ class NewsRAG:
                 raise NotYourUpload(f"No upload {doc_id} of yours is indexed: an upload is removed with the removal "
                                     "key its upload returned (on the server: rag remove " + doc_id + ").")
             return self._remove_writing(doc_id)
+
+    @contextlib.contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        """One ingestion or removal at a time: of this process's threads, and of every process on this data
+        folder (a UI and an HTTP API, or ``rag ingest`` beside a server). Serialised per process only, two
+        processes wrote one index at once, and each granted a network its whole upload quota between the
+        other's check and record. The folder's lock is taken first, so a process waiting for another's turn
+        does not look busy to its own searches (``_follow_other_writers``)."""
+        with exclusive(Path(self.settings.data_dir) / WRITE_TURN), self._writing:
+            yield
 
     def _remove_writing(self, doc_id: str) -> bool:
         """``remove``, for a caller that holds the write lock."""

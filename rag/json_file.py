@@ -38,12 +38,12 @@ def update_object(path: Path, change: Callable[[dict[str, object]], dict[str, ob
     threads) that read, changed and wrote the file at once each wrote over the other's change (a stress
     test of two processes granting upload removal keys lost a third of them)."""
     path = Path(path)
-    with _exclusive(path):
+    with exclusive(path):
         write_object(path, change(read_object(path)))
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
+def exclusive(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` on a file beside ``path``: it holds across processes, and across threads,
     since each call opens the lock file anew."""
     path.parent.mkdir(parents=True, exist_ok=True)

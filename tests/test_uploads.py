@@ -4,6 +4,8 @@ remove one, and what an upload may not change for other visitors."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag import NewsRAG, NotYourUpload, Settings
+from rag.engine import WRITE_TURN
 from rag.loading import doc_id_for
 from rag.suggestions import suggestion_key
 from rag.uploads import sender_of, upload_dir
@@ -332,3 +335,27 @@ def test_a_network_is_held_to_its_megabytes_an_hour_however_few_files_it_sends(t
     now[0] += 3601  # an hour on, the network may send as much again
     again, report = engine.ingest_uploads([feed("later.jsonl", 4)], sender=heavy)
     assert report is not None and len(report.added) == 4 and not again.rejected
+
+
+def test_an_upload_waits_while_another_process_writes_to_the_same_data_folder(tmp_path: Path) -> None:
+    """Ingestion was serialised per process only: a UI and an HTTP API on one data folder wrote one index at
+    once, and each granted a network its whole upload quota between the other's check and its record."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom pathlib import Path\nfrom rag.json_file import exclusive\n"
+         f"with exclusive(Path(sys.argv[1]) / {WRITE_TURN!r}):\n    print('writing', flush=True)\n    sys.stdin.readline()",
+         str(tmp_path / "data")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "writing"
+        uploaded = threading.Event()
+        worker = threading.Thread(target=lambda: (engine.ingest_uploads([("harbour.txt", HARBOUR)],
+                                                                        sender=sender_of("203.0.113.5")),
+                                                  uploaded.set()))
+        worker.start()
+        assert not uploaded.wait(2.0)  # the other process's turn first
+        assert not engine.documents()
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert uploaded.wait(120)
+    worker.join()
+    assert [doc.source_name for doc in engine.documents()] == ["harbour.txt"]
