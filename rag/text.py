@@ -104,8 +104,8 @@ _WORD = re.compile(rf"{_LETTER}+(?:['’]{_LETTER}+)?|\d+(?:[.,]\d+)*")
 # which joins particles to its words ("서울에서"): without a dictionary, a run of them is read as its
 # overlapping character pairs, as Lucene's CJK bigram filter does, so "张艺谋" is found in "由导演张艺谋担任".
 # Chinese and Japanese, with the iteration mark of "佐々木" and "〇" (U+3005-3007), Han characters too.
-HAN_AND_KANA = "\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUN_TOGETHER = f"{HAN_AND_KANA}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # ... Thai, Lao, Burmese, Khmer
+_HAN_AND_KANA = "\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN_TOGETHER = f"{_HAN_AND_KANA}\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # ... Thai, Lao, Burmese, Khmer
 _UNSPACED = re.compile(f"[{_RUN_TOGETHER}\uac00-\ud7af]+")
 # A regex lookbehind: a word starts here. Not just after a letter of a spaced script (nor a combining mark,
 # which Python's ``\\w`` misses in Devanagari or Bengali) or a digit, so "мир" is not found in "Владимир";
@@ -147,7 +147,7 @@ def spaced_pairs(text: str) -> str:
     return _UNSPACED.sub(lambda match: " " + " ".join(_pairs(match.group())) + " ", text)
 
 
-_CHINESE_OR_JAPANESE = re.compile(f"[{HAN_AND_KANA}]")
+_CHINESE_OR_JAPANESE = re.compile(f"[{_HAN_AND_KANA}]")
 
 
 _FULL_WIDTH_END = re.compile(FULL_WIDTH_STOP + "$")
