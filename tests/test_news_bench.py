@@ -1132,3 +1132,29 @@ def test_session_41_fifth_inputs_gained_nothing_on_the_unseen_sets_they_named(na
                          [outcome_at_probability(r, TUNED_MIN_ANSWER_PROBABILITY) for r in rows])
         scores.append((result["score"], result["baseline_score"]))
     assert (sum(s for s, _ in scores), sum(b for _, b in scores)) == (expected, default)
+
+
+@pytest.mark.parametrize(("name", "figures"), [
+    ("multilingual_holdout2_local_s55_baseline.jsonl", (25, 48, 18, 24, 9, 34, 25)),
+    ("multilingual_holdout2_local_s55_chunks_in_words.jsonl", (22, 48, 18, 24, 15, 37, 10)),
+])
+def test_chunks_counted_in_words_failed_their_rule_on_the_second_multilingual_holdout(name: str,
+                                                                                        figures: tuple[int, ...]) -> None:
+    """C5 (EXPERIMENTS.md, session 55): the table's figures follow from the stored rows of the two runs:
+    right citing the gold article, near-misses refused, wrong of the answers given, and the registered score."""
+    import json
+
+    from tests.conftest import REPO
+
+    dataset = REPO / "eval" / "datasets" / "multilingual_holdout2.jsonl"
+    gold = {item["id"]: item for item in map(json.loads, dataset.read_text(encoding="utf-8").splitlines())}
+    rows = [json.loads(line) for line in (NEWS_RESULTS / name).read_text(encoding="utf-8").splitlines()]
+    answerable = [r for r in rows if not gold[r["id"]]["unanswerable"]]
+    near_misses = [r for r in rows if gold[r["id"]]["unanswerable"]]
+    right = sum(1 for r in answerable if not r["refused"] and r["metrics"]["correct"]
+                and {c["source"] for c in r["citations"]} & set(gold[r["id"]]["sources"]))
+    wrong = sum(1 for r in answerable if not r["refused"] and not r["metrics"]["correct"]) \
+        + sum(1 for r in near_misses if not r["refused"])
+    refused = sum(1 for r in near_misses if r["refused"])
+    given = sum(1 for r in rows if not r["refused"])
+    assert (right, len(answerable), refused, len(near_misses), wrong, given, right + refused - 2 * wrong) == figures
