@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as date_parser
+
+from rag.text import ascii_digits
 
 ACCEPTED_FORMATS = ("ISO 8601 (2024-12-07 or 2024-12-07T09:30:00+01:00), year first (2024/12/07, 20241207, "
                     "2024年12月7日), RFC 2822 (Sat, 07 Dec 2024 09:30:00 GMT), a month name in most languages "
@@ -62,7 +63,8 @@ def to_epoch(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
-    if isinstance(value, str) and (written := _common_era(_ascii_digits(value))) != value:
+    # Persian, Hindi and Thai pages write a date's day and year in their own digits, which no parser reads.
+    if isinstance(value, str) and (written := _common_era(ascii_digits(value))) != value:
         try:
             return to_epoch(written)
         except DateError as exc:  # the message quotes the date as it was written
@@ -78,12 +80,6 @@ def to_epoch(value: object) -> int | None:
     if not math.isfinite(seconds):
         raise DateError(f"{value!r} is not a date (accepted: {ACCEPTED_FORMATS})")
     return _checked(seconds, value)
-
-
-def _ascii_digits(text: str) -> str:
-    """Digits of any script as ASCII digits: Persian, Arabic, Devanagari and Thai pages write their dates'
-    days and years in their own digits ("۱۴ نوامبر ۲۰۲۳", "४ दिसंबर २०२२"), which no date parser reads."""
-    return re.sub(r"\d", lambda digit: str(unicodedata.decimal(digit.group())), text)
 
 
 def _common_era(text: str) -> str:

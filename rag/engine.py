@@ -29,7 +29,7 @@ from rag.retrieval import HybridRetriever, SearchFilters, SearchMode
 from rag.settings import Settings
 from rag.store import ChromaStore, connect
 from rag.suggestions import SuggestionRun, SuggestionStore, stored_questions, write_question, write_suggestions
-from rag.text import check_unicode
+from rag.text import check_unicode, shouted, without_shouting
 from rag.types import Answer, DocumentInfo, Hit, IngestReport
 from rag.uploads import (Intake, RemovalKeys, SenderRoom, UploadSenders, file_name, forget_upload, marked_uploads,
                          removal_key, save_uploads, upload_dir, without_folder)
@@ -382,10 +382,18 @@ class NewsRAG:
 
     def _computed(self, question: str, filters: SearchFilters | None, k: int | None) -> Iterator[str | Answer]:
         self._follow_the_load()
-        for item in self._engine_or_error(filters, k).stream(question):
+        for item in self._engine_or_error(filters, k).stream(self._cased_as_the_archive(question)):
             if isinstance(item, Answer):
                 item.question = question
             yield item
+
+    def _cased_as_the_archive(self, question: str) -> str:
+        """A question written in capitals, read with each word in the case the archive writes it
+        (``rag.text.without_shouting``); any other question as it is."""
+        if not shouted(question):
+            return question
+        self._follow_other_writers()  # the keyword index the archive's case is read from, loaded and current
+        return without_shouting(question, self.keyword.writes_in_lower_case)
 
     def _kept_for_everyone(self, question: str) -> bool:
         """Only the example questions are answered from the cache: every visitor is shown them, and they are

@@ -37,7 +37,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from rag.languages import function_words, read_archive
-from rag.text import ScriptStemmer, ascii_digits, spaced_pairs, undotted, written_as_name
+from rag.text import ScriptStemmer, ascii_digits, spaced_pairs, undotted, written_as_name, written_in_lower_case
 from rag.uploads import in_folder
 
 if TYPE_CHECKING:
@@ -218,6 +218,16 @@ class KeywordIndex:
         words the archive itself writes as names can be looked for in its articles."""
         hits = self._search(word, _NAME_SAMPLE, counted_only=True)
         return written_as_name(word, (hit.node.get_content() for hit in hits))
+
+    def writes_in_lower_case(self, word: str) -> bool:
+        """Whether the archive writes ``word`` in lower case more often than capitalised inside a sentence
+        (``rag.text.written_in_lower_case``): how a question written in capitals is read
+        (``rag.text.without_shouting``). A stop word, which keyword search does not find, is."""
+        retriever = self._loaded.retriever
+        if retriever is not None and undotted(word).lower() in _stopwords(retriever.stemmer.latin):
+            return True
+        hits = self._search(word, _NAME_SAMPLE, counted_only=True)
+        return written_in_lower_case(word, (hit.node.get_content() for hit in hits))
 
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
         return self._search(query, k, filters)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import Stemmer  # PyStemmer, already used by the BM25 retriever
@@ -262,6 +262,36 @@ def undotted(text: str) -> str:
     return _DOT_ABOVE_I.sub("", text.replace("İ", "I")).replace("ı", "i")
 
 
+def shouted(text: str) -> bool:
+    """``text`` is written in capitals (``without_shouting``): no lower-case letter, two words or more in
+    capitals, and most of its letters capitals. A Chinese or Japanese question naming "CIQ" or "RQFII" has no
+    lower-case letter either: its few capitals are names."""
+    letters = [character for character in text if character.isalpha()]
+    capitals = sum(character.isupper() for character in letters)
+    return not any(character.islower() for character in letters) and capitals * 2 > len(letters) \
+        and sum(1 for word in _WORD.finditer(text) if word.group().isupper()) >= 2
+
+
+def without_shouting(text: str, common: Callable[[str], bool]) -> str:
+    """``text`` written in capitals only ("IN WHICH BUILDING DID TRUMP AND ZELENSKY MEET?", "OKULUN TOPLAM
+    MALİYETİ NE KADAR?") as a writer using both cases would write it: opening with a capital, the words
+    the archive writes in lower case (``common``) in lower case, and the rest, names or words the archive
+    does not hold, as they are. Any other text is unchanged. Written in capitals, a question's words tell no
+    name apart, and every one was taken for a name the evidence must write so: the question was refused.
+    Turkish "İ" and "I" fold as ``undotted`` folds them."""
+    if not shouted(text):
+        return text
+    first = True
+
+    def cased(word: re.Match[str]) -> str:
+        nonlocal first
+        written, opens = word.group(), first
+        first = False
+        return written.capitalize() if opens else written.lower() if common(written) else written
+
+    return _WORD.sub(cased, undotted(text))
+
+
 def normalise_word(word: str) -> str:
     """Lower-case Snowball stem without possessive, so 'Ukraine's'/'talks'/'meeting' match 'Ukraine'/'talk'/'meet'
     (and 'Києва'/'Київ' share a stem, 'İzmir'/'izmir' are one: ``undotted``); scripts without a stemmer are
@@ -341,6 +371,19 @@ def written_as_name(word: str, texts: Iterable[str]) -> bool:
     """``texts`` write ``word`` (any form of it) capitalised inside a sentence more often than in lower
     case: "Somerset" and "YouTube" are names in English news, "format" and "herd" are not, although a
     German question capitalises "Formate" and "Herde" as it does every noun."""
+    capitalised, lower = _cases(word, texts)
+    return capitalised > lower
+
+
+def written_in_lower_case(word: str, texts: Iterable[str]) -> bool:
+    """``texts`` write ``word`` (any form of it) in lower case more often than capitalised inside a sentence;
+    a word they do not hold is not."""
+    capitalised, lower = _cases(word, texts)
+    return lower > capitalised
+
+
+def _cases(word: str, texts: Iterable[str]) -> tuple[int, int]:
+    """How often ``texts`` write ``word`` capitalised inside a sentence, and in lower case."""
     stem = normalise_word(word)
     capitalised = lower = 0
     for text in texts:
@@ -352,7 +395,7 @@ def written_as_name(word: str, texts: Iterable[str]) -> bool:
                 lower += 1
             elif not _opens_sentence(text, match.start()):
                 capitalised += 1
-    return capitalised > lower
+    return capitalised, lower
 
 
 def name_in(name: str, words: set[str]) -> bool:

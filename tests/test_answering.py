@@ -439,3 +439,27 @@ def test_the_python_api_names_a_wrong_argument(seeded_engine: NewsRAG, call: Any
     "'tuple' object has no attribute 'get'", and search(q, 0) returned RAG_TOP_K passages."""
     with pytest.raises(error, match=message):
         call(seeded_engine)
+
+
+def test_a_question_written_in_capitals_is_read_as_the_archive_writes_its_words(seeded_engine: NewsRAG) -> None:
+    """Written in capitals, every word of a question was taken for a name the evidence must write so, and the
+    question was refused whatever the articles held. It is read with the archive's case: its common words in
+    lower case, and a name the archive does not hold still refuses it."""
+    asked = "In which building did Trump and Zelensky meet in Paris?"
+    shouted, mixed = seeded_engine.ask(asked.upper()), seeded_engine.ask(asked)
+    assert not shouted.refused and shouted.question == asked.upper()
+    assert [c.source for c in shouted.citations] == [c.source for c in mixed.citations]
+    assert seeded_engine.ask("WHO IS THE PRESIDENT OF BRAZIL?").refused
+
+
+def test_a_turkish_question_in_capitals_is_answered_as_in_lower_case(tmp_path: Path) -> None:
+    """"OKULUN TOPLAM MALİYETİ NE KADAR OLDU?" was refused where its lower-case form was answered."""
+    article = tmp_path / "okul.txt"
+    article.write_text("İzmir'de yeni okul açıldı\n\nİzmir Büyükşehir Belediyesi, Karşıyaka ilçesinde 1.200 öğrenci "
+                       "kapasiteli yeni bir ilkokulun açıldığını duyurdu. Okulun yapımı 18 ay sürdü ve toplam maliyeti "
+                       "96 milyon lira oldu.\n\nBelediye Başkanı Cemil Tugay, açılış töreninde okulun güneş "
+                       "panelleriyle kendi elektriğini üreteceğini söyledi.\n", encoding="utf-8")
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0))
+    engine.ingest([article])
+    answer = engine.ask("OKULUN TOPLAM MALİYETİ NE KADAR OLDU?")
+    assert not answer.refused and "96 milyon lira" in answer.text

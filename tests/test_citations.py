@@ -186,3 +186,15 @@ def test_a_name_glued_to_an_unspaced_script_is_still_checked() -> None:
     assert unsupported_facts("NASAが発表した。", "JAXAが発表した。") == ["nasa"]
     assert unsupported_facts("特斯拉Model Y销量第一。", "特斯拉Cybertruck销量第一。") == ["model"]
     assert unsupported_facts("Appleเปิดตัว", "Samsungเปิดตัว") == ["appl"]
+
+
+def test_a_question_in_capitals_opens_with_a_capital_and_keeps_only_unknown_words_in_capitals() -> None:
+    from rag.text import without_shouting
+
+    common = {"which", "building", "did", "and", "meet", "in", "okulun", "toplam", "maliyeti"}
+    assert without_shouting("IN WHICH BUILDING DID TRUMP AND ZELENSKY MEET IN PARIS?", lambda w: w.lower() in common) \
+        == "In which building did TRUMP and ZELENSKY meet in PARIS?"
+    assert without_shouting("OKULUN TOPLAM MALİYETİ?", lambda w: w.lower() in common) == "Okulun toplam maliyeti?"
+    assert without_shouting("What did NATO say?", lambda w: True) == "What did NATO say?"  # lower case: as written
+    for as_written in ("ターミナルビルの改修やCIQ施設の整備に投じられた費用は？", "东航MU758航班接回了多少名旅客？", "NATO?"):
+        assert without_shouting(as_written, lambda w: True) == as_written  # its few capitals are names
