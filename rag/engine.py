@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -393,7 +393,8 @@ class NewsRAG:
         if not shouted(question):
             return question
         self._follow_other_writers()  # the keyword index the archive's case is read from, loaded and current
-        return without_shouting(question, self.keyword.writes_in_lower_case)
+        # one keyword search a word, not one a time it is written (a visitor's question may repeat one 150 times)
+        return without_shouting(question, cache(self.keyword.writes_in_lower_case))
 
     def _kept_for_everyone(self, question: str) -> bool:
         """Only the example questions are answered from the cache: every visitor is shown them, and they are

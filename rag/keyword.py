@@ -216,8 +216,7 @@ class KeywordIndex:
         in another language than the archive's names things in its own words: German capitalises every
         noun ("Prozent", "Formate", "Herde"), and French spells names otherwise ("Yémen"); only the
         words the archive itself writes as names can be looked for in its articles."""
-        hits = self._search(word, _NAME_SAMPLE, counted_only=True)
-        return written_as_name(word, (hit.node.get_content() for hit in hits))
+        return written_as_name(word, self._case_sample(word))
 
     def writes_in_lower_case(self, word: str) -> bool:
         """Whether the archive writes ``word`` in lower case more often than capitalised inside a sentence
@@ -226,8 +225,11 @@ class KeywordIndex:
         retriever = self._loaded.retriever
         if retriever is not None and undotted(word).lower() in _stopwords(retriever.stemmer.latin):
             return True
-        hits = self._search(word, _NAME_SAMPLE, counted_only=True)
-        return written_in_lower_case(word, (hit.node.get_content() for hit in hits))
+        return written_in_lower_case(word, self._case_sample(word))
+
+    def _case_sample(self, word: str) -> Iterator[str]:
+        """The passages keyword search finds for ``word`` among the operator's: where its case is read."""
+        return (hit.node.get_content() for hit in self._search(word, _NAME_SAMPLE, counted_only=True))
 
     def search(self, query: str, k: int, filters: MetadataFilters | None = None) -> list[NodeWithScore]:
         return self._search(query, k, filters)
