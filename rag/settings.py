@@ -149,7 +149,8 @@ class Settings(BaseSettings):
         "Files the uploads folder may hold, all visitors' together; past it uploads are refused (each one is "
         "a name in every other visitor's search filter, and disk). 0: no uploads."))
     max_uploads_per_sender: int = Field(100, ge=0, le=100_000, description=(
-        "Files one network may keep in the uploads folder, and upload in any hour (an IPv4 address, an IPv6 /64; "
+        "Files one network may keep in the uploads folder, and upload in any hour (an IPv4 address, an IPv6 /64, "
+        "and an IPv6 /48's networks together 4 times as many; "
         "behind a reverse proxy on this machine, the address it forwards): one anonymous visitor filled the whole "
         "folder in 43 seconds and every other visitor's upload was refused, and each upload or removal rebuilds "
         "the keyword index every search waits on. 0: no limit of its own."))

@@ -62,6 +62,17 @@ SENDER_BUSY = ("your network uploaded as many files in the last hour as one may 
                "send these later")
 SENDER_HEAVY = ("your network uploaded as many megabytes in the last hour as one may (RAG_MAX_UPLOAD_MB_PER_SENDER): "
                 "send this later")
+# An IPv6 site's networks together (``site_of``): the IPv6 /48 your network is in.
+SITE_FULL = ("the networks of your IPv6 site (its /48) hold as many uploaded files as one site may keep "
+             "(RAG_MAX_UPLOADS_PER_SENDER, {share} times over): remove some of yours first, or ask the server's operator")
+SITE_BUSY = ("the networks of your IPv6 site (its /48) uploaded as many files in the last hour as one site may "
+             "(RAG_MAX_UPLOADS_PER_SENDER, {share} times over): send these later")
+SITE_HEAVY = ("the networks of your IPv6 site (its /48) uploaded as many megabytes in the last hour as one site may "
+              "(RAG_MAX_UPLOAD_MB_PER_SENDER, {share} times over): send this later")
+# A site may upload this many networks' quotas: a household or office with a few networks is not held to one,
+# while a /48 (the most any site is assigned; tunnel brokers hand one to anyone for free) holding 65,536 /64s
+# gets 4 quotas, not 65,536.
+SITE_SHARE = 4
 HOUR = 3600.0
 
 
@@ -74,6 +85,7 @@ class SenderRoom:
     files: int | None  # None: no limit
     reason: str
     bytes: int | None = None
+    bytes_reason: str = SENDER_HEAVY
 
 
 def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_bytes: int,
@@ -100,7 +112,7 @@ def save_uploads(uploads: Iterable[tuple[str, bytes]], destination: Path, max_by
                 if limit is not None and len(intake.written) >= limit]
         if sender_room and sender_room.bytes is not None and \
                 sum(path.stat().st_size for path in intake.written) + len(data) > sender_room.bytes:
-            full.append(SENDER_HEAVY)
+            full.append(sender_room.bytes_reason)
         if full and not target.exists():
             intake.rejected.append((name, full[0]))
             continue
@@ -247,8 +259,9 @@ class RemovalKeys:
 def sender_of(host: str | None) -> str:
     """The network a visitor's upload comes from, as a quota counts it: an IPv4 address, or an IPv6
     address's /64 (one household or server is given a whole /64, so counting single IPv6 addresses
-    counted nothing). Visitors whose address is not known share one quota. (The operator's own callers,
-    the Python API and ``rag ingest``, pass no sender and have no such limit.)"""
+    counted nothing; its site is counted too, ``site_of``). Visitors whose address is not known share one
+    quota. (The operator's own callers, the Python API and ``rag ingest``, pass no sender and have no such
+    limit.)"""
     if not host:
         return "unknown"
     try:
@@ -260,6 +273,17 @@ def sender_of(host: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
+
+
+def site_of(sender: str) -> str | None:
+    """The IPv6 /48 an IPv6 network (``sender_of``) is part of, which quotas count as well (``SITE_SHARE``
+    networks' worth), or None for any other sender. One /64 a network, a visitor holding a /48, which a
+    tunnel broker hands anyone, held 65,536 quotas."""
+    try:
+        network = ipaddress.ip_network(sender)
+    except ValueError:
+        return None
+    return str(network.supernet(new_prefix=48)) if network.version == 6 and network.prefixlen > 48 else None
 
 
 def request_sender(request: object) -> str:
@@ -283,36 +307,61 @@ class UploadSenders:
     def room(self, sender: str, destination: Path, limit: int | None, byte_limit: int | None = None) -> SenderRoom:
         """What this network may still upload: no more files once it keeps ``limit`` files of ``destination``
         (removed ones no longer count) or uploaded ``limit`` in the last hour; and ``byte_limit`` bytes an hour.
-        None: no such limit."""
+        An IPv6 network's site (``site_of``) is held to ``SITE_SHARE`` times as much. None: no such limit."""
         saved = read_object(self.path)
         files, secret = saved.get("files"), saved.get("secret")
         if not isinstance(files, dict) or not isinstance(secret, str):
             return SenderRoom(limit, SENDER_FULL, byte_limit)
-        mark = _keyed(secret, sender)
-        held = sum(1 for name, digest in files.items() if digest == mark and (Path(destination) / name).is_file())
-        lately = [size for digest, _, size in _recent(saved, self.clock()) if digest == mark]
-        bytes_left = None if byte_limit is None else max(byte_limit - sum(lately), 0)
-        files_left = None if limit is None else max(limit - max(held, len(lately)), 0)
-        return SenderRoom(files_left, SENDER_FULL if held >= len(lately) else SENDER_BUSY, bytes_left)
+        now = self.clock()
+
+        def left(mark: str, share: int, reasons: tuple[str, str, str]) -> SenderRoom:
+            held = sum(1 for name, marks in files.items() if mark in _marks(marks) and (Path(destination) / name).is_file())
+            lately = [size for digest, _, size in _recent(saved, now) if digest == mark]
+            bytes_left = None if byte_limit is None else max(share * byte_limit - sum(lately), 0)
+            files_left = None if limit is None else max(share * limit - max(held, len(lately)), 0)
+            return SenderRoom(files_left, reasons[0] if held >= len(lately) else reasons[1], bytes_left, reasons[2])
+
+        rooms = [left(_keyed(secret, sender), 1, (SENDER_FULL, SENDER_BUSY, SENDER_HEAVY))]
+        if (site := site_of(sender)) is not None:
+            rooms.append(left(_keyed(secret, _SITE + site), SITE_SHARE,
+                              tuple(reason.format(share=SITE_SHARE) for reason in (SITE_FULL, SITE_BUSY, SITE_HEAVY))))
+        return _tightest(rooms)
 
     def record(self, files: Sequence[Path], sender: str) -> None:
-        """``sender`` saved ``files`` (of one folder) now; entries of files no longer there, and uploads more
-        than an hour old, are dropped on the way."""
+        """``sender`` (and its site) saved ``files`` (of one folder) now; entries of files no longer there, and
+        uploads more than an hour old, are dropped on the way."""
         if not files:
             return
         folder, now = Path(files[0]).parent, self.clock()
+        site = site_of(sender)
 
         def add(saved: dict[str, object]) -> dict[str, object]:
             secret = saved.get("secret")
             secret = secret if isinstance(secret, str) else secrets.token_hex(32)
             held = saved.get("files")
-            kept = {name: digest for name, digest in held.items() if (folder / name).is_file()} \
+            kept = {name: marks for name, marks in held.items() if (folder / name).is_file()} \
                 if isinstance(held, dict) else {}
-            mark = _keyed(secret, sender)
-            return {"secret": secret, "files": {**kept, **dict.fromkeys((Path(f).name for f in files), mark)},
-                    "recent": [*_recent(saved, now), *((mark, now, _size(f)) for f in files)]}
+            marks = [_keyed(secret, sender)] + ([_keyed(secret, _SITE + site)] if site is not None else [])
+            return {"secret": secret, "files": {**kept, **dict.fromkeys((Path(f).name for f in files), marks)},
+                    "recent": [*_recent(saved, now), *((mark, now, _size(f)) for f in files for mark in marks)]}
 
         update_object(self.path, add)
+
+
+_SITE = "site "  # what a site's mark is keyed from, apart from any sender's
+
+
+def _marks(value: object) -> list[object]:
+    """The marks one saved file counts for: its network's, and its site's (a file saved before sites
+    were counted holds its network's alone, as a string)."""
+    return value if isinstance(value, list) else [value]
+
+
+def _tightest(rooms: Sequence[SenderRoom]) -> SenderRoom:
+    """The least room of several counts a network is held to, with the reason of the one that binds."""
+    by_files = min(rooms, key=lambda room: float("inf") if room.files is None else room.files)
+    by_bytes = min(rooms, key=lambda room: float("inf") if room.bytes is None else room.bytes)
+    return SenderRoom(by_files.files, by_files.reason, by_bytes.bytes, by_bytes.bytes_reason)
 
 
 def _recent(saved: dict[str, object], now: float) -> list[tuple[object, float, int]]:

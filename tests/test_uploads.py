@@ -16,7 +16,7 @@ from rag import NewsRAG, NotYourUpload, Settings
 from rag.engine import WRITE_TURN
 from rag.loading import doc_id_for
 from rag.suggestions import suggestion_key
-from rag.uploads import sender_of, upload_dir
+from rag.uploads import SITE_SHARE, Intake, sender_of, site_of, upload_dir
 
 HARBOUR = b"Harbour reopens\n\nThe Kelby harbour reopened to fishing boats on Friday after dredging."
 FEED = "".join(json.dumps({"id": key, "title": title, "text": text}) + "\n" for key, title, text in [
@@ -262,6 +262,28 @@ def test_a_visitor_s_network_is_an_ipv4_address_or_an_ipv6_64() -> None:
     assert sender_of("::ffff:203.0.113.5") == sender_of("203.0.113.5") == "203.0.113.5"
     assert sender_of("203.0.113.6") != sender_of("203.0.113.5")
     assert sender_of(None) == sender_of("") == "unknown"  # visitors of no known address share one quota
+
+
+def test_a_visitor_holding_an_ipv6_48_is_held_to_a_few_networks_quotas_not_65536(tmp_path: Path) -> None:
+    """One /64 a network, a visitor given a /48 (a tunnel broker hands one to anyone) uploaded a quota from
+    each of 65,536 networks. Its site is counted too: SITE_SHARE networks' worth, then every /64 of it is
+    refused, with a reason naming the site, while other sites upload as before."""
+    engine = NewsRAG(Settings(data_dir=tmp_path / "data", llm="extractive", ui_examples=0, max_uploads_per_sender=1))
+    now = [1_000_000.0]
+    engine.upload_senders.clock = lambda: now[0]
+
+    def upload(n: int, address: str) -> Intake:
+        intake, _ = engine.ingest_uploads([(f"brief-{n}.txt", f"Brief {n}\n\nThe Osterby council met on day {n}.".encode())],
+                                          sender=sender_of(address))
+        return intake
+
+    assert site_of(sender_of("2001:db8:1:2::5")) == "2001:db8:1::/48" and site_of(sender_of("203.0.113.5")) is None
+    for n in range(SITE_SHARE):  # each /64 of the site uploads its one file
+        assert upload(n, f"2001:db8:1:{n}::5").accepted
+    refused = upload(9, "2001:db8:1:99::5")  # a fresh /64, in a full site
+    assert not refused.accepted and "/48" in refused.rejected[0][1] and "RAG_MAX_UPLOADS_PER_SENDER" in refused.rejected[0][1]
+    assert upload(10, "2001:db8:2:1::5").accepted  # another site
+    assert not upload(11, "2001:db8:1:0::9").accepted  # a /64 at its own limit still is
 
 
 def test_an_upload_named_like_an_article_indexed_later_takes_no_place_in_a_stranger_s_search(tmp_path: Path) -> None:
