@@ -10,6 +10,7 @@ from llama_index.core.schema import TextNode
 
 from rag import NewsRAG, Settings
 from rag.citations import cite_choice
+from rag.cleaning import clean_text
 from rag.conversation import needs_context
 from rag.context import Source
 from rag.evidence import number_sentences, short_answer_gap
@@ -101,6 +102,27 @@ def test_chinese_and_japanese_are_read_in_character_pairs_and_sentences_end_at_t
     assert short_answer_gap("张艺谋", question, CHINESE) != ""  # a name the article never mentions
     assert word_count("评委会主席由谁担任") == 5 and word_count("Who chairs the jury?") == 4
     assert not names(CHINESE)  # no letter case, so no name rule: numbers are still checked
+
+
+THAI_BODY = (Path(__file__).parent.parent / "eval" / "datasets" / "multilingual_holdout2" / "th_flood.txt").read_text(
+    encoding="utf-8").split("\n\n", 1)[1]
+
+
+@pytest.mark.parametrize("headline", [
+    "ผู้ว่าฯ อุบลราชธานีเร่งเดินหน้าโครงการเขื่อนป้องกันน้ำท่วมริมแม่น้ำมูล งบประมาณรวม 860 ล้านบาท คาดเริ่มก่อสร้างพฤษภาคมนี้",
+    "မြန်မာနိုင်ငံ မန္တလေးမြို့တွင် မြစ်ကမ်းပါး ကာကွယ်ရေး စီမံကိန်း စတင်",
+])
+def test_a_thai_or_burmese_headline_is_the_article_s_title_not_read_as_a_paragraph(headline: str) -> None:
+    """Counted two characters a word, as Chinese is, Thai, Lao, Khmer and Burmese text read two to four times
+    as long as it is (their vowel signs and tone marks are characters of their own): a Thai headline of 120
+    characters was 58 "words", past any title's length, and the article had no title."""
+    assert clean_text(f"{headline}\n\n{THAI_BODY}").title == headline
+    # the first article of the Universal Declaration of Human Rights: 30 words in English
+    assert 25 <= word_count("มนุษย์ทั้งหลายเกิดมามีอิสระและเสมอภาคกันในเกียรติศักดิ์และสิทธิ ต่างมีเหตุผลและมโนธรรม "
+                            "และควรปฏิบัติต่อกันด้วยเจตนารมณ์แห่งภราดรภาพ") <= 35
+    assert 25 <= word_count("လူတိုင်းသည် တူညီ လွတ်လပ်သော ဂုဏ်သိက္ခာဖြင့် လည်းကောင်း၊ တူညီလွတ်လပ်သော အခွင့်အရေးများဖြင့် "
+                            "လည်းကောင်း မွေးဖွားလာသူများ ဖြစ်သည်။ ထိုသူတို့၌ ပိုင်းခြား ဝေဖန်နိုင်သော ဉာဏ်နှင့် ကျင့်ဝတ် "
+                            "သိတတ်သော စိတ်တို့ရှိကြ၍ ထိုသူတို့သည် အချင်းချင်း မေတ္တာထား၍ ဆက်ဆံကျင့်သုံးသင့်၏။") <= 35
 
 
 def test_the_script_of_a_text_is_that_of_most_of_its_letters() -> None:
