@@ -37,7 +37,8 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from rag.languages import function_words, read_archive
-from rag.text import ScriptStemmer, ascii_digits, spaced_pairs, undotted, written_as_name, written_in_lower_case
+from rag.text import (COMBINING_MARKS, ScriptStemmer, ascii_digits, spaced_pairs, undotted, written_as_name,
+                      written_in_lower_case)
 from rag.uploads import in_folder
 
 if TYPE_CHECKING:
@@ -51,10 +52,14 @@ _COUNTED = "news_rag_counted.npz"  # which passages and words the statistics wer
 # "İ" read as "I" (``_searchable``; it was cut into "i" + a dot + the rest) and "ı" as "i", "佐々木"'s
 # iteration mark as Han. 4: every script's digits read as 0-9 ("۱۰" is 10). 5: a word its rules stem to nothing
 # (Greek "όταν", an Arabic tatweel) kept whole: it was bm25s' empty token, and a question holding one failed.
-_TOKENISATION = 5
+# 6: a word's combining marks are part of it (``_TOKEN_PATTERN``).
+_TOKENISATION = 6
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"
-_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# A word: two or more word characters or combining marks. bm25s' and llama-index's default, r"\b\w\w+\b", leaves
+# the marks out (``re``'s \w has none), and the vowel signs of Hindi, Bengali, Tamil, Thai... are marks: "मोदी ने
+# कहा" was indexed as "कह" alone, Tamil "பாலம்" as "லம", and keyword search found nothing or a word's fragment.
+_TOKEN_PATTERN = rf"(?u)[\w{COMBINING_MARKS}]{{2,}}"
 _NAME_SAMPLE = 20  # passages read to tell whether the archive writes a word as a name
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 # "BM25 requires k less than or equal to number of nodes added": every search a filter narrows below k
@@ -148,8 +153,9 @@ class KeywordIndex:
             chunks = int(stamp["chunks"])
             with contextlib.redirect_stderr(io.StringIO()):  # bm25s draws a tqdm bar while loading
                 retriever = BM25Retriever.from_persist_dir(str(self.directory)) if chunks else None
-            if retriever is not None:  # the stemmer is not persisted: queries must be cut as the archive was
-                retriever.stemmer = ScriptStemmer(stamp["latin"])
+            if retriever is not None:  # the stemmer and word pattern are not persisted: queries must be cut as
+                retriever.stemmer = ScriptStemmer(stamp["latin"])  # the archive was
+                retriever.token_pattern = _TOKEN_PATTERN
             counted = _Counted.load(self.directory / _COUNTED) if chunks else _Counted.everything()
         # One assignment: a search reading the new vocabulary with the old counts failed (IndexError).
         self._loaded = _Loaded(retriever, counted, chunks, stamp.get("generation"), stamp.get("language"))
@@ -245,7 +251,7 @@ class KeywordIndex:
         shared = loaded.retriever.bm25
         try:  # one retriever per search, over the shared BM25 matrix: setting the shared one's top k raced
             retriever = BM25Retriever(existing_bm25=shared, filters=filters, similarity_top_k=min(k, len(shared.corpus)),
-                                      stemmer=loaded.retriever.stemmer,
+                                      stemmer=loaded.retriever.stemmer, token_pattern=_TOKEN_PATTERN,
                                       corpus_weight_mask=loaded.counted.passage_mask() if counted_only else None)
         except ValueError:  # every chunk filtered out
             return []

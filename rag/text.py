@@ -96,7 +96,8 @@ def _combining_marks() -> str:
     return "".join(re.escape(m) for m in marks)
 
 
-_LETTER = rf"(?:[^\W\d_]|[{_combining_marks()}])"
+COMBINING_MARKS = _combining_marks()  # escaped, for a character class
+_LETTER = rf"(?:[^\W\d_]|[{COMBINING_MARKS}])"
 LETTER = _LETTER  # a letter of any script, its combining marks included ("हाँ" is one word, not "ह")
 # Letters of any script (Cyrillic, Greek, Devanagari, "Erdoğan" in one piece), with an apostrophe suffix
 # ("Ukraine's").

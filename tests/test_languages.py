@@ -224,6 +224,27 @@ def test_keyword_search_reads_every_script_s_digits_as_the_same_number(tmp_path:
     assert index.search("18 ایستگاه", 1)[0].node.node_id == "line10"
 
 
+HINDI = "मोदी ने दिल्ली में नई मेट्रो लाइन का उद्घाटन किया\n\nप्रधानमंत्री मोदी ने रविवार को कहा कि लाइन पर 12 स्टेशन हैं।\n"
+TAMIL = "கும்பகோணம் அருகே புதிய பாலம் திறப்பு\n\nமாவட்ட ஆட்சியர் பாலத்தைத் திறந்து வைத்தார். பாலம் ₹48 கோடி செலவில் கட்டப்பட்டது.\n"
+BENGALI = "ঢাকায় নতুন সেতু চালু\n\nমন্ত্রী বুধবার সেতুটি উদ্বোধন করেন।\n"
+
+
+def test_keyword_search_reads_whole_words_in_scripts_whose_vowel_signs_are_marks(tmp_path: Path) -> None:
+    """bm25s' word pattern (\\w) leaves combining marks out, and the vowel signs of Hindi, Bengali and Tamil are
+    marks: "मोदी ने कहा" was indexed as "कह" alone and Tamil "பாலம்" as "லம", so a search found nothing, or
+    passages that only shared a word's fragment."""
+    index = KeywordIndex(tmp_path / "bm25")
+    index.rebuild([TextNode(text=HINDI, id_="hi"), TextNode(text=TAMIL, id_="ta"), TextNode(text=BENGALI, id_="bn"),
+                   TextNode(text=FRENCH, id_="fr")], "g1")
+    reloaded = KeywordIndex(tmp_path / "bm25")  # another process reads the words of its queries the same way
+    assert reloaded.load("g1")
+    for searched in (index, reloaded):
+        assert [hit.node.node_id for hit in searched.search("मोदी", 4)] == ["hi"]
+        assert [hit.node.node_id for hit in searched.search("பாலம்", 4)] == ["ta"]
+        assert [hit.node.node_id for hit in searched.search("সেতু উদ্বোধন", 4)] == ["bn"]
+        assert searched.coverage("प्रधानमंत्री मोदी") == searched.coverage("பாலம் கட்டப்பட்டது") == 1.0
+
+
 def test_an_index_cut_before_turkish_i_was_read_as_one_letter_is_rebuilt(tmp_path: Path) -> None:
     """Its words hold "zmir" where queries now ask for "izmir": it counts as no copy, so the next search
     or ingest rebuilds it rather than mixing the two readings."""
