@@ -105,9 +105,11 @@ def iso_date(value: str) -> str:
     seconds = parse_date(value)
     if seconds is None:
         return ""
-    if _NUMBER.fullmatch(value.strip()):
+    # read as ``to_epoch`` read it: "۱۴ نوامبر ۲۰۲۳" and a Thai year raised here, and the page or file was lost
+    written = _common_era(ascii_digits(value)).strip()
+    if _NUMBER.fullmatch(written):
         return datetime.fromtimestamp(seconds, timezone.utc).isoformat()
-    return _parse_text(value.strip()).isoformat()  # as written: a naive time stays naive
+    return _parse_text(written).isoformat()  # as written: a naive time stays naive
 
 
 def display_date(seconds: int | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.cleaning import clean_html, clean_markdown
 from rag.dates import DateError, display_date, iso_date, to_epoch
 
 
@@ -83,8 +84,13 @@ def test_a_relative_day_an_impossible_one_or_no_day_is_still_no_date(value: str)
 ])
 def test_a_date_in_its_own_script_digits_or_the_thai_calendar_is_read(value: str, day: str) -> None:
     """Persian, Hindi and Thai pages write dates in their own digits, and Thai years in the Buddhist era
-    (2566 is 2023): each was refused, the Thai one as "after 2100"."""
+    (2566 is 2023): each was refused, the Thai one as "after 2100". A page's <time> or a file's front
+    matter (``iso_date``) read them too: there they raised, and the whole file was lost."""
     assert display_date(to_epoch(value)) == day
+    assert iso_date(value).startswith(day)
+    page = f"<html><body><h1>ข่าว</h1><time>{value}</time><p>{'The council voted on the new budget today. ' * 12}</p></body></html>"
+    assert clean_html(page).published.startswith(day)
+    assert clean_markdown(f"---\ntitle: Budget\ndate: {value}\n---\n\nThe council voted on the budget.\n").published.startswith(day)
 
 
 def test_a_buddhist_era_year_without_thai_words_is_refused_with_its_calendar_named() -> None:
