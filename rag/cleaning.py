@@ -30,7 +30,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from rag.dates import EARLIEST, LATEST, iso_date
-from rag.text import SCRIPT_STOPS, word_count
+from rag.text import SCRIPT_STOPS, ascii_digits, word_count
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -127,6 +127,31 @@ _DATELINE = _rx(
     r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: \w{2,4})?)?$",
     r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.+Z-]+)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$",
 )
+_DATELINE_LABEL = re.compile(r"^(?:published|posted|first published)\b(?: by [^.:]{1,40}?)?(?: on| at)?:?\s*", re.IGNORECASE)
+_UPDATE_WORD = re.compile(r"\b(?:updated?|modified|edited|last updated)\b", re.IGNORECASE)
+# What sets a date apart from a label or byline before it: "Published: 3 June 2025", "Reporter, Sialkot — 10
+# فروری 2025", "By Ana Cruz | 3 June 2025".
+_DATE_AFTER = re.compile(r"(?:[:|•·]|\s[-–—]\s|\s[—–])\s*(?=\S)")
+DATELINE_WORDS = 16  # a line that gives a date is short: a sentence that names one is the story's
+
+
+def dateline_date(line: str) -> str:
+    """The publication date (ISO) a header line gives, or "": the whole line a date ("June 3, 2025",
+    "Hunyo 3, 2025", "2025-06-03"), or the date after its label or byline ("Published: June 3, 2025",
+    "نمائندہ خصوصی — شائع شدہ: 10 فروری 2025"), in any language ``rag.dates`` reads. A date under the title
+    of a text file was dropped with the line as furniture, and the article was left undated, outside every
+    date-filtered search. Not an update's date, nor a bare year or number (no day)."""
+    if _words(line) > DATELINE_WORDS or _UPDATE_WORD.search(line):
+        return ""
+    candidates = [line, _DATELINE_LABEL.sub("", line)] + [line[match.end():] for match in _DATE_AFTER.finditer(line)]
+    for candidate in candidates:
+        candidate = candidate.strip(" .")
+        if re.search(r"\d", candidate) and not re.fullmatch(r"[\d\s]+", ascii_digits(candidate)) and \
+                (date := iso_date(candidate)):
+            return date
+    return ""
+
+
 _BYLINE = re.compile(r"^(?:By|BY|by)\s+(?P<name>[A-Z][\w.'’-]*(?:(?:\s+|,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'’-]*){0,7})"
                      r"\s*(?:[|•·,–—-].*)?$")
 _BULLET = re.compile(r"^(?:[-*•·–]|\d{1,3}[.)])\s+\S")  # a list item of a plain-text article
@@ -316,6 +341,9 @@ def _drop_indexes(paras: list[str], junk: set[int], title_at: int | None, publis
     return drop - {title_at}
 
 
+HEADER_PARAGRAPHS = 8  # where a text's date line is looked for: before its first prose paragraph, and near the top
+
+
 def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str = "", published: str = "",
             removed: tuple[str, ...] = (), items: frozenset[str] = frozenset(), unread_date: str = "") -> CleanedArticle:
     """The paragraph rules and metadata detection shared by every input format; ``items`` are the
@@ -328,6 +356,7 @@ def _finish(paras: list[str], title: str = "", publisher: str = "", byline: str 
     publisher = publisher or _find_publisher(paras, top, counts)
     byline = byline or _find_byline(paras, top, title_at, publisher)
     drop = _drop_indexes(paras, junk, title_at, publisher, items)
+    published = published or next(filter(None, map(dateline_date, paras[:min(top, HEADER_PARAGRAPHS)])), "")
     title = title or (paras[title_at] if title_at is not None else "")
     kept = ([title] if title and title_at is None else []) + [p for i, p in enumerate(paras) if i not in drop]
     removed += tuple(p for i, p in enumerate(paras) if i in drop)
@@ -528,6 +557,7 @@ _EXSLT = {"re": "http://exslt.org/regular-expressions"}
 _BLOCKS = frozenset("p head item quote code row lb".split())  # trafilatura's output elements that end a line
 _MODIFIED_META = re.compile(r"modif|lastmod|updat", re.IGNORECASE)
 _PUBLISHED_META = re.compile(r"date|publi|created|issued", re.IGNORECASE)  # date, pubdate, article:published_time
+_DATELINE_CLASS = re.compile(r"date|byline|publi|posted|time|meta", re.IGNORECASE)  # elements a page's date is written in
 _NEWLINES = str.maketrans("\r\n\f\v", "    ")
 _SUFFIX_START = re.compile(r"\s*[|–—-]\s")
 _TITLE_PARTS = re.compile(r"\s+[|–—•·]\s+|\s+-\s+")  # "Headline | Site", "Headline - Section - Site"
@@ -651,7 +681,7 @@ def _date_htmldate_cannot_read(page: HtmlElement) -> str:
     attribute or text: htmldate reads English month names only, so "<time>14 listopada 2023</time>",
     "2024年4月18日 23時15分" or <meta name="pubdate" content="11 tháng 5, 2024"> left the page undated,
     outside every date-filtered search, although the same strings in a feed were read. Update dates are
-    not publication dates."""
+    not publication dates. Last, a byline's or date line's words (``dateline_date``): "شائع شدہ: 10 فروری 2025"."""
     for node in page.iter("meta"):
         key = " ".join(node.get(a, "") for a in ("name", "property", "itemprop", "http-equiv"))
         if _PUBLISHED_META.search(key) and not _MODIFIED_META.search(key):
@@ -660,6 +690,11 @@ def _date_htmldate_cannot_read(page: HtmlElement) -> str:
     for node in page.iter("time"):
         for value in (node.get("datetime") or "", node.text_content()):
             if date := iso_date(" ".join(value.split())):
+                return date
+    for node in page.iter():  # a byline's date in its words: <p class="byline">Reporter — شائع شدہ: 10 فروری 2025</p>
+        marks = f"{node.get('class', '')} {node.get('id', '')}" if isinstance(node.tag, str) else ""
+        if _DATELINE_CLASS.search(marks) and not _MODIFIED_META.search(marks):
+            if date := dateline_date(_normalise(node.text_content())):
                 return date
     return ""
 

@@ -858,6 +858,34 @@ def test_a_publication_date_meta_tag_is_read_in_any_language(meta: str, iso: str
     assert clean_html(page).published.startswith(iso)
 
 
+@pytest.mark.parametrize(("line", "iso"), [
+    ("June 3, 2025", "2025-06-03"), ("Hunyo 3, 2025", "2025-06-03"), ("2025-06-03", "2025-06-03"),
+    ("Published: 3 June 2025", "2025-06-03"), ("By Ana Cruz | June 3, 2025", "2025-06-03"),
+    ("3 июня 2025", "2025-06-03"), ("Updated: June 3, 2025", ""), ("2025", ""),
+])
+def test_a_text_article_s_date_line_under_its_title_is_its_date(line: str, iso: str) -> None:
+    """A plain-text article's date line was dropped as furniture ("June 3, 2025") or kept as text ("Hunyo 3,
+    2025"), and the article was indexed undated, outside every date-filtered search. An update's date, or
+    a year alone, is no publication date."""
+    body = "\n\n".join(HTML_BODY)
+    for text in (f"{HEADLINE}\n{line}\n\n{body}\n", f"{HEADLINE}\n\n{line}\n\n{body}\n"):
+        assert clean_text(text).published[:10] == iso
+        assert clean_markdown(f"# {HEADLINE}\n\n{line}\n\n{body}\n").published[:10] == iso
+    given = clean_text(f"Title: {HEADLINE}\nDate: 2024-01-05\n\n{HEADLINE}\n{line}\n\n{body}\n")
+    assert given.published.startswith("2024-01-05")  # the file's own field comes first
+    assert clean_text(f"{HEADLINE}\n\n{body}\n\nMayor Cruz said it opened on June 3, 2025.\n").published == ""
+
+
+def test_a_page_s_byline_date_is_read_in_any_language() -> None:
+    """htmldate reads English bylines only: an Urdu page saying "Published: 10 February 2025" in Urdu, in
+    an element marked as its byline, was indexed undated."""
+    page = _page(f"<title>{HEADLINE}</title>", f"<article><h1>{HEADLINE}</h1><p class='byline'>نمائندہ خصوصی، "
+                                                "سیالکوٹ — شائع شدہ: 10 فروری 2025</p>BODY</article>")
+    assert clean_html(page).published.startswith("2025-02-10")
+    updated = page.replace("class='byline'", "class='updated-date'")
+    assert not clean_html(updated).published
+
+
 def test_an_update_date_meta_tag_is_not_taken_for_the_publication_date() -> None:
     page = _page(f'<title>{HEADLINE}</title><meta name="last-updated-date" content="5 marca 2024">',
                  f"<article><h1>{HEADLINE}</h1>BODY</article>")
