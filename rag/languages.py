@@ -215,11 +215,23 @@ def read_archive(passages: Sequence[str]) -> ArchiveLanguages:
     English or mixed archive, or a language without rules. Under the English rules a Spanish archive's
     "elecciones" and "elección" stay two words."""
     step = max(1, len(passages) // ARCHIVE_SAMPLE)  # sampled first: reading every passage's script costs seconds
-    read = [(writing_script(passage), question_language(passage[:1000])) for passage in passages[::step]]
+    read = [(writing_script(passage), _passage_language(passage[:1000])) for passage in passages[::step]]
     latin = _most_of([language for script, language in read if script == "LATIN"])
     languages = [language for _, language in read]
-    return ArchiveLanguages(_most_of(languages) or _mostly_not_english(languages),
+    most = _most_of(languages)
+    return ArchiveLanguages(SEVERAL if most == UNDETERMINED else most or _mostly_not_english(languages),
                             LATIN_STEMMERS.get(latin or ENGLISH, LATIN_STEMMERS[ENGLISH]))
+
+
+UNDETERMINED = "und"  # ISO 639's code for a language not identified
+
+
+def _passage_language(text: str) -> str:
+    """``question_language``, where a language no reply is written in is not English: Tamil, Georgian,
+    Amharic, Tagalog and Serbian passages all counted as English ("English when unsure" is the reply's
+    fallback), and an archive written in them was never told the embedding model reads English only."""
+    language = question_language(text)
+    return UNDETERMINED if language == ENGLISH and not written_in_english(text) else language
 
 
 def _mostly_not_english(languages: Sequence[str]) -> str | None:

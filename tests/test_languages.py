@@ -82,6 +82,12 @@ def test_an_archive_mostly_in_several_other_languages_is_told_of_the_multilingua
     english = "The prime minister announced a new water plan on Wednesday."
     assert read_archive([hindi] * 6 + [urdu] * 4).language == SEVERAL
     assert read_archive([english] * 6 + [urdu] * 4).language is None  # mostly English: nothing to say
+    # languages no reply is written in (Tamil, Georgian, Amharic, Tagalog) were read as English
+    tamil, georgian = "புதிய பாலம் ₹48 கோடி செலவில் கட்டப்பட்டது.", "თელავში ახალი ღვინის ფესტივალს 38 000 სტუმარი ეწვია."
+    amharic, tagalog = "ጠቅላይ ሚኒስትሩ አዲስ ግድብ መረቁ።", "Binuksan noong Martes ang bagong pampublikong palengke ng Lipa."
+    assert read_archive([tamil] * 4 + [georgian] * 3 + [amharic] * 2 + [tagalog] * 2 + [english]).language == SEVERAL
+    assert read_archive([tamil] * 9 + [english]).language == SEVERAL
+    assert read_archive([english] * 9 + [tamil]).language == ENGLISH
     [advice] = language_advice(SEVERAL, build_embed_model(Settings()))
     assert "languages other than English" in advice and "RAG_EMBED_BACKEND=e5" in advice
 
