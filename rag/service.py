@@ -346,12 +346,14 @@ def usage_of(answer: Answer) -> dict[str, int]:
 
 
 def rag_fields(answer: Answer) -> dict[str, object]:
-    """The top-level fields this server adds to OpenAI's response: the evidence behind the answer."""
-    return {"citations": citations_of(answer), "confidence": answer.confidence,
-            "verification": answer.verification, "short": answer.short,
-            "short_confidence": answer.short_confidence, "answer_probability": answer.answer_probability,
-            "evidence_likelihood": answer.evidence_likelihood,
-            "refused": answer.refused, "question": answer.question, "cached": answer.cached}
+    """The top-level fields this server adds to OpenAI's response: the evidence behind the answer, as
+    ``Answer.to_dict`` (``/v1/ask``, ``rag ask --json``) writes them."""
+    shape = answer.to_dict()
+    return {field: shape[field] for field in _RAG_FIELDS}
+
+
+_RAG_FIELDS = ("citations", "confidence", "verification", "short", "short_confidence", "answer_probability",
+               "evidence_likelihood", "refused", "question", "cached")
 
 
 def completion_body(answer: Answer, completion_id: str, created: int) -> dict[str, object]:

@@ -118,7 +118,9 @@ class Answer:
             "refused": self.refused,
             "confidence": self.confidence,
             "verification": self.verification,
-            "short": self.short,
+            # a refusal's few words are the ones its checks did not trust ("185,000 euros" from another article):
+            # beside "refused": true they read as an answer to any client that shows them
+            "short": None if self.refused else self.short,
             "short_confidence": self.short_confidence,
             "answer_probability": self.answer_probability,
             "evidence_likelihood": self.evidence_likelihood,

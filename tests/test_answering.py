@@ -308,6 +308,19 @@ def test_local_answers_carry_the_confidence_they_were_given(local_engine: NewsRA
     assert answered.verification > unanswerable.verification + 0.3
 
 
+def test_a_refusal_s_json_carries_no_short_answer() -> None:
+    """A refusal's few words are those its checks did not trust: "short": "185,000 euros" (from another
+    article) beside "refused": true read as an answer to any client that showed it. Its signals stay."""
+    refused = Answer("I could not find the answer to that in the indexed articles.", refused=True,
+                     short="185,000 euros", short_confidence=0.93)
+    assert refused.to_dict()["short"] is None and refused.to_dict()["short_confidence"] == 0.93
+    answered = Answer("The festival's budget was 185,000 euros [1].", refused=False, short="185,000 euros")
+    assert answered.to_dict()["short"] == "185,000 euros"
+    from rag.service import rag_fields  # the OpenAI-shaped response's fields too
+
+    assert rag_fields(refused)["short"] is None and rag_fields(answered)["short"] == "185,000 euros"
+
+
 @pytest.mark.slow
 def test_local_answers_carry_the_one_probability_and_refuse_below_it(local_engine: NewsRAG) -> None:
     one = local_engine.query_engine().model_copy(update={"min_answer_probability": TUNED_MIN_ANSWER_PROBABILITY})
