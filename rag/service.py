@@ -335,10 +335,6 @@ async def final_answer(items: AsyncIterator[str | Answer | _Waiting]) -> Answer:
 
 
 # --- the OpenAI shapes ----------------------------------------------------------------------------------------
-def citations_of(answer: Answer) -> list[dict[str, object]]:
-    return answer.to_dict()["citations"]  # type: ignore[return-value]
-
-
 def usage_of(answer: Answer) -> dict[str, int]:
     completion = max(1, len(answer.text) // 4)  # the engine counts prompt tokens only; ~4 chars a token
     return {"prompt_tokens": answer.prompt_tokens, "completion_tokens": completion,
