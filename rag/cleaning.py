@@ -693,10 +693,17 @@ def _date_htmldate_cannot_read(page: HtmlElement) -> str:
                 return date
     for node in page.iter():  # a byline's date in its words: <p class="byline">Reporter — شائع شدہ: 10 فروری 2025</p>
         marks = f"{node.get('class', '')} {node.get('id', '')}" if isinstance(node.tag, str) else ""
-        if _DATELINE_CLASS.search(marks) and not _MODIFIED_META.search(marks):
+        if _DATELINE_CLASS.search(marks) and not _MODIFIED_META.search(marks) and not _in_site_furniture(node):
             if date := dateline_date(_normalise(node.text_content())):
                 return date
     return ""
+
+
+def _in_site_furniture(node: HtmlElement) -> bool:
+    """Inside the site's own header, navigation or footer, where a masthead shows today's date, not the
+    article's: a <nav> or <footer>, or a <header> outside the <article> or <main>."""
+    above = {ancestor.tag for ancestor in node.iterancestors()}
+    return bool(above & {"nav", "footer"}) or ("header" in above and not above & {"article", "main"})
 
 
 def _without_comments_or_sidebars(tree: HtmlElement) -> HtmlElement:

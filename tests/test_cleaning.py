@@ -884,6 +884,9 @@ def test_a_page_s_byline_date_is_read_in_any_language() -> None:
     assert clean_html(page).published.startswith("2025-02-10")
     updated = page.replace("class='byline'", "class='updated-date'")
     assert not clean_html(updated).published
+    masthead = _page(f"<title>{HEADLINE}</title>", f"<header><span class='date'>پیر، 7 دسمبر 2026</span></header>"
+                                                    f"<article><h1>{HEADLINE}</h1>BODY</article>")
+    assert not clean_html(masthead).published  # the site's today, not the article's day
 
 
 def test_an_update_date_meta_tag_is_not_taken_for_the_publication_date() -> None:
