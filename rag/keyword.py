@@ -52,7 +52,7 @@ _COUNTED = "news_rag_counted.npz"  # which passages and words the statistics wer
 # "İ" read as "I" (``_searchable``; it was cut into "i" + a dot + the rest) and "ı" as "i", "佐々木"'s
 # iteration mark as Han. 4: every script's digits read as 0-9 ("۱۰" is 10). 5: a word its rules stem to nothing
 # (Greek "όταν", an Arabic tatweel) kept whole: it was bm25s' empty token, and a question holding one failed.
-# 6: a word's combining marks are part of it (``_TOKEN_PATTERN``).
+# 6: a word's combining marks are part of it (``_TOKEN_PATTERN``), and Devanagari and Tamil words are stemmed.
 _TOKENISATION = 6
 # BM25Retriever's defaults: the corpus is tokenised with them here, queries with them after loading.
 _LANGUAGE = "en"

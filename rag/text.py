@@ -233,8 +233,11 @@ class ScriptStemmer:
 
     def __init__(self, latin: str = "english") -> None:
         self.latin = latin
+        # Devanagari and Tamil by the Hindi and Tamil rules, once keyword search read their words whole
+        # (``rag.keyword``): "प्रधानमंत्री"/"प्रधानमंत्रियों", "பாலம்"/"பாலத்தை" are one word each
         self._by_script = {"LATIN": Stemmer.Stemmer(latin), "CYRILLIC": Stemmer.Stemmer("russian"),
-                           "GREEK": Stemmer.Stemmer("greek"), "ARABIC": Stemmer.Stemmer("arabic")}
+                           "GREEK": Stemmer.Stemmer("greek"), "ARABIC": Stemmer.Stemmer("arabic"),
+                           "DEVANAGARI": Stemmer.Stemmer("hindi"), "TAMIL": Stemmer.Stemmer("tamil")}
 
     def stemWord(self, word: str) -> str:  # noqa: N802 (PyStemmer's name)
         """The word's stem, or the word where its rules leave nothing (the Greek rules take "όταν" whole, and

@@ -62,7 +62,8 @@ def test_words_of_any_script_are_whole_words() -> None:
     assert names("¿Quién es la consejera de Acción Climática de Cataluña?") == {"acción", "climática", "cataluña"}
     # Devanagari vowel signs are combining marks, which Python's \w leaves out: words stay whole.
     hindi = "प्रधानमंत्री नरेंद्र मोदी उद्घाटन करेंगे। सम्मेलन 15 मार्च को होगा।"
-    assert {"नरेंद्र", "मोदी"} <= content_words(hindi)
+    assert {normalise_word("नरेंद्र"), normalise_word("मोदी")} <= content_words(hindi)  # Hindi-stemmed, whole
+    assert normalise_word("प्रधानमंत्रियों") == normalise_word("प्रधानमंत्री")  # "prime ministers", "prime minister"
     assert [s.text for s in split_sentences(hindi)] == ["प्रधानमंत्री नरेंद्र मोदी उद्घाटन करेंगे।", "सम्मेलन 15 मार्च को होगा।"]
     # Urdu's full stop "۔" and Amharic's "።" end sentences as "." does: a cited sentence was the paragraph.
     urdu = "وزیر اعظم نے منگل کو نئے منصوبے کا اعلان کیا۔ اس پر دو ارب روپے خرچ ہوں گے۔"
@@ -247,6 +248,8 @@ def test_keyword_search_reads_whole_words_in_scripts_whose_vowel_signs_are_marks
     for searched in (index, reloaded):
         assert [hit.node.node_id for hit in searched.search("मोदी", 4)] == ["hi"]
         assert [hit.node.node_id for hit in searched.search("பாலம்", 4)] == ["ta"]
+        assert [hit.node.node_id for hit in searched.search("பாலத்தின் செலவு", 4)] == ["ta"]  # "of the bridge": the Tamil rules
+        assert [hit.node.node_id for hit in searched.search("प्रधानमंत्रियों", 4)] == ["hi"]  # and the Hindi ones
         assert [hit.node.node_id for hit in searched.search("সেতু উদ্বোধন", 4)] == ["bn"]
         assert searched.coverage("प्रधानमंत्री मोदी") == searched.coverage("பாலம் கட்டப்பட்டது") == 1.0
 
