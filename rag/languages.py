@@ -135,7 +135,11 @@ def written_in_english(text: str) -> bool:
     """English as far as the pronoun rules go: not a language replied in, and not more likely than not
     one the identifier knows but no reply is written in (a Tagalog follow-up gets an English refusal,
     yet its pronouns are not English ones)."""
-    language, belief = _language_and_belief(text)
+    return _read_as_english(*_language_and_belief(text))
+
+
+def _read_as_english(language: str, belief: dict[str, float]) -> bool:
+    """``written_in_english`` from one reading of the text (``_language_and_belief``)."""
     if language != ENGLISH:
         return False
     likeliest = max(belief, key=lambda name: belief[name], default=ENGLISH)
@@ -230,8 +234,8 @@ def _passage_language(text: str) -> str:
     """``question_language``, where a language no reply is written in is not English: Tamil, Georgian,
     Amharic, Tagalog and Serbian passages all counted as English ("English when unsure" is the reply's
     fallback), and an archive written in them was never told the embedding model reads English only."""
-    language = question_language(text)
-    return UNDETERMINED if language == ENGLISH and not written_in_english(text) else language
+    language, belief = _language_and_belief(text)  # read once: the identifier costs ~1 ms a passage
+    return UNDETERMINED if language == ENGLISH and not _read_as_english(language, belief) else language
 
 
 def _mostly_not_english(languages: Sequence[str]) -> str | None:
