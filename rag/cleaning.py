@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import json
 import logging
 import re
@@ -691,12 +692,31 @@ def _date_htmldate_cannot_read(page: HtmlElement) -> str:
         for value in (node.get("datetime") or "", node.text_content()):
             if date := iso_date(" ".join(value.split())):
                 return date
-    for node in page.iter():  # a byline's date in its words: <p class="byline">Reporter — شائع شدہ: 10 فروری 2025</p>
-        marks = f"{node.get('class', '')} {node.get('id', '')}" if isinstance(node.tag, str) else ""
-        if _DATELINE_CLASS.search(marks) and not _MODIFIED_META.search(marks) and not _in_site_furniture(node):
-            if date := dateline_date(_normalise(node.text_content())):
-                return date
+    # a byline's date in its words: <p class="byline">Reporter — شائع شدہ: 10 فروری 2025</p>. A visitor's page
+    # may nest thousands of such elements, each holding the whole page: a few are read, a few hundred
+    # characters each
+    marked = (node for node in page.iter() if isinstance(node.tag, str)
+              and _DATELINE_CLASS.search(marks := f"{node.get('class', '')} {node.get('id', '')}")
+              and not _MODIFIED_META.search(marks) and not _in_site_furniture(node))
+    for node in itertools.islice(marked, DATELINE_ELEMENTS):
+        if date := dateline_date(_normalise(_opening_text(node, DATELINE_CHARACTERS))):
+            return date
     return ""
+
+
+DATELINE_ELEMENTS = 20  # byline or date elements read for a date, at most
+DATELINE_CHARACTERS = 400  # of each: a date line is short (``DATELINE_WORDS``)
+
+
+def _opening_text(node: HtmlElement, limit: int) -> str:
+    """The text of ``node`` up to ``limit`` characters and a piece, without copying all of it."""
+    pieces, size = [], 0
+    for piece in node.itertext():
+        pieces.append(piece[:limit])
+        size += len(pieces[-1])
+        if size > limit:
+            break
+    return "".join(pieces)
 
 
 def _in_site_furniture(node: HtmlElement) -> bool:
