@@ -106,7 +106,10 @@ def _reading(text: str) -> tuple[str, float, dict[str, float]]:
     ranked = [(language, float(p)) for language, p in _identifier().rank(text)]
     replied = {language: p for language, p in ranked if language in REFUSALS}
     best = max(replied, key=lambda language: replied[language])
-    return best, replied[best] / sum(replied.values()), _belief(ranked)
+    # On a long text in a language no reply is written in (600 characters of Tamil), the replies' shares
+    # underflow to 0.0 and their sum is 0: none of them is the text's language.
+    total = sum(replied.values())
+    return best, replied[best] / total if total else 0.0, _belief(ranked)
 
 
 def _language_and_belief(question: str) -> tuple[str, dict[str, float]]:

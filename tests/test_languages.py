@@ -93,6 +93,23 @@ def test_an_archive_mostly_in_several_other_languages_is_told_of_the_multilingua
     assert "languages other than English" in advice and "RAG_EMBED_BACKEND=e5" in advice
 
 
+def test_a_long_text_in_a_language_no_reply_is_written_in_is_read_without_a_crash() -> None:
+    """600 characters of Tamil left every reply language's share at 0.0, and dividing by their sum raised
+    ZeroDivisionError: a visitor's long Tamil question failed, and so did ingesting a Tamil archive whose
+    chunks were that long. The question gets the English refusal; the passages count as undetermined."""
+    from rag.languages import SEVERAL, read_archive
+
+    tamil = ("கும்பகோணம், மார்ச் 14: தஞ்சாவூர் மாவட்டம் கும்பகோணம் அருகே உள்ள சுவாமிமலை கிராமத்தில் காவிரி ஆற்றின் "
+             "குறுக்கே கட்டப்பட்ட புதிய பாலம் வெள்ளிக்கிழமை (மார்ச் 14, 2025) பொதுமக்கள் பயன்பாட்டுக்குத் திறக்கப்பட்டது. "
+             "தஞ்சாவூர் மாவட்ட ஆட்சியர் கவிதா ராமலிங்கம் ரிப்பன் வெட்டி பாலத்தைத் திறந்து வைத்தார். 620 மீட்டர் நீளமும் "
+             "12 மீட்டர் அகலமும் கொண்ட இந்தப் பாலம் ₹48 கோடி செலவில் நெடுஞ்சாலைத் துறையால் கட்டப்பட்டது. பாலத்தில் "
+             "மொத்தம் 18 தூண்கள் உள்ளன. இந்தப் பாலத்தால் ஆற்றின் இரு கரைகளிலும் உள்ள 23 கிராமங்களைச் சேர்ந்த மக்கள் "
+             "பயனடைவார்கள். முன்பு 14 கிலோமீட்டர் சுற்றிச் செல்ல வேண்டியிருந்தது; இப்போது அந்தப் பயணம் இரண்டு "
+             "கிலோமீட்டராகக் குறைந்துள்ளது.")
+    assert question_language(tamil) == ENGLISH
+    assert read_archive([tamil] * 10).language == SEVERAL
+
+
 def test_a_yes_opens_an_answer_in_any_language_and_only_as_its_first_word() -> None:
     assert [affirmation(short) for short in ("Yes", "Yes, in Paris", "Oui.", "Ja", "是的，在巴黎", "はい")] == [
         "Yes", "Yes", "Oui", "Ja", "是的", "はい"]
