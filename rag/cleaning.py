@@ -650,12 +650,12 @@ def _parse(raw: str) -> HtmlElement | None:
 
 
 def _metadata(tree: HtmlElement) -> tuple[str, str, str, str]:
-    """(title, author, site name, ISO date) of the page without its comments and sidebars; the date goes
-    through ``rag.dates`` like every other date."""
+    """(title, author, site name, ISO date) of the page without its comments, sidebars and site furniture
+    (``_article_page``); the date goes through ``rag.dates`` like every other date."""
     from htmldate import find_date
     from trafilatura.metadata import extract_metadata
 
-    page = _without_comments_or_sidebars(tree)
+    page = _article_page(tree)
     found = extract_metadata(_without_modified_dates(page), date_config=dict(_DATE_PARAMS))
     date = iso_date(found.date or find_date(page, **_DATE_PARAMS) or "")  # an update date is better than none
     title, site = _normalise(found.title or ""), _normalise(found.sitename or "")
@@ -697,7 +697,7 @@ def _date_htmldate_cannot_read(page: HtmlElement) -> str:
     # characters each
     marked = (node for node in page.iter() if isinstance(node.tag, str)
               and _DATELINE_CLASS.search(marks := f"{node.get('class', '')} {node.get('id', '')}")
-              and not _MODIFIED_META.search(marks) and not _in_site_furniture(node))
+              and not _MODIFIED_META.search(marks))
     for node in itertools.islice(marked, DATELINE_ELEMENTS):
         if date := dateline_date(_normalise(_opening_text(node, DATELINE_CHARACTERS))):
             return date
@@ -719,23 +719,25 @@ def _opening_text(node: HtmlElement, limit: int) -> str:
     return "".join(pieces)
 
 
-def _in_site_furniture(node: HtmlElement) -> bool:
-    """Inside the site's own header, navigation or footer, where a masthead shows today's date, not the
-    article's: a <nav> or <footer>, or a <header> outside the <article> or <main>."""
-    above = {ancestor.tag for ancestor in node.iterancestors()}
-    return bool(above & {"nav", "footer"}) or ("header" in above and not above & {"article", "main"})
+# The site's own header, navigation and footer, where a masthead shows today's date, not the article's: a
+# <nav>, or a <header> or <footer> outside the <article> or <main>; a <header> holding the page's <h1> is
+# the article's own (a blog's "entry-header" with its headline and date).
+_SITE_FURNITURE = ('//nav | //footer[not(ancestor::article or ancestor::main)] | '
+                   '//header[not(ancestor::article or ancestor::main) and not(.//h1)]')
 
 
-def _without_comments_or_sidebars(tree: HtmlElement) -> HtmlElement:
-    """A copy of the page without its reader comments (trafilatura's comment sections) and sidebars
-    (<aside>, ARIA's "complementary", a "sidebar" class or id): htmldate took the first comment's <time>
-    as the date of a page that gives none of its own, or else a widget's "Updated" time. No date is
-    better than a wrong one, which hides the article from date-filtered searches."""
+def _article_page(tree: HtmlElement) -> HtmlElement:
+    """A copy of the page without its reader comments (trafilatura's comment sections), sidebars (<aside>,
+    ARIA's "complementary", a "sidebar" class or id) and the site's furniture (``_SITE_FURNITURE``):
+    htmldate took the first comment's <time> as the date of a page that gives none of its own, else a
+    widget's "Updated" time, or the masthead's "Monday, 7 December 2026" (today: every article of the site
+    was dated the day it was ingested). No date is better than a wrong one, which hides the article from
+    date-filtered searches."""
     from trafilatura.xpaths import REMOVE_COMMENTS_XPATH
 
     pruned = deepcopy(tree)
     found = [node for xpath in REMOVE_COMMENTS_XPATH for node in xpath(pruned)]
-    for node in found + pruned.xpath(_SIDEBARS, namespaces=_EXSLT):
+    for node in found + pruned.xpath(f"{_SIDEBARS} | {_SITE_FURNITURE}", namespaces=_EXSLT):
         if node.getparent() is not None:
             node.drop_tree()
     return pruned

@@ -889,6 +889,28 @@ def test_a_page_s_byline_date_is_read_in_any_language() -> None:
     assert not clean_html(masthead).published  # the site's today, not the article's day
 
 
+@pytest.mark.parametrize("masthead", [
+    "<header><div class='date'>Monday, 7 December 2026</div><nav><a href='/'>Home</a></nav></header>",
+    "<header><time datetime='2026-12-07'>Monday, 7 December 2026</time></header>",
+    "<nav><span>7 December 2026</span> <a href='/'>Home</a></nav>",
+])
+def test_a_masthead_s_date_is_not_the_article_s(masthead: str) -> None:
+    """htmldate took the site header's today ("Monday, 7 December 2026") for the publication date of a page
+    that gives none: every article of such a site was dated the day it was ingested, and a search since
+    last week found last year's story. The site's header, navigation and footer hold no article's date; a
+    header holding the headline does (a blog's entry header), and so does a footer inside the article."""
+    page = _page(f"<title>{HEADLINE}</title>", f"{masthead}<main><h1>{HEADLINE}</h1>BODY</main>")
+    assert not clean_html(page).published
+    entry_header = _page(f"<title>{HEADLINE}</title>", f"{masthead}<header class='entry-header'><h1>{HEADLINE}"
+                                                       "</h1><time datetime='2025-03-14'>14 March 2025</time>"
+                                                       "</header><div class='content'>BODY</div>")
+    assert clean_html(entry_header).published.startswith("2025-03-14")
+    article_footer = _page(f"<title>{HEADLINE}</title>", f"{masthead}<article><h1>{HEADLINE}</h1>BODY<footer>"
+                                                         "<time datetime='2025-03-14'>14 March 2025</time>"
+                                                         "</footer></article><footer>© 2026 Daily</footer>")
+    assert clean_html(article_footer).published.startswith("2025-03-14")
+
+
 def test_an_update_date_meta_tag_is_not_taken_for_the_publication_date() -> None:
     page = _page(f'<title>{HEADLINE}</title><meta name="last-updated-date" content="5 marca 2024">',
                  f"<article><h1>{HEADLINE}</h1>BODY</article>")
