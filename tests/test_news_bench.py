@@ -1137,6 +1137,10 @@ def test_session_41_fifth_inputs_gained_nothing_on_the_unseen_sets_they_named(na
 @pytest.mark.parametrize(("name", "figures"), [
     ("multilingual_holdout2_local_s55_baseline.jsonl", (25, 48, 18, 24, 9, 34, 25)),
     ("multilingual_holdout2_local_s55_chunks_in_words.jsonl", (22, 48, 18, 24, 15, 37, 10)),
+    # session 57 (EXPERIMENTS.md): its baseline, two tokens a word (not adopted), and no dense vote (adopted)
+    ("multilingual_holdout2_local_s56_whole_words.jsonl", (26, 48, 15, 24, 12, 38, 17)),
+    ("multilingual_holdout2_local_s57_chunks_two_tokens_a_word.jsonl", (25, 48, 16, 24, 14, 39, 13)),
+    ("multilingual_holdout2_local_s57_dense_vote.jsonl", (26, 48, 17, 24, 11, 37, 21)),
 ])
 def test_chunks_counted_in_words_failed_their_rule_on_the_second_multilingual_holdout(name: str,
                                                                                         figures: tuple[int, ...]) -> None:
